@@ -1,0 +1,415 @@
+//! The pages: the tier catalog and a tier's review page.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::format::{quantity, usd};
+use crate::model::{OptionView, ServiceView, TierQuery, TierSummary, TierView, UsageFieldView};
+use crate::{list_tiers, tier_view};
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <section class="page">
+            <h1>"Page not found"</h1>
+            <p><a href="/">"Back to the tier catalog"</a></p>
+        </section>
+    }
+}
+
+fn error_view(message: String) -> AnyView {
+    view! { <p class="error" role="alert">{message}</p> }.into_any()
+}
+
+#[component]
+pub fn CatalogPage() -> impl IntoView {
+    let tiers = Resource::new(|| (), |_| list_tiers());
+    view! {
+        <section class="page">
+            <h1>"Choose a tier"</h1>
+            <p class="lead">
+                "Three ways to run the Concert Platform on AWS. Every figure is computed from the "
+                "CloudFormation templates the portal deploys, priced for us-east-1."
+            </p>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tiers…"</p> }>
+                {move || Suspend::new(async move {
+                    match tiers.await {
+                        Ok(list) => view! { <TierComparison tiers=list/> }.into_any(),
+                        Err(e) => error_view(e.to_string()),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn TierComparison(tiers: Vec<TierSummary>) -> impl IntoView {
+    let yes_no = |b: bool| if b { "Yes" } else { "No" };
+    let rows: Vec<(&'static str, Vec<String>)> = vec![
+        ("Monthly cost", tiers.iter().map(|t| usd(t.monthly_usd)).collect()),
+        ("Pricing", tiers.iter().map(|t| t.pricing.clone()).collect()),
+        ("On-demand / reserved", tiers.iter().map(|t| format!("{} / {}", usd(t.on_demand_monthly_usd), usd(t.reserved_monthly_usd))).collect()),
+        ("Availability zones in use", tiers.iter().map(|t| t.availability_zones.to_string()).collect()),
+        ("NAT gateways", tiers.iter().map(|t| t.nat_gateways.to_string()).collect()),
+        ("Backend instances", tiers.iter().map(|t| quantity(t.instances)).collect()),
+        ("Multi-AZ database", tiers.iter().map(|t| yes_no(t.multi_az_database).to_owned()).collect()),
+        ("Read replica", tiers.iter().map(|t| yes_no(t.read_replica).to_owned()).collect()),
+        ("CloudFront", tiers.iter().map(|t| yes_no(t.cloudfront).to_owned()).collect()),
+        ("Resources", tiers.iter().map(|t| t.resource_count.to_string()).collect()),
+    ];
+    let headers = tiers.iter().map(|t| view! { <th scope="col">{t.name.clone()}</th> }).collect_view();
+    view! {
+        <ul class="tier-cards" aria-label="Tiers">
+            {tiers
+                .iter()
+                .map(|t| {
+                    let href = format!("/tiers/{}", t.id);
+                    let heading_id = format!("tier-{}", t.id);
+                    view! {
+                        <li class="tier-card" aria-labelledby=heading_id.clone()>
+                            <h2 id=heading_id>{t.name.clone()}</h2>
+                            <p class="price"><strong>{usd(t.monthly_usd)}</strong>" / month"</p>
+                            <p class="summary">{t.summary.clone()}</p>
+                            <p class="availability">{t.availability.clone()}</p>
+                            <ul class="included">
+                                {t.included.iter().map(|i| view! { <li>{i.clone()}</li> }).collect_view()}
+                            </ul>
+                            <a class="button" href=href>{format!("Review {}", t.name)}</a>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+        <div class="table-scroll">
+            <table class="comparison">
+                <caption>"Side by side"</caption>
+                <thead><tr><th scope="col">"Tier"</th>{headers}</tr></thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|(label, cells)| view! {
+                            <tr>
+                                <th scope="row">{label}</th>
+                                {cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+pub fn TierPage() -> impl IntoView {
+    let params = use_params_map();
+    let tier_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    // The page's controls start from the tier's defaults; the results follow every change.
+    let defaults = Resource::new(
+        move || tier_id.get(),
+        |tier| tier_view(TierQuery { tier, free_tier: true, ..Default::default() }),
+    );
+    view! {
+        <section class="page">
+            <p class="breadcrumb"><a href="/">"All tiers"</a></p>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tier…"</p> }>
+                {move || Suspend::new(async move {
+                    match defaults.await {
+                        Ok(view) => view! { <TierReview initial=view tier_id=tier_id.get_untracked()/> }.into_any(),
+                        Err(e) => error_view(e.to_string()),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
+    let options = RwSignal::new(None::<Vec<String>>);
+    let usage = RwSignal::new(Vec::<(String, f64)>::new());
+    let free_tier = RwSignal::new(true);
+    let pending = RwSignal::new(false);
+    let default_options: Vec<String> = initial
+        .options
+        .iter()
+        .filter(|o| o.enabled)
+        .map(|o| o.key.clone())
+        .collect();
+    let report = Resource::new(
+        move || TierQuery {
+            tier: tier_id.clone(),
+            options: options.get(),
+            usage: usage.get(),
+            free_tier: free_tier.get(),
+        },
+        tier_view,
+    );
+    let first = initial.clone();
+    let name = initial.summary.name.clone();
+    view! {
+        <h1>{name.clone()}</h1>
+        <p class="lead">{initial.summary.summary.clone()}</p>
+        <p class="availability">{initial.summary.availability.clone()}</p>
+        <div class="tier-layout">
+            <aside class="controls" aria-label="Assumptions and options">
+                <UsageForm fields=initial.usage.clone() usage=usage/>
+                <OptionsForm options=initial.options.clone() defaults=default_options selected=options/>
+                <fieldset>
+                    <legend>"Free tier"</legend>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            prop:checked=move || free_tier.get()
+                            on:change=move |ev| free_tier.set(event_target_checked(&ev))
+                        />
+                        "Apply AWS always-free allowances"
+                    </label>
+                    <p class="hint">"Switch off for an account whose other workloads already use them."</p>
+                </fieldset>
+            </aside>
+            <div class="results">
+                <p class="updating" role="status" aria-live="polite">
+                    {move || if pending.get() { "Updating estimate…" } else { "" }}
+                </p>
+                <Transition
+                    fallback=move || view! { <TierResults view=first.clone()/> }
+                    set_pending=pending
+                >
+                    {move || Suspend::new(async move {
+                        match report.await {
+                            Ok(view) => view! { <TierResults view=view/> }.into_any(),
+                            Err(e) => error_view(e.to_string()),
+                        }
+                    })}
+                </Transition>
+            </div>
+        </div>
+        <Phases view=initial/>
+    }
+}
+
+#[component]
+fn UsageForm(fields: Vec<UsageFieldView>, usage: RwSignal<Vec<(String, f64)>>) -> impl IntoView {
+    view! {
+        <fieldset class="usage">
+            <legend>"Monthly usage assumptions"</legend>
+            {fields
+                .into_iter()
+                .map(|f| {
+                    let input_id = format!("usage-{}", f.key);
+                    let error_id = format!("usage-{}-error", f.key);
+                    let invalid = RwSignal::new(false);
+                    let key = f.key.clone();
+                    view! {
+                        <div class="field">
+                            <label for=input_id.clone()>{format!("{} ({})", f.label, f.unit)}</label>
+                            <input
+                                id=input_id
+                                name=f.key.clone()
+                                type="number"
+                                min="0"
+                                step="any"
+                                inputmode="decimal"
+                                value=f.value.to_string()
+                                aria-invalid=move || invalid.get().to_string()
+                                aria-describedby=error_id.clone()
+                                on:input=move |ev| {
+                                    let raw = event_target_value(&ev);
+                                    match raw.trim().parse::<f64>() {
+                                        Ok(v) if v.is_finite() && v >= 0.0 => {
+                                            invalid.set(false);
+                                            let key = key.clone();
+                                            usage.update(|u| {
+                                                u.retain(|(k, _)| *k != key);
+                                                u.push((key, v));
+                                            });
+                                        }
+                                        _ => invalid.set(true),
+                                    }
+                                }
+                            />
+                            <p class="field-error" id=error_id>
+                                {move || if invalid.get() { "Enter a number of zero or more." } else { "" }}
+                            </p>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
+    }
+}
+
+#[component]
+fn OptionsForm(options: Vec<OptionView>, defaults: Vec<String>, selected: RwSignal<Option<Vec<String>>>) -> impl IntoView {
+    view! {
+        <fieldset class="options">
+            <legend>"Optional services"</legend>
+            {options
+                .into_iter()
+                .map(|o| {
+                    let key = o.key.clone();
+                    let defaults = defaults.clone();
+                    view! {
+                        <label class="check">
+                            <input
+                                type="checkbox"
+                                name=o.key.clone()
+                                checked=o.enabled
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    let key = key.clone();
+                                    let defaults = defaults.clone();
+                                    selected.update(|s| {
+                                        let mut set = s.clone().unwrap_or(defaults);
+                                        set.retain(|k| *k != key);
+                                        if on {
+                                            set.push(key);
+                                        }
+                                        *s = Some(set);
+                                    });
+                                }
+                            />
+                            {o.label.clone()}
+                        </label>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
+    }
+}
+
+#[component]
+fn TierResults(view: TierView) -> impl IntoView {
+    let saving = view.on_demand_monthly_usd - view.reserved_monthly_usd;
+    let unpriced = view.unpriced.clone();
+    view! {
+        <section class="totals" aria-label="Totals">
+            <p class="total">
+                <span>"Monthly total"</span>
+                <strong data-testid="monthly-total">{usd(view.monthly_usd)}</strong>
+            </p>
+            <p class="total"><span>"Yearly"</span><strong>{usd(view.yearly_usd)}</strong></p>
+            <p class="total">
+                <span>"On-demand / 1-year reserved"</span>
+                <strong>{format!("{} / {}", usd(view.on_demand_monthly_usd), usd(view.reserved_monthly_usd))}</strong>
+            </p>
+            <p class="hint">
+                {format!(
+                    "Reserving EC2 and RDS for a year saves {} a month. Prices as of {}, us-east-1.",
+                    usd(saving),
+                    view.prices_as_of
+                )}
+            </p>
+            {(!unpriced.is_empty()).then(|| view! {
+                <p class="warning" role="alert">
+                    {format!("No price model for: {}. The total leaves them out.", unpriced.join(", "))}
+                </p>
+            })}
+        </section>
+        <figure class="diagram">
+            <div class="diagram-canvas" inner_html=view.diagram_svg.clone()></div>
+            <figcaption>"Architecture: select a resource to see its cost line; the P number links to its phase."</figcaption>
+        </figure>
+        <CostTable services=view.services.clone()/>
+    }
+}
+
+#[component]
+fn CostTable(services: Vec<ServiceView>) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+            <table class="cost">
+                <caption>"Monthly cost, line by line"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Resource"</th>
+                        <th scope="col">"Phase"</th>
+                        <th scope="col">"What"</th>
+                        <th scope="col" class="num">"Quantity"</th>
+                        <th scope="col" class="num">"Unit price"</th>
+                        <th scope="col" class="num">"Monthly"</th>
+                    </tr>
+                </thead>
+                {services
+                    .into_iter()
+                    .map(|s| {
+                        let seed = s.seed_usd.map(|v| format!("seed: {}", usd(v)));
+                        view! {
+                            <tbody>
+                                <tr class="service-row">
+                                    <th scope="rowgroup" colspan="5">
+                                        {s.service.clone()}
+                                        {seed.map(|t| view! { <span class="seed">{t}</span> })}
+                                        {s.note.clone().map(|n| view! { <span class="note">{n}</span> })}
+                                    </th>
+                                    <td class="num"><strong>{usd(s.monthly_usd)}</strong></td>
+                                </tr>
+                                {s.lines
+                                    .into_iter()
+                                    .map(|l| {
+                                        let free = (l.free_quantity > 0.0)
+                                            .then(|| format!(" ({} free)", quantity(l.free_quantity)));
+                                        view! {
+                                            <tr id=l.anchor.clone()>
+                                                <td>{l.resource.clone()}</td>
+                                                <td><a href=format!("#phase-{}", l.phase)>{l.phase}</a></td>
+                                                <td>{l.description.clone()}</td>
+                                                <td class="num">{format!("{} {}", quantity(l.quantity), l.unit)}{free}</td>
+                                                <td class="num">{format!("${}", l.unit_price_usd)}</td>
+                                                <td class="num">{usd(l.monthly_usd)}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        }
+                    })
+                    .collect_view()}
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn Phases(view: TierView) -> impl IntoView {
+    view! {
+        <section class="phases" aria-labelledby="phases-heading">
+            <h2 id="phases-heading">"Rollout plan"</h2>
+            <ol class="phase-list">
+                {view
+                    .phases
+                    .into_iter()
+                    .map(|p| {
+                        let count = p.resources.len();
+                        view! {
+                            <li id=format!("phase-{}", p.number)>
+                                <h3>{format!("Phase {}: {}", p.number, p.title)}</h3>
+                                <p class="stack">{format!("Stack {} · {} resources", p.stack_name, count)}</p>
+                                <details>
+                                    <summary>{format!("Resources of phase {}", p.number)}</summary>
+                                    <ul>
+                                        {p.resources
+                                            .into_iter()
+                                            .map(|r| view! { <li><code>{r.logical_id}</code>" "<span class="type">{r.resource_type}</span></li> })
+                                            .collect_view()}
+                                    </ul>
+                                </details>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+            {(!view.decisions.is_empty()).then(|| view! {
+                <h2>"Choices this tier makes"</h2>
+                <dl class="decisions">
+                    {view.decisions.into_iter().map(|d| view! {
+                        <dt>{format!("{}: {}", d.topic, d.choice)}</dt>
+                        <dd>{d.reason}</dd>
+                    }).collect_view()}
+                </dl>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,201 @@
+//! The catalog: the six templates, the three tiers, prices and usage defaults,
+//! parsed once and evaluated on demand.
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::domain::{DeploymentSpec, ServiceOption, TierId};
+use crate::error::{InfraError, Result};
+use crate::eval::{evaluate_template, EvalContext, EvaluatedPhase, EvaluatedResource};
+use crate::phase::Phase;
+use crate::pricing::{PriceCatalog, Usage};
+use crate::template::Template;
+use crate::tier::Tier;
+use crate::value::{ResourceKey, Value};
+
+/// Texts of the data files, as compiled into the binary.
+pub mod embedded {
+    pub const TEMPLATES: [(&str, &str); 6] = [
+        ("1-network.yaml", include_str!("../templates/1-network.yaml")),
+        ("2-data.yaml", include_str!("../templates/2-data.yaml")),
+        ("3-compute.yaml", include_str!("../templates/3-compute.yaml")),
+        ("4-auth.yaml", include_str!("../templates/4-auth.yaml")),
+        ("5-cdn.yaml", include_str!("../templates/5-cdn.yaml")),
+        ("6-serverless.yaml", include_str!("../templates/6-serverless.yaml")),
+    ];
+    pub const TIERS: [(&str, &str); 3] = [
+        ("development.toml", include_str!("../tiers/development.toml")),
+        ("production-lite.toml", include_str!("../tiers/production-lite.toml")),
+        ("full-production.toml", include_str!("../tiers/full-production.toml")),
+    ];
+    pub const PRICES: (&str, &str) = ("us-east-1.toml", include_str!("../pricing/us-east-1.toml"));
+    pub const USAGE: (&str, &str) = ("usage.toml", include_str!("../pricing/usage.toml"));
+}
+
+/// The texts a catalog is built from; tests hand over edited copies.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub templates: Vec<(String, String)>,
+    pub tiers: Vec<(String, String)>,
+    pub prices: (String, String),
+    pub usage: (String, String),
+}
+
+impl Sources {
+    pub fn embedded() -> Sources {
+        let own = |(f, t): (&str, &str)| (f.to_owned(), t.to_owned());
+        Sources {
+            templates: embedded::TEMPLATES.into_iter().map(own).collect(),
+            tiers: embedded::TIERS.into_iter().map(own).collect(),
+            prices: own(embedded::PRICES),
+            usage: own(embedded::USAGE),
+        }
+    }
+
+    /// Replaces one template's text, keeping its file name.
+    pub fn with_template(mut self, phase: Phase, text: impl Into<String>) -> Sources {
+        if let Some(slot) = self.templates.get_mut(phase as usize) {
+            slot.1 = text.into();
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub templates: Vec<Template>,
+    pub tiers: Vec<Tier>,
+    pub prices: PriceCatalog,
+    pub default_usage: Usage,
+    /// What went in, so rendering and digests use exactly what was reviewed.
+    pub sources: Sources,
+}
+
+/// Every phase of one deployment, evaluated.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub spec: DeploymentSpec,
+    pub phases: Vec<EvaluatedPhase>,
+}
+
+impl Evaluation {
+    pub fn resources(&self) -> impl Iterator<Item = &EvaluatedResource> {
+        self.phases.iter().flat_map(|p| p.resources.iter())
+    }
+
+    pub fn resource(&self, key: &ResourceKey) -> Option<&EvaluatedResource> {
+        self.phases
+            .get(key.phase as usize)?
+            .resources
+            .iter()
+            .find(|r| r.key.logical_id == key.logical_id)
+    }
+
+    /// The resource a value points at (`Ref`/`GetAtt`), if it is one of ours.
+    pub fn target(&self, value: Option<&Value>) -> Option<&EvaluatedResource> {
+        self.resource(value?.resource()?)
+    }
+
+    pub fn of_type<'a>(&'a self, resource_type: &'a str) -> impl Iterator<Item = &'a EvaluatedResource> + 'a {
+        self.resources().filter(move |r| r.resource_type == resource_type)
+    }
+}
+
+impl Catalog {
+    /// The catalog compiled into the binary.
+    pub fn embedded() -> Result<Catalog> {
+        Catalog::from_sources(Sources::embedded())
+    }
+
+    pub fn from_sources(sources: Sources) -> Result<Catalog> {
+        if sources.templates.len() != Phase::ALL.len() {
+            return Err(InfraError::data(
+                "templates",
+                "(count)",
+                format!("expected {} templates, one per phase", Phase::ALL.len()),
+            ));
+        }
+        let templates = Phase::ALL
+            .iter()
+            .zip(&sources.templates)
+            .map(|(phase, (file, text))| Template::parse(file, *phase, text))
+            .collect::<Result<Vec<_>>>()?;
+        let declared = |name: &str| templates.iter().any(|t| t.parameters.contains_key(name));
+        let mut tiers = Vec::new();
+        for (file, text) in &sources.tiers {
+            let tier = Tier::parse(file, text, &declared)?;
+            if tiers.iter().any(|t: &Tier| t.id == tier.id) {
+                return Err(InfraError::data(file, "id", format!("tier `{}` is defined twice", tier.id)));
+            }
+            tiers.push(tier);
+        }
+        for id in TierId::ALL {
+            if !tiers.iter().any(|t| t.id == id) {
+                return Err(InfraError::data("tiers", id.as_str(), "no tier file defines this tier"));
+            }
+        }
+        tiers.sort_by_key(|t| t.id);
+        let prices = PriceCatalog::parse(&sources.prices.0, &sources.prices.1)?;
+        let default_usage = Usage::parse(&sources.usage.0, &sources.usage.1)?;
+        Ok(Catalog {
+            templates,
+            tiers,
+            prices,
+            default_usage,
+            sources,
+        })
+    }
+
+    pub fn tier(&self, id: TierId) -> &Tier {
+        // from_sources guarantees one tier per id.
+        self.tiers.iter().find(|t| t.id == id).unwrap_or(&self.tiers[0])
+    }
+
+    /// All template parameter values of a deployment, as CloudFormation will receive them.
+    pub fn parameters(&self, spec: &DeploymentSpec) -> IndexMap<String, String> {
+        let tier = self.tier(spec.tier);
+        let mut params = tier.parameters.clone();
+        params.insert("EnvironmentName".into(), spec.environment.as_str().to_owned());
+        for option in ServiceOption::ALL {
+            params.insert(option.parameter().into(), spec.options.contains(&option).to_string());
+        }
+        params.insert("DomainName".into(), spec.domain_name.clone().unwrap_or_default());
+        params
+    }
+
+    /// Evaluates the six templates in order, each seeing the exports of those before it.
+    pub fn evaluate(&self, spec: &DeploymentSpec) -> Result<Evaluation> {
+        let params = self.parameters(spec);
+        let zones = spec.region.availability_zones();
+        let mut exports: IndexMap<String, Value> = IndexMap::new();
+        let mut phases = Vec::with_capacity(self.templates.len());
+        for template in &self.templates {
+            let ctx = EvalContext {
+                region: spec.region.as_str(),
+                account_id: "123456789012",
+                stack_name: format!("{}-{}", spec.environment, template.phase.slug()),
+                availability_zones: &zones,
+                exports: &exports,
+            };
+            let phase = evaluate_template(template, &params, &ctx)?;
+            for output in &phase.outputs {
+                if let Some(name) = &output.export_name {
+                    if exports.insert(name.clone(), output.value.clone()).is_some() {
+                        return Err(InfraError::Template {
+                            file: template.file.clone(),
+                            at: format!("Outputs.{}", output.name),
+                            problem: crate::error::TemplateProblem::Malformed(format!(
+                                "export `{name}` is already exported by an earlier phase"
+                            )),
+                        });
+                    }
+                }
+            }
+            phases.push(phase);
+        }
+        Ok(Evaluation {
+            spec: spec.clone(),
+            phases,
+        })
+    }
+}

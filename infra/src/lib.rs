@@ -1,0 +1,70 @@
+//! The deployment domain of the Concert Platform portal, with no I/O.
+//!
+//! Texts in (CloudFormation templates, tier files, prices, usage), concrete
+//! resources, cost lines and an SVG diagram out. The same evaluated resources
+//! feed both the cost and the diagram, so the two can never disagree.
+
+pub mod catalog;
+pub mod cost;
+pub mod diagram;
+pub mod domain;
+pub mod error;
+pub mod eval;
+pub mod phase;
+pub mod pricing;
+pub mod render;
+pub mod template;
+pub mod tier;
+pub mod value;
+
+pub use catalog::{Catalog, Evaluation, Sources};
+pub use cost::{estimate, CostLine, Estimate, EstimateOptions};
+pub use domain::{DeploymentSpec, EnvironmentName, OptionSet, Region, ServiceOption, TierId};
+pub use error::{InfraError, TemplateProblem};
+pub use phase::Phase;
+pub use pricing::Usage;
+pub use tier::{PricingModel, Tier};
+
+/// Everything a tier page shows, computed from one evaluation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TierReport {
+    pub tier: Tier,
+    pub evaluation: Evaluation,
+    pub estimate: Estimate,
+    pub usage: Usage,
+}
+
+impl Catalog {
+    /// Evaluates a spec and prices it with the tier's own pricing model.
+    pub fn report(&self, spec: &DeploymentSpec, usage: &Usage, free_tier: bool) -> Result<TierReport, InfraError> {
+        let tier = self.tier(spec.tier).clone();
+        let evaluation = self.evaluate(spec)?;
+        let estimate = cost::estimate(
+            &evaluation,
+            &self.prices,
+            usage,
+            EstimateOptions {
+                pricing: tier.pricing,
+                free_tier,
+                compare_with_seed: spec.tier == TierId::FullProduction,
+            },
+        );
+        Ok(TierReport {
+            tier,
+            evaluation,
+            estimate,
+            usage: usage.clone(),
+        })
+    }
+
+    /// The diagram of a report's evaluation.
+    pub fn diagram(&self, report: &TierReport) -> String {
+        let priced = report
+            .estimate
+            .lines
+            .iter()
+            .map(|l| value::ResourceKey::new(l.phase, l.resource.clone()))
+            .collect();
+        diagram::render_svg(&report.evaluation, &format!("{} architecture", report.tier.name), &priced)
+    }
+}

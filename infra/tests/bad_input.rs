@@ -1,0 +1,149 @@
+//! Bad templates, tier files, prices and usage: each error names the file and the logical id or key.
+
+use infra::{Catalog, InfraError, Phase, Sources, TemplateProblem, Usage};
+
+fn load_with_template(phase: Phase, text: &str) -> InfraError {
+    Catalog::from_sources(Sources::embedded().with_template(phase, text))
+        .and_then(|c| {
+            for tier in infra::TierId::ALL {
+                c.evaluate(&infra::DeploymentSpec::preview(tier, Default::default()))?;
+            }
+            Ok(c)
+        })
+        .expect_err("the bad template is refused")
+}
+
+fn embedded_template(phase: Phase) -> String {
+    Sources::embedded().templates[phase as usize].1.clone()
+}
+
+/// Appends a resource to the `Resources:` section of a template text.
+fn with_resource(phase: Phase, yaml: &str) -> String {
+    let text = embedded_template(phase);
+    let at = text.find("\nResources:\n").expect("a Resources section") + "\nResources:\n".len();
+    format!("{}{}\n{}", &text[..at], yaml, &text[at..])
+}
+
+fn template_error(err: InfraError) -> (String, String, TemplateProblem) {
+    match err {
+        InfraError::Template { file, at, problem } => (file, at, problem),
+        other => panic!("expected a template error, got {other}"),
+    }
+}
+
+#[test]
+fn unknown_condition_names_file_and_resource() {
+    let text = with_resource(Phase::Data, "  Broken:\n    Type: AWS::SNS::Topic\n    Condition: NoSuchCondition\n");
+    let (file, at, problem) = template_error(load_with_template(Phase::Data, &text));
+    assert_eq!(file, "2-data.yaml");
+    assert_eq!(at, "Resources.Broken");
+    assert_eq!(problem, TemplateProblem::UnknownCondition("NoSuchCondition".into()));
+}
+
+#[test]
+fn missing_parameter_names_it() {
+    let text = embedded_template(Phase::Cdn).replacen(
+        "Parameters:\n",
+        "Parameters:\n  NeedsAValue:\n    Type: String\n",
+        1,
+    );
+    let (file, at, problem) = template_error(load_with_template(Phase::Cdn, &text));
+    assert_eq!(file, "5-cdn.yaml");
+    assert_eq!(at, "Parameters.NeedsAValue");
+    assert_eq!(problem, TemplateProblem::MissingParameter("NeedsAValue".into()));
+}
+
+#[test]
+fn reference_cycle_names_the_circle() {
+    let text = with_resource(
+        Phase::Auth,
+        "  LoopA:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !GetAtt LoopB.TopicName\n  LoopB:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Sub '${LoopA}-b'\n",
+    );
+    let (file, at, problem) = template_error(load_with_template(Phase::Auth, &text));
+    assert_eq!(file, "4-auth.yaml");
+    assert_eq!(at, "Resources.LoopA");
+    assert_eq!(problem, TemplateProblem::Cycle("LoopA -> LoopB -> LoopA".into()));
+}
+
+#[test]
+fn unsupported_intrinsic_names_the_resource() {
+    let text = with_resource(
+        Phase::Serverless,
+        "  Odd:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: { 'Fn::Transform': { Name: X } }\n",
+    );
+    let (file, at, problem) = template_error(load_with_template(Phase::Serverless, &text));
+    assert_eq!(file, "6-serverless.yaml");
+    assert_eq!(at, "Resources.Odd");
+    assert_eq!(problem, TemplateProblem::UnsupportedIntrinsic("Fn::Transform".into()));
+}
+
+#[test]
+fn invalid_yaml_names_the_file() {
+    let err = load_with_template(Phase::Network, "Resources: [unclosed");
+    assert!(matches!(&err, InfraError::Syntax { file, .. } if file == "1-network.yaml"), "{err}");
+}
+
+fn data_error(err: InfraError) -> (String, String) {
+    match err {
+        InfraError::Data { file, key, .. } => (file, key),
+        other => panic!("expected a data error, got {other}"),
+    }
+}
+
+#[test]
+fn tier_file_with_unknown_key_is_refused() {
+    let mut sources = Sources::embedded();
+    sources.tiers[0].1 = format!("colour = \"blue\"\n{}", sources.tiers[0].1);
+    let (file, key) = data_error(Catalog::from_sources(sources).expect_err("refused"));
+    assert_eq!((file.as_str(), key.as_str()), ("development.toml", "colour"));
+
+    let mut sources = Sources::embedded();
+    sources.tiers[1].1 = sources.tiers[1].1.replace("NatGatewayCount", "NatGatewayCuont");
+    let (file, key) = data_error(Catalog::from_sources(sources).expect_err("refused"));
+    assert_eq!((file.as_str(), key.as_str()), ("production-lite.toml", "parameters.NatGatewayCuont"));
+
+    let mut sources = Sources::embedded();
+    sources.tiers[2].1 = sources.tiers[2].1.replace("sns = false", "carrier_pigeon = true");
+    let (file, key) = data_error(Catalog::from_sources(sources).expect_err("refused"));
+    assert_eq!((file.as_str(), key.as_str()), ("full-production.toml", "options.carrier_pigeon"));
+}
+
+#[test]
+fn price_without_unit_is_refused() {
+    let mut sources = Sources::embedded();
+    sources.prices.1 = sources.prices.1.replacen("unit = \"GB-month\"\n", "", 1);
+    let (file, key) = data_error(Catalog::from_sources(sources).expect_err("refused"));
+    assert_eq!(file, "us-east-1.toml");
+    assert_eq!(key, "price `ebs.gp3.gb`");
+}
+
+#[test]
+fn malformed_usage_names_file_and_key() {
+    let base = Catalog::embedded().expect("catalog").default_usage;
+    let (file, key) = data_error(base.with_overrides("mine.toml", "cloudfront_transfer_gb = \"lots\"").expect_err("refused"));
+    assert_eq!((file.as_str(), key.as_str()), ("mine.toml", "cloudfront_transfer_gb"));
+    let (file, key) = data_error(base.with_overrides("mine.json", r#"{"cloudfront_gb": 5}"#).expect_err("refused"));
+    assert_eq!((file.as_str(), key.as_str()), ("mine.json", "cloudfront_gb"));
+    let (_, key) = data_error(base.with_overrides("mine.toml", "alb_lcu = -1").expect_err("refused"));
+    assert_eq!(key, "alb_lcu");
+    assert!(base.with_overrides("bad.toml", "[[[").is_err());
+    let ok: Usage = base.with_overrides("ok.json", r#"{"cloudfront_transfer_gb": 2048}"#).expect("accepted");
+    assert_eq!(ok.cloudfront_transfer_gb, 2048.0);
+    assert_eq!(ok.cognito_mau, base.cognito_mau);
+}
+
+#[test]
+fn unknown_tier_is_refused() {
+    let err = "gold".parse::<infra::TierId>().expect_err("refused");
+    assert!(err.to_string().contains("gold") && err.to_string().contains("full-production"));
+}
+
+#[test]
+fn environment_names_are_checked() {
+    for bad in ["", "ab", "Prod", "1abc", "has_underscore", "trailing-", "two--hyphens", "a-very-long-environment-name-x"] {
+        assert!(infra::EnvironmentName::parse(bad).is_err(), "`{bad}` accepted");
+    }
+    for good in ["dev", "concert-prod", "team1-staging"] {
+        assert!(infra::EnvironmentName::parse(good).is_ok(), "`{good}` refused");
+    }
+}

@@ -1,0 +1,177 @@
+//! CloudFormation through the AWS SDK: one phase deployed as one stack, by
+//! change set. The endpoint and credentials follow the SDK's own
+//! configuration (`AWS_ENDPOINT_URL`, the default credential chain).
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::types::{ChangeSetStatus, ChangeSetType, Parameter, StackStatus};
+use aws_sdk_cloudformation::Client;
+use infra::render::RenderedPhase;
+
+use crate::error::ServerError;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseOutcome {
+    pub stack_name: String,
+    pub status: String,
+    /// The change set held nothing to do: a success, not a failure.
+    pub unchanged: bool,
+    pub outputs: Vec<(String, String)>,
+}
+
+#[derive(Clone)]
+pub struct CloudFormation {
+    client: Client,
+    poll: Duration,
+}
+
+fn aws_error(operation: &'static str, e: impl std::fmt::Display) -> ServerError {
+    ServerError::Aws {
+        operation,
+        message: e.to_string(),
+    }
+}
+
+impl CloudFormation {
+    pub async fn from_env() -> Self {
+        Self::from_config(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+    }
+
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            client: Client::new(config),
+            poll: Duration::from_millis(200),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn stack_status(&self, stack_name: &str) -> Result<Option<(StackStatus, String)>, ServerError> {
+        match self.client.describe_stacks().stack_name(stack_name).send().await {
+            Ok(out) => Ok(out.stacks().first().and_then(|s| {
+                Some((s.stack_status()?.clone(), s.stack_status_reason().unwrap_or_default().to_owned()))
+            })),
+            Err(e) => {
+                let text = format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e));
+                if text.contains("does not exist") {
+                    Ok(None)
+                } else {
+                    Err(aws_error("DescribeStacks", text))
+                }
+            }
+        }
+    }
+
+    /// Creates or updates the phase's stack through a change set and waits for the result.
+    /// `token` makes every mutating call idempotent, so a retried deploy never doubles work.
+    pub async fn deploy(&self, phase: &RenderedPhase, token: &str) -> Result<PhaseOutcome, ServerError> {
+        let stack = phase.stack_name.as_str();
+        let existing = self.stack_status(stack).await?;
+        let kind = match &existing {
+            Some((status, _)) if *status != StackStatus::ReviewInProgress => ChangeSetType::Update,
+            _ => ChangeSetType::Create,
+        };
+        let change_set = format!("{stack}-{token}");
+        let parameters: Vec<Parameter> = phase
+            .parameters
+            .iter()
+            .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+            .collect();
+        self.client
+            .create_change_set()
+            .stack_name(stack)
+            .change_set_name(&change_set)
+            .change_set_type(kind)
+            .template_body(&phase.template_body)
+            .set_parameters(Some(parameters))
+            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityIam)
+            .client_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("CreateChangeSet", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+
+        loop {
+            let described = self
+                .client
+                .describe_change_set()
+                .stack_name(stack)
+                .change_set_name(&change_set)
+                .send()
+                .await
+                .map_err(|e| aws_error("DescribeChangeSet", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+            match described.status() {
+                Some(ChangeSetStatus::CreateComplete) => break,
+                Some(ChangeSetStatus::Failed) => {
+                    let reason = described.status_reason().unwrap_or_default();
+                    if reason.contains("didn't contain changes") || reason.contains("No updates") {
+                        return Ok(PhaseOutcome {
+                            stack_name: stack.to_owned(),
+                            status: "UNCHANGED".into(),
+                            unchanged: true,
+                            outputs: self.outputs(stack).await?,
+                        });
+                    }
+                    return Err(aws_error("CreateChangeSet", reason));
+                }
+                _ => tokio::time::sleep(self.poll).await,
+            }
+        }
+
+        self.client
+            .execute_change_set()
+            .stack_name(stack)
+            .change_set_name(&change_set)
+            .client_request_token(token)
+            .send()
+            .await
+            .map_err(|e| aws_error("ExecuteChangeSet", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+
+        loop {
+            let Some((status, reason)) = self.stack_status(stack).await? else {
+                return Err(aws_error("DescribeStacks", format!("stack {stack} vanished during deployment")));
+            };
+            let text = status.as_str().to_owned();
+            if text.ends_with("_IN_PROGRESS") || text == "REVIEW_IN_PROGRESS" {
+                tokio::time::sleep(self.poll).await;
+                continue;
+            }
+            if matches!(status, StackStatus::CreateComplete | StackStatus::UpdateComplete) {
+                return Ok(PhaseOutcome {
+                    stack_name: stack.to_owned(),
+                    status: text,
+                    unchanged: false,
+                    outputs: self.outputs(stack).await?,
+                });
+            }
+            return Err(aws_error("ExecuteChangeSet", format!("stack {stack} ended {text}: {reason}")));
+        }
+    }
+
+    pub async fn outputs(&self, stack_name: &str) -> Result<Vec<(String, String)>, ServerError> {
+        let out = self
+            .client
+            .describe_stacks()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| aws_error("DescribeStacks", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+        Ok(out
+            .stacks()
+            .first()
+            .map(|s| {
+                s.outputs()
+                    .iter()
+                    .map(|o| {
+                        (
+                            o.output_key().unwrap_or_default().to_owned(),
+                            o.output_value().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,68 @@
+//! The HTTP server: Leptos pages and server functions, the JSON API, static files.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::backend::SharedBackend;
+pub use axum::Router;
+pub use leptos::prelude::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+
+use crate::error::ServerError;
+use crate::views::CatalogService;
+
+pub fn router(service: Arc<CatalogService>, leptos_options: LeptosOptions) -> Router {
+    let routes = generate_route_list(app::App);
+    let backend: SharedBackend = service.clone();
+    let context = move || provide_context(backend.clone());
+    let pages = Router::new()
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .route(
+            "/api/{*fn_name}",
+            axum::routing::post(move |req| leptos_axum::handle_server_fns_with_context(context.clone(), req)),
+        )
+        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .with_state(leptos_options);
+    crate::api::routes()
+        .with_state(service)
+        .merge(pages)
+        .layer(CompressionLayer::new())
+}
+
+/// Leptos options for a compiled site under `site_root` (cargo-leptos's `site-root`).
+pub fn leptos_options(addr: SocketAddr, site_root: &str) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("portal")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+/// Binds `addr` and serves until the process is stopped.
+pub async fn serve(addr: SocketAddr, router: Router) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServerError::Startup(format!("cannot listen on {addr}: {e}")))?;
+    serve_on(listener, router)
+        .await
+        .map_err(|e| ServerError::Startup(e.to_string()))
+}
+
+/// Serves on a bound listener (tests bind port 0 first).
+pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    if let Ok(local) = listener.local_addr() {
+        tracing::info!("listening on http://{local}");
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

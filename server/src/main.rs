@@ -1,0 +1,38 @@
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use server::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let catalog = match infra::Catalog::embedded() {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match &cli.command {
+        Command::Serve {
+            addr,
+            database_url,
+            site_root,
+        } => server::cli::serve(catalog, *addr, database_url, site_root).await,
+        offline => server::cli::run_offline(catalog, offline).map(|out| println!("{out}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Turns the catalog's reports into the page models of the `app` crate, and
+//! implements the app's [`Backend`] on top of them.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use app::backend::{Backend, BackendError};
+use app::model::{
+    CostLineView, DecisionView, OptionView, PhaseResourceView, PhaseView, ServiceView, TierQuery, TierSummary,
+    TierView, UsageFieldView,
+};
+use infra::diagram::cost_anchor;
+use infra::value::Value;
+use infra::{Catalog, DeploymentSpec, OptionSet, ServiceOption, TierId, TierReport, Usage};
+
+use crate::error::ServerError;
+
+/// The catalog, parsed once at start-up, and what the pages need from it.
+pub struct CatalogService {
+    pub catalog: Arc<Catalog>,
+    pub sandbox: bool,
+}
+
+impl CatalogService {
+    pub fn new(catalog: Arc<Catalog>, sandbox: bool) -> Self {
+        Self { catalog, sandbox }
+    }
+
+    /// Builds the spec and usage of a query, rejecting unknown tiers, options and usage keys.
+    pub fn resolve(&self, query: &TierQuery) -> Result<(DeploymentSpec, Usage), ServerError> {
+        let tier: TierId = query.tier.parse()?;
+        let options: OptionSet = match &query.options {
+            None => self.catalog.tier(tier).default_options.clone(),
+            Some(list) => list.iter().map(|o| o.parse()).collect::<Result<_, _>>()?,
+        };
+        let mut usage = self.catalog.default_usage.clone();
+        for (key, value) in &query.usage {
+            usage.set(key, *value)?;
+        }
+        Ok((DeploymentSpec::preview(tier, options), usage))
+    }
+
+    pub fn report(&self, query: &TierQuery) -> Result<TierReport, ServerError> {
+        let (spec, usage) = self.resolve(query)?;
+        Ok(self.catalog.report(&spec, &usage, query.free_tier)?)
+    }
+
+    pub fn summary(&self, report: &TierReport) -> TierSummary {
+        let ev = &report.evaluation;
+        let zones: BTreeSet<String> = ev
+            .of_type("AWS::EC2::Subnet")
+            .filter(|s| s.tag("Tier") == Some("private"))
+            .filter_map(|s| s.property("AvailabilityZone").map(Value::display))
+            .collect();
+        let dbs: Vec<_> = ev.of_type("AWS::RDS::DBInstance").collect();
+        TierSummary {
+            id: report.tier.id.to_string(),
+            name: report.tier.name.clone(),
+            summary: report.tier.summary.clone(),
+            availability: report.tier.availability.clone(),
+            pricing: match report.tier.pricing {
+                infra::PricingModel::OnDemand => "On-demand".into(),
+                infra::PricingModel::Reserved => "1-year reserved".into(),
+            },
+            monthly_usd: report.estimate.monthly_usd,
+            on_demand_monthly_usd: report.estimate.on_demand_monthly_usd,
+            reserved_monthly_usd: report.estimate.reserved_monthly_usd,
+            included: report.tier.included.clone(),
+            availability_zones: zones.len(),
+            nat_gateways: ev.of_type("AWS::EC2::NatGateway").count(),
+            instances: ev
+                .of_type("AWS::AutoScaling::AutoScalingGroup")
+                .filter_map(|a| a.property("DesiredCapacity").and_then(Value::as_f64))
+                .sum(),
+            multi_az_database: dbs.iter().any(|d| d.property("MultiAZ").and_then(Value::as_bool) == Some(true)),
+            read_replica: dbs.iter().any(|d| d.property("SourceDBInstanceIdentifier").is_some()),
+            cloudfront: ev.of_type("AWS::CloudFront::Distribution").next().is_some(),
+            resource_count: ev.resources().count(),
+        }
+    }
+
+    pub fn view(&self, report: &TierReport) -> TierView {
+        let estimate = &report.estimate;
+        let services = estimate
+            .services
+            .iter()
+            .map(|s| ServiceView {
+                service: s.service.clone(),
+                monthly_usd: s.monthly_usd,
+                seed_usd: s.seed_usd,
+                note: s.note.clone(),
+                lines: estimate
+                    .lines
+                    .iter()
+                    .filter(|l| l.service == s.service)
+                    .map(|l| CostLineView {
+                        anchor: cost_anchor(&infra::value::ResourceKey::new(l.phase, l.resource.clone())),
+                        service: l.service.clone(),
+                        resource: l.resource.clone(),
+                        resource_type: l.resource_type.clone(),
+                        phase: l.phase.number(),
+                        description: l.description.clone(),
+                        quantity: l.quantity,
+                        free_quantity: l.free_quantity,
+                        unit: l.unit.clone(),
+                        unit_price_usd: l.unit_price_usd,
+                        monthly_usd: l.monthly_usd,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let phases = report
+            .evaluation
+            .phases
+            .iter()
+            .map(|p| PhaseView {
+                number: p.phase.number(),
+                title: p.phase.title().to_owned(),
+                stack_name: p.stack_name.clone(),
+                resources: p
+                    .resources
+                    .iter()
+                    .map(|r| PhaseResourceView {
+                        logical_id: r.key.logical_id.clone(),
+                        resource_type: r.resource_type.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let enabled = &report.evaluation.spec.options;
+        TierView {
+            summary: self.summary(report),
+            decisions: report
+                .tier
+                .decisions
+                .iter()
+                .map(|d| DecisionView {
+                    topic: d.topic.clone(),
+                    choice: d.choice.clone(),
+                    reason: d.reason.clone(),
+                })
+                .collect(),
+            services,
+            monthly_usd: estimate.monthly_usd,
+            yearly_usd: estimate.yearly_usd,
+            on_demand_monthly_usd: estimate.on_demand_monthly_usd,
+            reserved_monthly_usd: estimate.reserved_monthly_usd,
+            free_tier: estimate.free_tier,
+            prices_as_of: estimate.prices_as_of.clone(),
+            unpriced: estimate
+                .unpriced
+                .iter()
+                .map(|u| format!("{} ({})", u.resource, u.resource_type))
+                .collect(),
+            phases,
+            usage: report
+                .usage
+                .fields()
+                .into_iter()
+                .map(|f| UsageFieldView {
+                    key: f.key.to_owned(),
+                    label: f.label.to_owned(),
+                    unit: f.unit.to_owned(),
+                    value: f.value,
+                })
+                .collect(),
+            options: ServiceOption::ALL
+                .iter()
+                .map(|o| OptionView {
+                    key: o.as_str().to_owned(),
+                    label: o.label().to_owned(),
+                    enabled: enabled.contains(o),
+                })
+                .collect(),
+            diagram_svg: self.catalog.diagram(report),
+        }
+    }
+
+    pub fn summaries(&self) -> Result<Vec<TierSummary>, ServerError> {
+        TierId::ALL
+            .iter()
+            .map(|id| {
+                let query = TierQuery {
+                    tier: id.to_string(),
+                    free_tier: true,
+                    ..Default::default()
+                };
+                Ok(self.summary(&self.report(&query)?))
+            })
+            .collect()
+    }
+}
+
+fn backend_error(e: ServerError) -> BackendError {
+    match e {
+        ServerError::NotFound { message, .. } => BackendError::NotFound(message),
+        ServerError::Invalid { message, .. } => BackendError::Invalid(message),
+        other => BackendError::Internal(other.to_string()),
+    }
+}
+
+impl Backend for CatalogService {
+    fn tiers(&self) -> Result<Vec<TierSummary>, BackendError> {
+        self.summaries().map_err(backend_error)
+    }
+
+    fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError> {
+        let report = self.report(query).map_err(backend_error)?;
+        Ok(self.view(&report))
+    }
+
+    fn sandbox(&self) -> bool {
+        self.sandbox
+    }
+}

@@ -1,0 +1,127 @@
+//! Test support: the real portal server on a random port, moto's server on
+//! another, and the paths of the Python tools the setup script installed.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The repository root (this crate lives in `tests/`).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// A tool the setup script installs; its absence is a broken setup, never a skip.
+pub fn required_tool(var: &str) -> PathBuf {
+    let path = std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run the tests with scripts/test, which installs the tools and sets it")
+    });
+    let path = PathBuf::from(path);
+    assert!(path.exists(), "{var} points at {}, which does not exist", path.display());
+    path
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited before listening: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not listen on port {port} within 60 s");
+}
+
+/// moto's server, through the project's launcher, on a free loopback port; stopped on drop.
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let python = required_tool("PORTAL_PYTHON");
+        let port = free_port();
+        let mut child = Command::new(python)
+            .arg(repo_root().join("tools/sandbox/moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto launcher starts");
+        wait_for_port(port, "moto", &mut child);
+        Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// An SDK configuration pointing at this moto server, as `AWS_ENDPOINT_URL` would.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
+                "test", "test", None, None, "moto",
+            ))
+            .load()
+            .await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The portal's HTTP server, in-process on a random port.
+pub struct TestPortal {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+}
+
+impl TestPortal {
+    pub async fn start() -> TestPortal {
+        let catalog = Arc::new(infra::Catalog::embedded().expect("embedded catalog loads"));
+        let service = Arc::new(server::views::CatalogService::new(catalog, true));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let options = leptos_options(addr);
+        let router = server::http::router(service, options);
+        tokio::spawn(async move {
+            let _ = axum_serve(listener, router).await;
+        });
+        TestPortal {
+            addr,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+fn leptos_options(addr: SocketAddr) -> server::http::LeptosOptions {
+    server::http::leptos_options(addr, &repo_root().join("target/site").display().to_string())
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, router: server::http::Router) -> std::io::Result<()> {
+    server::http::serve_on(listener, router).await
+}

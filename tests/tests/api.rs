@@ -1,0 +1,110 @@
+//! The JSON API and the server-rendered pages, on a real server with a random port.
+
+use portal_tests::TestPortal;
+
+#[tokio::test]
+async fn tiers_are_listed_with_their_costs() {
+    let portal = TestPortal::start().await;
+    let res = portal.client.get(portal.url("/api/tiers")).send().await.expect("request");
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("json");
+    let tiers = body["tiers"].as_array().expect("tiers");
+    let ids: Vec<&str> = tiers.iter().filter_map(|t| t["id"].as_str()).collect();
+    assert_eq!(ids, vec!["development", "production-lite", "full-production"]);
+    for t in tiers {
+        assert!(t["monthly_usd"].as_f64().unwrap_or_default() > 0.0);
+    }
+}
+
+#[tokio::test]
+async fn a_tier_has_cost_lines_totals_and_phases() {
+    let portal = TestPortal::start().await;
+    let body: serde_json::Value = portal
+        .client
+        .get(portal.url("/api/tiers/full-production"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    let lines = body["estimate"]["lines"].as_array().expect("lines");
+    assert!(lines.len() > 20);
+    let sum: f64 = lines.iter().filter_map(|l| l["monthly_usd"].as_f64()).sum();
+    let total = body["estimate"]["monthly_usd"].as_f64().expect("total");
+    assert!((sum - total).abs() < 0.02);
+    let phases = body["phases"].as_array().expect("phases");
+    assert_eq!(phases.len(), 6);
+    assert_eq!(phases[0]["stack_name"], "concert-preview-network");
+    assert!(phases.iter().all(|p| !p["resources"].as_array().expect("resources").is_empty()));
+}
+
+#[tokio::test]
+async fn query_parameters_change_the_estimate() {
+    let portal = TestPortal::start().await;
+    let get = |path: &'static str| {
+        let client = portal.client.clone();
+        let url = portal.url(path);
+        async move {
+            let body: serde_json::Value = client.get(url).send().await.expect("req").json().await.expect("json");
+            body["estimate"]["monthly_usd"].as_f64().expect("total")
+        }
+    };
+    let base = get("/api/tiers/full-production").await;
+    let more = get("/api/tiers/full-production?usage.cloudfront_transfer_gb=2048").await;
+    let with_sqs = get("/api/tiers/full-production?options=sqs,elasticache_redis").await;
+    assert!(more > base && with_sqs > base, "{base} {more} {with_sqs}");
+}
+
+#[tokio::test]
+async fn bad_requests_are_json_errors() {
+    let portal = TestPortal::start().await;
+    let cases = [
+        ("/api/tiers/gold", 404, "unknown_tier", None),
+        ("/api/tiers/gold/diagram.svg", 404, "unknown_tier", None),
+        ("/api/tiers/development?options=teleporter", 422, "unknown_option", Some("options")),
+        ("/api/tiers/development?usage.alb_lcu=lots", 422, "invalid_input", Some("usage.alb_lcu")),
+        ("/api/tiers/development?usage.alb_lcu=-4", 422, "invalid_input", Some("usage.alb_lcu")),
+        ("/api/tiers/development?usage.nonsense=4", 422, "invalid_input", Some("usage.nonsense")),
+        ("/api/tiers/development?colour=blue", 422, "invalid_input", Some("colour")),
+    ];
+    for (path, status, code, field) in cases {
+        let res = portal.client.get(portal.url(path)).send().await.expect("request");
+        assert_eq!(res.status().as_u16(), status, "{path}");
+        let body: serde_json::Value = res.json().await.expect("json error body");
+        assert_eq!(body["error"]["code"], code, "{path}");
+        assert!(!body["error"]["message"].as_str().unwrap_or_default().is_empty(), "{path}");
+        if let Some(field) = field {
+            assert_eq!(body["error"]["field"], field, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_diagram_is_served_as_svg() {
+    let portal = TestPortal::start().await;
+    let res = portal
+        .client
+        .get(portal.url("/api/tiers/development/diagram.svg"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap_or_default().starts_with("image/svg+xml"));
+    let svg = res.text().await.expect("text");
+    assert!(svg.starts_with("<svg") && svg.contains("<title id=\"diagram-title\">Development architecture</title>"));
+}
+
+#[tokio::test]
+async fn pages_are_rendered_on_the_server() {
+    let portal = TestPortal::start().await;
+    let html = portal.client.get(portal.url("/")).send().await.expect("req").text().await.expect("html");
+    for name in ["Development", "Production Lite", "Full Production"] {
+        assert!(html.contains(name), "catalog shows {name}");
+    }
+    let res = portal.client.get(portal.url("/tiers/full-production")).send().await.expect("req");
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("<svg") && html.contains("Monthly total") && html.contains("Phase 6"));
+    assert!(html.contains("id=\"cost-network-NatGatewayA\""), "cost lines carry the diagram's anchors");
+}

@@ -1,0 +1,5 @@
+//! Integration tests; each module covers one area.
+
+mod api;
+mod cfn_lint;
+mod deploy;

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Check the sandbox launcher (moto_server.py) against the AWS API with boto3.
+
+Starts the launcher on a free loopback port and checks that, with stacks deployed only through
+change sets:
+  * stack A (exports a value) reaches CREATE_COMPLETE with its Outputs and Export published;
+  * stack B, which imports A's export with Fn::ImportValue, reaches CREATE_COMPLETE and sees the value;
+  * an UPDATE change set on A keeps its export name, updates its value and adds a new export;
+  * an UPDATE change set with no changes is refused (FAILED as on AWS, or moto's own error);
+  * DescribeStackEvents works for both stacks, and DeleteStack drops A's exports;
+  * the launcher refuses a non-loopback host.
+Exits 0 when all pass, 1 otherwise.  Run with the project venv's python (scripts/setup makes it):
+  "$PORTAL_PYTHON" tools/sandbox/check_launcher.py
+Option --plain runs moto's own server instead of the launcher (shows the checks catch the bug).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import boto3
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAUNCHER = os.path.join(HERE, "moto_server.py")
+EXPORT = "portal-check-a-value"
+EXTRA_EXPORT = "portal-check-a-extra"
+
+
+def template_a(value, extra=False):
+    outputs = {
+        "Value": {"Value": {"Ref": "Value"}, "Export": {"Name": EXPORT}},
+        "ParamName": {"Value": {"Ref": "Param"}},
+    }
+    if extra:
+        outputs["Extra"] = {"Value": "extra-value", "Export": {"Name": EXTRA_EXPORT}}
+    return json.dumps(
+        {
+            "Description": "check stack A",
+            "Parameters": {"Value": {"Type": "String", "Default": value}},
+            "Resources": {
+                "Param": {
+                    "Type": "AWS::SSM::Parameter",
+                    "Properties": {"Name": "/portal-check/a", "Type": "String", "Value": {"Ref": "Value"}},
+                }
+            },
+            "Outputs": outputs,
+        }
+    )
+
+
+TEMPLATE_B = json.dumps(
+    {
+        "Resources": {
+            "Imported": {
+                "Type": "AWS::SSM::Parameter",
+                "Properties": {
+                    "Name": "/portal-check/b",
+                    "Type": "String",
+                    "Value": {"Fn::ImportValue": EXPORT},
+                },
+            }
+        },
+        "Outputs": {"Imported": {"Value": {"Fn::ImportValue": EXPORT}}},
+    }
+)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url, proc, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not answer at {url} within {timeout}s")
+
+
+class Checks:
+    def __init__(self, cfn, ssm):
+        self.cfn, self.ssm = cfn, ssm
+        self.failed = 0
+
+    def expect(self, what, ok, detail=""):
+        print(("ok   " if ok else "FAIL ") + what + ("" if ok else f": {detail}"))
+        if not ok:
+            self.failed += 1
+        return ok
+
+    def deploy(self, stack, body, kind, name, params=None):
+        """CreateChangeSet + wait + ExecuteChangeSet; returns the change set's final description."""
+        self.cfn.create_change_set(
+            StackName=stack,
+            ChangeSetName=name,
+            ChangeSetType=kind,
+            TemplateBody=body,
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (params or {}).items()],
+        )
+        cs = self.wait_change_set(stack, name)
+        if cs["Status"] == "CREATE_COMPLETE":
+            self.cfn.execute_change_set(StackName=stack, ChangeSetName=name)
+        return cs
+
+    def wait_change_set(self, stack, name):
+        for _ in range(50):
+            cs = self.cfn.describe_change_set(StackName=stack, ChangeSetName=name)
+            if cs["Status"] in ("CREATE_COMPLETE", "FAILED"):
+                return cs
+            time.sleep(0.1)
+        return cs
+
+    def stack(self, name):
+        return self.cfn.describe_stacks(StackName=name)["Stacks"][0]
+
+    def outputs(self, name):
+        return {o["OutputKey"]: o for o in self.stack(name).get("Outputs", [])}
+
+    def exports(self):
+        return {e["Name"]: e["Value"] for e in self.cfn.list_exports().get("Exports", [])}
+
+    def run(self):
+        # Stack A: created by a CREATE change set, exports a value.
+        self.deploy("check-a", template_a("first"), "CREATE", "a-create")
+        st = self.stack("check-a")
+        self.expect("A reaches CREATE_COMPLETE", st["StackStatus"] == "CREATE_COMPLETE", st["StackStatus"])
+        out = self.outputs("check-a")
+        self.expect(
+            "A publishes its Outputs with ExportName",
+            out.get("Value", {}).get("OutputValue") == "first" and out["Value"].get("ExportName") == EXPORT,
+            out,
+        )
+        self.expect("A's export is registered", self.exports().get(EXPORT) == "first", self.exports())
+
+        # Stack B: created by a CREATE change set, imports A's export.
+        try:
+            self.deploy("check-b", TEMPLATE_B, "CREATE", "b-create")
+            st = self.stack("check-b")
+            self.expect("B (Fn::ImportValue) reaches CREATE_COMPLETE", st["StackStatus"] == "CREATE_COMPLETE", st["StackStatus"])
+            out = self.outputs("check-b")
+            self.expect("B's output holds the imported value", out.get("Imported", {}).get("OutputValue") == "first", out)
+            value = self.ssm.get_parameter(Name="/portal-check/b")["Parameter"]["Value"]
+            self.expect("B's resource got the imported value", value == "first", value)
+        except Exception as e:  # moto answers the ExecuteChangeSet with an error when the import fails
+            self.expect("B (Fn::ImportValue) reaches CREATE_COMPLETE", False, e)
+
+        # UPDATE change set on A: new parameter value and one more export.
+        cs = self.deploy("check-a", template_a("first", extra=True), "UPDATE", "a-update", {"Value": "second"})
+        self.expect("A's update change set is executable", cs["Status"] == "CREATE_COMPLETE", cs.get("StatusReason"))
+        st = self.stack("check-a")
+        self.expect("A reaches UPDATE_COMPLETE", st["StackStatus"] == "UPDATE_COMPLETE", st["StackStatus"])
+        exports = self.exports()
+        self.expect("A keeps its export, with the new value", exports.get(EXPORT) == "second", exports)
+        self.expect("A's new export is registered", exports.get(EXTRA_EXPORT) == "extra-value", exports)
+        out = self.outputs("check-a")
+        self.expect(
+            "A's Outputs are updated",
+            out.get("Value", {}).get("OutputValue") == "second" and out.get("Extra", {}).get("ExportName") == EXTRA_EXPORT,
+            out,
+        )
+        value = self.ssm.get_parameter(Name="/portal-check/a")["Parameter"]["Value"]
+        self.expect("A's resource is updated", value == "second", value)
+
+        # The same template (and parameters) again: no change. With no Parameters moto answers like
+        # AWS (change set FAILED, "didn't contain changes"); when Parameters are passed moto 5.2.5
+        # rejects CreateChangeSet itself with "No updates are to be performed." (AWS would not).
+        cs = self.deploy("check-b", TEMPLATE_B, "UPDATE", "b-nochange")
+        self.expect(
+            "a no-change update change set comes back FAILED",
+            cs["Status"] == "FAILED" and "didn't contain changes" in cs.get("StatusReason", ""),
+            (cs["Status"], cs.get("StatusReason")),
+        )
+        try:
+            cs = self.deploy("check-a", template_a("first", extra=True), "UPDATE", "a-nochange", {"Value": "second"})
+            result = (cs["Status"], cs.get("StatusReason", ""))
+        except Exception as e:
+            result = ("error", str(e))
+        self.expect(
+            "a no-change update with Parameters is refused",
+            "didn't contain changes" in result[1] or "No updates are to be performed" in result[1],
+            result,
+        )
+
+        # DescribeStackEvents.
+        for name, want in (("check-a", "UPDATE_COMPLETE"), ("check-b", "CREATE_COMPLETE")):
+            try:
+                events = self.cfn.describe_stack_events(StackName=name)["StackEvents"]
+                statuses = [e["ResourceStatus"] for e in events if e["LogicalResourceId"] == name]
+                self.expect(f"DescribeStackEvents on {name} lists {want}", want in statuses, statuses)
+            except Exception as e:
+                self.expect(f"DescribeStackEvents on {name}", False, e)
+
+        # DeleteStack unregisters the exports the launcher registered.
+        self.cfn.delete_stack(StackName="check-b")
+        self.cfn.delete_stack(StackName="check-a")
+        self.expect("DeleteStack removes A's exports", self.exports() == {}, self.exports())
+
+
+def check_loopback_only():
+    proc = subprocess.run(
+        [sys.executable, LAUNCHER, "-H", "0.0.0.0", "-p", str(free_port())],
+        capture_output=True, text=True, timeout=60,
+    )
+    return proc.returncode != 0 and "loopback only" in proc.stderr, proc.stderr.strip()
+
+
+def main():
+    plain = "--plain" in sys.argv[1:]
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = [sys.executable, "-m", "moto.server"] if plain else [sys.executable, LAUNCHER]
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(server + ["-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    checks = Checks(boto3.client("cloudformation", **kw), boto3.client("ssm", **kw))
+    try:
+        wait_until_up(endpoint, proc)
+        checks.run()
+    except Exception as e:  # an unexpected API error fails the check instead of a traceback
+        checks.expect("the checks ran to the end", False, repr(e))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if not plain:
+        ok, detail = check_loopback_only()
+        checks.expect("the launcher refuses a non-loopback host", ok, detail)
+    if checks.failed:
+        log.seek(0)
+        print("--- server log (last 40 lines) ---\n" + "".join(log.readlines()[-40:]))
+    print(f"launcher check: {'FAILED' if checks.failed else 'passed'} ({checks.failed} failing)")
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
