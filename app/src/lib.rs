@@ -73,6 +73,6 @@ pub async fn list_tiers() -> Result<Vec<TierSummary>, ServerFnError> {
 
 /// One tier evaluated for the given options and usage: cost, diagram, phases.
 #[server]
-pub async fn tier_view(query: TierQuery) -> Result<TierView, ServerFnError> {
+pub async fn get_tier_view(query: TierQuery) -> Result<TierView, ServerFnError> {
     backend()?.tier(&query).map_err(|e| ServerFnError::new(e.to_string()))
 }

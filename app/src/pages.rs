@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::format::{quantity, usd};
 use crate::model::{OptionView, ServiceView, TierQuery, TierSummary, TierView, UsageFieldView};
-use crate::{list_tiers, tier_view};
+use crate::{get_tier_view, list_tiers};
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -68,7 +68,7 @@ fn TierComparison(tiers: Vec<TierSummary>) -> impl IntoView {
                     let heading_id = format!("tier-{}", t.id);
                     view! {
                         <li class="tier-card" aria-labelledby=heading_id.clone()>
-                            <h2 id=heading_id>{t.name.clone()}</h2>
+                            <h2 id=heading_id.clone()>{t.name.clone()}</h2>
                             <p class="price"><strong>{usd(t.monthly_usd)}</strong>" / month"</p>
                             <p class="summary">{t.summary.clone()}</p>
                             <p class="availability">{t.availability.clone()}</p>
@@ -108,7 +108,7 @@ pub fn TierPage() -> impl IntoView {
     // The page's controls start from the tier's defaults; the results follow every change.
     let defaults = Resource::new(
         move || tier_id.get(),
-        |tier| tier_view(TierQuery { tier, free_tier: true, ..Default::default() }),
+        |tier| get_tier_view(TierQuery { tier, free_tier: true, ..Default::default() }),
     );
     view! {
         <section class="page">
@@ -144,7 +144,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
             usage: usage.get(),
             free_tier: free_tier.get(),
         },
-        tier_view,
+        get_tier_view,
     );
     let first = initial.clone();
     let name = initial.summary.name.clone();

@@ -79,7 +79,8 @@ impl CloudFormation {
             .iter()
             .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
             .collect();
-        self.client
+        let created = self
+            .client
             .create_change_set()
             .stack_name(stack)
             .change_set_name(&change_set)
@@ -90,8 +91,15 @@ impl CloudFormation {
             .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityIam)
             .client_token(token)
             .send()
-            .await
-            .map_err(|e| aws_error("CreateChangeSet", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+            .await;
+        if let Err(e) = created {
+            let text = aws_sdk_cloudformation::error::DisplayErrorContext(&e).to_string();
+            // Some endpoints refuse an empty update outright instead of failing the change set.
+            if text.contains("No updates are to be performed") {
+                return self.unchanged(stack).await;
+            }
+            return Err(aws_error("CreateChangeSet", text));
+        }
 
         loop {
             let described = self
@@ -107,12 +115,7 @@ impl CloudFormation {
                 Some(ChangeSetStatus::Failed) => {
                     let reason = described.status_reason().unwrap_or_default();
                     if reason.contains("didn't contain changes") || reason.contains("No updates") {
-                        return Ok(PhaseOutcome {
-                            stack_name: stack.to_owned(),
-                            status: "UNCHANGED".into(),
-                            unchanged: true,
-                            outputs: self.outputs(stack).await?,
-                        });
+                        return self.unchanged(stack).await;
                     }
                     return Err(aws_error("CreateChangeSet", reason));
                 }
@@ -148,6 +151,15 @@ impl CloudFormation {
             }
             return Err(aws_error("ExecuteChangeSet", format!("stack {stack} ended {text}: {reason}")));
         }
+    }
+
+    async fn unchanged(&self, stack: &str) -> Result<PhaseOutcome, ServerError> {
+        Ok(PhaseOutcome {
+            stack_name: stack.to_owned(),
+            status: "UNCHANGED".into(),
+            unchanged: true,
+            outputs: self.outputs(stack).await?,
+        })
     }
 
     pub async fn outputs(&self, stack_name: &str) -> Result<Vec<(String, String)>, ServerError> {

@@ -1,0 +1,119 @@
+//! The `portal` binary's offline commands, run as a user would.
+
+use std::process::{Command, Output};
+
+fn portal(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .output()
+        .expect("portal runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn cost_as_json_has_tier_total_and_lines() {
+    for tier in ["development", "production-lite", "full-production"] {
+        let out = portal(&["cost", "--tier", tier, "--format", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(json["tier"], tier);
+        let total = json["monthly_usd"].as_f64().expect("monthly_usd");
+        let lines = json["lines"].as_array().expect("lines");
+        let sum: f64 = lines.iter().filter_map(|l| l["monthly_usd"].as_f64()).sum();
+        assert!((sum - total).abs() < 0.02, "{tier}: {sum} vs {total}");
+        for l in lines {
+            for key in ["service", "resource", "phase", "monthly_usd"] {
+                assert!(!l[key].is_null(), "{tier}: line without {key}: {l}");
+            }
+        }
+    }
+}
+
+#[test]
+fn cost_table_ends_with_totals() {
+    let out = portal(&["cost", "--tier", "full-production"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("NAT Gateway") && text.contains("Monthly $"), "{text}");
+}
+
+#[test]
+fn a_usage_file_changes_the_cost() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("usage.toml");
+    std::fs::write(&file, "cloudfront_transfer_gb = 3072\n").expect("write");
+    let json = |args: &[&str]| -> f64 {
+        let out = portal(args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["monthly_usd"]
+            .as_f64()
+            .expect("total")
+    };
+    let base = json(&["cost", "--tier", "full-production", "--format", "json"]);
+    let path = file.display().to_string();
+    let more = json(&["cost", "--tier", "full-production", "--format", "json", "--usage", &path]);
+    assert!((more - base - 2048.0 * 0.085).abs() < 0.02, "{base} → {more}");
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad_usage = dir.path().join("bad.toml");
+    std::fs::write(&bad_usage, "cloudfront_gigabytes = 3\n").expect("write");
+    let bad = bad_usage.display().to_string();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["cost", "--tier", "platinum"], "unknown tier `platinum`"),
+        (vec!["diagram", "--tier", "platinum"], "unknown tier `platinum`"),
+        (vec!["cost", "--tier", "development", "--usage", &bad], "cloudfront_gigabytes"),
+        (vec!["cost", "--tier", "development", "--usage", "/no/such/file.toml"], "/no/such/file.toml"),
+        (vec!["cost", "--tier", "development", "--options", "warp_drive"], "unknown option `warp_drive`"),
+        (vec!["templates", "render", "--tier", "development", "--out", "/tmp/x", "--environment", "Bad_Name"], "invalid environment name"),
+    ];
+    for (args, expected) in cases {
+        let out = portal(&args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+}
+
+#[test]
+fn diagram_prints_svg() {
+    let out = portal(&["diagram", "--tier", "production-lite"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let svg = stdout(&out);
+    assert!(svg.starts_with("<svg") && svg.contains("Production Lite architecture"));
+}
+
+#[test]
+fn templates_render_writes_templates_and_parameter_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = dir.path().join("out");
+    let out = portal(&[
+        "templates", "render", "--tier", "full-production", "--out", &out_dir.display().to_string(), "--environment", "concert-prod",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for (n, slug) in [(1, "network"), (2, "data"), (3, "compute"), (4, "auth"), (5, "cdn"), (6, "serverless")] {
+        let template = out_dir.join(format!("{n}-{slug}.yaml"));
+        assert!(template.exists(), "{}", template.display());
+        let params: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out_dir.join(format!("{n}-{slug}.parameters.json"))).expect("params"),
+        )
+        .expect("json");
+        let env = params
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|p| p["ParameterKey"] == "EnvironmentName")
+            .expect("EnvironmentName");
+        assert_eq!(env["ParameterValue"], "concert-prod");
+    }
+}
