@@ -32,6 +32,20 @@ fn aws_error(operation: &'static str, e: impl std::fmt::Display) -> ServerError 
     }
 }
 
+/// The service's own code and message ("ValidationError: Template error: …"), not the raw response.
+fn sdk_message<E, R>(e: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+    match (e.code(), e.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (None, Some(message)) => message.to_owned(),
+        _ => aws_sdk_cloudformation::error::DisplayErrorContext(e).to_string(),
+    }
+}
+
 impl CloudFormation {
     pub async fn from_env() -> Self {
         Self::from_config(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
@@ -54,7 +68,7 @@ impl CloudFormation {
                 Some((s.stack_status()?.clone(), s.stack_status_reason().unwrap_or_default().to_owned()))
             })),
             Err(e) => {
-                let text = format!("{}", aws_sdk_cloudformation::error::DisplayErrorContext(&e));
+                let text = sdk_message(&e);
                 if text.contains("does not exist") {
                     Ok(None)
                 } else {
@@ -93,7 +107,7 @@ impl CloudFormation {
             .send()
             .await;
         if let Err(e) = created {
-            let text = aws_sdk_cloudformation::error::DisplayErrorContext(&e).to_string();
+            let text = sdk_message(&e);
             // Some endpoints refuse an empty update outright instead of failing the change set.
             if text.contains("No updates are to be performed") {
                 return self.unchanged(stack).await;
@@ -109,7 +123,7 @@ impl CloudFormation {
                 .change_set_name(&change_set)
                 .send()
                 .await
-                .map_err(|e| aws_error("DescribeChangeSet", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+                .map_err(|e| aws_error("DescribeChangeSet", sdk_message(&e)))?;
             match described.status() {
                 Some(ChangeSetStatus::CreateComplete) => break,
                 Some(ChangeSetStatus::Failed) => {
@@ -130,7 +144,7 @@ impl CloudFormation {
             .client_request_token(token)
             .send()
             .await
-            .map_err(|e| aws_error("ExecuteChangeSet", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| aws_error("ExecuteChangeSet", sdk_message(&e)))?;
 
         loop {
             let Some((status, reason)) = self.stack_status(stack).await? else {
@@ -169,7 +183,7 @@ impl CloudFormation {
             .stack_name(stack_name)
             .send()
             .await
-            .map_err(|e| aws_error("DescribeStacks", aws_sdk_cloudformation::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| aws_error("DescribeStacks", sdk_message(&e)))?;
         Ok(out
             .stacks()
             .first()

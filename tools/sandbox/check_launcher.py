@@ -8,6 +8,11 @@ change sets:
   * an UPDATE change set on A keeps its export name, updates its value and adds a new export;
   * an UPDATE change set with no changes is refused (FAILED as on AWS, or moto's own error);
   * DescribeStackEvents works for both stacks, and DeleteStack drops A's exports;
+  * a stack with an AWS::CloudFront::Distribution (+ OriginAccessControl) reaches CREATE_COMPLETE,
+    GetAtt DomainName gives a *.cloudfront.net name, moto's CloudFront API lists the distribution,
+    an UPDATE change set changes it in place, and DeleteStack removes it;
+  * infra/templates/5-cdn.yaml with EnableCloudFront=true reaches CREATE_COMPLETE (after a helper
+    stack exporting what it imports);
   * the launcher refuses a non-loopback host.
 Exits 0 when all pass, 1 otherwise.  Run with the project venv's python (scripts/setup makes it):
   "$PORTAL_PYTHON" tools/sandbox/check_launcher.py
@@ -27,6 +32,8 @@ import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCHER = os.path.join(HERE, "moto_server.py")
+CDN_TEMPLATE = os.path.join(HERE, "..", "..", "infra", "templates", "5-cdn.yaml")
+CDN_ENV = "concert-check"  # EnvironmentName for the 5-cdn.yaml deployment
 EXPORT = "portal-check-a-value"
 EXTRA_EXPORT = "portal-check-a-extra"
 
@@ -70,6 +77,93 @@ TEMPLATE_B = json.dumps(
 )
 
 
+def template_cdn(comment):
+    """A distribution shaped like 5-cdn.yaml's: S3 origin behind an origin access control + custom origin."""
+    return json.dumps(
+        {
+            "Resources": {
+                "Oac": {
+                    "Type": "AWS::CloudFront::OriginAccessControl",
+                    "Properties": {
+                        "OriginAccessControlConfig": {
+                            "Name": "portal-check-oac",
+                            "OriginAccessControlOriginType": "s3",
+                            "SigningBehavior": "always",
+                            "SigningProtocol": "sigv4",
+                        }
+                    },
+                },
+                "Distribution": {
+                    "Type": "AWS::CloudFront::Distribution",
+                    "Properties": {
+                        "DistributionConfig": {
+                            "Enabled": True,
+                            "Comment": comment,
+                            "PriceClass": "PriceClass_100",
+                            "IPV6Enabled": True,
+                            "Origins": [
+                                {
+                                    "Id": "assets",
+                                    "DomainName": "portal-check.s3.us-east-1.amazonaws.com",
+                                    "OriginAccessControlId": {"Fn::GetAtt": ["Oac", "Id"]},
+                                    "S3OriginConfig": {"OriginAccessIdentity": ""},
+                                },
+                                {
+                                    "Id": "web",
+                                    "DomainName": "web.portal-check.example.com",
+                                    "CustomOriginConfig": {"OriginProtocolPolicy": "http-only", "HTTPPort": 80},
+                                },
+                            ],
+                            "DefaultCacheBehavior": {
+                                "TargetOriginId": "web",
+                                "ViewerProtocolPolicy": "redirect-to-https",
+                                "AllowedMethods": ["GET", "HEAD", "OPTIONS"],
+                                "CachedMethods": ["GET", "HEAD"],
+                                "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+                            },
+                            "CacheBehaviors": [
+                                {
+                                    "PathPattern": "/static/*",
+                                    "TargetOriginId": "assets",
+                                    "ViewerProtocolPolicy": "redirect-to-https",
+                                    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+                                }
+                            ],
+                        },
+                        "Tags": [{"Key": "Name", "Value": "portal-check-cdn"}],
+                    },
+                },
+            },
+            "Outputs": {
+                "DomainName": {"Value": {"Fn::GetAtt": ["Distribution", "DomainName"]}},
+                "RefId": {"Value": {"Ref": "Distribution"}},
+                "GetAttId": {"Value": {"Fn::GetAtt": ["Distribution", "Id"]}},
+                "OacId": {"Value": {"Ref": "Oac"}},
+            },
+        }
+    )
+
+
+# What 5-cdn.yaml imports from the earlier phases (a real bucket for the assets exports).
+TEMPLATE_CDN_IMPORTS = json.dumps(
+    {
+        "Resources": {
+            "Assets": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": f"{CDN_ENV}-assets"}},
+        },
+        "Outputs": {
+            name: {"Value": value, "Export": {"Name": f"{CDN_ENV}-{name}"}}
+            for name, value in (
+                ("AlbDnsName", f"{CDN_ENV}-alb-1234567890.us-east-1.elb.amazonaws.com"),
+                ("AlbCanonicalHostedZoneId", "Z35SXDOTRQ7X7K"),
+                ("AssetsBucketName", {"Ref": "Assets"}),
+                ("AssetsBucketArn", {"Fn::GetAtt": ["Assets", "Arn"]}),
+                ("AssetsBucketRegionalDomainName", {"Fn::GetAtt": ["Assets", "RegionalDomainName"]}),
+            )
+        },
+    }
+)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -90,8 +184,8 @@ def wait_until_up(url, proc, timeout=30):
 
 
 class Checks:
-    def __init__(self, cfn, ssm):
-        self.cfn, self.ssm = cfn, ssm
+    def __init__(self, cfn, ssm, cloudfront):
+        self.cfn, self.ssm, self.cloudfront = cfn, ssm, cloudfront
         self.failed = 0
 
     def expect(self, what, ok, detail=""):
@@ -207,6 +301,119 @@ class Checks:
         self.cfn.delete_stack(StackName="check-a")
         self.expect("DeleteStack removes A's exports", self.exports() == {}, self.exports())
 
+    def distributions(self):
+        items = self.cloudfront.list_distributions()["DistributionList"].get("Items", [])
+        return {d["Id"]: d for d in items}
+
+    def run_cloudfront(self):
+        # A stack with a CloudFront distribution, created through a change set.
+        self.deploy("check-cdn", template_cdn("first"), "CREATE", "cdn-create")
+        st = self.stack("check-cdn")
+        self.expect("CloudFront stack reaches CREATE_COMPLETE", st["StackStatus"] == "CREATE_COMPLETE", st["StackStatus"])
+        out = {k: o["OutputValue"] for k, o in self.outputs("check-cdn").items()}
+        domain, dist_id = out.get("DomainName", ""), out.get("RefId", "")
+        self.expect(
+            "GetAtt Distribution.DomainName is a *.cloudfront.net name",
+            domain.endswith(".cloudfront.net") and len(domain) > len(".cloudfront.net"),
+            out,
+        )
+        self.expect("Ref Distribution = GetAtt Distribution.Id", dist_id and out.get("GetAttId") == dist_id, out)
+        listed = self.distributions().get(dist_id)
+        self.expect(
+            "CloudFront ListDistributions lists it with that domain name and config",
+            listed is not None
+            and listed["DomainName"] == domain
+            and listed["Comment"] == "first"
+            and listed["Origins"]["Quantity"] == 2
+            and listed["CacheBehaviors"]["Quantity"] == 1,
+            listed,
+        )
+        dcb = self.cloudfront.get_distribution_config(Id=dist_id)["DistributionConfig"]["DefaultCacheBehavior"]
+        self.expect(
+            "the CloudFormation lists reached the backend (AllowedMethods / CachedMethods)",
+            dcb["AllowedMethods"]["Quantity"] == 3 and dcb["AllowedMethods"]["CachedMethods"]["Quantity"] == 2,
+            dcb.get("AllowedMethods"),
+        )
+        arn = self.cloudfront.get_distribution(Id=dist_id)["Distribution"]["ARN"]
+        tags = self.cloudfront.list_tags_for_resource(Resource=arn)["Tags"].get("Items", [])
+        self.expect("the distribution carries the template's Tags", {"Key": "Name", "Value": "portal-check-cdn"} in tags, tags)
+        oacs = self.cloudfront.list_origin_access_controls()["OriginAccessControlList"].get("Items", [])
+        self.expect("the OriginAccessControl exists in CloudFront", out.get("OacId") in [o["Id"] for o in oacs], (out, oacs))
+        res = self.cfn.describe_stack_resource(StackName="check-cdn", LogicalResourceId="Distribution")
+        phys = res["StackResourceDetail"]["PhysicalResourceId"]
+        self.expect("the stack resource's PhysicalResourceId is the distribution id", phys == dist_id, phys)
+
+        # UPDATE change set: same distribution (id, domain name), new config.
+        cs = self.deploy("check-cdn", template_cdn("second"), "UPDATE", "cdn-update")
+        st = self.stack("check-cdn")
+        self.expect(
+            "CloudFront stack update reaches UPDATE_COMPLETE",
+            cs["Status"] == "CREATE_COMPLETE" and st["StackStatus"] == "UPDATE_COMPLETE",
+            (cs["Status"], cs.get("StatusReason"), st["StackStatus"]),
+        )
+        out = {k: o["OutputValue"] for k, o in self.outputs("check-cdn").items()}
+        comment = self.cloudfront.get_distribution_config(Id=dist_id)["DistributionConfig"]["Comment"]
+        self.expect(
+            "the update changes the distribution in place",
+            out.get("RefId") == dist_id and out.get("DomainName") == domain and comment == "second",
+            (out, comment),
+        )
+
+        # DeleteStack removes the distribution and the origin access control from CloudFront.
+        self.cfn.delete_stack(StackName="check-cdn")
+        self.expect("DeleteStack removes the distribution", dist_id not in self.distributions(), self.distributions())
+        oacs = self.cloudfront.list_origin_access_controls()["OriginAccessControlList"].get("Items", [])
+        self.expect("DeleteStack removes the OriginAccessControl", out.get("OacId") not in [o["Id"] for o in oacs], oacs)
+
+    def run_cdn_template(self):
+        # The real phase-5 template, after a stack exporting what it imports.
+        cs = self.deploy("check-cdn-imports", TEMPLATE_CDN_IMPORTS, "CREATE", "imports-create")
+        st = self.stack("check-cdn-imports")
+        self.expect("5-cdn.yaml's helper stack reaches CREATE_COMPLETE", st["StackStatus"] == "CREATE_COMPLETE", (st["StackStatus"], cs.get("StatusReason")))
+        with open(CDN_TEMPLATE) as f:
+            body = f.read()
+        params = {
+            "EnvironmentName": CDN_ENV,
+            "EnableCloudFront": "true",
+            "CloudFrontPriceClass": "PriceClass_100",
+            "DomainName": "",
+            "EnableRoute53": "false",
+        }
+        cs = self.deploy("check-cdn-5", body, "CREATE", "cdn5-create", params)
+        st = self.stack("check-cdn-5")
+        self.expect(
+            "5-cdn.yaml (EnableCloudFront=true) reaches CREATE_COMPLETE",
+            st["StackStatus"] == "CREATE_COMPLETE",
+            (st["StackStatus"], cs["Status"], cs.get("StatusReason")),
+        )
+        endpoint = self.outputs("check-cdn-5").get("PublicEndpoint", {}).get("OutputValue", "")
+        self.expect("5-cdn.yaml's PublicEndpoint is a *.cloudfront.net name", endpoint.endswith(".cloudfront.net"), endpoint)
+        self.expect(
+            "5-cdn.yaml exports PublicEndpoint",
+            self.exports().get(f"{CDN_ENV}-PublicEndpoint") == endpoint,
+            self.exports(),
+        )
+        value = self.ssm.get_parameter(Name=f"/{CDN_ENV}/cdn/public-endpoint")["Parameter"]["Value"]
+        self.expect("5-cdn.yaml's SSM parameter holds the CloudFront name", value == endpoint, value)
+        dists = [d for d in self.distributions().values() if d["DomainName"] == endpoint]
+        origins = {o["Id"]: o["DomainName"] for o in dists[0]["Origins"]["Items"]} if dists else {}
+        self.expect(
+            "5-cdn.yaml's distribution is in CloudFront with the imported origins",
+            len(dists) == 1
+            and dists[0]["PriceClass"] == "PriceClass_100"
+            and origins.get("assets") == f"{CDN_ENV}-assets.s3.us-east-1.amazonaws.com"
+            and origins.get("alb", "").startswith(f"{CDN_ENV}-alb-"),
+            dists,
+        )
+        self.cfn.delete_stack(StackName="check-cdn-5")
+        self.cfn.delete_stack(StackName="check-cdn-imports")
+        self.expect(
+            "deleting the 5-cdn.yaml stacks removes the distribution and exports",
+            not any(d["DomainName"] == endpoint for d in self.distributions().values())
+            and not any(name.startswith(f"{CDN_ENV}-") for name in self.exports()),
+            (self.distributions(), self.exports()),
+        )
+
 
 def check_loopback_only():
     proc = subprocess.run(
@@ -224,12 +431,17 @@ def main():
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(server + ["-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
     kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
-    checks = Checks(boto3.client("cloudformation", **kw), boto3.client("ssm", **kw))
+    checks = Checks(boto3.client("cloudformation", **kw), boto3.client("ssm", **kw), boto3.client("cloudfront", **kw))
     try:
         wait_until_up(endpoint, proc)
-        checks.run()
-    except Exception as e:  # an unexpected API error fails the check instead of a traceback
-        checks.expect("the checks ran to the end", False, repr(e))
+        # Each part runs even when an earlier one stopped on an API error (e.g. with --plain).
+        for part in (checks.run, checks.run_cloudfront, checks.run_cdn_template):
+            try:
+                part()
+            except Exception as e:  # an unexpected API error fails the check instead of a traceback
+                checks.expect(f"the checks of {part.__name__} ran to the end", False, repr(e))
+    except Exception as e:
+        checks.expect("the server started", False, repr(e))
     finally:
         proc.terminate()
         try:
