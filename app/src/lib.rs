@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::model::{TierQuery, TierSummary, TierView};
@@ -51,8 +51,10 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="main">
                 <Routes fallback=|| view! { <pages::NotFound/> }>
-                    <Route path=path!("/") view=pages::CatalogPage/>
-                    <Route path=path!("/tiers/:id") view=pages::TierPage/>
+                    // Async: the server sends each page complete, so it reads without
+                    // JavaScript and nothing moves when hydration finishes.
+                    <Route path=path!("/") view=pages::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tiers/:id") view=pages::TierPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -72,7 +74,8 @@ pub async fn list_tiers() -> Result<Vec<TierSummary>, ServerFnError> {
 }
 
 /// One tier evaluated for the given options and usage: cost, diagram, phases.
-#[server]
+/// JSON in, since a query carries nested lists that form encoding drops.
+#[server(input = leptos::server_fn::codec::Json)]
 pub async fn get_tier_view(query: TierQuery) -> Result<TierView, ServerFnError> {
     backend()?.tier(&query).map_err(|e| ServerFnError::new(e.to_string()))
 }

@@ -3,7 +3,8 @@
 //! Layout: the VPC with one column per availability zone and one row per
 //! subnet tier (public, private, data); managed services in a panel beside it;
 //! the request path Internet → CloudFront → ALB → EC2 → RDS drawn as arrows.
-//! Shapes carry text and dash patterns, so nothing depends on colour.
+//! Shapes carry text and dash patterns, so nothing depends on colour. The
+//! SVG is a named `group`, not an `img`, because its boxes are links.
 
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -218,7 +219,7 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
     let desc = describe(ev, &zones, cloudfront.is_some());
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-labelledby="diagram-title diagram-desc" class="architecture-diagram" font-family="system-ui, sans-serif" font-size="12">"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="group" aria-labelledby="diagram-title" aria-describedby="diagram-desc" class="architecture-diagram" font-family="system-ui, sans-serif" font-size="12">"##
     );
     let _ = write!(svg, r#"<title id="diagram-title">{}</title><desc id="diagram-desc">{}</desc>"#, esc(title), esc(&desc));
     svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#222"/></marker></defs>"##);
@@ -337,7 +338,7 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
             tail.push((*x, *y));
         }
     }
-    svg.push_str(r#"<g class="request-path" aria-label="Request path">"#);
+    svg.push_str(r#"<g class="request-path">"#);
     let mut path: Vec<(f64, f64)> = centers;
     path.extend(tail);
     for pair in path.windows(2) {

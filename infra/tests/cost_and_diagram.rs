@@ -109,7 +109,8 @@ fn diagrams_are_accessible_and_show_tier_differences() {
         let svg = catalog.diagram(&r);
         let doc = parse_svg(&svg);
         let root = doc.root_element();
-        assert_eq!(root.attribute("role"), Some("img"));
+        assert_eq!(root.attribute("role"), Some("group"));
+        assert_eq!(root.attribute("aria-labelledby"), Some("diagram-title"));
         let title = root.children().find(|n| n.has_tag_name("title")).expect("<title>");
         assert!(title.text().unwrap_or_default().contains(&r.tier.name));
         let desc = root.children().find(|n| n.has_tag_name("desc")).expect("<desc>");

@@ -20,7 +20,7 @@ test('catalog → Full Production → change CloudFront transfer → total follo
   await expect(page).toHaveURL(/\/tiers\/full-production$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Full Production' })).toBeVisible();
 
-  const diagram = page.getByRole('img', { name: 'Full Production architecture' });
+  const diagram = page.getByRole('group', { name: 'Full Production architecture' });
   await expect(diagram).toBeVisible();
   await expect(diagram.locator('[data-type="NAT gateway"]')).toHaveCount(2);
   await expect(diagram.locator('[data-type="RDS read replica"]')).toHaveCount(1);
@@ -56,7 +56,7 @@ test('switching an option on adds its cost without a reload', async ({ page }) =
   await page.getByRole('checkbox', { name: 'ElastiCache Redis' }).check();
   // One cache.t3.micro node, 730 h at $0.017.
   await expect.poll(async () => dollars(await total.textContent())).toBeCloseTo(before + 730 * 0.017, 1);
-  await expect(page.getByRole('img', { name: 'Development architecture' }).locator('[data-type="Redis"]')).toHaveCount(1);
+  await expect(page.getByRole('group', { name: 'Development architecture' }).locator('[data-type="Redis"]')).toHaveCount(1);
 });
 
 test('the pages have no serious accessibility violations', async ({ page }) => {
@@ -79,7 +79,7 @@ test('hydration does not move the layout', async ({ browser }) => {
     for (const locator of [
       page.getByRole('heading', { level: 1 }),
       page.getByTestId('monthly-total'),
-      page.getByRole('img', { name: 'Full Production architecture' }),
+      page.getByRole('group', { name: 'Full Production architecture' }),
       page.getByRole('heading', { name: 'Rollout plan' }),
     ]) {
       result.push(await locator.boundingBox());
