@@ -19,7 +19,7 @@ const ROWS: [(&str, &str); 3] = [
     ("data", "Data subnet"),
 ];
 const COL_W: f64 = 330.0;
-const ITEM_W: f64 = 96.0;
+const ITEM_W: f64 = 150.0;
 const ITEM_H: f64 = 46.0;
 const GAP: f64 = 10.0;
 const PANEL_W: f64 = 250.0;
@@ -211,7 +211,7 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
     let rows_y0 = vpc_y + 56.0;
     let vpc_h = 56.0 + row_heights.iter().sum::<f64>() + GAP * (ROWS.len() as f64 + 1.0);
     let panel_x = vpc_x + vpc_w + 30.0;
-    let panel_h = 40.0 + managed.len() as f64 * (ITEM_H - 8.0 + GAP);
+    let panel_h = 40.0 + managed.len() as f64 * (ITEM_H + 4.0);
     let width = panel_x + PANEL_W + 20.0;
     let height = (vpc_y + vpc_h).max(vpc_y + panel_h) + 20.0;
 
@@ -231,12 +231,12 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
         r##"<g class="external"><rect x="{}" y="{}" width="120" height="{ITEM_H}" rx="23" fill="#fff" stroke="#222" stroke-width="1.5"/><text x="{}" y="{}" text-anchor="middle" font-weight="600">Internet</text></g>"##,
         internet.0, internet.1, internet.0 + 60.0, internet.1 + 28.0
     );
-    let mut centers: Vec<(f64, f64)> = vec![(internet.0 + 120.0, internet.1 + ITEM_H / 2.0)];
+    // The request path, as boxes (x, y, width) in the order a request crosses them.
+    let mut path: Vec<(f64, f64, f64)> = vec![(internet.0, internet.1, 120.0)];
     if let Some(cf) = &cloudfront {
         let (x, y) = (220.0, 30.0);
         item_svg(&mut svg, priced, &Item { key: cf.clone(), label: "CloudFront".into(), detail: "CDN".into(), secondary: false }, x, y, ITEM_W + 24.0);
-        centers.push((x, y + ITEM_H / 2.0));
-        centers.push((x + (ITEM_W + 24.0) / 2.0, y + ITEM_H));
+        path.push((x, y, ITEM_W + 24.0));
     }
 
     let _ = write!(
@@ -258,7 +258,7 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
         );
     }
     let mut y = rows_y0;
-    let mut positions: std::collections::HashMap<ResourceKey, (f64, f64)> = Default::default();
+    let mut positions: std::collections::HashMap<ResourceKey, (f64, f64, f64)> = Default::default();
     for (ri, row) in cells.iter().enumerate() {
         let h = row_heights[ri];
         for (ci, cell) in row.iter().enumerate() {
@@ -289,7 +289,7 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
                 let ix = x + GAP + (i % per_line) as f64 * (ITEM_W + GAP);
                 let iy = y + 28.0 + (i / per_line) as f64 * (ITEM_H + GAP);
                 item_svg(&mut svg, priced, item, ix, iy, ITEM_W);
-                positions.entry(item.key.clone()).or_insert((ix + ITEM_W / 2.0, iy));
+                positions.entry(item.key.clone()).or_insert((ix, iy, ITEM_W));
             }
         }
         if ri == 0 {
@@ -307,7 +307,7 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
                     ay,
                     w,
                 );
-                positions.insert(key.clone(), (x0 + w / 2.0, ay));
+                positions.insert(key.clone(), (x0, ay, w));
             }
         }
         y += h + GAP;
@@ -322,34 +322,30 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
         vpc_y + 20.0
     );
     for (i, item) in managed.iter().enumerate() {
-        item_svg(&mut svg, priced, item, panel_x + GAP, vpc_y + 32.0 + i as f64 * (ITEM_H - 8.0 + GAP), PANEL_W - 2.0 * GAP);
+        item_svg(&mut svg, priced, item, panel_x + GAP, vpc_y + 32.0 + i as f64 * (ITEM_H + 4.0), PANEL_W - 2.0 * GAP);
     }
     svg.push_str("</g>");
 
-    // The request path.
-    if let Some(alb) = albs.first() {
-        if let Some(p) = positions.get(&alb.0) {
-            centers.push(*p);
-        }
-    }
-    let mut tail: Vec<(f64, f64)> = Vec::new();
-    for key in [&first_instance, &primary_db].into_iter().flatten() {
-        if let Some((x, y)) = positions.get(key) {
-            tail.push((*x, *y));
+    // The request path: sideways between boxes on one level, else bottom edge to top edge.
+    for key in [albs.first().map(|a| &a.0), first_instance.as_ref(), primary_db.as_ref()].into_iter().flatten() {
+        if let Some(rect) = positions.get(key) {
+            path.push(*rect);
         }
     }
     svg.push_str(r#"<g class="request-path">"#);
-    let mut path: Vec<(f64, f64)> = centers;
-    path.extend(tail);
     for pair in path.windows(2) {
-        let (a, b) = (pair[0], pair[1]);
-        if (a.0 - b.0).abs() < 0.5 && (a.1 - b.1).abs() < 0.5 {
-            continue;
-        }
+        let ((ax, ay, aw), (bx, by, bw)) = (pair[0], pair[1]);
+        let (x1, y1, x2, y2) = if (ay - by).abs() < 1.0 {
+            (ax + aw, ay + ITEM_H / 2.0, bx, by + ITEM_H / 2.0)
+        } else {
+            // Aim at the part of the lower box under the upper one, so the line stays short.
+            let x2 = (ax + aw / 2.0).clamp(bx + 10.0, bx + bw - 10.0);
+            let x1 = (bx + bw / 2.0).clamp(ax + 10.0, ax + aw - 10.0);
+            (x1, ay + ITEM_H, x2, by)
+        };
         let _ = write!(
             svg,
-            r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#222" stroke-width="2" marker-end="url(#arrow)"/>"##,
-            a.0, a.1, b.0, b.1
+            r##"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="#222" stroke-width="2" marker-end="url(#arrow)"/>"##
         );
     }
     svg.push_str("</g></svg>");
