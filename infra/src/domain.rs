@@ -237,3 +237,44 @@ impl DeploymentSpec {
         }
     }
 }
+
+/// The IAM role the portal assumes to deploy into a target account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct RoleArn(String);
+
+impl RoleArn {
+    /// `arn:<partition>:iam::<12-digit account>:role/<path/name>`.
+    pub fn parse(value: &str) -> Result<Self, InfraError> {
+        let fail = |reason: &str| InfraError::InvalidRoleArn {
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let parts: Vec<&str> = value.splitn(6, ':').collect();
+        if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
+            return Err(fail("expected arn:aws:iam::<account>:role/<name>"));
+        }
+        if !matches!(parts[1], "aws" | "aws-us-gov" | "aws-cn") {
+            return Err(fail("unknown partition"));
+        }
+        if parts[4].len() != 12 || !parts[4].chars().all(|c| c.is_ascii_digit()) {
+            return Err(fail("the account id must be 12 digits"));
+        }
+        let name = parts[5]
+            .strip_prefix("role/")
+            .ok_or_else(|| fail("the resource must be role/<name>"))?;
+        let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c);
+        if name.is_empty() || name.len() > 512 || !name.chars().all(valid) {
+            return Err(fail("the role name is empty or has characters IAM does not allow"));
+        }
+        Ok(RoleArn(value.to_owned()))
+    }
+
+    pub fn account_id(&self) -> &str {
+        self.0.split(':').nth(4).unwrap_or_default()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

@@ -147,3 +147,19 @@ fn environment_names_are_checked() {
         assert!(infra::EnvironmentName::parse(good).is_ok(), "`{good}` refused");
     }
 }
+
+#[test]
+fn role_arns_are_checked() {
+    let ok = infra::RoleArn::parse("arn:aws:iam::123456789012:role/portal-deploy").expect("valid");
+    assert_eq!(ok.account_id(), "123456789012");
+    for bad in [
+        "",
+        "arn:aws:iam::12345:role/x",
+        "arn:aws:iam::123456789012:user/x",
+        "arn:aws:s3:::bucket",
+        "arn:aws:iam::123456789012:role/",
+        "arn:aws:iam::123456789012:role/has space",
+    ] {
+        assert!(infra::RoleArn::parse(bad).is_err(), "`{bad}` accepted");
+    }
+}

@@ -3,21 +3,135 @@
 use std::sync::Arc;
 
 use app::model::TierQuery;
-use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, State};
+use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::error::ServerError;
-use crate::views::CatalogService;
+use crate::people::{authenticate, User};
+use crate::requests::NewRequest;
+use crate::state::Portal;
 
-pub fn routes() -> Router<Arc<CatalogService>> {
+/// API request bodies are small; anything larger is refused with 413.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn routes() -> Router<Arc<Portal>> {
     Router::new()
         .route("/api/tiers", get(list_tiers))
         .route("/api/tiers/{id}", get(tier))
         .route("/api/tiers/{id}/diagram.svg", get(diagram))
+        .route("/api/requests", post(create_request))
+        .route("/api/requests/{id}", get(get_request))
+        .route("/api/requests/{id}/approve", post(approve))
+        .route("/api/requests/{id}/reject", post(reject))
+        .route("/api/audit", get(audit_log))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// A JSON body whose every rejection (syntax, wrong type, unknown field, size) is our JSON error.
+struct Body<T>(T);
+
+impl<S, T> FromRequest<S> for Body<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ServerError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(JsonRejection::JsonDataError(e)) => Err(ServerError::Invalid {
+                code: "invalid_body",
+                message: e.body_text(),
+                field: None,
+            }),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ServerError::TooLarge(format!("the body is over {MAX_BODY_BYTES} bytes")))
+            }
+            Err(e) => Err(ServerError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+async fn caller(portal: &Portal, headers: &HeaderMap) -> Result<User, ServerError> {
+    let header = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
+    authenticate(&portal.db, header).await
+}
+
+fn request_id(raw: &str) -> Result<i64, ServerError> {
+    raw.parse().map_err(|_| ServerError::NotFound {
+        code: "unknown_request",
+        message: format!("no request `{raw}`"),
+    })
+}
+
+async fn create_request(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Body(input): Body<NewRequest>,
+) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    let record = portal.requests().create(&user, input).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(record)))
+}
+
+async fn get_request(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    caller(&portal, &headers).await?;
+    Ok(Json(portal.requests().get(request_id(&id)?).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decision {
+    #[serde(default)]
+    comment: String,
+}
+
+async fn approve(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(decision): Body<Decision>,
+) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    Ok(Json(portal.requests().decide(&user, request_id(&id)?, true, &decision.comment).await?))
+}
+
+async fn reject(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(decision): Body<Decision>,
+) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    Ok(Json(portal.requests().decide(&user, request_id(&id)?, false, &decision.comment).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn audit_log(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> Result<impl IntoResponse, ServerError> {
+    caller(&portal, &headers).await?;
+    let entries = crate::audit::page(&portal.db, q.before, q.limit.unwrap_or(100)).await?;
+    let next = entries.last().map(|e| e.id);
+    Ok(Json(serde_json::json!({ "entries": entries, "next_before": next })))
 }
 
 /// `?options=sqs,sns&free_tier=false&usage.cloudfront_transfer_gb=2048`
@@ -62,15 +176,16 @@ impl TierParams {
     }
 }
 
-async fn list_tiers(State(service): State<Arc<CatalogService>>) -> Result<impl IntoResponse, ServerError> {
-    Ok(Json(serde_json::json!({ "tiers": service.summaries()? })))
+async fn list_tiers(State(portal): State<Arc<Portal>>) -> Result<impl IntoResponse, ServerError> {
+    Ok(Json(serde_json::json!({ "tiers": portal.catalog.summaries()? })))
 }
 
 async fn tier(
-    State(service): State<Arc<CatalogService>>,
+    State(portal): State<Arc<Portal>>,
     Path(id): Path<String>,
     Query(params): Query<TierParams>,
 ) -> Result<impl IntoResponse, ServerError> {
+    let service = &portal.catalog;
     let report = service.report(&params.query(id)?)?;
     let summary = service.summary(&report);
     let phases: Vec<serde_json::Value> = report
@@ -102,10 +217,10 @@ async fn tier(
 }
 
 async fn diagram(
-    State(service): State<Arc<CatalogService>>,
+    State(portal): State<Arc<Portal>>,
     Path(id): Path<String>,
     Query(params): Query<TierParams>,
 ) -> Result<impl IntoResponse, ServerError> {
-    let report = service.report(&params.query(id)?)?;
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], service.catalog.diagram(&report)))
+    let report = portal.catalog.report(&params.query(id)?)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], portal.catalog.catalog.diagram(&report)))
 }

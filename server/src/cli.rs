@@ -7,7 +7,14 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use infra::{Catalog, DeploymentSpec, EnvironmentName, OptionSet, Region, TierId};
 
+use std::collections::BTreeSet;
+
+use crate::audit;
+use crate::db::Database;
 use crate::error::ServerError;
+use crate::people::{self, Role};
+use crate::requests::ApprovalPolicy;
+use crate::state::Portal;
 use crate::views::CatalogService;
 
 #[derive(Debug, Parser)]
@@ -31,7 +38,7 @@ pub enum Command {
         #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
         /// Where the portal keeps its records: sqlite://… or postgres://…
-        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/portal.db?mode=rwc")]
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
         /// Folder of the compiled site (wasm, JS, CSS), as cargo-leptos writes it.
         #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
@@ -65,6 +72,51 @@ pub enum Command {
         #[command(subcommand)]
         command: TemplatesCommand,
     },
+    /// Apply the database migrations (`serve` does it too).
+    Migrate {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portal.db?mode=rwc";
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from standard input (or asked for on a terminal);
+    /// with --token, an API token is printed once, alone on the last line.
+    Add {
+        name: String,
+        /// requester, approver, admin or viewer; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        token: bool,
+        /// A user that signs in only with its token.
+        #[arg(long)]
+        no_password: bool,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of the whole audit trail; names the first broken entry.
+    Verify {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,7 +147,9 @@ fn options_for(catalog: &Catalog, tier: TierId, options: &Option<Vec<String>>) -
 /// Runs a command that prints its result; `serve` is handled by `main`.
 pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, ServerError> {
     match command {
-        Command::Serve { .. } => Err(ServerError::Startup("`serve` is not an offline command".into())),
+        Command::Serve { .. } | Command::Migrate { .. } | Command::User { .. } | Command::Audit { .. } => {
+            Err(ServerError::Startup("this command needs the database, not an offline run".into()))
+        }
         Command::Cost {
             tier,
             usage,
@@ -227,15 +281,73 @@ fn cost_table(report: &infra::TierReport) -> String {
     out
 }
 
+/// Reads a password: from a prompt without echo on a terminal, else the first line of standard input.
+fn read_password() -> Result<String, ServerError> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password for the new user: ").map_err(|source| ServerError::Io {
+            path: "the terminal".into(),
+            source,
+        })?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|source| ServerError::Io {
+            path: "standard input".into(),
+            source,
+        })?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
+    if password.is_empty() {
+        return Err(ServerError::Invalid {
+            code: "no_password",
+            message: "no password given on standard input (use --no-password for a token-only user)".into(),
+            field: Some("password".into()),
+        });
+    }
+    Ok(password)
+}
+
+/// Runs a command against the database and returns what it prints; `Err` exits non-zero.
+pub async fn run_database(command: &Command) -> Result<String, ServerError> {
+    match command {
+        Command::Migrate { database_url } => {
+            Database::connect(database_url).await?;
+            Ok("migrations applied".into())
+        }
+        Command::User {
+            command: UserCommand::Add { name, roles, token, no_password, database_url },
+        } => {
+            let roles: BTreeSet<Role> = roles.iter().map(|r| r.parse()).collect::<Result<_, _>>()?;
+            let password = if *no_password { None } else { Some(read_password()?) };
+            let db = Database::connect(database_url).await?;
+            let (user, token) = people::add_user(&db, name, &roles, password.as_deref(), *token).await?;
+            let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+            let mut out = format!("added user {} (id {}) with roles {}", user.name, user.id, roles.join(", "));
+            if let Some(token) = token {
+                out.push_str("\nAPI token (shown once; only its hash is kept):\n");
+                out.push_str(&token);
+            }
+            Ok(out)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { database_url },
+        } => {
+            let db = Database::connect(database_url).await?;
+            match audit::verify(&db).await? {
+                Ok(n) => Ok(format!("audit trail intact: {n} entries")),
+                Err(broken) => Err(ServerError::AuditBroken(broken.to_string())),
+            }
+        }
+        _ => Err(ServerError::Startup("not a database command".into())),
+    }
+}
+
 /// Starts the HTTP server on `addr` with the embedded catalog.
 pub async fn serve(catalog: Arc<Catalog>, addr: SocketAddr, database_url: &str, site_root: &str) -> Result<(), ServerError> {
-    if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-        return Err(ServerError::Startup(format!(
-            "DATABASE_URL must start with sqlite: or postgres://, got `{database_url}`"
-        )));
-    }
+    let db = Database::connect(database_url).await?;
     let sandbox = std::env::var("PORTAL_SANDBOX").is_ok_and(|v| v == "1");
     let service = Arc::new(CatalogService::new(catalog, sandbox));
+    let portal = Arc::new(Portal::new(service, db, ApprovalPolicy::default()));
     let options = crate::http::leptos_options(addr, site_root);
-    crate::http::serve(addr, crate::http::router(service, options)).await
+    crate::http::serve(addr, crate::http::router(portal, options)).await
 }

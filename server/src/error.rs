@@ -17,6 +17,21 @@ pub enum ServerError {
     },
     #[error("the catalog does not load: {0}")]
     Catalog(#[source] InfraError),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The request body is not the JSON the endpoint takes.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("the audit trail is broken: {0}")]
+    AuditBroken(String),
+    #[error("database error: {0}")]
+    Database(String),
     #[error("cannot read {path}: {source}")]
     Io {
         path: String,
@@ -35,6 +50,11 @@ impl ServerError {
             ServerError::NotFound { .. } => StatusCode::NOT_FOUND,
             ServerError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ServerError::Aws { .. } => StatusCode::BAD_GATEWAY,
+            ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServerError::Conflict(_) => StatusCode::CONFLICT,
+            ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -43,6 +63,13 @@ impl ServerError {
         match self {
             ServerError::NotFound { code, .. } | ServerError::Invalid { code, .. } => code,
             ServerError::Catalog(_) => "catalog_error",
+            ServerError::Unauthorized(_) => "unauthorized",
+            ServerError::Forbidden(_) => "forbidden",
+            ServerError::Conflict(_) => "conflict",
+            ServerError::BadRequest(_) => "bad_request",
+            ServerError::TooLarge(_) => "too_large",
+            ServerError::Database(_) => "database_error",
+            ServerError::AuditBroken(_) => "audit_broken",
             ServerError::Io { .. } => "io_error",
             ServerError::Aws { .. } => "aws_error",
             ServerError::Startup(_) => "startup_error",
@@ -84,7 +111,11 @@ impl IntoResponse for ServerError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let mut body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        let message = match &self {
+            ServerError::Database(_) => "the portal's database failed; the action was not recorded".to_owned(),
+            other => other.to_string(),
+        };
+        let mut body = serde_json::json!({ "code": self.code(), "message": message });
         if let ServerError::Invalid { field: Some(field), .. } = &self {
             body["field"] = serde_json::Value::String(field.clone());
         }

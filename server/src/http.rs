@@ -11,11 +11,11 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 
 use crate::error::ServerError;
-use crate::views::CatalogService;
+use crate::state::Portal;
 
-pub fn router(service: Arc<CatalogService>, leptos_options: LeptosOptions) -> Router {
+pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(app::App);
-    let backend: SharedBackend = service.clone();
+    let backend: SharedBackend = portal.catalog.clone();
     let context = move || provide_context(backend.clone());
     let pages = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
@@ -29,7 +29,7 @@ pub fn router(service: Arc<CatalogService>, leptos_options: LeptosOptions) -> Ro
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options);
     crate::api::routes()
-        .with_state(service)
+        .with_state(portal)
         .merge(pages)
         .layer(CompressionLayer::new())
 }

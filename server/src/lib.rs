@@ -2,10 +2,15 @@
 //! line, and the only code that talks to AWS.
 
 pub mod api;
+pub mod audit;
 pub mod aws;
 pub mod cli;
+pub mod db;
 pub mod error;
 pub mod http;
+pub mod people;
+pub mod requests;
+pub mod state;
 pub mod views;
 
 pub use error::ServerError;

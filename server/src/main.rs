@@ -26,6 +26,9 @@ async fn main() -> ExitCode {
             database_url,
             site_root,
         } => server::cli::serve(catalog, *addr, database_url, site_root).await,
+        db @ (Command::Migrate { .. } | Command::User { .. } | Command::Audit { .. }) => {
+            server::cli::run_database(db).await.map(|out| println!("{out}"))
+        }
         offline => server::cli::run_offline(catalog, offline).map(|out| println!("{out}")),
     };
     match result {

@@ -117,3 +117,44 @@ fn templates_render_writes_templates_and_parameter_files() {
         assert_eq!(env["ParameterValue"], "concert-prod");
     }
 }
+
+fn portal_with_stdin(args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("portal runs");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).expect("stdin");
+    }
+    child.wait_with_output().expect("portal finishes")
+}
+
+#[test]
+fn user_add_prints_the_token_alone_on_its_last_line_and_audit_verify_passes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
+    let env = [("DATABASE_URL", url.as_str())];
+    let out = portal_with_stdin(&["user", "add", "first-admin", "--role", "admin", "--role", "approver", "--token"], &env, "correct horse battery staple\n");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let last = text.trim_end().lines().last().unwrap_or_default();
+    assert!(last.starts_with("cpp_") && last.len() == 68 && !last.contains(' '), "{text}");
+
+    // No default password: without one on stdin, the user is refused.
+    let out = portal_with_stdin(&["user", "add", "second", "--role", "viewer"], &env, "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no password"), "{}", stderr(&out));
+    let out = portal_with_stdin(&["user", "add", "third", "--role", "pilot"], &env, "long enough password\n");
+    assert!(!out.status.success() && stderr(&out).contains("unknown role `pilot`"));
+    let out = portal_with_stdin(&["user", "add", "first-admin", "--role", "viewer"], &env, "long enough password\n");
+    assert!(!out.status.success() && stderr(&out).contains("already exists"));
+
+    let out = portal_with_stdin(&["audit", "verify"], &env, "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("intact: 1 entries"), "{}", stdout(&out));
+}

@@ -90,26 +90,114 @@ impl Drop for Moto {
     }
 }
 
-/// The portal's HTTP server, in-process on a random port.
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("PORTAL_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// SQLite always; PostgreSQL when it answers. Under CI (`CI=true`) PostgreSQL is required.
+pub fn backends() -> Vec<Backend> {
+    let reachable = std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:5432".parse().expect("address"),
+        Duration::from_secs(2),
+    )
+    .is_ok();
+    if reachable {
+        return vec![Backend::Sqlite, Backend::Postgres];
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("PostgreSQL is not reachable on 127.0.0.1:5432, and CI requires it");
+    }
+    eprintln!("SKIPPING the PostgreSQL runs: nothing answers on 127.0.0.1:5432 (CI=true makes this a failure)");
+    vec![Backend::Sqlite]
+}
+
+/// A fresh, empty database of the given kind; PostgreSQL ones are dropped on drop.
+pub struct TestDatabase {
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("portal.db").display());
+                TestDatabase { url, backend, _dir: Some(dir), pg_name: None }
+            }
+            Backend::Postgres => {
+                use std::sync::atomic::{AtomicU32, Ordering};
+                static COUNTER: AtomicU32 = AtomicU32::new(0);
+                let name = format!(
+                    "portal_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+                );
+                let admin = postgres_admin_url();
+                server::db::admin_execute(&admin, &format!("CREATE DATABASE {name}")).await.expect("create database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin);
+                TestDatabase { url: format!("{base}/{name}"), backend, _dir: None, pg_name: Some(name) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            let admin = postgres_admin_url();
+            // Best effort, on a thread of its own: Drop cannot be async.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    let _ = rt.block_on(server::db::admin_execute(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+/// The portal's HTTP server, in-process on a random port, with its own fresh database.
 pub struct TestPortal {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    pub portal: Arc<server::state::Portal>,
+    pub database: TestDatabase,
 }
 
 impl TestPortal {
     pub async fn start() -> TestPortal {
+        Self::start_on(Backend::Sqlite).await
+    }
+
+    pub async fn start_on(backend: Backend) -> TestPortal {
+        let database = TestDatabase::create(backend).await;
+        let db = server::db::Database::connect(&database.url).await.expect("database opens");
         let catalog = Arc::new(infra::Catalog::embedded().expect("embedded catalog loads"));
         let service = Arc::new(server::views::CatalogService::new(catalog, true));
+        let portal = Arc::new(server::state::Portal::new(service, db, Default::default()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let options = leptos_options(addr);
-        let router = server::http::router(service, options);
+        let router = server::http::router(portal.clone(), leptos_options(addr));
         tokio::spawn(async move {
             let _ = axum_serve(listener, router).await;
         });
         TestPortal {
             addr,
             client: reqwest::Client::new(),
+            portal,
+            database,
         }
     }
 

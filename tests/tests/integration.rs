@@ -3,3 +3,4 @@
 mod api;
 mod cfn_lint;
 mod deploy;
+mod requests;

@@ -1,0 +1,139 @@
+//! The portal's own database: SQLite by default, PostgreSQL when
+//! `DATABASE_URL=postgres://…`. One code path for both through sqlx's `Any`
+//! driver; migrations are embedded per dialect and applied on start.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use crate::error::ServerError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Database {
+    pub pool: AnyPool,
+    pub dialect: Dialect,
+}
+
+pub(crate) fn db_error(e: sqlx::Error) -> ServerError {
+    ServerError::Database(e.to_string())
+}
+
+/// Milliseconds since the Unix epoch: portable across both databases.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+impl Database {
+    /// Connects and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Database, ServerError> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Dialect::Postgres
+        } else {
+            return Err(ServerError::Startup(format!(
+                "DATABASE_URL must start with sqlite: or postgres://, got `{url}`"
+            )));
+        };
+        if dialect == Dialect::Sqlite {
+            create_sqlite_parent(url)?;
+        }
+        let mut options = AnyPoolOptions::new().max_connections(if dialect == Dialect::Sqlite { 4 } else { 10 });
+        if dialect == Dialect::Sqlite {
+            // Writers wait for each other instead of failing with "database is locked".
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(url).await.map_err(|e| {
+            ServerError::Startup(format!("cannot open the database at {}: {e}", redact(url)))
+        })?;
+        let db = Database { pool, dialect };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub async fn migrate(&self) -> Result<(), ServerError> {
+        let migrator = match self.dialect {
+            Dialect::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Dialect::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| ServerError::Startup(format!("database migration failed: {e}")))
+    }
+
+    /// Starts a write transaction; on SQLite it takes the write lock at once
+    /// (BEGIN IMMEDIATE) so two writers never both read then both write.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ServerError> {
+        let tx = match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        };
+        tx.map_err(db_error)
+    }
+}
+
+fn create_sqlite_parent(url: &str) -> Result<(), ServerError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|source| ServerError::Io {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, ServerError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(column).map_err(db_error)
+}
+
+/// Runs one statement on a server-level connection (tests create and drop databases with it).
+pub async fn admin_execute(url: &str, statement: &str) -> Result<(), ServerError> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.map_err(db_error)?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
+        .execute(&mut conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}

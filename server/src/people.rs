@@ -1,0 +1,237 @@
+//! Users, their roles, password hashes (argon2id) and API tokens (only a hash is stored).
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::audit;
+use crate::db::{db_error, get, now_ms, Database};
+use crate::error::ServerError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Requester,
+    Approver,
+    Admin,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Requester => "requester",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = ServerError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "requester" => Ok(Role::Requester),
+            "approver" => Ok(Role::Approver),
+            "admin" => Ok(Role::Admin),
+            "viewer" => Ok(Role::Viewer),
+            other => Err(ServerError::Invalid {
+                code: "invalid_role",
+                message: format!("unknown role `{other}`: expected requester, approver, admin or viewer"),
+                field: Some("role".into()),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub roles: BTreeSet<Role>,
+}
+
+impl User {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Fails with 403 unless the user holds one of `roles`.
+    pub fn require(&self, roles: &[Role], action: &str) -> Result<(), ServerError> {
+        if roles.iter().any(|r| self.has(*r)) {
+            Ok(())
+        } else {
+            Err(ServerError::Forbidden(format!(
+                "{} may not {action}: it needs the role {}",
+                self.name,
+                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+            )))
+        }
+    }
+}
+
+fn valid_user_name(name: &str) -> Result<(), ServerError> {
+    let ok = (2..=64).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(ServerError::Invalid {
+            code: "invalid_user_name",
+            message: format!("user name `{name}` must be 2 to 64 letters, digits, or . _ @ -"),
+            field: Some("name".into()),
+        })
+    }
+}
+
+pub fn hash_password(password: &str) -> Result<String, ServerError> {
+    if password.chars().count() < 12 {
+        return Err(ServerError::Invalid {
+            code: "weak_password",
+            message: "a password needs at least 12 characters".into(),
+            field: Some("password".into()),
+        });
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ServerError::Startup(format!("password hashing failed: {e}")))
+}
+
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates a user with roles, and optionally a password and an API token
+/// (returned once, never stored in the clear). Audited.
+pub async fn add_user(
+    db: &Database,
+    name: &str,
+    roles: &BTreeSet<Role>,
+    password: Option<&str>,
+    with_token: bool,
+) -> Result<(User, Option<String>), ServerError> {
+    valid_user_name(name)?;
+    if roles.is_empty() {
+        return Err(ServerError::Invalid {
+            code: "no_role",
+            message: "a user needs at least one role".into(),
+            field: Some("role".into()),
+        });
+    }
+    let password_hash = password.map(hash_password).transpose()?;
+    let mut tx = db.begin_write().await?;
+    let exists = sqlx::query("SELECT id FROM users WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    if exists.is_some() {
+        return Err(ServerError::Conflict(format!("a user named `{name}` already exists")));
+    }
+    let row = sqlx::query("INSERT INTO users (name, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id")
+        .bind(name)
+        .bind(password_hash)
+        .bind(now_ms())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let id: i64 = get(&row, "id")?;
+    for role in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    let token = if with_token {
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        let token = format!("cpp_{}", hex::encode(bytes));
+        sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(token_hash(&token))
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        Some(token)
+    } else {
+        None
+    };
+    let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    audit::append(
+        db,
+        &mut tx,
+        "portal",
+        "user.added",
+        &format!("user:{name}"),
+        serde_json::json!({ "roles": role_names, "token": with_token }),
+    )
+    .await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok((
+        User {
+            id,
+            name: name.to_owned(),
+            roles: roles.clone(),
+        },
+        token,
+    ))
+}
+
+async fn load_user(db: &Database, id: i64) -> Result<Option<User>, ServerError> {
+    let Some(row) = sqlx::query("SELECT id, name FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(db_error)?
+    else {
+        return Ok(None);
+    };
+    let roles = sqlx::query("SELECT role FROM user_roles WHERE user_id = $1")
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .filter_map(|r| get::<String>(r, "role").ok()?.parse().ok())
+        .collect();
+    Ok(Some(User {
+        id: get(&row, "id")?,
+        name: get(&row, "name")?,
+        roles,
+    }))
+}
+
+/// The user behind `Authorization: Bearer <token>`; 401 when missing or unknown.
+pub async fn authenticate(db: &Database, authorization: Option<&str>) -> Result<User, ServerError> {
+    let token = authorization
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ServerError::Unauthorized("send `Authorization: Bearer <token>`".into()))?;
+    let row = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| ServerError::Unauthorized("unknown or revoked token".into()))?;
+    load_user(db, get(&row, "user_id")?)
+        .await?
+        .ok_or_else(|| ServerError::Unauthorized("the token's user no longer exists".into()))
+}

@@ -1,0 +1,403 @@
+//! Deployment requests and their approval: who asked for what, at what cost,
+//! and who signed off. Every action is one transaction, audit entry included.
+
+use std::collections::BTreeMap;
+
+use infra::{Catalog, DeploymentSpec, EnvironmentName, OptionSet, Region, RoleArn, TierId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit;
+use crate::db::{db_error, get, now_ms, Database, Dialect};
+use crate::error::ServerError;
+use crate::people::{Role, User};
+
+/// How many distinct approvers each tier needs, and when requests lapse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalPolicy {
+    pub approvals: BTreeMap<TierId, u32>,
+    /// A request whose monthly estimate is above this needs one more approver.
+    pub extra_approval_over_monthly_usd: f64,
+    pub expires_after_hours: i64,
+}
+
+impl Default for ApprovalPolicy {
+    fn default() -> Self {
+        ApprovalPolicy {
+            approvals: [
+                (TierId::Development, 1),
+                (TierId::ProductionLite, 1),
+                (TierId::FullProduction, 2),
+            ]
+            .into_iter()
+            .collect(),
+            extra_approval_over_monthly_usd: 1000.0,
+            expires_after_hours: 72,
+        }
+    }
+}
+
+impl ApprovalPolicy {
+    pub fn required(&self, tier: TierId, monthly_usd: f64) -> i64 {
+        let base = self.approvals.get(&tier).copied().unwrap_or(1).max(1) as i64;
+        base + i64::from(monthly_usd > self.extra_approval_over_monthly_usd)
+    }
+}
+
+/// The digest of everything an estimate depends on; a change voids approvals at rollout time.
+pub fn catalog_digest(catalog: &Catalog) -> String {
+    let mut h = Sha256::new();
+    let s = &catalog.sources;
+    for (name, text) in s.templates.iter().chain(&s.tiers).chain([&s.prices, &s.usage]) {
+        h.update(name.as_bytes());
+        h.update((text.len() as u64).to_be_bytes());
+        h.update(text.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// The body of `POST /api/requests`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub environment: String,
+    pub tier: String,
+    pub region: String,
+    pub role_arn: String,
+    pub justification: String,
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
+    #[serde(default)]
+    pub usage: Option<BTreeMap<String, f64>>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ServerError {
+    ServerError::Invalid {
+        code: "invalid_field",
+        message: message.into(),
+        field: Some(field.to_owned()),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApprovalRecord {
+    pub approver: String,
+    pub decision: String,
+    pub comment: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RequestRecord {
+    pub id: i64,
+    pub environment: String,
+    pub tier: String,
+    pub region: String,
+    pub account_id: String,
+    pub role_arn: String,
+    pub justification: String,
+    pub options: serde_json::Value,
+    pub usage: serde_json::Value,
+    pub monthly_usd: f64,
+    pub catalog_digest: String,
+    pub required_approvals: i64,
+    pub requester: String,
+    pub status: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub decided_at: Option<i64>,
+    pub approvals: Vec<ApprovalRecord>,
+    pub rollout_id: Option<i64>,
+}
+
+pub struct Requests<'a> {
+    pub db: &'a Database,
+    pub catalog: &'a Catalog,
+    pub digest: &'a str,
+    pub policy: &'a ApprovalPolicy,
+}
+
+impl Requests<'_> {
+    pub async fn create(&self, user: &User, input: NewRequest) -> Result<RequestRecord, ServerError> {
+        user.require(&[Role::Requester], "request a deployment")?;
+        let environment = EnvironmentName::parse(input.environment.trim()).map_err(|e| invalid("environment", e.to_string()))?;
+        let tier: TierId = input.tier.parse().map_err(|e: infra::InfraError| invalid("tier", e.to_string()))?;
+        let region = Region::parse(input.region.trim()).map_err(|_| {
+            invalid("region", format!("unknown region `{}`", input.region))
+        })?;
+        let role_arn = RoleArn::parse(input.role_arn.trim()).map_err(|e| invalid("role_arn", e.to_string()))?;
+        let justification = input.justification.trim().to_owned();
+        if justification.chars().count() < 10 || justification.chars().count() > 2000 {
+            return Err(invalid("justification", "say why in 10 to 2,000 characters"));
+        }
+        let options: OptionSet = match &input.options {
+            None => self.catalog.tier(tier).default_options.clone(),
+            Some(list) => list
+                .iter()
+                .map(|o| o.parse())
+                .collect::<Result<_, infra::InfraError>>()
+                .map_err(|e| invalid("options", e.to_string()))?,
+        };
+        let mut usage = self.catalog.default_usage.clone();
+        for (key, value) in input.usage.iter().flatten() {
+            usage
+                .set(key, *value)
+                .map_err(|e| invalid(&format!("usage.{key}"), e.to_string()))?;
+        }
+        let spec = DeploymentSpec {
+            tier,
+            environment: environment.clone(),
+            region,
+            options: options.clone(),
+            domain_name: None,
+        };
+        let report = self.catalog.report(&spec, &usage, true)?;
+        let monthly = report.estimate.monthly_usd;
+        let required = self.policy.required(tier, monthly);
+        let now = now_ms();
+        let expires = now + self.policy.expires_after_hours * 3_600_000;
+        let estimate = serde_json::to_string(&report.estimate).map_err(|e| ServerError::Startup(e.to_string()))?;
+        let options_json = serde_json::to_string(&options).map_err(|e| ServerError::Startup(e.to_string()))?;
+        let usage_json = serde_json::to_string(&usage).map_err(|e| ServerError::Startup(e.to_string()))?;
+
+        let mut tx = self.db.begin_write().await?;
+        let clash = sqlx::query(
+            "SELECT id FROM deployment_requests WHERE account_id = $1 AND region = $2 AND environment = $3 AND status = 'pending'",
+        )
+        .bind(role_arn.account_id())
+        .bind(region.as_str())
+        .bind(environment.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if let Some(row) = clash {
+            return Err(ServerError::Conflict(format!(
+                "request {} for environment `{environment}` in {} / {} is still pending",
+                get::<i64>(&row, "id")?,
+                role_arn.account_id(),
+                region.as_str()
+            )));
+        }
+        let row = sqlx::query(
+            "INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, usage, \
+             monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15) RETURNING id",
+        )
+        .bind(environment.as_str())
+        .bind(tier.as_str())
+        .bind(region.as_str())
+        .bind(role_arn.account_id())
+        .bind(role_arn.as_str())
+        .bind(&justification)
+        .bind(&options_json)
+        .bind(&usage_json)
+        .bind((monthly * 100.0).round() as i64)
+        .bind(&estimate)
+        .bind(self.digest)
+        .bind(required)
+        .bind(user.id)
+        .bind(now)
+        .bind(expires)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let id: i64 = get(&row, "id")?;
+        audit::append(
+            self.db,
+            &mut tx,
+            &user.name,
+            "request.created",
+            &format!("request:{id}"),
+            serde_json::json!({
+                "environment": environment.as_str(), "tier": tier.as_str(), "region": region.as_str(),
+                "monthly_usd": monthly, "required_approvals": required,
+            }),
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        self.get(id).await
+    }
+
+    pub async fn get(&self, id: i64) -> Result<RequestRecord, ServerError> {
+        let row = sqlx::query(
+            "SELECT r.*, u.name AS requester FROM deployment_requests r JOIN users u ON u.id = r.requester_id WHERE r.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.db.pool)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| ServerError::NotFound {
+            code: "unknown_request",
+            message: format!("no request {id}"),
+        })?;
+        let approvals = sqlx::query(
+            "SELECT u.name AS approver, a.decision, a.comment, a.created_at FROM approvals a JOIN users u ON u.id = a.approver_id \
+             WHERE a.request_id = $1 ORDER BY a.id",
+        )
+        .bind(id)
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|a| {
+            Ok(ApprovalRecord {
+                approver: get(a, "approver")?,
+                decision: get(a, "decision")?,
+                comment: get(a, "comment")?,
+                at: get(a, "created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, ServerError>>()?;
+        let rollout_id = sqlx::query("SELECT id FROM rollouts WHERE request_id = $1")
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await
+            .map_err(db_error)?
+            .map(|r| get::<i64>(&r, "id"))
+            .transpose()?;
+        let json = |column: &str| -> Result<serde_json::Value, ServerError> {
+            let text: String = get(&row, column)?;
+            Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+        };
+        Ok(RequestRecord {
+            id,
+            environment: get(&row, "environment")?,
+            tier: get(&row, "tier")?,
+            region: get(&row, "region")?,
+            account_id: get(&row, "account_id")?,
+            role_arn: get(&row, "role_arn")?,
+            justification: get(&row, "justification")?,
+            options: json("options")?,
+            usage: json("usage")?,
+            monthly_usd: get::<i64>(&row, "monthly_cents")? as f64 / 100.0,
+            catalog_digest: get(&row, "catalog_digest")?,
+            required_approvals: get(&row, "required_approvals")?,
+            requester: get(&row, "requester")?,
+            status: get(&row, "status")?,
+            created_at: get(&row, "created_at")?,
+            expires_at: get(&row, "expires_at")?,
+            decided_at: get(&row, "decided_at")?,
+            approvals,
+            rollout_id,
+        })
+    }
+
+    /// Records an approval or a rejection. Idempotent per approver: a repeated
+    /// call changes nothing. Concurrent calls are serialised on the request row.
+    pub async fn decide(&self, user: &User, id: i64, approve: bool, comment: &str) -> Result<RequestRecord, ServerError> {
+        user.require(&[Role::Approver], if approve { "approve a request" } else { "reject a request" })?;
+        if comment.chars().count() > 2000 {
+            return Err(invalid("comment", "a comment has at most 2,000 characters"));
+        }
+        let mut tx = self.db.begin_write().await?;
+        // PostgreSQL locks the row; SQLite's BEGIN IMMEDIATE already holds the only write lock.
+        let select = match self.db.dialect {
+            Dialect::Postgres => {
+                "SELECT status, requester_id, required_approvals, expires_at FROM deployment_requests WHERE id = $1 FOR UPDATE"
+            }
+            Dialect::Sqlite => "SELECT status, requester_id, required_approvals, expires_at FROM deployment_requests WHERE id = $1",
+        };
+        let row = sqlx::query(select)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| ServerError::NotFound {
+            code: "unknown_request",
+            message: format!("no request {id}"),
+        })?;
+        let status: String = get(&row, "status")?;
+        let requester: i64 = get(&row, "requester_id")?;
+        let required: i64 = get(&row, "required_approvals")?;
+        let expires_at: i64 = get(&row, "expires_at")?;
+        let decision = if approve { "approve" } else { "reject" };
+
+        let mine = sqlx::query("SELECT decision FROM approvals WHERE request_id = $1 AND approver_id = $2")
+            .bind(id)
+            .bind(user.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if let Some(previous) = mine {
+            let previous: String = get(&previous, "decision")?;
+            drop(tx);
+            if previous == decision {
+                return self.get(id).await;
+            }
+            return Err(ServerError::Conflict(format!("{} already chose to {previous} request {id}", user.name)));
+        }
+        if requester == user.id {
+            return Err(ServerError::Forbidden("nobody approves or rejects their own request".into()));
+        }
+        if status == "pending" && now_ms() > expires_at {
+            sqlx::query("UPDATE deployment_requests SET status = 'expired', decided_at = $1 WHERE id = $2")
+                .bind(now_ms())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            audit::append(self.db, &mut tx, "portal", "request.expired", &format!("request:{id}"), serde_json::json!({})).await?;
+            tx.commit().await.map_err(db_error)?;
+            return Err(ServerError::Conflict(format!("request {id} expired before it was decided")));
+        }
+        if status != "pending" {
+            return Err(ServerError::Conflict(format!("request {id} is already {status}")));
+        }
+
+        let now = now_ms();
+        sqlx::query("INSERT INTO approvals (request_id, approver_id, decision, comment, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(user.id)
+            .bind(decision)
+            .bind(comment)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        let subject = format!("request:{id}");
+        audit::append(
+            self.db,
+            &mut tx,
+            &user.name,
+            if approve { "request.approval" } else { "request.rejected" },
+            &subject,
+            serde_json::json!({ "comment": comment }),
+        )
+        .await?;
+        if approve {
+            let count: i64 = get(
+                &sqlx::query("SELECT COUNT(*) AS n FROM approvals WHERE request_id = $1 AND decision = 'approve'")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_error)?,
+                "n",
+            )?;
+            if count >= required {
+                sqlx::query("UPDATE deployment_requests SET status = 'approved', decided_at = $1 WHERE id = $2 AND status = 'pending'")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                sqlx::query("INSERT INTO rollouts (request_id, status, created_at) VALUES ($1, 'queued', $2) ON CONFLICT (request_id) DO NOTHING")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                audit::append(self.db, &mut tx, "portal", "request.approved", &subject, serde_json::json!({ "approvals": count })).await?;
+            }
+        } else {
+            sqlx::query("UPDATE deployment_requests SET status = 'rejected', decided_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        self.get(id).await
+    }
+}

@@ -1,0 +1,309 @@
+//! Requests, approvals and the audit trail through the API, on SQLite and on PostgreSQL.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use portal_tests::{backends, Backend, TestPortal};
+use serde_json::{json, Value};
+use server::people::{add_user, Role};
+
+struct People {
+    tokens: BTreeMap<&'static str, String>,
+}
+
+impl People {
+    fn token(&self, who: &str) -> &str {
+        self.tokens.get(who).map(String::as_str).unwrap_or_default()
+    }
+}
+
+/// lead (requester), alice and bob (approvers), root (admin), watcher (viewer), and
+/// selfie, who is both requester and approver.
+async fn people(portal: &TestPortal) -> People {
+    let mut tokens = BTreeMap::new();
+    for (name, roles) in [
+        ("lead", vec![Role::Requester]),
+        ("alice", vec![Role::Approver]),
+        ("bob", vec![Role::Approver]),
+        ("root", vec![Role::Admin]),
+        ("watcher", vec![Role::Viewer]),
+        ("selfie", vec![Role::Requester, Role::Approver]),
+    ] {
+        let roles: BTreeSet<Role> = roles.into_iter().collect();
+        let (_, token) = add_user(&portal.portal.db, name, &roles, None, true).await.expect("user added");
+        tokens.insert(name, token.expect("a token"));
+    }
+    People { tokens }
+}
+
+fn request_body(environment: &str, tier: &str) -> Value {
+    json!({
+        "environment": environment,
+        "tier": tier,
+        "region": "us-east-1",
+        "role_arn": "arn:aws:iam::123456789012:role/portal-deploy",
+        "justification": "Launch of the spring concert season",
+    })
+}
+
+async fn call(portal: &TestPortal, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let mut req = match method {
+        "POST" => portal.client.post(portal.url(path)),
+        _ => portal.client.get(portal.url(path)),
+    };
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn count(portal: &TestPortal, table: &str) -> i64 {
+    let sql = match table {
+        "deployment_requests" => "SELECT COUNT(*) AS n FROM deployment_requests",
+        "approvals" => "SELECT COUNT(*) AS n FROM approvals",
+        "rollouts" => "SELECT COUNT(*) AS n FROM rollouts",
+        _ => "SELECT COUNT(*) AS n FROM audit_log",
+    };
+    let row = sqlx::query(sql).fetch_one(&portal.portal.db.pool).await.expect("count");
+    sqlx::Row::try_get::<i64, _>(&row, "n").expect("n")
+}
+
+async fn create(portal: &TestPortal, who: &str, people: &People, environment: &str, tier: &str) -> i64 {
+    let (status, body) = call(portal, "POST", "/api/requests", Some(people.token(who)), Some(request_body(environment, tier))).await;
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_i64().expect("id")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn role_matrix() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let people = people(&portal).await;
+        let target = create(&portal, "lead", &people, "matrix-base", "development").await;
+
+        // (role, may create, may approve/reject, may read)
+        let matrix = [
+            ("lead", true, false, true),
+            ("alice", false, true, true),
+            ("root", false, false, true),
+            ("watcher", false, false, true),
+        ];
+        for (i, (who, may_create, may_decide, may_read)) in matrix.into_iter().enumerate() {
+            let before = (count(&portal, "deployment_requests").await, count(&portal, "approvals").await, count(&portal, "audit_log").await);
+            let (s, body) = call(&portal, "POST", "/api/requests", Some(people.token(who)), Some(request_body(&format!("matrix-{i}"), "development"))).await;
+            assert_eq!(s, if may_create { 201 } else { 403 }, "{backend:?} {who} create: {body}");
+            if !may_create {
+                assert_eq!(body["error"]["code"], "forbidden");
+                assert_eq!(count(&portal, "deployment_requests").await, before.0, "{who}: nothing written");
+                assert_eq!(count(&portal, "audit_log").await, before.2, "{who}: nothing audited");
+            }
+            for action in ["reject", "approve"] {
+                if may_decide && action == "reject" {
+                    continue; // alice approves below; a rejection would close the request first
+                }
+                let (s, body) = call(&portal, "POST", &format!("/api/requests/{target}/{action}"), Some(people.token(who)), Some(json!({"comment": "ok"}))).await;
+                assert_eq!(s, if may_decide { 200 } else { 403 }, "{backend:?} {who} {action}: {body}");
+                if !may_decide {
+                    assert_eq!(count(&portal, "approvals").await, before.1, "{who} {action}: nothing written");
+                }
+            }
+            let (s, _) = call(&portal, "GET", &format!("/api/requests/{target}"), Some(people.token(who)), None).await;
+            assert_eq!(s, if may_read { 200 } else { 403 }, "{backend:?} {who} read");
+            let (s, _) = call(&portal, "GET", "/api/audit", Some(people.token(who)), None).await;
+            assert_eq!(s, if may_read { 200 } else { 403 }, "{backend:?} {who} audit");
+        }
+        // No token, or a wrong one: 401.
+        let (s, body) = call(&portal, "POST", "/api/requests", None, Some(request_body("anon", "development"))).await;
+        assert_eq!((s, body["error"]["code"].as_str()), (401, Some("unauthorized")));
+        let (s, _) = call(&portal, "GET", "/api/audit", Some("cpp_not-a-token"), None).await;
+        assert_eq!(s, 401);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn full_production_needs_two_distinct_approvers_and_nobody_approves_their_own() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let people = people(&portal).await;
+
+        let own = create(&portal, "selfie", &people, "own-env", "development").await;
+        let (s, body) = call(&portal, "POST", &format!("/api/requests/{own}/approve"), Some(people.token("selfie")), Some(json!({"comment": "mine"}))).await;
+        assert_eq!(s, 403, "{backend:?}: self-approval: {body}");
+        assert_eq!(count(&portal, "approvals").await, 0);
+
+        let id = create(&portal, "lead", &people, "prod-env", "full-production").await;
+        let path = format!("/api/requests/{id}/approve");
+        let (s, body) = call(&portal, "POST", &path, Some(people.token("alice")), Some(json!({"comment": "looks right"}))).await;
+        assert_eq!((s, body["status"].as_str()), (200, Some("pending")), "{backend:?}: {body}");
+        assert_eq!(body["required_approvals"], 2);
+        // A double click records one approval.
+        let (s, body) = call(&portal, "POST", &path, Some(people.token("alice")), Some(json!({"comment": "looks right"}))).await;
+        assert_eq!((s, body["status"].as_str()), (200, Some("pending")));
+        assert_eq!(body["approvals"].as_array().map(Vec::len), Some(1));
+        assert!(body["rollout_id"].is_null());
+
+        let (s, body) = call(&portal, "POST", &path, Some(people.token("bob")), Some(json!({"comment": "agreed"}))).await;
+        assert_eq!((s, body["status"].as_str()), (200, Some("approved")), "{backend:?}: {body}");
+        assert!(body["rollout_id"].as_i64().is_some(), "a rollout is queued");
+        let (_, got) = call(&portal, "GET", &format!("/api/requests/{id}"), Some(people.token("watcher")), None).await;
+        assert_eq!(got["status"], "approved");
+        assert_eq!(got["approvals"].as_array().map(Vec::len), Some(2));
+        assert!(got["monthly_usd"].as_f64().unwrap_or_default() > 100.0, "the cost snapshot is stored");
+
+        // Rejection closes a request; nobody can approve it afterwards.
+        let other = create(&portal, "lead", &people, "other-env", "production-lite").await;
+        let (s, body) = call(&portal, "POST", &format!("/api/requests/{other}/reject"), Some(people.token("bob")), Some(json!({"comment": "too early"}))).await;
+        assert_eq!((s, body["status"].as_str()), (200, Some("rejected")));
+        let (s, _) = call(&portal, "POST", &format!("/api/requests/{other}/approve"), Some(people.token("alice")), Some(json!({}))).await;
+        assert_eq!(s, 409);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_approvals_approve_once_and_queue_one_rollout() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let people = people(&portal).await;
+        let id = create(&portal, "lead", &people, "race-env", "development").await;
+        let mut calls = Vec::new();
+        for i in 0..20 {
+            let who = if i % 2 == 0 { "alice" } else { "bob" };
+            let req = portal
+                .client
+                .post(portal.url(&format!("/api/requests/{id}/approve")))
+                .bearer_auth(people.token(who).to_owned())
+                .json(&json!({"comment": format!("call {i}")}));
+            calls.push(tokio::spawn(async move { req.send().await.map(|r| r.status().as_u16()) }));
+        }
+        let mut statuses = Vec::new();
+        for c in calls {
+            statuses.push(c.await.expect("join").expect("response"));
+        }
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{backend:?}: {statuses:?}");
+        assert!(statuses.contains(&200));
+        let (_, body) = call(&portal, "GET", &format!("/api/requests/{id}"), Some(people.token("lead")), None).await;
+        assert_eq!(body["status"], "approved");
+        assert_eq!(count(&portal, "rollouts").await, 1, "{backend:?}: exactly one rollout");
+        let approved = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'request.approved'")
+            .fetch_one(&portal.portal.db.pool)
+            .await
+            .expect("count");
+        assert_eq!(sqlx::Row::try_get::<i64, _>(&approved, "n").expect("n"), 1, "{backend:?}: approved once");
+        assert!(server::audit::verify(&portal.portal.db).await.expect("verify").is_ok());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_request_bodies_are_4xx_and_write_nothing() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let people = people(&portal).await;
+        let token = people.token("lead").to_owned();
+        let before = count(&portal, "deployment_requests").await;
+        let with = |f: &dyn Fn(&mut Value)| {
+            let mut b = request_body("bad-env", "development");
+            f(&mut b);
+            b
+        };
+        let cases: Vec<(Value, u16, Option<&str>)> = vec![
+            (with(&|b| b["environment"] = json!("Bad_Name")), 422, Some("environment")),
+            (with(&|b| b["tier"] = json!("gold")), 422, Some("tier")),
+            (with(&|b| b["region"] = json!("us-east-9")), 422, Some("region")),
+            (with(&|b| b["role_arn"] = json!("arn:aws:iam::42:role/x")), 422, Some("role_arn")),
+            (with(&|b| b["justification"] = json!("why")), 422, Some("justification")),
+            (with(&|b| b["options"] = json!(["teleporter"])), 422, Some("options")),
+            (with(&|b| b["usage"] = json!({"alb_lcu": -1})), 422, Some("usage.alb_lcu")),
+            (with(&|b| b["colour"] = json!("blue")), 422, None),
+            (with(&|b| b["tier"] = json!(7)), 422, None),
+        ];
+        for (body, status, field) in cases {
+            let (s, got) = call(&portal, "POST", "/api/requests", Some(&token), Some(body.clone())).await;
+            assert_eq!(s, status, "{backend:?} {body}: {got}");
+            assert!(!got["error"]["message"].as_str().unwrap_or_default().is_empty());
+            if let Some(field) = field {
+                assert_eq!(got["error"]["field"], field, "{body}");
+            }
+        }
+        let malformed = portal
+            .client
+            .post(portal.url("/api/requests"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(malformed.status().as_u16(), 400);
+        let huge = portal
+            .client
+            .post(portal.url("/api/requests"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(format!("{{\"justification\": \"{}\"}}", "x".repeat(200_000)))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(huge.status().as_u16(), 413);
+        assert_eq!(count(&portal, "deployment_requests").await, before, "{backend:?}: nothing written");
+
+        // One pending request per environment.
+        create(&portal, "lead", &people, "dup-env", "development").await;
+        let (s, body) = call(&portal, "POST", "/api/requests", Some(&token), Some(request_body("dup-env", "development"))).await;
+        assert_eq!((s, body["error"]["code"].as_str()), (409, Some("conflict")));
+        let (s, _) = call(&portal, "GET", "/api/requests/999999", Some(&token), None).await;
+        assert_eq!(s, 404);
+    }
+}
+
+async fn tamper(portal: &TestPortal, backend: Backend, statement: &'static str) {
+    let db = &portal.portal.db.pool;
+    // Someone with direct database access first switches the append-only guard off.
+    match backend {
+        Backend::Sqlite => {
+            sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update").execute(db).await.expect("drop trigger");
+            sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_delete").execute(db).await.expect("drop trigger");
+        }
+        Backend::Postgres => {
+            sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER USER").execute(db).await.expect("disable trigger");
+        }
+    }
+    sqlx::query(statement).execute(db).await.expect("tamper");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_verify_finds_edited_and_removed_entries() {
+    for backend in backends() {
+        for (statement, broken_id) in [
+            ("UPDATE audit_log SET actor = 'mallory' WHERE id = 3", 3),
+            ("DELETE FROM audit_log WHERE id = 4", 5),
+            ("UPDATE audit_log SET at = at + 1 WHERE id = 8", 8),
+        ] {
+            let portal = TestPortal::start_on(backend).await;
+            let people = people(&portal).await; // six audited user additions
+            let id = create(&portal, "lead", &people, "audit-env", "development").await;
+            call(&portal, "POST", &format!("/api/requests/{id}/approve"), Some(people.token("alice")), Some(json!({}))).await;
+            let db = &portal.portal.db;
+            let intact = server::audit::verify(db).await.expect("verify");
+            assert_eq!(intact, Ok(9), "{backend:?}: 6 users, 1 request, 1 approval, 1 approved");
+
+            // Editing is refused by the database itself.
+            assert!(sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = 1").execute(&db.pool).await.is_err());
+            assert!(sqlx::query("DELETE FROM audit_log WHERE id = 1").execute(&db.pool).await.is_err());
+
+            tamper(&portal, backend, statement).await;
+            let broken = server::audit::verify(db).await.expect("verify").expect_err("tampering is found");
+            assert_eq!(broken.id, broken_id, "{backend:?} {statement}: {broken}");
+
+            let command = server::cli::Command::Audit {
+                command: server::cli::AuditCommand::Verify { database_url: portal.database.url.clone() },
+            };
+            let err = server::cli::run_database(&command).await.expect_err("portal audit verify fails");
+            assert!(err.to_string().contains(&format!("audit entry {broken_id}")), "{err}");
+        }
+    }
+}
