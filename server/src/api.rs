@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::ServerError;
 use crate::people::{authenticate, User};
-use crate::requests::NewRequest;
+use crate::requests::{NewRequest, RequestRecord};
 use crate::state::Portal;
 
 /// API request bodies are small; anything larger is refused with 413.
@@ -102,8 +102,7 @@ async fn approve(
     Path(id): Path<String>,
     Body(decision): Body<Decision>,
 ) -> Result<impl IntoResponse, ServerError> {
-    let user = caller(&portal, &headers).await?;
-    Ok(Json(portal.requests().decide(&user, request_id(&id)?, true, &decision.comment).await?))
+    decide(&portal, &headers, &id, true, &decision.comment).await
 }
 
 async fn reject(
@@ -112,8 +111,12 @@ async fn reject(
     Path(id): Path<String>,
     Body(decision): Body<Decision>,
 ) -> Result<impl IntoResponse, ServerError> {
-    let user = caller(&portal, &headers).await?;
-    Ok(Json(portal.requests().decide(&user, request_id(&id)?, false, &decision.comment).await?))
+    decide(&portal, &headers, &id, false, &decision.comment).await
+}
+
+async fn decide(portal: &Portal, headers: &HeaderMap, id: &str, approve: bool, comment: &str) -> Result<Json<RequestRecord>, ServerError> {
+    let user = caller(portal, headers).await?;
+    Ok(Json(portal.requests().decide(&user, request_id(id)?, approve, comment).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -72,6 +72,13 @@ pub struct NewRequest {
     pub usage: Option<BTreeMap<String, f64>>,
 }
 
+fn unknown_request(id: i64) -> ServerError {
+    ServerError::NotFound {
+        code: "unknown_request",
+        message: format!("no request {id}"),
+    }
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> ServerError {
     ServerError::Invalid {
         code: "invalid_field",
@@ -227,10 +234,7 @@ impl Requests<'_> {
         .fetch_optional(&self.db.pool)
         .await
         .map_err(db_error)?
-        .ok_or_else(|| ServerError::NotFound {
-            code: "unknown_request",
-            message: format!("no request {id}"),
-        })?;
+        .ok_or_else(|| unknown_request(id))?;
         let approvals = sqlx::query(
             "SELECT u.name AS approver, a.decision, a.comment, a.created_at FROM approvals a JOIN users u ON u.id = a.approver_id \
              WHERE a.request_id = $1 ORDER BY a.id",
@@ -303,10 +307,7 @@ impl Requests<'_> {
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?
-        .ok_or_else(|| ServerError::NotFound {
-            code: "unknown_request",
-            message: format!("no request {id}"),
-        })?;
+        .ok_or_else(|| unknown_request(id))?;
         let status: String = get(&row, "status")?;
         let requester: i64 = get(&row, "requester_id")?;
         let required: i64 = get(&row, "required_approvals")?;
