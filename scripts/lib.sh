@@ -5,7 +5,10 @@
 # Exports for later scripts (and for the tests crate / Playwright):
 #   PORTAL_ROOT        the repository root
 #   PORTAL_CACHE       persistent cache outside the clone ($HOME/.cache/concert-portal)
-#   CARGO_TARGET_DIR   $PORTAL_CACHE/target unless already set (a fresh clone builds incrementally)
+#   CARGO_TARGET_DIR   $PORTAL_CACHE/targets/<folder>-<hash of its path>, unless already set: one
+#                      per checkout, so two checkouts never swap each other's wasm or binaries
+#                      (cargo does not re-copy a fresh artifact), and a clone at the same path
+#                      (CI's) builds incrementally
 #   PORTAL_VENV        $PORTAL_CACHE/venv (moto, cfn-lint; made by scripts/setup)
 #   PORTAL_PYTHON      $PORTAL_VENV/bin/python
 #   CFN_LINT           $PORTAL_VENV/bin/cfn-lint
@@ -22,7 +25,9 @@ portal_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # (Re)compute the exported environment; call again after scripts/setup installed things.
 portal_export_env() {
     export PORTAL_CACHE="${PORTAL_CACHE:-$HOME/.cache/concert-portal}"
-    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PORTAL_CACHE/target}"
+    local checkout
+    checkout="$(basename "$PORTAL_ROOT")-$(printf '%s' "$PORTAL_ROOT" | sha256sum | cut -c1-10)"
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PORTAL_CACHE/targets/$checkout}"
     export PORTAL_VENV="$PORTAL_CACHE/venv"
     export PORTAL_PYTHON="$PORTAL_VENV/bin/python"
     export CFN_LINT="$PORTAL_VENV/bin/cfn-lint"

@@ -67,15 +67,18 @@ fn backend() -> Result<backend::SharedBackend, ServerFnError> {
         .ok_or_else(|| ServerFnError::new("the portal backend is not configured"))
 }
 
+// Server functions get fixed URLs under /rpc: the default ones hash the build
+// path, so a browser bundle and a server built in different checkouts disagree.
+
 /// The three tiers, side by side.
-#[server]
+#[server(prefix = "/rpc", endpoint = "list_tiers")]
 pub async fn list_tiers() -> Result<Vec<TierSummary>, ServerFnError> {
     backend()?.tiers().map_err(|e| ServerFnError::new(e.to_string()))
 }
 
 /// One tier evaluated for the given options and usage: cost, diagram, phases.
 /// JSON in, since a query carries nested lists that form encoding drops.
-#[server(input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/rpc", endpoint = "tier_view", input = leptos::server_fn::codec::Json)]
 pub async fn get_tier_view(query: TierQuery) -> Result<TierView, ServerFnError> {
     backend()?.tier(&query).map_err(|e| ServerFnError::new(e.to_string()))
 }

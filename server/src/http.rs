@@ -23,7 +23,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             move || app::shell(options.clone())
         })
         .route(
-            "/api/{*fn_name}",
+            "/rpc/{*fn_name}",
             axum::routing::post(move |req| leptos_axum::handle_server_fns_with_context(context.clone(), req)),
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
