@@ -50,3 +50,30 @@ mod tests {
         assert_eq!(quantity(1460.125), "1,460.125");
     }
 }
+
+/// Milliseconds since the epoch → `2026-11-25 20:58 UTC` (same text on server and browser).
+pub fn timestamp(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    #[test]
+    fn formats_utc() {
+        assert_eq!(super::timestamp(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::timestamp(1_795_639_080_000), "2026-11-25 20:38 UTC");
+        assert_eq!(super::timestamp(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+}

@@ -5,6 +5,7 @@
 pub mod format;
 pub mod model;
 pub mod pages;
+pub mod workflow;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -16,7 +17,9 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use crate::model::{TierQuery, TierSummary, TierView};
+use crate::model::{
+    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, SessionUser, TierQuery, TierSummary, TierView,
+};
 
 /// The HTML document around the app, rendered by the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -48,6 +51,7 @@ pub fn App() -> impl IntoView {
             <header class="site-header">
                 <a class="brand" href="/">"Concert Platform"</a>
                 <span class="brand-sub">"Deployment portal"</span>
+                <workflow::SiteNav/>
             </header>
             <main id="main">
                 <Routes fallback=|| view! { <pages::NotFound/> }>
@@ -55,6 +59,10 @@ pub fn App() -> impl IntoView {
                     // JavaScript and nothing moves when hydration finishes.
                     <Route path=path!("/") view=pages::CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/tiers/:id") view=pages::TierPage ssr=SsrMode::Async/>
+                    <Route path=path!("/signin") view=workflow::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/requests") view=workflow::HistoryPageView ssr=SsrMode::Async/>
+                    <Route path=path!("/approvals") view=workflow::ApprovalsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/requests/:id") view=workflow::RequestPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -81,4 +89,92 @@ pub async fn list_tiers() -> Result<Vec<TierSummary>, ServerFnError> {
 #[server(prefix = "/rpc", endpoint = "tier_view", input = leptos::server_fn::codec::Json)]
 pub async fn get_tier_view(query: TierQuery) -> Result<TierView, ServerFnError> {
     backend()?.tier(&query).map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[cfg(feature = "ssr")]
+mod request_context {
+    use leptos::prelude::*;
+
+    use crate::backend::{session_from_cookies, BackendError};
+    use crate::model::Refusal;
+
+    /// The session id the browser sent with this call.
+    pub fn session() -> Option<String> {
+        let parts = use_context::<http::request::Parts>()?;
+        session_from_cookies(parts.headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok()))
+    }
+
+    pub fn address() -> Option<std::net::IpAddr> {
+        let parts = use_context::<http::request::Parts>()?;
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+    }
+
+    pub fn set_cookie(value: String) {
+        if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), value.parse()) {
+            response.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+
+    /// Refusals travel as data (shown next to their field); other failures as errors.
+    pub fn split<T>(result: Result<T, BackendError>) -> Result<Result<T, Refusal>, ServerFnError> {
+        match result {
+            Ok(v) => Ok(Ok(v)),
+            Err(BackendError::Refused(r)) => Ok(Err(r)),
+            Err(e) => Err(ServerFnError::new(e.to_string())),
+        }
+    }
+}
+
+/// Who is signed in, if anyone.
+#[server(prefix = "/rpc", endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<SessionUser>, ServerFnError> {
+    let session = request_context::session();
+    backend()?.who(session.as_deref()).await.map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+#[server(prefix = "/rpc", endpoint = "sign_in")]
+pub async fn sign_in(name: String, password: String) -> Result<Result<SessionUser, Refusal>, ServerFnError> {
+    let backend = backend()?;
+    let result = backend.sign_in(name.trim(), &password, request_context::address()).await;
+    let result = result.map(|(user, id)| {
+        request_context::set_cookie(backend::session_cookie(&id, backend.secure_cookies()));
+        user
+    });
+    request_context::split(result)
+}
+
+#[server(prefix = "/rpc", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    let backend = backend()?;
+    let session = request_context::session();
+    backend.sign_out(session.as_deref()).await.map_err(|e| ServerFnError::new(e.to_string()))?;
+    request_context::set_cookie(backend::session_cookie("", backend.secure_cookies()));
+    Ok(())
+}
+
+#[server(prefix = "/rpc", endpoint = "request_deployment", input = leptos::server_fn::codec::Json)]
+pub async fn request_deployment(form: RequestForm) -> Result<Result<i64, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.create_request(session.as_deref(), form).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "history", input = leptos::server_fn::codec::Json)]
+pub async fn history(query: HistoryQuery) -> Result<Result<HistoryPage, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.history(session.as_deref(), query).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "request_detail")]
+pub async fn get_request_detail(id: i64) -> Result<Result<RequestDetail, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.request(session.as_deref(), id).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "decide_request")]
+pub async fn decide_request(id: i64, approve: bool, comment: String) -> Result<Result<RequestDetail, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.decide(session.as_deref(), id, approve, comment).await)
 }

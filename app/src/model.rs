@@ -109,3 +109,88 @@ pub struct TierQuery {
     pub usage: Vec<(String, f64)>,
     pub free_tier: bool,
 }
+
+/// The signed-in person, as the pages see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub name: String,
+    pub roles: Vec<String>,
+}
+
+impl SessionUser {
+    pub fn has(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// The request form on a tier page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestForm {
+    pub environment: String,
+    pub region: String,
+    pub role_arn: String,
+    pub justification: String,
+    pub query: TierQuery,
+}
+
+/// A refused action, with the field it is about when there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryQuery {
+    pub environment: Option<String>,
+    pub tier: Option<String>,
+    pub status: Option<String>,
+    pub requester: Option<String>,
+    /// Only requests an approver may decide: pending, and not their own.
+    pub awaiting_me: bool,
+    pub before: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRow {
+    pub id: i64,
+    pub environment: String,
+    pub tier: String,
+    pub region: String,
+    pub status: String,
+    pub requester: String,
+    pub monthly_usd: f64,
+    pub approvals: i64,
+    pub required_approvals: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPage {
+    pub rows: Vec<RequestRow>,
+    /// Pass as `before` for the next (older) page.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestDetail {
+    pub row: RequestRow,
+    pub role_arn: String,
+    pub justification: String,
+    pub options: Vec<String>,
+    pub timeline: Vec<TimelineEntry>,
+    /// The cost lines and diagram exactly as the requester saw them.
+    pub services: Vec<ServiceView>,
+    pub diagram_svg: String,
+    /// Set when the templates or prices changed since the request was made.
+    pub catalog_changed: bool,
+    pub may_decide: bool,
+}

@@ -137,6 +137,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
         .filter(|o| o.enabled)
         .map(|o| o.key.clone())
         .collect();
+    let request_tier = tier_id.clone();
     let report = Resource::new(
         move || TierQuery {
             tier: tier_id.clone(),
@@ -187,6 +188,12 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
             </div>
         </div>
         <Phases view=initial/>
+        <crate::workflow::RequestSection query=Signal::derive(move || TierQuery {
+            tier: request_tier.clone(),
+            options: options.get(),
+            usage: usage.get(),
+            free_tier: free_tier.get(),
+        })/>
     }
 }
 
@@ -317,7 +324,7 @@ fn TierResults(view: TierView) -> impl IntoView {
 }
 
 #[component]
-fn CostTable(services: Vec<ServiceView>) -> impl IntoView {
+pub fn CostTable(services: Vec<ServiceView>) -> impl IntoView {
     view! {
         <div class="table-scroll">
             <table class="cost">

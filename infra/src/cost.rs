@@ -4,7 +4,7 @@
 //! template adds its lines here, with no second list to keep in step.
 
 use indexmap::IndexMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::Evaluation;
 use crate::eval::EvaluatedResource;
@@ -88,7 +88,7 @@ const FREE_TYPES: &[&str] = &[
     "AWS::SNS::Subscription",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostLine {
     pub service: String,
     pub resource: String,
@@ -108,7 +108,7 @@ pub struct CostLine {
     pub usage_key: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceTotal {
     pub service: String,
     pub monthly_usd: f64,
@@ -118,14 +118,14 @@ pub struct ServiceTotal {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unpriced {
     pub resource: String,
     pub resource_type: String,
     pub phase: Phase,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub pricing: PricingModel,
     pub free_tier: bool,

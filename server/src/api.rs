@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::ServerError;
 use crate::people::{authenticate, User};
-use crate::requests::{NewRequest, RequestRecord};
+use crate::requests::{history_csv, HistoryFilter, NewRequest, RequestRecord};
 use crate::state::Portal;
 
 /// API request bodies are small; anything larger is refused with 413.
@@ -24,7 +24,8 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/api/tiers", get(list_tiers))
         .route("/api/tiers/{id}", get(tier))
         .route("/api/tiers/{id}/diagram.svg", get(diagram))
-        .route("/api/requests", post(create_request))
+        .route("/api/requests", post(create_request).get(list_requests))
+        .route("/api/requests.csv", get(requests_csv))
         .route("/api/requests/{id}", get(get_request))
         .route("/api/requests/{id}/approve", post(approve))
         .route("/api/requests/{id}/reject", post(reject))
@@ -58,9 +59,18 @@ where
     }
 }
 
+/// The caller: a bearer token, or else the browser's session cookie.
 async fn caller(portal: &Portal, headers: &HeaderMap) -> Result<User, ServerError> {
-    let header = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
-    authenticate(&portal.db, header).await
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
+    if authorization.is_none() {
+        let cookies = headers.get(header::COOKIE).and_then(|h| h.to_str().ok());
+        if let Some(id) = app::backend::session_from_cookies(cookies) {
+            if let Some(user) = crate::sessions::user_for_session(&portal.db, &id).await? {
+                return Ok(user);
+            }
+        }
+    }
+    authenticate(&portal.db, authorization).await
 }
 
 fn request_id(raw: &str) -> Result<i64, ServerError> {
@@ -78,6 +88,42 @@ async fn create_request(
     let user = caller(&portal, &headers).await?;
     let record = portal.requests().create(&user, input).await?;
     Ok((axum::http::StatusCode::CREATED, Json(record)))
+}
+
+async fn list_requests(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Query(filter): Query<HistoryFilter>,
+) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    let (rows, next) = portal.requests().history(&user, &filter).await?;
+    Ok(Json(serde_json::json!({ "requests": rows, "next_before": next })))
+}
+
+/// The whole filtered history as CSV, fetched page by page.
+async fn requests_csv(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Query(mut filter): Query<HistoryFilter>,
+) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    filter.limit = Some(500);
+    let mut all = Vec::new();
+    loop {
+        let (rows, next) = portal.requests().history(&user, &filter).await?;
+        all.extend(rows);
+        match next {
+            Some(before) => filter.before = Some(before),
+            None => break,
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"deployment-requests.csv\""),
+        ],
+        history_csv(&all),
+    ))
 }
 
 async fn get_request(

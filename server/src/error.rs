@@ -28,6 +28,8 @@ pub enum ServerError {
     BadRequest(String),
     #[error("{0}")]
     TooLarge(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("the audit trail is broken: {0}")]
     AuditBroken(String),
     #[error("database error: {0}")]
@@ -55,6 +57,7 @@ impl ServerError {
             ServerError::Conflict(_) => StatusCode::CONFLICT,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -68,6 +71,7 @@ impl ServerError {
             ServerError::Conflict(_) => "conflict",
             ServerError::BadRequest(_) => "bad_request",
             ServerError::TooLarge(_) => "too_large",
+            ServerError::TooManyRequests(_) => "too_many_requests",
             ServerError::Database(_) => "database_error",
             ServerError::AuditBroken(_) => "audit_broken",
             ServerError::Io { .. } => "io_error",

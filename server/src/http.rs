@@ -15,7 +15,7 @@ use crate::state::Portal;
 
 pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(app::App);
-    let backend: SharedBackend = portal.catalog.clone();
+    let backend: SharedBackend = portal.clone();
     let context = move || provide_context(backend.clone());
     let pages = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
@@ -60,7 +60,7 @@ pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std:
     if let Ok(local) = listener.local_addr() {
         tracing::info!("listening on http://{local}");
     }
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

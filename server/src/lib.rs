@@ -10,7 +10,9 @@ pub mod error;
 pub mod http;
 pub mod people;
 pub mod requests;
+pub mod sessions;
 pub mod state;
+pub mod ui;
 pub mod views;
 
 pub use error::ServerError;

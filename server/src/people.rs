@@ -194,7 +194,7 @@ pub async fn add_user(
     ))
 }
 
-async fn load_user(db: &Database, id: i64) -> Result<Option<User>, ServerError> {
+pub(crate) async fn load_user(db: &Database, id: i64) -> Result<Option<User>, ServerError> {
     let Some(row) = sqlx::query("SELECT id, name FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)

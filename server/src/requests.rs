@@ -402,3 +402,163 @@ impl Requests<'_> {
         self.get(id).await
     }
 }
+
+/// Filters of the history; every one optional. Pages are newest first, `before` an id.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryFilter {
+    pub environment: Option<String>,
+    pub tier: Option<String>,
+    pub status: Option<String>,
+    pub requester: Option<String>,
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+    /// Pending requests this approver may decide (not their own, not yet decided by them).
+    #[serde(skip)]
+    pub awaiting: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HistoryRow {
+    pub id: i64,
+    pub environment: String,
+    pub tier: String,
+    pub region: String,
+    pub status: String,
+    pub requester: String,
+    pub monthly_usd: f64,
+    pub approvals: i64,
+    pub required_approvals: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TimelineRow {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub details: serde_json::Value,
+}
+
+pub const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "expired"];
+
+impl Requests<'_> {
+    pub async fn history(&self, user: &User, filter: &HistoryFilter) -> Result<(Vec<HistoryRow>, Option<i64>), ServerError> {
+        user.require(&[Role::Requester, Role::Approver, Role::Admin, Role::Viewer], "see the history")?;
+        if let Some(status) = &filter.status {
+            if !STATUSES.contains(&status.as_str()) {
+                return Err(invalid("status", format!("unknown status `{status}`: expected {}", STATUSES.join(", "))));
+            }
+        }
+        if let Some(tier) = &filter.tier {
+            tier.parse::<TierId>().map_err(|e| invalid("tier", e.to_string()))?;
+        }
+        let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+        // One static statement: each filter is `($n IS NULL OR column = $n)`.
+        let rows = sqlx::query(
+            "SELECT r.id, r.environment, r.tier, r.region, r.status, r.monthly_cents, r.required_approvals, r.created_at, \
+             u.name AS requester, \
+             (SELECT COUNT(*) FROM approvals a WHERE a.request_id = r.id AND a.decision = 'approve') AS approvals \
+             FROM deployment_requests r JOIN users u ON u.id = r.requester_id \
+             WHERE r.id < $1 \
+             AND ($2 IS NULL OR r.environment = $2) AND ($3 IS NULL OR r.tier = $3) \
+             AND ($4 IS NULL OR r.status = $4) AND ($5 IS NULL OR u.name = $5) \
+             AND ($6 IS NULL OR (r.status = 'pending' AND r.requester_id <> $6 \
+                  AND NOT EXISTS (SELECT 1 FROM approvals m WHERE m.request_id = r.id AND m.approver_id = $6))) \
+             ORDER BY r.id DESC LIMIT $7",
+        )
+        .bind(filter.before.unwrap_or(i64::MAX))
+        .bind(filter.environment.as_deref())
+        .bind(filter.tier.as_deref())
+        .bind(filter.status.as_deref())
+        .bind(filter.requester.as_deref())
+        .bind(filter.awaiting)
+        .bind(limit)
+        .fetch_all(&self.db.pool)
+        .await
+        .map_err(db_error)?;
+        let rows = rows
+            .iter()
+            .map(|row| {
+                Ok(HistoryRow {
+                    id: get(row, "id")?,
+                    environment: get(row, "environment")?,
+                    tier: get(row, "tier")?,
+                    region: get(row, "region")?,
+                    status: get(row, "status")?,
+                    requester: get(row, "requester")?,
+                    monthly_usd: get::<i64>(row, "monthly_cents")? as f64 / 100.0,
+                    approvals: get(row, "approvals")?,
+                    required_approvals: get(row, "required_approvals")?,
+                    created_at: get(row, "created_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, ServerError>>()?;
+        let next = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten();
+        Ok((rows, next))
+    }
+
+    /// Every audit entry about a request, oldest first.
+    pub async fn timeline(&self, id: i64) -> Result<Vec<TimelineRow>, ServerError> {
+        let rows = sqlx::query("SELECT at, actor, action, details FROM audit_log WHERE subject = $1 ORDER BY id")
+            .bind(format!("request:{id}"))
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                let details: String = get(row, "details")?;
+                Ok(TimelineRow {
+                    at: get(row, "at")?,
+                    actor: get(row, "actor")?,
+                    action: get(row, "action")?,
+                    details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .collect()
+    }
+
+    /// The estimate stored with the request, as the requester saw it.
+    pub async fn stored_estimate(&self, id: i64) -> Result<Option<infra::Estimate>, ServerError> {
+        let row = sqlx::query("SELECT estimate FROM deployment_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(match row {
+            Some(r) => serde_json::from_str(&get::<String>(&r, "estimate")?).ok(),
+            None => None,
+        })
+    }
+}
+
+/// CSV of history rows (RFC 4180 quoting).
+pub fn history_csv(rows: &[HistoryRow]) -> String {
+    fn cell(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) || s.starts_with(['=', '+', '-', '@']) {
+            // Quoted, and a leading formula character neutralised for spreadsheets.
+            let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    }
+    let mut out = String::from("id,environment,tier,region,status,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n");
+    for r in rows {
+        let fields = [
+            r.id.to_string(),
+            cell(&r.environment),
+            cell(&r.tier),
+            cell(&r.region),
+            cell(&r.status),
+            cell(&r.requester),
+            format!("{:.2}", r.monthly_usd),
+            r.approvals.to_string(),
+            r.required_approvals.to_string(),
+            r.created_at.to_string(),
+        ];
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::db::Database;
 use crate::requests::{catalog_digest, ApprovalPolicy, Requests};
+use crate::sessions::SignInLimiter;
 use crate::views::CatalogService;
 
 pub struct Portal {
@@ -12,16 +13,22 @@ pub struct Portal {
     pub policy: ApprovalPolicy,
     /// Digest of the templates, tiers and prices this process serves.
     pub digest: String,
+    pub limiter: SignInLimiter,
+    /// Set when the portal is served over HTTPS (`PORTAL_PUBLIC_URL=https://…`).
+    pub secure_cookies: bool,
 }
 
 impl Portal {
     pub fn new(catalog: Arc<CatalogService>, db: Database, policy: ApprovalPolicy) -> Self {
         let digest = catalog_digest(&catalog.catalog);
+        let secure_cookies = std::env::var("PORTAL_PUBLIC_URL").is_ok_and(|u| u.starts_with("https://"));
         Portal {
             catalog,
             db,
             policy,
             digest,
+            limiter: SignInLimiter::default(),
+            secure_cookies,
         }
     }
 

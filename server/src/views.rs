@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use app::backend::{Backend, BackendError};
 use app::model::{
     CostLineView, DecisionView, OptionView, PhaseResourceView, PhaseView, ServiceView, TierQuery, TierSummary,
     TierView, UsageFieldView,
@@ -188,28 +187,5 @@ impl CatalogService {
                 Ok(self.summary(&self.report(&query)?))
             })
             .collect()
-    }
-}
-
-fn backend_error(e: ServerError) -> BackendError {
-    match e {
-        ServerError::NotFound { message, .. } => BackendError::NotFound(message),
-        ServerError::Invalid { message, .. } => BackendError::Invalid(message),
-        other => BackendError::Internal(other.to_string()),
-    }
-}
-
-impl Backend for CatalogService {
-    fn tiers(&self) -> Result<Vec<TierSummary>, BackendError> {
-        self.summaries().map_err(backend_error)
-    }
-
-    fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError> {
-        let report = self.report(query).map_err(backend_error)?;
-        Ok(self.view(&report))
-    }
-
-    fn sandbox(&self) -> bool {
-        self.sandbox
     }
 }

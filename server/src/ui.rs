@@ -1,0 +1,228 @@
+//! The app's [`Backend`]: what the pages' server functions call, on top of
+//! the catalog, the database and the sessions.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use app::backend::{Backend, BackendError, Boxed};
+use app::model::{
+    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, RequestRow, SessionUser, TierQuery, TierSummary,
+    TierView, TimelineEntry,
+};
+
+use crate::error::ServerError;
+use crate::people::{Role, User};
+use crate::requests::{HistoryFilter, HistoryRow, NewRequest};
+use crate::sessions;
+use crate::state::Portal;
+
+pub(crate) fn to_backend(e: ServerError) -> BackendError {
+    let refused = |field: Option<String>, message: String| BackendError::Refused(Refusal { field, message });
+    match e {
+        ServerError::NotFound { message, .. } => BackendError::NotFound(message),
+        ServerError::Invalid { message, field, .. } => refused(field, message),
+        e @ (ServerError::Unauthorized(_)
+        | ServerError::Forbidden(_)
+        | ServerError::Conflict(_)
+        | ServerError::TooManyRequests(_)) => refused(None, e.to_string()),
+        other => BackendError::Internal(other.to_string()),
+    }
+}
+
+fn session_user(user: &User) -> SessionUser {
+    SessionUser {
+        name: user.name.clone(),
+        roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+    }
+}
+
+fn row(r: HistoryRow) -> RequestRow {
+    RequestRow {
+        id: r.id,
+        environment: r.environment,
+        tier: r.tier,
+        region: r.region,
+        status: r.status,
+        requester: r.requester,
+        monthly_usd: r.monthly_usd,
+        approvals: r.approvals,
+        required_approvals: r.required_approvals,
+        created_at: r.created_at,
+    }
+}
+
+impl Portal {
+    async fn signed_in(&self, session: Option<&str>) -> Result<User, ServerError> {
+        let id = session.ok_or_else(|| ServerError::Unauthorized("sign in first".into()))?;
+        sessions::user_for_session(&self.db, id)
+            .await?
+            .ok_or_else(|| ServerError::Unauthorized("your session has ended; sign in again".into()))
+    }
+
+    async fn detail(&self, user: &User, id: i64) -> Result<RequestDetail, ServerError> {
+        let requests = self.requests();
+        let record = requests.get(id).await?;
+        let timeline = requests
+            .timeline(id)
+            .await?
+            .into_iter()
+            .map(|t| TimelineEntry {
+                at: t.at,
+                actor: t.actor,
+                action: t.action,
+                detail: t.details.get("comment").and_then(|c| c.as_str()).unwrap_or_default().to_owned(),
+            })
+            .collect();
+        let estimate = requests.stored_estimate(id).await?;
+        // The diagram is drawn from the request's own spec; the cost is the stored snapshot.
+        let options: Vec<String> = serde_json::from_value(record.options.clone()).unwrap_or_default();
+        let usage: BTreeMap<String, f64> = serde_json::from_value(record.usage.clone()).unwrap_or_default();
+        let query = TierQuery {
+            tier: record.tier.clone(),
+            options: Some(options.clone()),
+            usage: usage.into_iter().collect(),
+            free_tier: true,
+        };
+        let (services, diagram_svg) = match self.catalog.report(&query) {
+            Ok(mut report) => {
+                if let Some(stored) = estimate {
+                    report.estimate = stored;
+                }
+                let view = self.catalog.view(&report);
+                (view.services, view.diagram_svg)
+            }
+            Err(_) => (Vec::new(), String::new()),
+        };
+        let approved_by_me = record.approvals.iter().any(|a| a.approver == user.name);
+        let may_decide = user.has(Role::Approver)
+            && record.status == "pending"
+            && record.requester != user.name
+            && !approved_by_me;
+        Ok(RequestDetail {
+            row: RequestRow {
+                id,
+                environment: record.environment.clone(),
+                tier: record.tier.clone(),
+                region: record.region.clone(),
+                status: record.status.clone(),
+                requester: record.requester.clone(),
+                monthly_usd: record.monthly_usd,
+                approvals: record.approvals.iter().filter(|a| a.decision == "approve").count() as i64,
+                required_approvals: record.required_approvals,
+                created_at: record.created_at,
+            },
+            role_arn: record.role_arn,
+            justification: record.justification,
+            options,
+            timeline,
+            services,
+            diagram_svg,
+            catalog_changed: record.catalog_digest != self.digest,
+            may_decide,
+        })
+    }
+}
+
+impl Backend for Portal {
+    fn tiers(&self) -> Result<Vec<TierSummary>, BackendError> {
+        self.catalog.summaries().map_err(to_backend)
+    }
+
+    fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError> {
+        let report = self.catalog.report(query).map_err(to_backend)?;
+        Ok(self.catalog.view(&report))
+    }
+
+    fn sandbox(&self) -> bool {
+        self.catalog.sandbox
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
+    fn who<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, Option<SessionUser>> {
+        Box::pin(async move {
+            match session {
+                None => Ok(None),
+                Some(id) => Ok(sessions::user_for_session(&self.db, id)
+                    .await
+                    .map_err(to_backend)?
+                    .map(|u| session_user(&u))),
+            }
+        })
+    }
+
+    fn sign_in<'a>(&'a self, name: &'a str, password: &'a str, address: Option<IpAddr>) -> Boxed<'a, (SessionUser, String)> {
+        Box::pin(async move {
+            let (user, id) = sessions::sign_in(&self.db, &self.limiter, name, password, address)
+                .await
+                .map_err(to_backend)?;
+            Ok((session_user(&user), id))
+        })
+    }
+
+    fn sign_out<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, ()> {
+        Box::pin(async move {
+            match session {
+                Some(id) => sessions::sign_out(&self.db, id).await.map_err(to_backend),
+                None => Ok(()),
+            }
+        })
+    }
+
+    fn create_request<'a>(&'a self, session: Option<&'a str>, form: RequestForm) -> Boxed<'a, i64> {
+        Box::pin(async move {
+            let user = self.signed_in(session).await.map_err(to_backend)?;
+            let input = NewRequest {
+                environment: form.environment,
+                tier: form.query.tier,
+                region: form.region,
+                role_arn: form.role_arn,
+                justification: form.justification,
+                options: form.query.options,
+                usage: Some(form.query.usage.into_iter().collect()),
+            };
+            let record = self.requests().create(&user, input).await.map_err(to_backend)?;
+            Ok(record.id)
+        })
+    }
+
+    fn history<'a>(&'a self, session: Option<&'a str>, query: HistoryQuery) -> Boxed<'a, HistoryPage> {
+        Box::pin(async move {
+            let user = self.signed_in(session).await.map_err(to_backend)?;
+            let filter = HistoryFilter {
+                environment: query.environment,
+                tier: query.tier,
+                status: query.status,
+                requester: query.requester,
+                before: query.before,
+                limit: Some(50),
+                awaiting: query.awaiting_me.then_some(user.id),
+            };
+            if query.awaiting_me {
+                user.require(&[Role::Approver], "see the approvals queue").map_err(to_backend)?;
+            }
+            let (rows, next_before) = self.requests().history(&user, &filter).await.map_err(to_backend)?;
+            Ok(HistoryPage {
+                rows: rows.into_iter().map(row).collect(),
+                next_before,
+            })
+        })
+    }
+
+    fn request<'a>(&'a self, session: Option<&'a str>, id: i64) -> Boxed<'a, RequestDetail> {
+        Box::pin(async move {
+            let user = self.signed_in(session).await.map_err(to_backend)?;
+            self.detail(&user, id).await.map_err(to_backend)
+        })
+    }
+
+    fn decide<'a>(&'a self, session: Option<&'a str>, id: i64, approve: bool, comment: String) -> Boxed<'a, RequestDetail> {
+        Box::pin(async move {
+            let user = self.signed_in(session).await.map_err(to_backend)?;
+            self.requests().decide(&user, id, approve, &comment).await.map_err(to_backend)?;
+            self.detail(&user, id).await.map_err(to_backend)
+        })
+    }
+}

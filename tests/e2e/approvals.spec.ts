@@ -1,0 +1,80 @@
+import { test, expect, Page, Browser } from '@playwright/test';
+
+// Users made by scripts/test before the portal starts: <name> with password e2e-password-<name>.
+async function signIn(page: Page, name: string) {
+  await page.goto('/signin');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password').fill(`e2e-password-${name}`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByText(`Signed in as ${name}`)).toBeVisible();
+}
+
+async function approveAs(browser: Browser, name: string, requestPath: string, comment: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, name);
+  await page.goto('/approvals');
+  await page.getByRole('link', { name: requestPath.replace('/requests/', '#') }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByRole('group', { name: 'Full Production architecture' })).toBeVisible();
+  await page.getByLabel('Comment').fill(comment);
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  await context.close();
+}
+
+test('a lead requests Full Production, two approvers sign off, the history shows it in order', async ({ browser }) => {
+  const environment = `e2e-${Date.now().toString(36)}`;
+  const lead = await (await browser.newContext()).newPage();
+  await signIn(lead, 'lead');
+  await lead.goto('/tiers/full-production');
+  await expect(lead.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await lead.getByLabel('Environment name').fill(environment);
+  await lead.getByLabel('Deploy role ARN').fill('arn:aws:iam::123456789012:role/portal-deploy');
+  await lead.getByLabel('Justification').fill('Spring season launch needs the full setup');
+  await lead.getByRole('button', { name: 'Request deployment' }).click();
+  await expect(lead).toHaveURL(/\/requests\/\d+$/);
+  const requestPath = new URL(lead.url()).pathname;
+  await expect(lead.getByText('0 of 2 approvals', { exact: false })).toBeVisible();
+
+  await approveAs(browser, 'alice', requestPath, 'Costs match the plan');
+  await approveAs(browser, 'bob', requestPath, 'Agreed');
+
+  await lead.reload();
+  await expect(lead.getByText('2 of 2 approvals', { exact: false })).toBeVisible();
+  const timeline = lead.getByRole('list').filter({ hasText: 'request.created' });
+  await expect(timeline.getByRole('listitem')).toHaveText([
+    /lead request\.created/,
+    /alice request\.approval: Costs match the plan/,
+    /bob request\.approval: Agreed/,
+    /portal request\.approved/,
+  ]);
+
+  await lead.goto(`/requests?environment=${environment}`);
+  const row = lead.getByRole('row').filter({ hasText: environment });
+  await expect(row).toContainText('approved');
+  await expect(row).toContainText('2 of 2');
+});
+
+test('a wrong field in the request form is shown next to it', async ({ browser }) => {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, 'lead');
+  await page.goto('/tiers/development');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Environment name').fill('Bad_Name');
+  await page.getByLabel('Deploy role ARN').fill('arn:aws:iam::123456789012:role/portal-deploy');
+  await page.getByLabel('Justification').fill('Testing the error path here');
+  await page.getByRole('button', { name: 'Request deployment' }).click();
+  await expect(page.locator('#environment-error')).toContainText('invalid environment name');
+  await expect(page).toHaveURL(/\/tiers\/development$/);
+});
+
+test('a wrong password is refused without saying which part was wrong', async ({ page }) => {
+  await page.goto('/signin');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('User name').fill('lead');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'wrong user name or password' })).toBeVisible();
+});
