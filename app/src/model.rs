@@ -192,5 +192,7 @@ pub struct RequestDetail {
     pub diagram_svg: String,
     /// Set when the templates or prices changed since the request was made.
     pub catalog_changed: bool,
+    /// What the environment costs now (its last approved request), for the difference.
+    pub current_monthly_usd: Option<f64>,
     pub may_decide: bool,
 }

@@ -381,6 +381,13 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                     <span>{format!(" {} of {} approvals · {} a month · {} · requested by {} on {}",
                         r.approvals, r.required_approvals, usd(r.monthly_usd), r.region, r.requester, timestamp(r.created_at))}</span>
                 </p>
+                <p class="cost-change">
+                    {match d.current_monthly_usd {
+                        Some(now) => format!("This environment costs {} a month now; this request changes that by {}.",
+                            usd(now), usd(r.monthly_usd - now)),
+                        None => format!("A new environment: {} a month.", usd(r.monthly_usd)),
+                    }}
+                </p>
                 {d.catalog_changed.then(|| view! {
                     <p class="warning" role="alert">"The templates or prices changed since this request was made: an approval given now is void at rollout time."</p>
                 })}

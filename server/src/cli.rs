@@ -348,6 +348,17 @@ pub async fn serve(catalog: Arc<Catalog>, addr: SocketAddr, database_url: &str, 
     let sandbox = std::env::var("PORTAL_SANDBOX").is_ok_and(|v| v == "1");
     let service = Arc::new(CatalogService::new(catalog, sandbox));
     let portal = Arc::new(Portal::new(service, db, ApprovalPolicy::default()));
+    // Requests lapse on their own: a sweep every minute marks and audits them.
+    let sweeper = portal.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweeper.requests().expire_due().await {
+                tracing::warn!(error = %e, "expiring requests failed");
+            }
+        }
+    });
     let options = crate::http::leptos_options(addr, site_root);
     crate::http::serve(addr, crate::http::router(portal, options)).await
 }

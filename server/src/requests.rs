@@ -562,3 +562,50 @@ pub fn history_csv(rows: &[HistoryRow]) -> String {
     }
     out
 }
+
+impl Requests<'_> {
+    /// Marks every pending request past its expiry as expired, each with its audit entry.
+    pub async fn expire_due(&self) -> Result<u64, ServerError> {
+        let due = sqlx::query("SELECT id FROM deployment_requests WHERE status = 'pending' AND expires_at < $1")
+            .bind(now_ms())
+            .fetch_all(&self.db.pool)
+            .await
+            .map_err(db_error)?;
+        let mut expired = 0;
+        for row in due {
+            let id: i64 = get(&row, "id")?;
+            let mut tx = self.db.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE deployment_requests SET status = 'expired', decided_at = $1 WHERE id = $2 AND status = 'pending'",
+            )
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+            if changed == 1 {
+                audit::append(self.db, &mut tx, "portal", "request.expired", &format!("request:{id}"), serde_json::json!({})).await?;
+                expired += 1;
+            }
+            tx.commit().await.map_err(db_error)?;
+        }
+        Ok(expired)
+    }
+
+    /// What the environment of a request costs now: its latest approved request before this one.
+    pub async fn current_monthly_usd(&self, record: &RequestRecord) -> Result<Option<f64>, ServerError> {
+        let row = sqlx::query(
+            "SELECT monthly_cents FROM deployment_requests WHERE account_id = $1 AND region = $2 AND environment = $3 \
+             AND status = 'approved' AND id < $4 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&record.account_id)
+        .bind(&record.region)
+        .bind(&record.environment)
+        .bind(record.id)
+        .fetch_optional(&self.db.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| get::<i64>(&r, "monthly_cents").map(|c| c as f64 / 100.0)).transpose()
+    }
+}

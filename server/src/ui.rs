@@ -62,6 +62,7 @@ impl Portal {
     async fn detail(&self, user: &User, id: i64) -> Result<RequestDetail, ServerError> {
         let requests = self.requests();
         let record = requests.get(id).await?;
+        let current_monthly_usd = requests.current_monthly_usd(&record).await?;
         let timeline = requests
             .timeline(id)
             .await?
@@ -118,6 +119,7 @@ impl Portal {
             services,
             diagram_svg,
             catalog_changed: record.catalog_digest != self.digest,
+            current_monthly_usd,
             may_decide,
         })
     }

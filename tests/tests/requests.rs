@@ -307,3 +307,79 @@ async fn audit_verify_finds_edited_and_removed_entries() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_past_their_time_expire_and_are_audited() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let people = people(&portal).await;
+        let id = create(&portal, "lead", &people, "late-env", "development").await;
+        let policy = server::requests::ApprovalPolicy { expires_after_hours: -1, ..Default::default() };
+        let requests = server::requests::Requests {
+            db: &portal.portal.db,
+            catalog: &portal.portal.catalog.catalog,
+            digest: &portal.portal.digest,
+            policy: &policy,
+        };
+        // A request made under a policy whose requests are already due.
+        let stale = requests
+            .create(
+                &server::people::User { id: 1, name: "lead".into(), roles: [Role::Requester].into_iter().collect() },
+                serde_json::from_value(request_body("stale-env", "development")).expect("body"),
+            )
+            .await
+            .expect("created");
+        assert_eq!(requests.expire_due().await.expect("sweep"), 1, "{backend:?}");
+        assert_eq!(requests.expire_due().await.expect("sweep"), 0, "{backend:?}: only once");
+        let (_, body) = call(&portal, "GET", &format!("/api/requests/{}", stale.id), Some(people.token("lead")), None).await;
+        assert_eq!(body["status"], "expired");
+        let (_, body) = call(&portal, "GET", &format!("/api/requests/{id}"), Some(people.token("lead")), None).await;
+        assert_eq!(body["status"], "pending", "the fresh one is untouched");
+        let (s, _) = call(&portal, "POST", &format!("/api/requests/{}/approve", stale.id), Some(people.token("alice")), Some(json!({}))).await;
+        assert_eq!(s, 409, "an expired request cannot be approved");
+        assert!(server::audit::verify(&portal.portal.db).await.expect("verify").is_ok());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_filters_pages_and_exports_csv() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let people = people(&portal).await;
+        let mut ids = Vec::new();
+        for i in 0..7 {
+            let tier = if i % 2 == 0 { "development" } else { "production-lite" };
+            ids.push(create(&portal, "lead", &people, &format!("hist-{i}"), tier).await);
+        }
+        let token = people.token("watcher");
+        let (s, body) = call(&portal, "GET", "/api/requests?limit=3", Some(token), None).await;
+        assert_eq!(s, 200, "{body}");
+        let first: Vec<i64> = body["requests"].as_array().expect("rows").iter().filter_map(|r| r["id"].as_i64()).collect();
+        assert_eq!(first, vec![ids[6], ids[5], ids[4]], "newest first");
+        let before = body["next_before"].as_i64().expect("a next page");
+        let (_, body) = call(&portal, "GET", &format!("/api/requests?limit=3&before={before}"), Some(token), None).await;
+        let second: Vec<i64> = body["requests"].as_array().expect("rows").iter().filter_map(|r| r["id"].as_i64()).collect();
+        assert_eq!(second, vec![ids[3], ids[2], ids[1]]);
+
+        let (_, body) = call(&portal, "GET", "/api/requests?tier=production-lite", Some(token), None).await;
+        assert_eq!(body["requests"].as_array().map(Vec::len), Some(3));
+        let (_, body) = call(&portal, "GET", "/api/requests?environment=hist-4&status=pending&requester=lead", Some(token), None).await;
+        assert_eq!(body["requests"].as_array().map(Vec::len), Some(1));
+        let (s, body) = call(&portal, "GET", "/api/requests?status=sleeping", Some(token), None).await;
+        assert_eq!((s, body["error"]["field"].as_str()), (422, Some("status")));
+
+        let csv = portal
+            .client
+            .get(portal.url("/api/requests.csv?tier=development"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("csv");
+        assert_eq!(csv.status(), 200);
+        let text = csv.text().await.expect("text");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "header and four development requests:\n{text}");
+        assert!(lines[0].starts_with("id,environment,tier"));
+        assert!(lines[1].starts_with(&format!("{},hist-6,development", ids[6])));
+    }
+}
