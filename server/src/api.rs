@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::error::ServerError;
-use crate::people::{authenticate, User};
+use crate::people::{authenticate, Role, User};
 use crate::requests::{history_csv, HistoryFilter, NewRequest, RequestRecord};
 use crate::state::Portal;
 
@@ -30,6 +30,8 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/api/requests/{id}/approve", post(approve))
         .route("/api/requests/{id}/reject", post(reject))
         .route("/api/audit", get(audit_log))
+        .route("/api/users", get(list_users).post(add_user))
+        .route("/api/users/{name}/roles", axum::routing::put(set_roles))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
@@ -163,6 +165,65 @@ async fn reject(
 async fn decide(portal: &Portal, headers: &HeaderMap, id: &str, approve: bool, comment: &str) -> Result<Json<RequestRecord>, ServerError> {
     let user = caller(portal, headers).await?;
     Ok(Json(portal.requests().decide(&user, request_id(id)?, approve, comment).await?))
+}
+
+async fn list_users(State(portal): State<Arc<Portal>>, headers: HeaderMap) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    user.require(&[Role::Admin], "list users")?;
+    Ok(Json(serde_json::json!({ "users": crate::people::list_users(&portal.db).await? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    name: String,
+    roles: Vec<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    token: bool,
+}
+
+fn parse_roles(roles: &[String]) -> Result<std::collections::BTreeSet<Role>, ServerError> {
+    roles.iter().map(|r| r.parse()).collect()
+}
+
+/// Adds a user; with `token: true` the answer carries the token, once.
+async fn add_user(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Body(input): Body<NewUser>,
+) -> Result<impl IntoResponse, ServerError> {
+    let admin = caller(&portal, &headers).await?;
+    admin.require(&[Role::Admin], "add users")?;
+    let roles = parse_roles(&input.roles)?;
+    if input.password.is_none() && !input.token {
+        return Err(ServerError::Invalid {
+            code: "no_credentials",
+            message: "give a password or ask for a token: otherwise the user could never sign in".into(),
+            field: Some("password".into()),
+        });
+    }
+    let (user, token) =
+        crate::people::add_user(&portal.db, &input.name, &roles, input.password.as_deref(), input.token).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(serde_json::json!({ "user": user, "token": token }))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleChange {
+    roles: Vec<String>,
+}
+
+async fn set_roles(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Body(change): Body<RoleChange>,
+) -> Result<impl IntoResponse, ServerError> {
+    let admin = caller(&portal, &headers).await?;
+    let user = crate::people::set_roles(&portal.db, &admin, &name, &parse_roles(&change.roles)?).await?;
+    Ok(Json(serde_json::json!({ "user": user })))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -235,3 +235,74 @@ pub async fn authenticate(db: &Database, authorization: Option<&str>) -> Result<
         .await?
         .ok_or_else(|| ServerError::Unauthorized("the token's user no longer exists".into()))
 }
+
+/// Every user with their roles, by name.
+pub async fn list_users(db: &Database) -> Result<Vec<User>, ServerError> {
+    let rows = sqlx::query("SELECT u.id, u.name, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id ORDER BY u.name, r.role")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(db_error)?;
+    let mut users: Vec<User> = Vec::new();
+    for row in &rows {
+        let id: i64 = get(row, "id")?;
+        let role: Option<String> = get(row, "role")?;
+        if users.last().map(|u| u.id) != Some(id) {
+            users.push(User {
+                id,
+                name: get(row, "name")?,
+                roles: BTreeSet::new(),
+            });
+        }
+        if let (Some(user), Some(role)) = (users.last_mut(), role.and_then(|r| r.parse().ok())) {
+            user.roles.insert(role);
+        }
+    }
+    Ok(users)
+}
+
+/// Replaces a user's roles (an admin action, audited with before and after).
+pub async fn set_roles(db: &Database, actor: &User, name: &str, roles: &BTreeSet<Role>) -> Result<User, ServerError> {
+    actor.require(&[Role::Admin], "change roles")?;
+    if roles.is_empty() {
+        return Err(ServerError::Invalid {
+            code: "no_role",
+            message: "a user needs at least one role".into(),
+            field: Some("roles".into()),
+        });
+    }
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query("SELECT id FROM users WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| ServerError::NotFound {
+            code: "unknown_user",
+            message: format!("no user `{name}`"),
+        })?;
+    let id: i64 = get(&row, "id")?;
+    if id == actor.id && !roles.contains(&Role::Admin) {
+        return Err(ServerError::Conflict("an admin cannot remove their own admin role".into()));
+    }
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    for role in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    audit::append(db, &mut tx, &actor.name, "user.roles", &format!("user:{name}"), serde_json::json!({ "roles": names })).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(User {
+        id,
+        name: name.to_owned(),
+        roles: roles.clone(),
+    })
+}

@@ -383,3 +383,39 @@ async fn history_filters_pages_and_exports_csv() {
         assert!(lines[1].starts_with(&format!("{},hist-6,development", ids[6])));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_manage_users_and_roles() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let people = people(&portal).await;
+        for who in ["lead", "alice", "watcher"] {
+            let (s, _) = call(&portal, "GET", "/api/users", Some(people.token(who)), None).await;
+            assert_eq!(s, 403, "{backend:?} {who}");
+            let (s, _) = call(&portal, "POST", "/api/users", Some(people.token(who)), Some(json!({"name": "x-user", "roles": ["viewer"]}))).await;
+            assert_eq!(s, 403, "{backend:?} {who}");
+        }
+        let root = people.token("root");
+        let (s, body) = call(&portal, "POST", "/api/users", Some(root), Some(json!({"name": "carol", "roles": ["approver"], "token": true}))).await;
+        assert_eq!(s, 201, "{body}");
+        let carol = body["token"].as_str().expect("token once").to_owned();
+        let (s, body) = call(&portal, "POST", "/api/users", Some(root), Some(json!({"name": "dave", "roles": ["pilot"]}))).await;
+        assert_eq!((s, body["error"]["field"].as_str()), (422, Some("role")));
+
+        let id = create(&portal, "lead", &people, "roles-env", "development").await;
+        let req = client_put(&portal, "/api/users/carol/roles", root, json!({"roles": ["viewer"]})).await;
+        assert_eq!(req, 200);
+        // carol lost the approver role: her approval is now refused.
+        let (s, _) = call(&portal, "POST", &format!("/api/requests/{id}/approve"), Some(&carol), Some(json!({}))).await;
+        assert_eq!(s, 403);
+        assert_eq!(client_put(&portal, "/api/users/root/roles", root, json!({"roles": ["viewer"]})).await, 409, "no self-demotion");
+        assert_eq!(client_put(&portal, "/api/users/nobody/roles", root, json!({"roles": ["viewer"]})).await, 404);
+        let (_, body) = call(&portal, "GET", "/api/users", Some(root), None).await;
+        let carol_roles = body["users"].as_array().expect("users").iter().find(|u| u["name"] == "carol").map(|u| u["roles"].clone());
+        assert_eq!(carol_roles, Some(json!(["viewer"])));
+    }
+}
+
+async fn client_put(portal: &TestPortal, path: &str, token: &str, body: Value) -> u16 {
+    portal.client.put(portal.url(path)).bearer_auth(token).json(&body).send().await.expect("put").status().as_u16()
+}
