@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! The portal's pages (Leptos, rendered on the server and hydrated in the
 //! browser) and its server functions. The server functions' bodies call a
 //! [`backend::Backend`] that the `server` crate provides through context.
@@ -6,6 +7,7 @@ pub mod format;
 pub mod model;
 pub mod pages;
 pub mod workflow;
+pub mod admin;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -18,7 +20,7 @@ use leptos_router::{
 };
 
 use crate::model::{
-    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, SessionUser, TierQuery, TierSummary, TierView,
+    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, SessionUser, TierQuery, TierSummary, TierView, UserView,
 };
 
 /// The HTML document around the app, rendered by the server only.
@@ -63,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/requests") view=workflow::HistoryPageView ssr=SsrMode::Async/>
                     <Route path=path!("/approvals") view=workflow::ApprovalsPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id") view=workflow::RequestPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -177,4 +180,22 @@ pub async fn get_request_detail(id: i64) -> Result<Result<RequestDetail, Refusal
 pub async fn decide_request(id: i64, approve: bool, comment: String) -> Result<Result<RequestDetail, Refusal>, ServerFnError> {
     let session = request_context::session();
     request_context::split(backend()?.decide(session.as_deref(), id, approve, comment).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "list_users")]
+pub async fn list_users() -> Result<Result<Vec<UserView>, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.users(session.as_deref()).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "save_roles", input = leptos::server_fn::codec::Json)]
+pub async fn save_roles(name: String, roles: Vec<String>) -> Result<Result<UserView, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.set_roles(session.as_deref(), name, roles).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "create_user", input = leptos::server_fn::codec::Json)]
+pub async fn create_user(name: String, roles: Vec<String>, password: String) -> Result<Result<UserView, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.add_user(session.as_deref(), name, roles, password).await)
 }

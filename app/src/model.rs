@@ -196,3 +196,11 @@ pub struct RequestDetail {
     pub current_monthly_usd: Option<f64>,
     pub may_decide: bool,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub name: String,
+    pub roles: Vec<String>,
+}
+
+pub const ROLES: [&str; 4] = ["requester", "approver", "admin", "viewer"];

@@ -31,8 +31,10 @@ pub fn SiteNav() -> impl IntoView {
                     match user.await {
                         Ok(Some(u)) => {
                             let approver = u.has("approver");
+                            let admin = u.has("admin");
                             view! {
                                 {approver.then(|| view! { <a href="/approvals">"Approvals"</a> })}
+                                {admin.then(|| view! { <a href="/admin">"Users"</a> })}
                                 <span class="who">{format!("Signed in as {}", u.name)}</span>
                                 <button type="button" class="link-button" on:click=move |_| { signing_out.dispatch(()); }>
                                     "Sign out"

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::error::ServerError;
-use crate::people::{authenticate, Role, User};
+use crate::people::{authenticate, parse_roles, Role, User};
 use crate::requests::{history_csv, HistoryFilter, NewRequest, RequestRecord};
 use crate::state::Portal;
 
@@ -182,10 +182,6 @@ struct NewUser {
     password: Option<String>,
     #[serde(default)]
     token: bool,
-}
-
-fn parse_roles(roles: &[String]) -> Result<std::collections::BTreeSet<Role>, ServerError> {
-    roles.iter().map(|r| r.parse()).collect()
 }
 
 /// Adds a user; with `token: true` the answer carries the token, once.

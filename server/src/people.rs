@@ -306,3 +306,8 @@ pub async fn set_roles(db: &Database, actor: &User, name: &str, roles: &BTreeSet
         roles: roles.clone(),
     })
 }
+
+/// Role names to roles; the first unknown one is an error naming it.
+pub fn parse_roles(roles: &[String]) -> Result<BTreeSet<Role>, ServerError> {
+    roles.iter().map(|r| r.parse()).collect()
+}

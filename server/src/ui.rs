@@ -11,7 +11,7 @@ use app::model::{
 };
 
 use crate::error::ServerError;
-use crate::people::{Role, User};
+use crate::people::{parse_roles, Role, User};
 use crate::requests::{HistoryFilter, HistoryRow, NewRequest};
 use crate::sessions;
 use crate::state::Portal;
@@ -226,5 +226,53 @@ impl Backend for Portal {
             self.requests().decide(&user, id, approve, &comment).await.map_err(to_backend)?;
             self.detail(&user, id).await.map_err(to_backend)
         })
+    }
+
+    fn users<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, Vec<app::model::UserView>> {
+        Box::pin(async move { admin::users(self, session).await.map_err(to_backend) })
+    }
+
+    fn set_roles<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>) -> Boxed<'a, app::model::UserView> {
+        Box::pin(async move { admin::set_roles(self, session, &name, &roles).await.map_err(to_backend) })
+    }
+
+    fn add_user<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>, password: String) -> Boxed<'a, app::model::UserView> {
+        Box::pin(async move { admin::add_user(self, session, &name, &roles, &password).await.map_err(to_backend) })
+    }
+}
+
+fn user_view(user: &User) -> app::model::UserView {
+    app::model::UserView {
+        name: user.name.clone(),
+        roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+    }
+}
+
+impl Portal {
+    pub(crate) async fn admin(&self, session: Option<&str>) -> Result<User, ServerError> {
+        let user = self.signed_in(session).await?;
+        user.require(&[Role::Admin], "manage users")?;
+        Ok(user)
+    }
+}
+
+/// The admin page's calls, beside the rest of the backend.
+pub(crate) mod admin {
+    use super::*;
+
+    pub(crate) async fn users(portal: &Portal, session: Option<&str>) -> Result<Vec<app::model::UserView>, ServerError> {
+        portal.admin(session).await?;
+        Ok(crate::people::list_users(&portal.db).await?.iter().map(user_view).collect())
+    }
+
+    pub(crate) async fn set_roles(portal: &Portal, session: Option<&str>, name: &str, roles: &[String]) -> Result<app::model::UserView, ServerError> {
+        let admin = portal.admin(session).await?;
+        Ok(user_view(&crate::people::set_roles(&portal.db, &admin, name, &parse_roles(roles)?).await?))
+    }
+
+    pub(crate) async fn add_user(portal: &Portal, session: Option<&str>, name: &str, roles: &[String], password: &str) -> Result<app::model::UserView, ServerError> {
+        portal.admin(session).await?;
+        let (user, _) = crate::people::add_user(&portal.db, name.trim(), &parse_roles(roles)?, Some(password), false).await?;
+        Ok(user_view(&user))
     }
 }

@@ -78,3 +78,25 @@ test('a wrong password is refused without saying which part was wrong', async ({
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'wrong user name or password' })).toBeVisible();
 });
+
+test('an admin adds a user with a role, and nobody else sees the admin page', async ({ browser }) => {
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, 'root');
+  await admin.getByRole('link', { name: 'Users' }).click();
+  await expect(admin.getByRole('heading', { level: 1, name: 'Users and roles' })).toBeVisible();
+  await expect(admin.getByRole('checkbox', { name: 'approver role for alice' })).toBeChecked();
+  await expect(admin.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const name = `erin${Date.now().toString(36)}`;
+  await admin.getByLabel('User name').fill(name);
+  await admin.getByLabel('Initial password (12 characters or more)').fill('erin-password-long');
+  await admin.getByRole('group', { name: 'Roles' }).getByLabel('approver').check();
+  await admin.getByRole('button', { name: 'Add user' }).click();
+  await expect(admin.getByRole('checkbox', { name: `approver role for ${name}` })).toBeChecked();
+  await expect(admin.getByRole('checkbox', { name: `viewer role for ${name}` })).not.toBeChecked();
+
+  const lead = await (await browser.newContext()).newPage();
+  await signIn(lead, 'lead');
+  await expect(lead.getByRole('link', { name: 'Users' })).toHaveCount(0);
+  await lead.goto('/admin');
+  await expect(lead.getByRole('alert')).toContainText('may not manage users');
+});

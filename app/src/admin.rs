@@ -1,0 +1,116 @@
+//! The admin page: users and their roles.
+
+use leptos::prelude::*;
+
+use crate::model::{Refusal, UserView, ROLES};
+use crate::{create_user, list_users, save_roles};
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let users = Resource::new(|| (), |_| list_users());
+    view! {
+        <section class="page">
+            <h1>"Users and roles"</h1>
+            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(Ok(list)) => view! {
+                            <div class="table-scroll">
+                                <table class="users">
+                                    <caption>"Everyone who can sign in"</caption>
+                                    <thead><tr>
+                                        <th scope="col">"User"</th>
+                                        {ROLES.iter().map(|r| view! { <th scope="col">{*r}</th> }).collect_view()}
+                                        <th scope="col">"Save"</th>
+                                    </tr></thead>
+                                    <tbody>{list.into_iter().map(|u| view! { <UserRow user=u/> }).collect_view()}</tbody>
+                                </table>
+                            </div>
+                            <AddUser/>
+                        }.into_any(),
+                        Ok(Err(r)) => view! { <p class="error" role="alert">{r.message}</p> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn UserRow(user: UserView) -> impl IntoView {
+    let roles = RwSignal::new(user.roles.clone());
+    let name = user.name.clone();
+    let save = Action::new(move |_: &()| save_roles(name.clone(), roles.get_untracked()));
+    let message = move || match save.value().get() {
+        Some(Ok(Ok(_))) => "Saved".to_owned(),
+        Some(Ok(Err(Refusal { message, .. }))) => message,
+        Some(Err(e)) => e.to_string(),
+        None => String::new(),
+    };
+    let user_name = user.name.clone();
+    view! {
+        <tr>
+            <th scope="row">{user.name.clone()}</th>
+            {ROLES.iter().map(|role| {
+                let role = role.to_string();
+                let label = format!("{role} role for {user_name}");
+                let checked = user.roles.contains(&role);
+                view! {
+                    <td><input type="checkbox" aria-label=label checked=checked on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        let role = role.clone();
+                        roles.update(|rs| { rs.retain(|r| *r != role); if on { rs.push(role); } });
+                    }/></td>
+                }
+            }).collect_view()}
+            <td>
+                <button type="button" class="button secondary" on:click=move |_| { save.dispatch(()); }>
+                    {format!("Save {}", user.name)}
+                </button>
+                <span class="save-result" role="status">{message}</span>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn AddUser() -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let roles = RwSignal::new(Vec::<String>::new());
+    let add = Action::new(move |_: &()| create_user(name.get_untracked(), roles.get_untracked(), password.get_untracked()));
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(_))) = add.value().get() {
+            let _ = window().location().reload();
+        }
+    });
+    let message = move || match add.value().get() {
+        Some(Ok(Err(r))) => Some(r.message),
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    view! {
+        <form class="add-user" on:submit=move |ev| { ev.prevent_default(); add.dispatch(()); }>
+            <h2>"Add a user"</h2>
+            <div class="field"><label for="new-name">"User name"</label>
+                <input id="new-name" required autocomplete="off" on:input=move |ev| name.set(event_target_value(&ev))/></div>
+            <div class="field"><label for="new-password">"Initial password (12 characters or more)"</label>
+                <input id="new-password" type="password" required autocomplete="new-password"
+                    on:input=move |ev| password.set(event_target_value(&ev))/></div>
+            <fieldset><legend>"Roles"</legend>
+                {ROLES.iter().map(|role| {
+                    let role = role.to_string();
+                    let label = role.clone();
+                    view! { <label class="check"><input type="checkbox" on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        let role = role.clone();
+                        roles.update(|rs| { rs.retain(|r| *r != role); if on { rs.push(role); } });
+                    }/>{label}</label> }
+                }).collect_view()}
+            </fieldset>
+            <p class="error" role="alert">{message}</p>
+            <button type="submit" class="button" disabled=move || add.pending().get()>"Add user"</button>
+        </form>
+    }
+}
