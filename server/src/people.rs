@@ -150,14 +150,7 @@ pub async fn add_user(
         .await
         .map_err(db_error)?;
     let id: i64 = get(&row, "id")?;
-    for role in roles {
-        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-            .bind(id)
-            .bind(role.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-    }
+    insert_roles(&mut tx, id, roles).await?;
     let token = if with_token {
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
@@ -236,6 +229,22 @@ pub async fn authenticate(db: &Database, authorization: Option<&str>) -> Result<
         .ok_or_else(|| ServerError::Unauthorized("the token's user no longer exists".into()))
 }
 
+async fn insert_roles(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: i64,
+    roles: &BTreeSet<Role>,
+) -> Result<(), ServerError> {
+    for role in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
 /// Every user with their roles, by name.
 pub async fn list_users(db: &Database) -> Result<Vec<User>, ServerError> {
     let rows = sqlx::query("SELECT u.id, u.name, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id ORDER BY u.name, r.role")
@@ -289,14 +298,7 @@ pub async fn set_roles(db: &Database, actor: &User, name: &str, roles: &BTreeSet
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    for role in roles {
-        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
-            .bind(id)
-            .bind(role.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-    }
+    insert_roles(&mut tx, id, roles).await?;
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     audit::append(db, &mut tx, &actor.name, "user.roles", &format!("user:{name}"), serde_json::json!({ "roles": names })).await?;
     tx.commit().await.map_err(db_error)?;

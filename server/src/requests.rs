@@ -418,19 +418,8 @@ pub struct HistoryFilter {
     pub awaiting: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct HistoryRow {
-    pub id: i64,
-    pub environment: String,
-    pub tier: String,
-    pub region: String,
-    pub status: String,
-    pub requester: String,
-    pub monthly_usd: f64,
-    pub approvals: i64,
-    pub required_approvals: i64,
-    pub created_at: i64,
-}
+/// One row of the history: the same shape the pages and the API show.
+pub use app::model::RequestRow as HistoryRow;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TimelineRow {

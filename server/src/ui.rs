@@ -12,7 +12,7 @@ use app::model::{
 
 use crate::error::ServerError;
 use crate::people::{parse_roles, Role, User};
-use crate::requests::{HistoryFilter, HistoryRow, NewRequest};
+use crate::requests::{HistoryFilter, NewRequest};
 use crate::sessions;
 use crate::state::Portal;
 
@@ -33,21 +33,6 @@ fn session_user(user: &User) -> SessionUser {
     SessionUser {
         name: user.name.clone(),
         roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-    }
-}
-
-fn row(r: HistoryRow) -> RequestRow {
-    RequestRow {
-        id: r.id,
-        environment: r.environment,
-        tier: r.tier,
-        region: r.region,
-        status: r.status,
-        requester: r.requester,
-        monthly_usd: r.monthly_usd,
-        approvals: r.approvals,
-        required_approvals: r.required_approvals,
-        created_at: r.created_at,
     }
 }
 
@@ -207,7 +192,7 @@ impl Backend for Portal {
             }
             let (rows, next_before) = self.requests().history(&user, &filter).await.map_err(to_backend)?;
             Ok(HistoryPage {
-                rows: rows.into_iter().map(row).collect(),
+                rows,
                 next_before,
             })
         })

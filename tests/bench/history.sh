@@ -31,7 +31,7 @@ token="$("$portal" user add bench-lead --role requester --token --no-password | 
 
 echo "bench: filling 100,000 requests, 50,000 approvals and 1,000,000 audit entries"
 t0=$SECONDS
-psql "$db_url" -q <<'SQL'
+psql "$db_url" -q -v ON_ERROR_STOP=1 <<'SQL'
 INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, usage,
     monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, expires_at)
 SELECT 'env-' || (g % 5000),
@@ -41,17 +41,17 @@ SELECT 'env-' || (g % 5000),
        1 + (g % 3 = 2)::int, (SELECT id FROM users WHERE name = 'bench-lead'),
        (ARRAY['approved','rejected','expired','approved','approved'])[1 + g % 5],
        1700000000000 + g * 60000, 1700000000000 + g * 60000 + 259200000
-FROM generate_series(1, 100000) g;
+FROM generate_series(1::bigint, 100000) g;
 INSERT INTO approvals (request_id, approver_id, decision, comment, created_at)
 SELECT id, (SELECT id FROM users WHERE name = 'bench-approver'), 'approve', 'ok', created_at + 1000
 FROM deployment_requests WHERE id % 2 = 0;
 INSERT INTO audit_log (at, actor, action, subject, details, prev_hash, hash)
 SELECT 1700000000000 + g * 6000, 'bench-lead', 'request.created', 'request:' || (g % 100000 + 1), '{}',
        md5('p' || g) || md5('q' || g), md5('h' || g) || md5('i' || g)
-FROM generate_series(1, 1000000) g;
+FROM generate_series(1::bigint, 1000000) g;
 ANALYZE;
 SQL
-echo "bench: filled in $((SECONDS - t0)) s"
+echo "bench: filled in $((SECONDS - t0)) s: $(psql "$db_url" -Atc "SELECT (SELECT count(*) FROM deployment_requests) || ' requests, ' || (SELECT count(*) FROM approvals) || ' approvals, ' || (SELECT count(*) FROM audit_log) || ' audit entries'")"
 
 port="$(portal_free_port)"
 "$portal" serve --addr "127.0.0.1:$port" >"$PORTAL_CACHE/bench-portal.log" 2>&1 &
@@ -61,6 +61,9 @@ portal_wait_http "http://127.0.0.1:$port/" 60 "$pid"
 cookie="$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$port/rpc/sign_in" \
     --data 'name=bench-viewer&password=bench-password-1' | sed -n 's/^[Ss]et-[Cc]ookie: \(portal_session=[0-9a-f]*\).*/\1/p')"
 [ -n "$cookie" ] || portal_die "could not sign in as bench-viewer"
+# Measure real pages: the newest request must be on the first page.
+curl -s -b "$cookie" "http://127.0.0.1:$port/requests" | grep -q '#100000<' ||
+    portal_die "the history page does not list the requests; nothing measured"
 
 measure() { # label, path, auth header args...
     local label="$1" path="$2"
