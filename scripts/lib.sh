@@ -28,6 +28,9 @@ portal_export_env() {
     local checkout
     checkout="$(basename "$PORTAL_ROOT")-$(printf '%s' "$PORTAL_ROOT" | sha256sum | cut -c1-10)"
     export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PORTAL_CACHE/targets/$checkout}"
+    # The AWS SDK otherwise probes the EC2 instance metadata address when it finds no
+    # configuration; this machine only reaches loopback. Unset it to use an instance role.
+    export AWS_EC2_METADATA_DISABLED="${AWS_EC2_METADATA_DISABLED:-true}"
     export PORTAL_VENV="$PORTAL_CACHE/venv"
     export PORTAL_PYTHON="$PORTAL_VENV/bin/python"
     export CFN_LINT="$PORTAL_VENV/bin/cfn-lint"

@@ -199,3 +199,9 @@ pub async fn create_user(name: String, roles: Vec<String>, password: String) -> 
     let session = request_context::session();
     request_context::split(backend()?.add_user(session.as_deref(), name, roles, password).await)
 }
+
+/// Whether deployments go to the local sandbox (moto) rather than AWS.
+#[server(prefix = "/rpc", endpoint = "sandbox_mode")]
+pub async fn sandbox_mode() -> Result<bool, ServerFnError> {
+    Ok(backend()?.sandbox())
+}

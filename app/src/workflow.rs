@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::format::{timestamp, usd};
 use crate::model::{HistoryQuery, Refusal, RequestDetail, RequestForm, RequestRow, TierQuery};
 use crate::pages::CostTable;
-use crate::{decide_request, get_request_detail, history, request_deployment, sign_in, sign_out, whoami};
+use crate::{decide_request, get_request_detail, history, request_deployment, sandbox_mode, sign_in, sign_out, whoami};
 
 /// Sends the browser to `path` with a full load, so every part of the page sees the new session.
 fn go(path: &str) {
@@ -16,6 +16,7 @@ fn go(path: &str) {
 #[component]
 pub fn SiteNav() -> impl IntoView {
     let user = Resource::new(|| (), |_| whoami());
+    let sandbox = Resource::new(|| (), |_| sandbox_mode());
     let signing_out = Action::new(|_: &()| sign_out());
     Effect::new(move |_| {
         if signing_out.value().get().is_some() {
@@ -23,6 +24,15 @@ pub fn SiteNav() -> impl IntoView {
         }
     });
     view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(sandbox.await, Ok(true)).then(|| view! {
+                    <span class="badge-sandbox" title="Deployments go to the local moto sandbox on this machine, not to AWS">
+                        "Sandbox"
+                    </span>
+                })
+            })}
+        </Suspense>
         <nav class="site-nav" aria-label="Main">
             <a href="/">"Tiers"</a>
             <a href="/requests">"History"</a>

@@ -30,6 +30,7 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/api/requests/{id}/approve", post(approve))
         .route("/api/requests/{id}/reject", post(reject))
         .route("/api/audit", get(audit_log))
+        .route("/api/identity", get(identity))
         .route("/api/users", get(list_users).post(add_user))
         .route("/api/users/{name}/roles", axum::routing::put(set_roles))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -165,6 +166,23 @@ async fn reject(
 async fn decide(portal: &Portal, headers: &HeaderMap, id: &str, approve: bool, comment: &str) -> Result<Json<RequestRecord>, ServerError> {
     let user = caller(portal, headers).await?;
     Ok(Json(portal.requests().decide(&user, request_id(id)?, approve, comment).await?))
+}
+
+/// Which AWS account the portal deploys from: shown before anyone approves.
+async fn identity(State(portal): State<Arc<Portal>>, headers: HeaderMap) -> Result<impl IntoResponse, ServerError> {
+    caller(&portal, &headers).await?;
+    let config = portal
+        .aws
+        .as_ref()
+        .ok_or_else(|| ServerError::Startup("the portal has no AWS configuration".into()))?;
+    let identity = crate::aws::caller_identity(config).await?;
+    Ok(Json(serde_json::json!({
+        "account": identity.account,
+        "arn": identity.arn,
+        "user_id": identity.user_id,
+        "region": config.region().map(|r| r.to_string()),
+        "sandbox": portal.catalog.sandbox,
+    })))
 }
 
 async fn list_users(State(portal): State<Arc<Portal>>, headers: HeaderMap) -> Result<impl IntoResponse, ServerError> {

@@ -33,12 +33,12 @@ fn aws_error(operation: &'static str, e: impl std::fmt::Display) -> ServerError 
 }
 
 /// The service's own code and message ("ValidationError: Template error: …"), not the raw response.
-fn sdk_message<E, R>(e: &aws_sdk_cloudformation::error::SdkError<E, R>) -> String
+fn sdk_message<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
 where
-    E: aws_sdk_cloudformation::error::ProvideErrorMetadata + std::error::Error + 'static,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
     match (e.code(), e.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (None, Some(message)) => message.to_owned(),
@@ -200,4 +200,25 @@ impl CloudFormation {
             })
             .unwrap_or_default())
     }
+}
+
+/// Which account and principal the portal's own credentials act as (STS GetCallerIdentity).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+pub async fn caller_identity(config: &aws_config::SdkConfig) -> Result<CallerIdentity, ServerError> {
+    let out = aws_sdk_sts::Client::new(config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| aws_error("GetCallerIdentity", sdk_message(&e)))?;
+    Ok(CallerIdentity {
+        account: out.account().unwrap_or_default().to_owned(),
+        arn: out.arn().unwrap_or_default().to_owned(),
+        user_id: out.user_id().unwrap_or_default().to_owned(),
+    })
 }

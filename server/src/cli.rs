@@ -347,7 +347,8 @@ pub async fn serve(catalog: Arc<Catalog>, addr: SocketAddr, database_url: &str, 
     let db = Database::connect(database_url).await?;
     let sandbox = std::env::var("PORTAL_SANDBOX").is_ok_and(|v| v == "1");
     let service = Arc::new(CatalogService::new(catalog, sandbox));
-    let portal = Arc::new(Portal::new(service, db, ApprovalPolicy::default()));
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let portal = Arc::new(Portal::new(service, db, ApprovalPolicy::default()).with_aws(aws));
     // Requests lapse on their own: a sweep every minute marks and audits them.
     let sweeper = portal.clone();
     tokio::spawn(async move {

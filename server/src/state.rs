@@ -16,6 +16,8 @@ pub struct Portal {
     pub limiter: SignInLimiter,
     /// Set when the portal is served over HTTPS (`PORTAL_PUBLIC_URL=https://…`).
     pub secure_cookies: bool,
+    /// The AWS SDK configuration (credentials chain, region, `AWS_ENDPOINT_URL`); `None` when not set up.
+    pub aws: Option<aws_config::SdkConfig>,
 }
 
 impl Portal {
@@ -29,6 +31,7 @@ impl Portal {
             digest,
             limiter: SignInLimiter::default(),
             secure_cookies,
+            aws: None,
         }
     }
 
@@ -39,5 +42,12 @@ impl Portal {
             digest: &self.digest,
             policy: &self.policy,
         }
+    }
+}
+
+impl Portal {
+    pub fn with_aws(mut self, config: aws_config::SdkConfig) -> Self {
+        self.aws = Some(config);
+        self
     }
 }

@@ -12,6 +12,8 @@ function dollars(text: string | null): number {
 test('catalog → Full Production → change CloudFront transfer → total follows', async ({ page }, testInfo) => {
   await page.goto('/');
   await expect(page.getByRole('heading', { level: 1, name: 'Choose a tier' })).toBeVisible();
+  // scripts/test serves the portal against the local moto sandbox, and the page says so.
+  await expect(page.getByText('Sandbox', { exact: true })).toBeVisible();
   for (const name of ['Development', 'Production Lite', 'Full Production']) {
     await expect(page.getByRole('heading', { level: 2, name })).toBeVisible();
   }

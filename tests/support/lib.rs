@@ -182,11 +182,18 @@ impl TestPortal {
     }
 
     pub async fn start_on(backend: Backend) -> TestPortal {
+        Self::start_with(backend, None).await
+    }
+
+    /// With an AWS SDK configuration (moto's, in tests).
+    pub async fn start_with(backend: Backend, aws: Option<aws_config::SdkConfig>) -> TestPortal {
         let database = TestDatabase::create(backend).await;
         let db = server::db::Database::connect(&database.url).await.expect("database opens");
         let catalog = Arc::new(infra::Catalog::embedded().expect("embedded catalog loads"));
         let service = Arc::new(server::views::CatalogService::new(catalog, true));
-        let portal = Arc::new(server::state::Portal::new(service, db, Default::default()));
+        let mut portal = server::state::Portal::new(service, db, Default::default());
+        portal.aws = aws;
+        let portal = Arc::new(portal);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let router = server::http::router(portal.clone(), leptos_options(addr));
