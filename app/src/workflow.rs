@@ -42,7 +42,9 @@ pub fn SiteNav() -> impl IntoView {
                         Ok(Some(u)) => {
                             let approver = u.has("approver");
                             let admin = u.has("admin");
+                            let mine = format!("/requests?requester={}", u.name);
                             view! {
+                                <a href=mine>"My requests"</a>
                                 {approver.then(|| view! { <a href="/approvals">"Approvals"</a> })}
                                 {admin.then(|| view! { <a href="/admin">"Users"</a> })}
                                 <span class="who">{format!("Signed in as {}", u.name)}</span>

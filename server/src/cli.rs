@@ -43,6 +43,10 @@ pub enum Command {
         /// Folder of the compiled site (wasm, JS, CSS), as cargo-leptos writes it.
         #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
         site_root: String,
+        /// Approval policy (TOML: approvals per tier, extra approval over a monthly cost, expiry);
+        /// without it, the defaults in the README.
+        #[arg(long, env = "PORTAL_POLICY")]
+        policy: Option<PathBuf>,
     },
     /// Print a tier's monthly cost, line by line.
     Cost {
@@ -343,12 +347,22 @@ pub async fn run_database(command: &Command) -> Result<String, ServerError> {
 }
 
 /// Starts the HTTP server on `addr` with the embedded catalog.
-pub async fn serve(catalog: Arc<Catalog>, addr: SocketAddr, database_url: &str, site_root: &str) -> Result<(), ServerError> {
+pub async fn serve(
+    catalog: Arc<Catalog>,
+    addr: SocketAddr,
+    database_url: &str,
+    site_root: &str,
+    policy: Option<&std::path::Path>,
+) -> Result<(), ServerError> {
+    let policy = match policy {
+        Some(path) => ApprovalPolicy::load(path)?,
+        None => ApprovalPolicy::default(),
+    };
     let db = Database::connect(database_url).await?;
     let sandbox = std::env::var("PORTAL_SANDBOX").is_ok_and(|v| v == "1");
     let service = Arc::new(CatalogService::new(catalog, sandbox));
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let portal = Arc::new(Portal::new(service, db, ApprovalPolicy::default()).with_aws(aws));
+    let portal = Arc::new(Portal::new(service, db, policy).with_aws(aws));
     // Requests lapse on their own: a sweep every minute marks and audits them.
     let sweeper = portal.clone();
     tokio::spawn(async move {

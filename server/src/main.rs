@@ -25,7 +25,8 @@ async fn main() -> ExitCode {
             addr,
             database_url,
             site_root,
-        } => server::cli::serve(catalog, *addr, database_url, site_root).await,
+            policy,
+        } => server::cli::serve(catalog, *addr, database_url, site_root, policy.as_deref()).await,
         db @ (Command::Migrate { .. } | Command::User { .. } | Command::Audit { .. }) => {
             server::cli::run_database(db).await.map(|out| println!("{out}"))
         }

@@ -39,6 +39,23 @@ impl Default for ApprovalPolicy {
 }
 
 impl ApprovalPolicy {
+    /// Reads a policy file; every key is required, unknown keys are refused.
+    pub fn load(path: &std::path::Path) -> Result<ApprovalPolicy, ServerError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ServerError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let policy: ApprovalPolicy = toml::from_str(&text)
+            .map_err(|e| ServerError::Startup(format!("{}: {}", path.display(), e.message())))?;
+        if policy.approvals.values().any(|n| *n == 0) || policy.expires_after_hours <= 0 {
+            return Err(ServerError::Startup(format!(
+                "{}: every tier needs at least one approver, and requests a positive expiry",
+                path.display()
+            )));
+        }
+        Ok(policy)
+    }
+
     pub fn required(&self, tier: TierId, monthly_usd: f64) -> i64 {
         let base = self.approvals.get(&tier).copied().unwrap_or(1).max(1) as i64;
         base + i64::from(monthly_usd > self.extra_approval_over_monthly_usd)

@@ -158,3 +158,32 @@ fn user_add_prints_the_token_alone_on_its_last_line_and_audit_verify_passes() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("intact: 1 entries"), "{}", stdout(&out));
 }
+
+#[test]
+fn serve_refuses_a_bad_policy_file_before_listening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "expires_after_hours = 72\nextra_approval_over_monthly_usd = 1000.0\n[approvals]\ndevelopment = 0\n").expect("write");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--policy", &policy.display().to_string()])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("portal runs");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("at least one approver"), "{}", stderr(&out));
+    std::fs::write(&policy, "expires_after_hours = 72\nsurprise = 1\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--policy", &policy.display().to_string()])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("portal runs");
+    assert!(!out.status.success() && stderr(&out).contains("surprise"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_shipped_policy_file_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/approval-policy.toml");
+    let policy = server::requests::ApprovalPolicy::load(&path).expect("the shipped policy loads");
+    assert_eq!(policy, server::requests::ApprovalPolicy::default());
+}
