@@ -24,7 +24,7 @@ async function approveAs(browser: Browser, name: string, requestPath: string, co
   await context.close();
 }
 
-test('a lead requests Full Production, two approvers sign off, the history shows it in order', async ({ browser }) => {
+test('a lead requests Full Production, two approvers sign off, the history shows it in order', async ({ browser }, testInfo) => {
   const environment = `e2e-${Date.now().toString(36)}`;
   const lead = await (await browser.newContext()).newPage();
   await signIn(lead, 'lead');
@@ -50,6 +50,7 @@ test('a lead requests Full Production, two approvers sign off, the history shows
     /bob request\.approval: Agreed/,
     /portal request\.approved/,
   ]);
+  await lead.screenshot({ path: testInfo.outputPath('approved-request.png'), fullPage: true });
 
   await lead.goto(`/requests?environment=${environment}`);
   const row = lead.getByRole('row').filter({ hasText: environment });
