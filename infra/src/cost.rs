@@ -172,7 +172,7 @@ fn meter(service: &'static str, price_id: impl Into<String>, quantity: f64, desc
 }
 
 impl Meter {
-    fn from_usage(mut self, key: &'static str) -> Meter {
+    fn driven_by(mut self, key: &'static str) -> Meter {
         self.usage_key = Some(key);
         self
     }
@@ -370,14 +370,14 @@ fn meters_of(
                 usage.nat_processed_gb / count("AWS::EC2::NatGateway"),
                 "data processed (share of the NAT assumption)",
             )
-            .from_usage("nat_processed_gb"),
+            .driven_by("nat_processed_gb"),
         ],
         "AWS::EC2::EIP" => vec![meter("Public IPv4", "ipv4.hour", h, format!("Elastic IP address, {h} h"))],
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
             let mut ms = vec![
                 meter("ALB", "alb.hour", h, format!("Application Load Balancer, {h} h")),
                 meter("ALB", "alb.lcu-hour", usage.alb_lcu * h, format!("{} LCU average × {h} h", usage.alb_lcu))
-                    .from_usage("alb_lcu"),
+                    .driven_by("alb_lcu"),
             ];
             if text(r, "Scheme") != Some("internal") {
                 let nodes = r.property("Subnets").and_then(Value::as_list).map_or(2, <[Value]>::len) as f64;
@@ -389,7 +389,7 @@ fn meters_of(
                 ));
                 ms.push(
                     meter("Data Transfer", "transfer.out.gb", usage.data_transfer_out_gb, "data transfer out to the internet")
-                        .from_usage("data_transfer_out_gb"),
+                        .driven_by("data_transfer_out_gb"),
                 );
             }
             ms
@@ -422,36 +422,36 @@ fn meters_of(
                 "backups" => (usage.s3_backups_gb, "s3_backups_gb"),
                 _ => (0.0, "s3_assets_gb"),
             };
-            let mut ms = vec![meter("S3", "s3.standard.gb", gb, format!("{purpose}: Standard storage")).from_usage(key)];
+            let mut ms = vec![meter("S3", "s3.standard.gb", gb, format!("{purpose}: Standard storage")).driven_by(key)];
             if purpose == "uploads" {
-                ms.push(meter("S3", "s3.put.1k", usage.s3_put_requests / 1000.0, "PUT/POST requests").from_usage("s3_put_requests"));
-                ms.push(meter("S3", "s3.get.1k", usage.s3_get_requests / 1000.0, "GET requests").from_usage("s3_get_requests"));
+                ms.push(meter("S3", "s3.put.1k", usage.s3_put_requests / 1000.0, "PUT/POST requests").driven_by("s3_put_requests"));
+                ms.push(meter("S3", "s3.get.1k", usage.s3_get_requests / 1000.0, "GET requests").driven_by("s3_get_requests"));
             }
             ms
         }
         "AWS::CloudFront::Distribution" => vec![
             meter("CloudFront", "cloudfront.transfer.gb", usage.cloudfront_transfer_gb, "transfer out to viewers (North America)")
-                .from_usage("cloudfront_transfer_gb"),
+                .driven_by("cloudfront_transfer_gb"),
             meter("CloudFront", "cloudfront.https.10k", usage.cloudfront_requests / 10_000.0, "HTTPS requests")
-                .from_usage("cloudfront_requests"),
+                .driven_by("cloudfront_requests"),
         ],
         "AWS::Cognito::UserPool" => {
             let tier = text(r, "UserPoolTier").unwrap_or("ESSENTIALS").to_ascii_lowercase();
             vec![meter("Cognito", format!("cognito.mau.{tier}"), usage.cognito_mau, format!("monthly active users ({tier})"))
-                .from_usage("cognito_mau")]
+                .driven_by("cognito_mau")]
         }
         "AWS::Lambda::Function" => {
             let memory_gb = num(r, "MemorySize").unwrap_or(128.0) / 1024.0;
             let share = usage.lambda_requests / count("AWS::Lambda::Function");
             vec![
-                meter("Lambda", "lambda.request.1m", share / 1e6, "invocations").from_usage("lambda_requests"),
+                meter("Lambda", "lambda.request.1m", share / 1e6, "invocations").driven_by("lambda_requests"),
                 meter(
                     "Lambda",
                     "lambda.gb-second",
                     share * usage.lambda_avg_duration_ms / 1000.0 * memory_gb,
                     format!("compute at {} MB × {} ms", memory_gb * 1024.0, usage.lambda_avg_duration_ms),
                 )
-                .from_usage("lambda_avg_duration_ms"),
+                .driven_by("lambda_avg_duration_ms"),
             ]
         }
         "AWS::ApiGateway::RestApi" => vec![meter(
@@ -460,14 +460,14 @@ fn meters_of(
             usage.api_requests / 1e6 / count("AWS::ApiGateway::RestApi"),
             "REST API requests",
         )
-        .from_usage("api_requests")],
+        .driven_by("api_requests")],
         "AWS::Logs::LogGroup" => {
             let share = usage.logs_ingested_gb / count("AWS::Logs::LogGroup");
             let months = num(r, "RetentionInDays").map_or(12.0, |d| (d / 30.0).min(12.0));
             vec![
-                meter("CloudWatch", "logs.ingest.gb", share, "log ingestion (share of the logs assumption)").from_usage("logs_ingested_gb"),
+                meter("CloudWatch", "logs.ingest.gb", share, "log ingestion (share of the logs assumption)").driven_by("logs_ingested_gb"),
                 meter("CloudWatch", "logs.storage.gb", share * months, format!("log storage, {months:.1} months kept (upper bound)"))
-                    .from_usage("logs_ingested_gb"),
+                    .driven_by("logs_ingested_gb"),
             ]
         }
         "AWS::CloudWatch::Alarm" => vec![meter("CloudWatch", "cloudwatch.alarm", 1.0, "standard-resolution alarm")],
@@ -479,7 +479,7 @@ fn meters_of(
                 usage.secrets_api_calls / 10_000.0 / count("AWS::SecretsManager::Secret"),
                 "API calls",
             )
-            .from_usage("secrets_api_calls"),
+            .driven_by("secrets_api_calls"),
         ],
         "AWS::SQS::Queue" => vec![meter(
             "SQS",
@@ -487,8 +487,8 @@ fn meters_of(
             usage.sqs_requests / 1e6 / count("AWS::SQS::Queue"),
             "standard queue requests",
         )
-        .from_usage("sqs_requests")],
-        "AWS::SNS::Topic" => vec![meter("SNS", "sns.publish.1m", usage.sns_publishes / 1e6, "publishes").from_usage("sns_publishes")],
+        .driven_by("sqs_requests")],
+        "AWS::SNS::Topic" => vec![meter("SNS", "sns.publish.1m", usage.sns_publishes / 1e6, "publishes").driven_by("sns_publishes")],
         "AWS::ElastiCache::CacheCluster" => {
             let node = text(r, "CacheNodeType").unwrap_or("cache.t3.micro");
             let n = num(r, "NumCacheNodes").unwrap_or(1.0);
@@ -505,12 +505,12 @@ fn meters_of(
             ]
         }
         "AWS::ECR::Repository" => {
-            vec![meter("ECR", "ecr.storage.gb", usage.ecr_storage_gb, "image storage").from_usage("ecr_storage_gb")]
+            vec![meter("ECR", "ecr.storage.gb", usage.ecr_storage_gb, "image storage").driven_by("ecr_storage_gb")]
         }
         "AWS::Route53::HostedZone" => vec![
             meter("Route 53", "route53.zone", 1.0, "hosted zone"),
             meter("Route 53", "route53.query.1m", usage.dns_queries / 1e6, "standard queries (alias queries to AWS are free)")
-                .from_usage("dns_queries"),
+                .driven_by("dns_queries"),
         ],
         "AWS::KMS::Key" => vec![meter("KMS", "kms.key", 1.0, "customer managed key")],
         _ => return None,
