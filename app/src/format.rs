@@ -77,3 +77,23 @@ mod timestamp_tests {
         assert_eq!(super::timestamp(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 }
+
+/// A unit price with as many decimals as it has, and at least two: `$0.50`, `$0.0000166667`.
+pub fn unit_price(value: f64) -> String {
+    let text = format!("{value:.10}");
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let frac = frac.trim_end_matches('0');
+    format!("${whole}.{frac:0<2}")
+}
+
+#[cfg(test)]
+mod unit_price_tests {
+    #[test]
+    fn keeps_cents_and_small_prices() {
+        assert_eq!(super::unit_price(0.5), "$0.50");
+        assert_eq!(super::unit_price(3.5), "$3.50");
+        assert_eq!(super::unit_price(0.0000166667), "$0.0000166667");
+        assert_eq!(super::unit_price(0.0208), "$0.0208");
+        assert_eq!(super::unit_price(1.0), "$1.00");
+    }
+}

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::format::{quantity, usd};
+use crate::format::{quantity, unit_price, usd};
 use crate::model::{OptionView, ServiceView, TierQuery, TierSummary, TierView, UsageFieldView};
 use crate::{get_tier_view, list_tiers};
 
@@ -364,7 +364,7 @@ pub fn CostTable(services: Vec<ServiceView>) -> impl IntoView {
                                                 <td><a href=format!("#phase-{}", l.phase)>{l.phase}</a></td>
                                                 <td>{l.description.clone()}</td>
                                                 <td class="num">{format!("{} {}", quantity(l.quantity), l.unit)}{free}</td>
-                                                <td class="num">{format!("${}", l.unit_price_usd)}</td>
+                                                <td class="num">{unit_price(l.unit_price_usd)}</td>
                                                 <td class="num">{usd(l.monthly_usd)}</td>
                                             </tr>
                                         }
