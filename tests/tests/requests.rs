@@ -420,3 +420,51 @@ async fn only_admins_manage_users_and_roles() {
 async fn client_put(portal: &TestPortal, path: &str, token: &str, body: Value) -> u16 {
     portal.client.put(portal.url(path)).bearer_auth(token).json(&body).send().await.expect("put").status().as_u16()
 }
+
+async fn sign_in(portal: &TestPortal, name: &str, password: &str) -> (Option<String>, String) {
+    let res = portal
+        .client
+        .post(portal.url("/rpc/sign_in"))
+        .form(&[("name", name), ("password", password)])
+        .send()
+        .await
+        .expect("sign in");
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (cookie, res.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_sets_a_strict_cookie_and_failures_are_limited_and_audited() {
+    let portal = TestPortal::start().await;
+    let roles: BTreeSet<Role> = [Role::Viewer].into_iter().collect();
+    add_user(&portal.portal.db, "vera", &roles, Some("vera-password-long"), false).await.expect("user");
+
+    let (cookie, _) = sign_in(&portal, "vera", "vera-password-long").await;
+    let cookie = cookie.expect("a session cookie");
+    for flag in ["portal_session=", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http here: {cookie}");
+    // The session works for the API too.
+    let session = cookie.split(';').next().unwrap_or_default().to_owned();
+    let res = portal.client.get(portal.url("/api/requests")).header("cookie", &session).send().await.expect("req");
+    assert_eq!(res.status(), 200);
+
+    for _ in 0..5 {
+        let (cookie, body) = sign_in(&portal, "vera", "wrong-password").await;
+        assert!(cookie.is_none() && body.contains("wrong user name or password"), "{body}");
+    }
+    // Locked for the window, even with the right password.
+    let (cookie, body) = sign_in(&portal, "vera", "vera-password-long").await;
+    assert!(cookie.is_none(), "no session while locked");
+    assert!(body.contains("too many failed sign-ins"), "{body}");
+    let failed = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'signin.failed'")
+        .fetch_one(&portal.portal.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(sqlx::Row::try_get::<i64, _>(&failed, "n").expect("n"), 5);
+}
