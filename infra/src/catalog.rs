@@ -4,7 +4,7 @@
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use crate::domain::{DeploymentSpec, ServiceOption, TierId};
+use crate::domain::{DeploymentSpec, OptionSet, ServiceOption, TierId};
 use crate::error::{InfraError, Result};
 use crate::eval::{evaluate_template, EvalContext, EvaluatedPhase, EvaluatedResource};
 use crate::phase::Phase;
@@ -149,6 +149,23 @@ impl Catalog {
     pub fn tier(&self, id: TierId) -> &Tier {
         // from_sources guarantees one tier per id.
         self.tiers.iter().find(|t| t.id == id).unwrap_or(&self.tiers[0])
+    }
+
+    /// The options a request switches on: the tier's own when it names none.
+    pub fn options(&self, tier: TierId, requested: Option<&[String]>) -> Result<OptionSet> {
+        match requested {
+            None => Ok(self.tier(tier).default_options.clone()),
+            Some(names) => names.iter().map(|o| o.parse()).collect(),
+        }
+    }
+
+    /// The default usage assumptions with some of them changed.
+    pub fn usage<'a>(&self, changes: impl IntoIterator<Item = (&'a str, f64)>) -> Result<Usage> {
+        let mut usage = self.default_usage.clone();
+        for (key, value) in changes {
+            usage.set(key, value)?;
+        }
+        Ok(usage)
     }
 
     /// All template parameter values of a deployment, as CloudFormation will receive them.

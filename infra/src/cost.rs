@@ -11,7 +11,7 @@ use crate::eval::EvaluatedResource;
 use crate::phase::Phase;
 use crate::pricing::{PriceCatalog, Usage};
 use crate::tier::PricingModel;
-use crate::value::{ResourceKey, Value};
+use crate::value::Value;
 
 /// Services in the order of the seed's cost table, then the ones it leaves out.
 pub const SERVICES: [&str; 19] = [
@@ -545,10 +545,3 @@ fn instance_meters(n: f64, data: Option<&Value>, h: f64) -> Vec<Meter> {
     ms
 }
 
-/// Lines of one resource, for the diagram's links.
-pub fn lines_of<'a>(estimate: &'a Estimate, key: &'a ResourceKey) -> impl Iterator<Item = &'a CostLine> + 'a {
-    estimate
-        .lines
-        .iter()
-        .filter(move |l| l.phase == key.phase && l.resource == key.logical_id)
-}

@@ -56,9 +56,6 @@ impl Phase {
         format!("{}-{}.yaml", self.number(), self.slug())
     }
 
-    pub fn from_slug(slug: &str) -> Option<Phase> {
-        Phase::ALL.into_iter().find(|p| p.slug() == slug)
-    }
 }
 
 impl std::fmt::Display for Phase {

@@ -180,10 +180,6 @@ impl Template {
         })
     }
 
-    /// The template as JSON text, ready for CreateChangeSet's `TemplateBody`.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(&self.document).unwrap_or_default()
-    }
 }
 
 fn scalar_text(v: &Json) -> Option<String> {

@@ -105,25 +105,6 @@ impl Value {
         }
     }
 
-    /// Every resource this value mentions, in order, including inside strings built with `Fn::Sub`.
-    pub fn resources(&self) -> Vec<&ResourceKey> {
-        let mut out = Vec::new();
-        self.collect_resources(&mut out);
-        out
-    }
-
-    fn collect_resources<'a>(&'a self, out: &mut Vec<&'a ResourceKey>) {
-        match self {
-            Value::Ref { r#ref } => out.push(r#ref),
-            Value::Attr { resource, .. } => out.push(resource),
-            Value::List(items) | Value::Concat { concat: items } => {
-                items.iter().for_each(|v| v.collect_resources(out))
-            }
-            Value::Map(map) => map.values().for_each(|v| v.collect_resources(out)),
-            _ => {}
-        }
-    }
-
     /// A string for display: known text as is, deploy-time parts as `${...}`.
     pub fn display(&self) -> String {
         match self {

@@ -131,6 +131,21 @@ pub async fn verify(db: &Database) -> Result<Result<u64, ChainBreak>, ServerErro
     }
 }
 
+
+fn entry(row: &sqlx::any::AnyRow) -> Result<AuditEntry, ServerError> {
+    let details: String = get(row, "details")?;
+    Ok(AuditEntry {
+        id: get(row, "id")?,
+        at: get(row, "at")?,
+        actor: get(row, "actor")?,
+        action: get(row, "action")?,
+        subject: get(row, "subject")?,
+        details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+        prev_hash: get(row, "prev_hash")?,
+        hash: get(row, "hash")?,
+    })
+}
+
 /// Newest first, `limit` entries before `before_id` (keyset pagination).
 pub async fn page(db: &Database, before_id: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, ServerError> {
     let rows = sqlx::query(
@@ -141,19 +156,17 @@ pub async fn page(db: &Database, before_id: Option<i64>, limit: i64) -> Result<V
     .fetch_all(&db.pool)
     .await
     .map_err(db_error)?;
-    rows.iter()
-        .map(|row| {
-            let details: String = get(row, "details")?;
-            Ok(AuditEntry {
-                id: get(row, "id")?,
-                at: get(row, "at")?,
-                actor: get(row, "actor")?,
-                action: get(row, "action")?,
-                subject: get(row, "subject")?,
-                details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
-                prev_hash: get(row, "prev_hash")?,
-                hash: get(row, "hash")?,
-            })
-        })
-        .collect()
+    rows.iter().map(entry).collect()
+}
+
+/// Every entry about one subject (`request:42`), oldest first: a request's timeline.
+pub async fn about(db: &Database, subject: &str) -> Result<Vec<AuditEntry>, ServerError> {
+    let rows = sqlx::query(
+        "SELECT id, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE subject = $1 ORDER BY id",
+    )
+    .bind(subject)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(db_error)?;
+    rows.iter().map(entry).collect()
 }

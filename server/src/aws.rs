@@ -47,10 +47,6 @@ where
 }
 
 impl CloudFormation {
-    pub async fn from_env() -> Self {
-        Self::from_config(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
-    }
-
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
         Self {
             client: Client::new(config),

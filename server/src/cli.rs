@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use infra::{Catalog, DeploymentSpec, EnvironmentName, OptionSet, Region, TierId};
+use infra::{Catalog, DeploymentSpec, EnvironmentName, Region, TierId};
 
 use std::collections::BTreeSet;
 
@@ -141,12 +141,6 @@ pub enum TemplatesCommand {
     },
 }
 
-fn options_for(catalog: &Catalog, tier: TierId, options: &Option<Vec<String>>) -> Result<OptionSet, ServerError> {
-    Ok(match options {
-        None => catalog.tier(tier).default_options.clone(),
-        Some(list) => list.iter().map(|o| o.parse()).collect::<Result<_, _>>()?,
-    })
-}
 
 /// Runs a command that prints its result; `serve` is handled by `main`.
 pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, ServerError> {
@@ -162,7 +156,7 @@ pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, S
             format,
         } => {
             let tier: TierId = tier.parse()?;
-            let options = options_for(&catalog, tier, options)?;
+            let options = catalog.options(tier, options.as_deref())?;
             let mut assumptions = catalog.default_usage.clone();
             if let Some(path) = usage {
                 let text = std::fs::read_to_string(path).map_err(|source| ServerError::Io {
@@ -200,7 +194,7 @@ pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, S
         }
         Command::Diagram { tier, options } => {
             let tier: TierId = tier.parse()?;
-            let options = options_for(&catalog, tier, options)?;
+            let options = catalog.options(tier, options.as_deref())?;
             let report = catalog.report(&DeploymentSpec::preview(tier, options), &catalog.default_usage, true)?;
             Ok(catalog.diagram(&report))
         }
@@ -219,7 +213,7 @@ pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, S
                 tier,
                 environment: EnvironmentName::parse(environment)?,
                 region: Region::parse(region)?,
-                options: options_for(&catalog, tier, options)?,
+                options: catalog.options(tier, options.as_deref())?,
                 domain_name: None,
             };
             let phases = infra::render::render(&catalog, &spec)?;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use infra::{Catalog, DeploymentSpec, EnvironmentName, OptionSet, Region, RoleArn, TierId};
+use infra::{Catalog, DeploymentSpec, EnvironmentName, Region, RoleArn, TierId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -155,20 +155,9 @@ impl Requests<'_> {
         if justification.chars().count() < 10 || justification.chars().count() > 2000 {
             return Err(invalid("justification", "say why in 10 to 2,000 characters"));
         }
-        let options: OptionSet = match &input.options {
-            None => self.catalog.tier(tier).default_options.clone(),
-            Some(list) => list
-                .iter()
-                .map(|o| o.parse())
-                .collect::<Result<_, infra::InfraError>>()
-                .map_err(|e| invalid("options", e.to_string()))?,
-        };
-        let mut usage = self.catalog.default_usage.clone();
-        for (key, value) in input.usage.iter().flatten() {
-            usage
-                .set(key, *value)
-                .map_err(|e| invalid(&format!("usage.{key}"), e.to_string()))?;
-        }
+        // Their errors become 422s naming `options` or `usage.<key>` (see ServerError's From).
+        let options = self.catalog.options(tier, input.options.as_deref())?;
+        let usage = self.catalog.usage(input.usage.iter().flatten().map(|(k, v)| (k.as_str(), *v)))?;
         let spec = DeploymentSpec {
             tier,
             environment: environment.clone(),
@@ -438,14 +427,6 @@ pub struct HistoryFilter {
 /// One row of the history: the same shape the pages and the API show.
 pub use app::model::RequestRow as HistoryRow;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TimelineRow {
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub details: serde_json::Value,
-}
-
 pub const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "expired"];
 
 impl Requests<'_> {
@@ -502,26 +483,6 @@ impl Requests<'_> {
             .collect::<Result<Vec<_>, ServerError>>()?;
         let next = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten();
         Ok((rows, next))
-    }
-
-    /// Every audit entry about a request, oldest first.
-    pub async fn timeline(&self, id: i64) -> Result<Vec<TimelineRow>, ServerError> {
-        let rows = sqlx::query("SELECT at, actor, action, details FROM audit_log WHERE subject = $1 ORDER BY id")
-            .bind(format!("request:{id}"))
-            .fetch_all(&self.db.pool)
-            .await
-            .map_err(db_error)?;
-        rows.iter()
-            .map(|row| {
-                let details: String = get(row, "details")?;
-                Ok(TimelineRow {
-                    at: get(row, "at")?,
-                    actor: get(row, "actor")?,
-                    action: get(row, "action")?,
-                    details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
-                })
-            })
-            .collect()
     }
 
     /// The estimate stored with the request, as the requester saw it.

@@ -48,8 +48,7 @@ impl Portal {
         let requests = self.requests();
         let record = requests.get(id).await?;
         let current_monthly_usd = requests.current_monthly_usd(&record).await?;
-        let timeline = requests
-            .timeline(id)
+        let timeline = crate::audit::about(&self.db, &format!("request:{id}"))
             .await?
             .into_iter()
             .map(|t| TimelineEntry {

@@ -10,7 +10,7 @@ use app::model::{
 };
 use infra::diagram::cost_anchor;
 use infra::value::Value;
-use infra::{Catalog, DeploymentSpec, OptionSet, ServiceOption, TierId, TierReport, Usage};
+use infra::{Catalog, DeploymentSpec, ServiceOption, TierId, TierReport, Usage};
 
 use crate::error::ServerError;
 
@@ -28,14 +28,8 @@ impl CatalogService {
     /// Builds the spec and usage of a query, rejecting unknown tiers, options and usage keys.
     pub fn resolve(&self, query: &TierQuery) -> Result<(DeploymentSpec, Usage), ServerError> {
         let tier: TierId = query.tier.parse()?;
-        let options: OptionSet = match &query.options {
-            None => self.catalog.tier(tier).default_options.clone(),
-            Some(list) => list.iter().map(|o| o.parse()).collect::<Result<_, _>>()?,
-        };
-        let mut usage = self.catalog.default_usage.clone();
-        for (key, value) in &query.usage {
-            usage.set(key, *value)?;
-        }
+        let options = self.catalog.options(tier, query.options.as_deref())?;
+        let usage = self.catalog.usage(query.usage.iter().map(|(k, v)| (k.as_str(), *v)))?;
         Ok((DeploymentSpec::preview(tier, options), usage))
     }
 
