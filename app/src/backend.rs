@@ -27,6 +27,8 @@ pub trait Backend: Send + Sync + 'static {
     fn tiers(&self) -> Result<Vec<TierSummary>, BackendError>;
     fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError>;
     fn sandbox(&self) -> bool;
+    /// The label of the configured single sign-on provider, if there is one.
+    fn single_sign_on(&self) -> Option<String>;
     /// Whether cookies must be `Secure` (the portal is served over HTTPS).
     fn secure_cookies(&self) -> bool;
     fn who<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, Option<SessionUser>>;

@@ -200,6 +200,12 @@ pub async fn create_user(name: String, roles: Vec<String>, password: String) -> 
     request_context::split(backend()?.add_user(session.as_deref(), name, roles, password).await)
 }
 
+/// The single sign-on provider's label, when OpenID Connect sign-in is configured.
+#[server(prefix = "/rpc", endpoint = "single_sign_on")]
+pub async fn single_sign_on() -> Result<Option<String>, ServerFnError> {
+    Ok(backend()?.single_sign_on())
+}
+
 /// Whether deployments go to the local sandbox (moto) rather than AWS.
 #[server(prefix = "/rpc", endpoint = "sandbox_mode")]
 pub async fn sandbox_mode() -> Result<bool, ServerFnError> {

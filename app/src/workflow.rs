@@ -6,7 +6,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::format::{timestamp, usd};
 use crate::model::{HistoryQuery, Refusal, RequestDetail, RequestForm, RequestRow, TierQuery};
 use crate::pages::CostTable;
-use crate::{decide_request, get_request_detail, history, request_deployment, sandbox_mode, sign_in, sign_out, whoami};
+use crate::{decide_request, get_request_detail, history, request_deployment, sandbox_mode, sign_in, sign_out, single_sign_on, whoami};
 
 /// Sends the browser to `path` with a full load, so every part of the page sees the new session.
 fn go(path: &str) {
@@ -76,6 +76,7 @@ pub fn SignInPage() -> impl IntoView {
     let action = Action::new(|(name, password): &(String, String)| sign_in(name.clone(), password.clone()));
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let provider = Resource::new(|| (), |_| single_sign_on());
     let message = move || match action.value().get() {
         Some(Ok(Err(refusal))) => Some(refusal.message),
         Some(Err(e)) => Some(e.to_string()),
@@ -89,6 +90,17 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <section class="page narrow">
             <h1>"Sign in"</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    provider.await.ok().flatten().map(|label| view! {
+                        <p class="sso">
+                            // A plain link: the provider's page is a full navigation, not a fetch.
+                            <a class="button" href="/auth/oidc/start" rel="external">{format!("Sign in with {label}")}</a>
+                        </p>
+                        <p class="muted">"or with a portal account:"</p>
+                    })
+                })}
+            </Suspense>
             <form on:submit=move |ev| {
                 ev.prevent_default();
                 action.dispatch((name.get_untracked(), password.get_untracked()));

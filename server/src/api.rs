@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::error::ServerError;
 use crate::people::{authenticate, parse_roles, Role, User};
-use crate::requests::{history_csv, HistoryFilter, NewRequest, RequestRecord};
+use crate::requests::{history_csv, HistoryFilter, NewRequest, NewTeardown, RequestRecord};
 use crate::state::Portal;
 
 /// API request bodies are small; anything larger is refused with 413.
@@ -33,6 +33,12 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/api/identity", get(identity))
         .route("/api/users", get(list_users).post(add_user))
         .route("/api/users/{name}/roles", axum::routing::put(set_roles))
+        .route("/api/teardowns", post(create_teardown))
+        .route("/api/rollouts/{id}", get(get_rollout))
+        .route("/api/rollouts/{id}/events", get(rollout_events))
+        .route("/api/rollouts/{id}/retry", post(retry_rollout))
+        .route("/api/rollouts/{id}/cancel", post(cancel_rollout))
+        .route("/api/webhooks/deliveries", get(webhook_deliveries))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
@@ -347,4 +353,104 @@ async fn diagram(
 ) -> Result<impl IntoResponse, ServerError> {
     let report = portal.catalog.report(&params.query(id)?)?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], portal.catalog.catalog.diagram(&report)))
+}
+
+async fn create_teardown(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Body(input): Body<NewTeardown>,
+) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    let record = portal.requests().create_teardown(&user, input).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(record)))
+}
+
+fn rollout_id(raw: &str) -> Result<i64, ServerError> {
+    raw.parse().map_err(|_| ServerError::NotFound {
+        code: "unknown_rollout",
+        message: format!("no rollout `{raw}`"),
+    })
+}
+
+async fn get_rollout(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    caller(&portal, &headers).await?;
+    Ok(Json(crate::rollout::view(&portal.db, rollout_id(&id)?).await?))
+}
+
+/// Who may retry or cancel: the requester of the rollout's request, approvers and admins.
+async fn may_steer(portal: &Portal, user: &User, id: i64, action: &str) -> Result<(), ServerError> {
+    let rollout = crate::rollout::view(&portal.db, id).await?;
+    let request = portal.requests().get(rollout.request_id).await?;
+    if request.requester == user.name || user.has(Role::Approver) || user.has(Role::Admin) {
+        Ok(())
+    } else {
+        Err(ServerError::Forbidden(format!(
+            "only the requester, an approver or an admin may {action} rollout {id}"
+        )))
+    }
+}
+
+async fn retry_rollout(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    let id = rollout_id(&id)?;
+    may_steer(&portal, &user, id, "retry").await?;
+    crate::rollout::retry(&portal.db, id, &user.name, &portal.digest).await?;
+    portal.rollout_wake.notify_one();
+    Ok(Json(crate::rollout::view(&portal.db, id).await?))
+}
+
+async fn cancel_rollout(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    let id = rollout_id(&id)?;
+    may_steer(&portal, &user, id, "cancel").await?;
+    crate::rollout::request_cancel(&portal.db, id, &user.name).await?;
+    Ok(Json(crate::rollout::view(&portal.db, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    /// Resume after this event id (as `Last-Event-ID` does).
+    after: Option<i64>,
+}
+
+/// Server-sent events: `state` (the whole rollout view) whenever it changes, `resource` for each
+/// stack event as it is recorded; the stream ends once the rollout has ended and all is sent.
+async fn rollout_events(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<EventsQuery>,
+) -> Result<impl IntoResponse, ServerError> {
+    caller(&portal, &headers).await?;
+    let id = rollout_id(&id)?;
+    crate::rollout::view(&portal.db, id).await?;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .or(q.after)
+        .unwrap_or(0);
+    Ok(crate::live::rollout_stream(portal, id, resume))
+}
+
+async fn webhook_deliveries(State(portal): State<Arc<Portal>>, headers: HeaderMap) -> Result<impl IntoResponse, ServerError> {
+    let user = caller(&portal, &headers).await?;
+    user.require(&[Role::Admin], "see webhook deliveries")?;
+    Ok(Json(serde_json::json!({
+        "webhook": portal.webhook_url.is_some(),
+        "deliveries": crate::notify::deliveries(&portal.db, 200).await?,
+    })))
 }

@@ -1,44 +1,26 @@
-//! CloudFormation through the AWS SDK: one phase deployed as one stack, by
-//! change set. The endpoint and credentials follow the SDK's own
-//! configuration (`AWS_ENDPOINT_URL`, the default credential chain).
+//! CloudFormation and STS through the AWS SDK. The endpoint and credentials
+//! follow the SDK's own configuration (`AWS_ENDPOINT_URL`, the default
+//! credential chain); each environment is reached by assuming its deploy role.
+//!
+//! The operations here are the rollout engine's building blocks. Each one is
+//! safe to repeat: mutating calls carry a client token, and lookups tell apart
+//! "not there" from "failed".
 
 use std::time::Duration;
 
-use aws_sdk_cloudformation::types::{ChangeSetStatus, ChangeSetType, Parameter, StackStatus};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, ExecutionStatus, Parameter};
 use aws_sdk_cloudformation::Client;
-use infra::render::RenderedPhase;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::error::ServerError;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct PhaseOutcome {
-    pub stack_name: String,
-    pub status: String,
-    /// The change set held nothing to do: a success, not a failure.
-    pub unchanged: bool,
-    pub outputs: Vec<(String, String)>,
-}
-
-#[derive(Clone)]
-pub struct CloudFormation {
-    client: Client,
-    poll: Duration,
-}
-
-fn aws_error(operation: &'static str, e: impl std::fmt::Display) -> ServerError {
-    ServerError::Aws {
-        operation,
-        message: e.to_string(),
-    }
-}
-
 /// The service's own code and message ("ValidationError: Template error: …"), not the raw response.
-fn sdk_message<E, R>(e: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
+fn sdk_message<E, R>(e: &SdkError<E, R>) -> String
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
     match (e.code(), e.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (None, Some(message)) => message.to_owned(),
@@ -46,11 +28,144 @@ where
     }
 }
 
+/// Throttling, timeouts, dropped connections and 5xx: worth another try, never a failed rollout.
+fn is_transient<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "Throttling"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "TooManyRequestsException"
+                    | "ServiceUnavailable"
+                    | "InternalFailure"
+                    | "RequestTimeout"
+            )
+        ),
+        _ => false,
+    }
+}
+
+/// An AWS call that failed for good, with the operation it was.
+fn failed<E, R>(operation: &'static str, e: &SdkError<E, R>) -> ServerError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    ServerError::Aws {
+        operation,
+        message: sdk_message(e),
+    }
+}
+
+/// Calls `op` until it succeeds or fails with a non-transient error; transient ones back off
+/// (0.2 s doubling to 10 s) for up to `patience`. The SDK retries first; this outlasts longer storms.
+pub async fn retrying<T, E, R, F, Fut>(operation: &'static str, patience: Duration, mut op: F) -> Result<T, ServerError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_millis(200);
+    loop {
+        match op().await {
+            Ok(value) => return Ok(value),
+            Err(e) if is_transient(&e) && started.elapsed() < patience => {
+                tracing::warn!(operation, error = %sdk_message(&e), "transient AWS error; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            Err(e) => return Err(failed(operation, &e)),
+        }
+    }
+}
+
+/// A stack as DescribeStacks reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackState {
+    pub status: String,
+    pub reason: String,
+    pub outputs: Vec<(String, String)>,
+}
+
+impl StackState {
+    pub fn in_progress(&self) -> bool {
+        self.status.ends_with("_IN_PROGRESS")
+    }
+
+    pub fn succeeded(&self) -> bool {
+        matches!(self.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE")
+    }
+}
+
+/// A change set as DescribeChangeSet reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeSetState {
+    pub status: String,
+    pub execution_status: String,
+    pub reason: String,
+    pub changes: Vec<ResourceChange>,
+}
+
+impl ChangeSetState {
+    pub fn pending(&self) -> bool {
+        matches!(self.status.as_str(), "CREATE_PENDING" | "CREATE_IN_PROGRESS")
+    }
+
+    /// A change set that failed only because there was nothing to change.
+    pub fn empty(&self) -> bool {
+        self.status == ChangeSetStatus::Failed.as_str()
+            && (self.reason.contains("didn't contain changes") || self.reason.contains("No updates"))
+    }
+
+    pub fn executable(&self) -> bool {
+        self.status == ChangeSetStatus::CreateComplete.as_str() && self.execution_status == ExecutionStatus::Available.as_str()
+    }
+}
+
+/// One resource a change set adds, modifies or removes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceChange {
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    /// "True", "False" or "Conditional" for modifications; empty otherwise.
+    pub replacement: String,
+}
+
+/// One stack event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StackEvent {
+    pub event_id: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: String,
+    /// RFC 3339.
+    pub at: String,
+    pub at_ms: i64,
+    pub client_request_token: String,
+}
+
+#[derive(Clone)]
+pub struct CloudFormation {
+    client: Client,
+    /// How long transient errors are retried before a call counts as failed.
+    pub patience: Duration,
+}
+
 impl CloudFormation {
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
         Self {
             client: Client::new(config),
-            poll: Duration::from_millis(200),
+            patience: Duration::from_secs(300),
         }
     }
 
@@ -58,133 +173,18 @@ impl CloudFormation {
         &self.client
     }
 
-    async fn stack_status(&self, stack_name: &str) -> Result<Option<(StackStatus, String)>, ServerError> {
-        match self.client.describe_stacks().stack_name(stack_name).send().await {
-            Ok(out) => Ok(out.stacks().first().and_then(|s| {
-                Some((s.stack_status()?.clone(), s.stack_status_reason().unwrap_or_default().to_owned()))
-            })),
-            Err(e) => {
-                let text = sdk_message(&e);
-                if text.contains("does not exist") {
-                    Ok(None)
-                } else {
-                    Err(aws_error("DescribeStacks", text))
-                }
-            }
-        }
-    }
-
-    /// Creates or updates the phase's stack through a change set and waits for the result.
-    /// `token` makes every mutating call idempotent, so a retried deploy never doubles work.
-    pub async fn deploy(&self, phase: &RenderedPhase, token: &str) -> Result<PhaseOutcome, ServerError> {
-        let stack = phase.stack_name.as_str();
-        let existing = self.stack_status(stack).await?;
-        let kind = match &existing {
-            Some((status, _)) if *status != StackStatus::ReviewInProgress => ChangeSetType::Update,
-            _ => ChangeSetType::Create,
-        };
-        let change_set = format!("{stack}-{token}");
-        let parameters: Vec<Parameter> = phase
-            .parameters
-            .iter()
-            .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
-            .collect();
-        let created = self
-            .client
-            .create_change_set()
-            .stack_name(stack)
-            .change_set_name(&change_set)
-            .change_set_type(kind)
-            .template_body(&phase.template_body)
-            .set_parameters(Some(parameters))
-            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
-            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityIam)
-            .client_token(token)
-            .send()
-            .await;
-        if let Err(e) = created {
-            let text = sdk_message(&e);
-            // Some endpoints refuse an empty update outright instead of failing the change set.
-            if text.contains("No updates are to be performed") {
-                return self.unchanged(stack).await;
-            }
-            return Err(aws_error("CreateChangeSet", text));
-        }
-
-        loop {
-            let described = self
-                .client
-                .describe_change_set()
-                .stack_name(stack)
-                .change_set_name(&change_set)
-                .send()
-                .await
-                .map_err(|e| aws_error("DescribeChangeSet", sdk_message(&e)))?;
-            match described.status() {
-                Some(ChangeSetStatus::CreateComplete) => break,
-                Some(ChangeSetStatus::Failed) => {
-                    let reason = described.status_reason().unwrap_or_default();
-                    if reason.contains("didn't contain changes") || reason.contains("No updates") {
-                        return self.unchanged(stack).await;
-                    }
-                    return Err(aws_error("CreateChangeSet", reason));
-                }
-                _ => tokio::time::sleep(self.poll).await,
-            }
-        }
-
-        self.client
-            .execute_change_set()
-            .stack_name(stack)
-            .change_set_name(&change_set)
-            .client_request_token(token)
-            .send()
-            .await
-            .map_err(|e| aws_error("ExecuteChangeSet", sdk_message(&e)))?;
-
-        loop {
-            let Some((status, reason)) = self.stack_status(stack).await? else {
-                return Err(aws_error("DescribeStacks", format!("stack {stack} vanished during deployment")));
-            };
-            let text = status.as_str().to_owned();
-            if text.ends_with("_IN_PROGRESS") || text == "REVIEW_IN_PROGRESS" {
-                tokio::time::sleep(self.poll).await;
-                continue;
-            }
-            if matches!(status, StackStatus::CreateComplete | StackStatus::UpdateComplete) {
-                return Ok(PhaseOutcome {
-                    stack_name: stack.to_owned(),
-                    status: text,
-                    unchanged: false,
-                    outputs: self.outputs(stack).await?,
-                });
-            }
-            return Err(aws_error("ExecuteChangeSet", format!("stack {stack} ended {text}: {reason}")));
-        }
-    }
-
-    async fn unchanged(&self, stack: &str) -> Result<PhaseOutcome, ServerError> {
-        Ok(PhaseOutcome {
-            stack_name: stack.to_owned(),
-            status: "UNCHANGED".into(),
-            unchanged: true,
-            outputs: self.outputs(stack).await?,
+    /// The stack, or `None` when there is none of that name.
+    pub async fn stack(&self, stack_name: &str) -> Result<Option<StackState>, ServerError> {
+        let result = retrying("DescribeStacks", self.patience, || {
+            self.client.describe_stacks().stack_name(stack_name).send()
         })
-    }
-
-    pub async fn outputs(&self, stack_name: &str) -> Result<Vec<(String, String)>, ServerError> {
-        let out = self
-            .client
-            .describe_stacks()
-            .stack_name(stack_name)
-            .send()
-            .await
-            .map_err(|e| aws_error("DescribeStacks", sdk_message(&e)))?;
-        Ok(out
-            .stacks()
-            .first()
-            .map(|s| {
-                s.outputs()
+        .await;
+        match result {
+            Ok(out) => Ok(out.stacks().first().map(|s| StackState {
+                status: s.stack_status().map(|x| x.as_str().to_owned()).unwrap_or_default(),
+                reason: s.stack_status_reason().unwrap_or_default().to_owned(),
+                outputs: s
+                    .outputs()
                     .iter()
                     .map(|o| {
                         (
@@ -192,9 +192,179 @@ impl CloudFormation {
                             o.output_value().unwrap_or_default().to_owned(),
                         )
                     })
-                    .collect()
+                    .collect(),
+            })),
+            Err(ServerError::Aws { message, .. }) if message.contains("does not exist") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The change set, or `None` when it was never created (or went with its deleted stack).
+    pub async fn change_set(&self, stack_name: &str, name: &str) -> Result<Option<ChangeSetState>, ServerError> {
+        let mut changes = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let result = retrying("DescribeChangeSet", self.patience, || {
+                self.client
+                    .describe_change_set()
+                    .stack_name(stack_name)
+                    .change_set_name(name)
+                    .set_next_token(next.clone())
+                    .send()
             })
-            .unwrap_or_default())
+            .await;
+            let out = match result {
+                Ok(out) => out,
+                Err(ServerError::Aws { message, .. })
+                    if message.contains("ChangeSetNotFound") || message.contains("does not exist") =>
+                {
+                    return Ok(None)
+                }
+                Err(e) => return Err(e),
+            };
+            for change in out.changes() {
+                if let Some(rc) = change.resource_change() {
+                    changes.push(ResourceChange {
+                        action: rc.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+                        logical_id: rc.logical_resource_id().unwrap_or_default().to_owned(),
+                        resource_type: rc.resource_type().unwrap_or_default().to_owned(),
+                        replacement: rc.replacement().map(|r| r.as_str().to_owned()).unwrap_or_default(),
+                    });
+                }
+            }
+            next = out.next_token().map(str::to_owned);
+            if next.is_none() {
+                return Ok(Some(ChangeSetState {
+                    status: out.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    execution_status: out.execution_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    reason: out.status_reason().unwrap_or_default().to_owned(),
+                    changes,
+                }));
+            }
+        }
+    }
+
+    /// Creates a change set (CREATE for a new stack, UPDATE for an existing one). `token` makes
+    /// a repeated call after a crash the same call, not a second change set.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_change_set(
+        &self,
+        stack_name: &str,
+        name: &str,
+        update: bool,
+        template_body: &str,
+        parameters: &[(String, String)],
+        token: &str,
+    ) -> Result<(), ServerError> {
+        let parameters: Vec<Parameter> = parameters
+            .iter()
+            .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+            .collect();
+        let kind = if update { ChangeSetType::Update } else { ChangeSetType::Create };
+        retrying("CreateChangeSet", self.patience, || {
+            self.client
+                .create_change_set()
+                .stack_name(stack_name)
+                .change_set_name(name)
+                .change_set_type(kind.clone())
+                .template_body(template_body)
+                .set_parameters(Some(parameters.clone()))
+                .capabilities(Capability::CapabilityNamedIam)
+                .capabilities(Capability::CapabilityIam)
+                .client_token(token)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn execute_change_set(&self, stack_name: &str, name: &str, token: &str) -> Result<(), ServerError> {
+        retrying("ExecuteChangeSet", self.patience, || {
+            self.client
+                .execute_change_set()
+                .stack_name(stack_name)
+                .change_set_name(name)
+                .client_request_token(token)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn delete_stack(&self, stack_name: &str, token: &str) -> Result<(), ServerError> {
+        retrying("DeleteStack", self.patience, || {
+            self.client.delete_stack().stack_name(stack_name).client_request_token(token).send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn cancel_update(&self, stack_name: &str, token: &str) -> Result<(), ServerError> {
+        retrying("CancelUpdateStack", self.patience, || {
+            self.client
+                .cancel_update_stack()
+                .stack_name(stack_name)
+                .client_request_token(token)
+                .send()
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// The stack's events, oldest first. `seen` stops the paging early: events come newest first,
+    /// so once one already recorded appears, the rest were read before.
+    pub async fn events(&self, stack_name: &str, seen: &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<StackEvent>, ServerError> {
+        let mut events = Vec::new();
+        let mut next: Option<String> = None;
+        'pages: loop {
+            let result = retrying("DescribeStackEvents", self.patience, || {
+                self.client
+                    .describe_stack_events()
+                    .stack_name(stack_name)
+                    .set_next_token(next.clone())
+                    .send()
+            })
+            .await;
+            let out = match result {
+                Ok(out) => out,
+                Err(ServerError::Aws { message, .. }) if message.contains("does not exist") => break,
+                Err(e) => return Err(e),
+            };
+            for e in out.stack_events() {
+                let event_id = e.event_id().unwrap_or_default().to_owned();
+                if seen(&event_id) {
+                    break 'pages;
+                }
+                events.push(StackEvent {
+                    event_id,
+                    logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
+                    resource_type: e.resource_type().unwrap_or_default().to_owned(),
+                    status: e.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    reason: e.resource_status_reason().unwrap_or_default().to_owned(),
+                    at: e
+                        .timestamp()
+                        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+                        .unwrap_or_default(),
+                    at_ms: e.timestamp().and_then(|t| t.to_millis().ok()).unwrap_or(0),
+                    client_request_token: e.client_request_token().unwrap_or_default().to_owned(),
+                });
+            }
+            next = out.next_token().map(str::to_owned);
+            if next.is_none() {
+                break;
+            }
+        }
+        events.reverse();
+        Ok(events)
+    }
+
+    /// How many resources the stack holds now.
+    pub async fn resource_count(&self, stack_name: &str) -> Result<i64, ServerError> {
+        let out = retrying("DescribeStackResources", self.patience, || {
+            self.client.describe_stack_resources().stack_name(stack_name).send()
+        })
+        .await?;
+        Ok(out.stack_resources().len() as i64)
     }
 }
 
@@ -207,14 +377,34 @@ pub struct CallerIdentity {
 }
 
 pub async fn caller_identity(config: &aws_config::SdkConfig) -> Result<CallerIdentity, ServerError> {
-    let out = aws_sdk_sts::Client::new(config)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| aws_error("GetCallerIdentity", sdk_message(&e)))?;
+    let client = aws_sdk_sts::Client::new(config);
+    let out = retrying("GetCallerIdentity", Duration::from_secs(20), || client.get_caller_identity().send()).await?;
     Ok(CallerIdentity {
         account: out.account().unwrap_or_default().to_owned(),
         arn: out.arn().unwrap_or_default().to_owned(),
         user_id: out.user_id().unwrap_or_default().to_owned(),
     })
+}
+
+/// The SDK configuration for one environment: its region, and credentials from assuming its deploy
+/// role (session named after the rollout). The SDK caches them and assumes the role again before
+/// they expire, so a phase that outlasts one session (a Multi-AZ database) keeps going.
+pub async fn environment_config(
+    base: &aws_config::SdkConfig,
+    role_arn: &str,
+    region: &str,
+    session_name: &str,
+) -> aws_config::SdkConfig {
+    let region = aws_config::Region::new(region.to_owned());
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name(session_name)
+        .region(region.clone())
+        .configure(base)
+        .build()
+        .await;
+    base.to_builder()
+        .region(region)
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(6))
+        .build()
 }

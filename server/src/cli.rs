@@ -356,7 +356,12 @@ pub async fn serve(
     let sandbox = std::env::var("PORTAL_SANDBOX").is_ok_and(|v| v == "1");
     let service = Arc::new(CatalogService::new(catalog, sandbox));
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let portal = Arc::new(Portal::new(service, db, policy).with_aws(aws));
+    let mut portal = Portal::new(service, db, policy).with_aws(aws);
+    if let Some(config) = crate::oidc::OidcConfig::from_env()? {
+        tracing::info!(issuer = %config.issuer, "OpenID Connect sign-in enabled");
+        portal = portal.with_oidc(crate::oidc::OidcProvider::new(config)?);
+    }
+    let portal = Arc::new(portal);
     // Requests lapse on their own: a sweep every minute marks and audits them.
     let sweeper = portal.clone();
     tokio::spawn(async move {
@@ -368,6 +373,13 @@ pub async fn serve(
             }
         }
     });
+    // Approved requests are deployed in the background; a rollout another process abandoned
+    // (its lease lapsed) is taken over here.
+    let engine = crate::rollout::Engine::new(portal.clone(), crate::rollout::EngineConfig::from_env());
+    engine.spawn(portal.rollout_wake.clone());
+    if let Some(url) = portal.webhook_url.clone() {
+        crate::notify::spawn_worker(portal.db.clone(), url);
+    }
     let options = crate::http::leptos_options(addr, site_root);
     crate::http::serve(addr, crate::http::router(portal, options)).await
 }

@@ -42,6 +42,9 @@ pub enum ServerError {
     },
     #[error("AWS {operation} failed: {message}")]
     Aws { operation: &'static str, message: String },
+    /// A service the portal depends on (the OIDC provider) did not answer as it should.
+    #[error("{0}")]
+    Upstream(String),
     #[error("{0}")]
     Startup(String),
 }
@@ -51,7 +54,7 @@ impl ServerError {
         match self {
             ServerError::NotFound { .. } => StatusCode::NOT_FOUND,
             ServerError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ServerError::Aws { .. } => StatusCode::BAD_GATEWAY,
+            ServerError::Aws { .. } | ServerError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::Conflict(_) => StatusCode::CONFLICT,
@@ -76,6 +79,7 @@ impl ServerError {
             ServerError::AuditBroken(_) => "audit_broken",
             ServerError::Io { .. } => "io_error",
             ServerError::Aws { .. } => "aws_error",
+            ServerError::Upstream(_) => "upstream_error",
             ServerError::Startup(_) => "startup_error",
         }
     }

@@ -29,6 +29,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options);
     crate::api::routes()
+        .merge(crate::oidc::routes())
         .with_state(portal)
         .merge(pages)
         .layer(CompressionLayer::new())

@@ -89,6 +89,37 @@ pub struct NewRequest {
     pub usage: Option<BTreeMap<String, f64>>,
 }
 
+/// A request to delete an environment's stacks (`POST /api/teardowns`); approved like a deployment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTeardown {
+    pub environment: String,
+    pub region: String,
+    pub role_arn: String,
+    pub justification: String,
+}
+
+/// Where a request points and why, parsed from what the requester typed.
+struct Target {
+    environment: EnvironmentName,
+    region: Region,
+    role_arn: RoleArn,
+    justification: String,
+}
+
+impl Target {
+    fn parse(environment: &str, region: &str, role_arn: &str, justification: &str) -> Result<Target, ServerError> {
+        let environment = EnvironmentName::parse(environment.trim()).map_err(|e| invalid("environment", e.to_string()))?;
+        let region = Region::parse(region.trim()).map_err(|_| invalid("region", format!("unknown region `{region}`")))?;
+        let role_arn = RoleArn::parse(role_arn.trim()).map_err(|e| invalid("role_arn", e.to_string()))?;
+        let justification = justification.trim().to_owned();
+        if justification.chars().count() < 10 || justification.chars().count() > 2000 {
+            return Err(invalid("justification", "say why in 10 to 2,000 characters"));
+        }
+        Ok(Target { environment, region, role_arn, justification })
+    }
+}
+
 fn unknown_request(id: i64) -> ServerError {
     ServerError::NotFound {
         code: "unknown_request",
@@ -115,6 +146,8 @@ pub struct ApprovalRecord {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RequestRecord {
     pub id: i64,
+    /// `deploy` or `teardown`.
+    pub kind: String,
     pub environment: String,
     pub tier: String,
     pub region: String,
@@ -140,21 +173,17 @@ pub struct Requests<'a> {
     pub catalog: &'a Catalog,
     pub digest: &'a str,
     pub policy: &'a ApprovalPolicy,
+    /// Whether notifications are queued (a webhook is configured).
+    pub notify: bool,
+    pub rollout_wake: &'a tokio::sync::Notify,
 }
 
 impl Requests<'_> {
     pub async fn create(&self, user: &User, input: NewRequest) -> Result<RequestRecord, ServerError> {
         user.require(&[Role::Requester], "request a deployment")?;
-        let environment = EnvironmentName::parse(input.environment.trim()).map_err(|e| invalid("environment", e.to_string()))?;
         let tier: TierId = input.tier.parse().map_err(|e: infra::InfraError| invalid("tier", e.to_string()))?;
-        let region = Region::parse(input.region.trim()).map_err(|_| {
-            invalid("region", format!("unknown region `{}`", input.region))
-        })?;
-        let role_arn = RoleArn::parse(input.role_arn.trim()).map_err(|e| invalid("role_arn", e.to_string()))?;
-        let justification = input.justification.trim().to_owned();
-        if justification.chars().count() < 10 || justification.chars().count() > 2000 {
-            return Err(invalid("justification", "say why in 10 to 2,000 characters"));
-        }
+        let Target { environment, region, role_arn, justification } =
+            Target::parse(&input.environment, &input.region, &input.role_arn, &input.justification)?;
         // Their errors become 422s naming `options` or `usage.<key>` (see ServerError's From).
         let options = self.catalog.options(tier, input.options.as_deref())?;
         let usage = self.catalog.usage(input.usage.iter().flatten().map(|(k, v)| (k.as_str(), *v)))?;
@@ -228,6 +257,92 @@ impl Requests<'_> {
             }),
         )
         .await?;
+        if self.notify {
+            let text = format!(
+                "{} requests {} for `{}` in {} (${:.2}/month): needs {} approval(s). Request {id}.",
+                user.name,
+                tier.as_str(),
+                environment.as_str(),
+                region.as_str(),
+                monthly,
+                required
+            );
+            crate::notify::enqueue(&mut tx, "request.needs_approval", &format!("request:{id}"), &text, serde_json::json!({ "request_id": id })).await?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        self.get(id).await
+    }
+
+    /// Requests the teardown of an environment the portal deployed: the tier and options of its last
+    /// successful deployment decide the approval policy; the monthly cost afterwards is zero.
+    pub async fn create_teardown(&self, user: &User, input: NewTeardown) -> Result<RequestRecord, ServerError> {
+        user.require(&[Role::Requester], "request a teardown")?;
+        let Target { environment, region, role_arn, justification } =
+            Target::parse(&input.environment, &input.region, &input.role_arn, &input.justification)?;
+        let deployed = sqlx::query(
+            "SELECT r.tier, r.options, r.usage FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
+             WHERE o.account_id = $1 AND o.region = $2 AND o.environment = $3 AND o.status = 'succeeded' \
+             ORDER BY o.id DESC LIMIT 1",
+        )
+        .bind(role_arn.account_id())
+        .bind(region.as_str())
+        .bind(environment.as_str())
+        .fetch_optional(&self.db.pool)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| {
+            invalid(
+                "environment",
+                format!("the portal has not deployed `{environment}` in {} / {}: nothing to tear down", role_arn.account_id(), region.as_str()),
+            )
+        })?;
+        let tier: TierId = get::<String>(&deployed, "tier")?.parse()?;
+        let required = self.policy.required(tier, 0.0);
+        let now = now_ms();
+        let expires = now + self.policy.expires_after_hours * 3_600_000;
+        let mut tx = self.db.begin_write().await?;
+        let row = sqlx::query(
+            "INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, usage, \
+             monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, expires_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '{}', $9, $10, $11, 'pending', $12, $13, 'teardown') RETURNING id",
+        )
+        .bind(environment.as_str())
+        .bind(tier.as_str())
+        .bind(region.as_str())
+        .bind(role_arn.account_id())
+        .bind(role_arn.as_str())
+        .bind(&justification)
+        .bind(get::<String>(&deployed, "options")?)
+        .bind(get::<String>(&deployed, "usage")?)
+        .bind(self.digest)
+        .bind(required)
+        .bind(user.id)
+        .bind(now)
+        .bind(expires)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.message().contains("unique") || d.message().contains("UNIQUE") => ServerError::Conflict(format!(
+                "a request for environment `{environment}` in {} / {} is still pending",
+                role_arn.account_id(),
+                region.as_str()
+            )),
+            _ => db_error(e),
+        })?;
+        let id: i64 = get(&row, "id")?;
+        audit::append(
+            self.db,
+            &mut tx,
+            &user.name,
+            "request.created",
+            &format!("request:{id}"),
+            serde_json::json!({ "kind": "teardown", "environment": environment.as_str(), "region": region.as_str(), "required_approvals": required }),
+        )
+        .await?;
+        if self.notify {
+            let text = format!("{} requests the teardown of `{}` in {}: needs {required} approval(s). Request {id}.", user.name, environment.as_str(), region.as_str());
+            crate::notify::enqueue(&mut tx, "request.needs_approval", &format!("request:{id}"), &text, serde_json::json!({ "request_id": id })).await?;
+        }
         tx.commit().await.map_err(db_error)?;
         self.get(id).await
     }
@@ -272,6 +387,7 @@ impl Requests<'_> {
         };
         Ok(RequestRecord {
             id,
+            kind: get(&row, "kind")?,
             environment: get(&row, "environment")?,
             tier: get(&row, "tier")?,
             region: get(&row, "region")?,
@@ -388,9 +504,13 @@ impl Requests<'_> {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_error)?;
-                sqlx::query("INSERT INTO rollouts (request_id, status, created_at) VALUES ($1, 'queued', $2) ON CONFLICT (request_id) DO NOTHING")
-                    .bind(id)
+                sqlx::query(
+                    "INSERT INTO rollouts (request_id, status, created_at, kind, environment, account_id, region) \
+                     SELECT id, 'queued', $1, kind, environment, account_id, region FROM deployment_requests WHERE id = $2 \
+                     ON CONFLICT (request_id) DO NOTHING",
+                )
                     .bind(now)
+                    .bind(id)
                     .execute(&mut *tx)
                     .await
                     .map_err(db_error)?;
@@ -405,6 +525,7 @@ impl Requests<'_> {
                 .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)?;
+        self.rollout_wake.notify_one();
         self.get(id).await
     }
 }

@@ -93,6 +93,17 @@ pub async fn sign_in(
         return Err(ServerError::Unauthorized("wrong user name or password".into()));
     };
     limiter.clear(&account_key);
+    let id = open_session(&mut tx, user_id).await?;
+    audit::append(db, &mut tx, name, "signin", &format!("user:{name}"), serde_json::json!({ "address": address })).await?;
+    tx.commit().await.map_err(db_error)?;
+    let user = load_user(db, user_id)
+        .await?
+        .ok_or_else(|| ServerError::Unauthorized("the user no longer exists".into()))?;
+    Ok((user, id))
+}
+
+/// Opens a session for `user_id` inside the caller's transaction; returns the cookie value.
+pub(crate) async fn open_session(tx: &mut sqlx::Transaction<'static, sqlx::Any>, user_id: i64) -> Result<String, ServerError> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let id = hex::encode(bytes);
@@ -102,15 +113,10 @@ pub async fn sign_in(
         .bind(user_id)
         .bind(now)
         .bind(now + SESSION_HOURS * 3_600_000)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(db_error)?;
-    audit::append(db, &mut tx, name, "signin", &format!("user:{name}"), serde_json::json!({ "address": address })).await?;
-    tx.commit().await.map_err(db_error)?;
-    let user = load_user(db, user_id)
-        .await?
-        .ok_or_else(|| ServerError::Unauthorized("the user no longer exists".into()))?;
-    Ok((user, id))
+    Ok(id)
 }
 
 pub async fn user_for_session(db: &Database, id: &str) -> Result<Option<User>, ServerError> {

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::db::Database;
+use crate::oidc::OidcProvider;
 use crate::requests::{catalog_digest, ApprovalPolicy, Requests};
 use crate::sessions::SignInLimiter;
 use crate::views::CatalogService;
@@ -18,6 +19,12 @@ pub struct Portal {
     pub secure_cookies: bool,
     /// The AWS SDK configuration (credentials chain, region, `AWS_ENDPOINT_URL`); `None` when not set up.
     pub aws: Option<aws_config::SdkConfig>,
+    /// Where notifications go (`PORTAL_WEBHOOK_URL`); none are queued without it.
+    pub webhook_url: Option<String>,
+    /// Wakes this process's rollout engine when an approval queues a rollout.
+    pub rollout_wake: Arc<tokio::sync::Notify>,
+    /// OpenID Connect sign-in, when configured (`PORTAL_OIDC_*`).
+    pub oidc: Option<Arc<OidcProvider>>,
 }
 
 impl Portal {
@@ -32,6 +39,9 @@ impl Portal {
             limiter: SignInLimiter::default(),
             secure_cookies,
             aws: None,
+            webhook_url: std::env::var("PORTAL_WEBHOOK_URL").ok().filter(|u| !u.trim().is_empty()),
+            rollout_wake: Arc::new(tokio::sync::Notify::new()),
+            oidc: None,
         }
     }
 
@@ -41,6 +51,8 @@ impl Portal {
             catalog: &self.catalog.catalog,
             digest: &self.digest,
             policy: &self.policy,
+            notify: self.webhook_url.is_some(),
+            rollout_wake: &self.rollout_wake,
         }
     }
 }
@@ -48,6 +60,13 @@ impl Portal {
 impl Portal {
     pub fn with_aws(mut self, config: aws_config::SdkConfig) -> Self {
         self.aws = Some(config);
+        self
+    }
+}
+
+impl Portal {
+    pub fn with_oidc(mut self, provider: OidcProvider) -> Self {
+        self.oidc = Some(Arc::new(provider));
         self
     }
 }

@@ -123,6 +123,10 @@ impl Backend for Portal {
         self.catalog.sandbox
     }
 
+    fn single_sign_on(&self) -> Option<String> {
+        self.oidc.as_ref().map(|p| p.config.label.clone())
+    }
+
     fn secure_cookies(&self) -> bool {
         self.secure_cookies
     }

@@ -72,18 +72,130 @@ impl Moto {
 
     /// An SDK configuration pointing at this moto server, as `AWS_ENDPOINT_URL` would.
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
-                "test", "test", None, None, "moto",
-            ))
-            .load()
-            .await
+        sdk_config(&self.endpoint).await
+    }
+}
+
+/// An SDK configuration for an endpoint on loopback (moto, or a proxy in front of it).
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("test", "test", None, None, "moto"))
+        .load()
+        .await
+}
+
+/// A fault-injecting HTTP proxy in front of moto: it delays every request, and answers every
+/// `throttle_every`-th one with AWS's throttling error instead of forwarding it.
+pub struct FaultProxy {
+    pub endpoint: String,
+    pub throttled: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FaultProxy {
+    pub async fn start(upstream: &str, throttle_every: Option<usize>, delay: Duration) -> FaultProxy {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let seen = Arc::new(AtomicUsize::new(0));
+        let throttled = Arc::new(AtomicUsize::new(0));
+        let client = reqwest::Client::new();
+        let upstream = upstream.to_owned();
+        let counter = throttled.clone();
+        let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+            let (client, upstream, seen, counter) = (client.clone(), upstream.clone(), seen.clone(), counter.clone());
+            async move {
+                use axum::response::IntoResponse;
+                tokio::time::sleep(delay).await;
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                if throttle_every.is_some_and(|every| n % every == every - 1) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let body = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>\
+                                <Message>Rate exceeded</Message></Error><RequestId>proxy</RequestId></ErrorResponse>";
+                    return (axum::http::StatusCode::BAD_REQUEST, [("content-type", "text/xml")], body).into_response();
+                }
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
+                let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let mut forward = client.request(parts.method.clone(), format!("{upstream}{path}")).body(bytes);
+                for (name, value) in &parts.headers {
+                    if name != "host" {
+                        forward = forward.header(name, value);
+                    }
+                }
+                match forward.send().await {
+                    Ok(res) => {
+                        let status = res.status();
+                        let headers = res.headers().clone();
+                        let body = res.bytes().await.unwrap_or_default();
+                        let mut response = (status, body).into_response();
+                        for (name, value) in &headers {
+                            if name != "content-length" && name != "transfer-encoding" {
+                                response.headers_mut().insert(name, value.clone());
+                            }
+                        }
+                        response
+                    }
+                    Err(e) => (axum::http::StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FaultProxy {
+            endpoint: format!("http://{addr}"),
+            throttled,
+        }
     }
 }
 
 impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// oidc-provider-mock (from PyPI), a real OpenID Connect provider for tests, on a free
+/// loopback port; stopped on drop. Any client id and secret are accepted; users and their
+/// claims are set with `PUT /users/{sub}`.
+pub struct OidcMock {
+    child: Child,
+    pub issuer: String,
+}
+
+impl OidcMock {
+    pub fn start() -> OidcMock {
+        let python = required_tool("PORTAL_PYTHON");
+        let port = free_port();
+        let mut child = Command::new(python)
+            .args(["-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", &port.to_string(), "--require-nonce"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("oidc-provider-mock starts");
+        wait_for_port(port, "oidc-provider-mock", &mut child);
+        OidcMock {
+            child,
+            issuer: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Sets the claims the provider puts in `sub`'s ID token.
+    pub async fn set_user(&self, sub: &str, claims: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .put(format!("{}/users/{sub}", self.issuer))
+            .json(&claims)
+            .send()
+            .await
+            .expect("oidc mock answers");
+        assert_eq!(response.status().as_u16(), 204, "PUT /users/{sub}");
+    }
+}
+
+impl Drop for OidcMock {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -187,15 +299,24 @@ impl TestPortal {
 
     /// With an AWS SDK configuration (moto's, in tests).
     pub async fn start_with(backend: Backend, aws: Option<aws_config::SdkConfig>) -> TestPortal {
+        Self::start_configured(backend, aws, |_, portal| portal).await
+    }
+
+    /// `configure` sees the address the portal will listen on (for its public URL) before it starts.
+    pub async fn start_configured(
+        backend: Backend,
+        aws: Option<aws_config::SdkConfig>,
+        configure: impl FnOnce(SocketAddr, server::state::Portal) -> server::state::Portal,
+    ) -> TestPortal {
         let database = TestDatabase::create(backend).await;
         let db = server::db::Database::connect(&database.url).await.expect("database opens");
         let catalog = Arc::new(infra::Catalog::embedded().expect("embedded catalog loads"));
         let service = Arc::new(server::views::CatalogService::new(catalog, true));
         let mut portal = server::state::Portal::new(service, db, Default::default());
         portal.aws = aws;
-        let portal = Arc::new(portal);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
+        let portal = Arc::new(configure(addr, portal));
         let router = server::http::router(portal.clone(), leptos_options(addr));
         tokio::spawn(async move {
             let _ = axum_serve(listener, router).await;
@@ -206,6 +327,40 @@ impl TestPortal {
             portal,
             database,
         }
+    }
+
+    /// Runs the rollout engine in this process, with a short lease and quick polling.
+    pub fn start_engine(&self) -> Arc<server::rollout::Engine> {
+        let engine = server::rollout::Engine::new(
+            self.portal.clone(),
+            server::rollout::EngineConfig {
+                owner: server::rollout::process_name(),
+                lease: Duration::from_secs(3),
+                poll: Duration::from_millis(100),
+                max_running: 4,
+            },
+        );
+        engine.spawn(self.portal.rollout_wake.clone());
+        engine
+    }
+
+    /// One JSON API call: status and body (the body as a string when it is not JSON).
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+        let mut req = match method {
+            "POST" => self.client.post(self.url(path)),
+            "PUT" => self.client.put(self.url(path)),
+            _ => self.client.get(self.url(path)),
+        };
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -46,20 +46,7 @@ fn request_body(environment: &str, tier: &str) -> Value {
 }
 
 async fn call(portal: &TestPortal, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let mut req = match method {
-        "POST" => portal.client.post(portal.url(path)),
-        _ => portal.client.get(portal.url(path)),
-    };
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("request");
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    portal.call(method, path, token, body).await
 }
 
 async fn count(portal: &TestPortal, table: &str) -> i64 {
@@ -321,6 +308,8 @@ async fn requests_past_their_time_expire_and_are_audited() {
             catalog: &portal.portal.catalog.catalog,
             digest: &portal.portal.digest,
             policy: &policy,
+            notify: false,
+            rollout_wake: &portal.portal.rollout_wake,
         };
         // A request made under a policy whose requests are already due.
         let stale = requests

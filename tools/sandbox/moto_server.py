@@ -17,22 +17,83 @@ references undefined resource Distribution"); infra/templates/5-cdn.yaml needs b
 registered the way moto registers its own resources (a CloudFormationModel subclass), backed by
 moto's CloudFront backend, so the distribution also shows up in the CloudFront API.
 
+Why the failure handling: moto 5.2.5 does not model a failed deployment ("TODO: handle execution
+errors and implement rollback"): a resource that cannot be created (its name taken, a bad
+property) makes ExecuteChangeSet answer HTTP 500 and leaves the stack CREATE_IN_PROGRESS forever.
+CloudFormation instead accepts the execution, records <Resource> CREATE_FAILED with the reason,
+rolls back and ends ROLLBACK_COMPLETE (UPDATE_ROLLBACK_COMPLETE for an update). Below,
+execute_change_set does the same, so the portal's failure path runs against the sandbox too.
+
 The sandbox must only be reachable from this machine: the host must be a loopback address.
 """
 
 import argparse
 import ipaddress
 import sys
+import threading
 
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-from moto.cloudformation.models import CloudFormationBackend
+from moto.cloudformation.models import CloudFormationBackend, Event
 from moto.cloudfront.models import cloudfront_backends
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.elastic_ip_addresses import ElasticAddress
+from moto.ec2.models.internet_gateways import InternetGateway
+from moto.ec2.models.nat_gateways import NatGateway
+from moto.ec2.models.route_tables import RouteTable
+from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
 from moto.core.common_models import CloudFormationModel
 from moto.server import main as moto_server_main
 from moto.utilities.utils import get_partition
 
 _moto_execute_change_set = CloudFormationBackend.execute_change_set
+_moto_resource_getitem = cfn_parsing.ResourceMap.__getitem__
+
+# The first resource whose creation raised during the current execution (moto is threaded).
+_failure = threading.local()
+
+
+def _resource_getitem(self, key):
+    try:
+        return _moto_resource_getitem(self, key)
+    except Exception:
+        # Creation recurses through references: the innermost failing resource raises first.
+        if getattr(_failure, "logical_id", None) is None and key in getattr(self, "_resource_json_map", {}):
+            _failure.logical_id = key
+        raise
+
+
+cfn_parsing.ResourceMap.__getitem__ = _resource_getitem
+
+
+def _fail_and_roll_back(backend, stack, change_set, exc):
+    """What CloudFormation does when a resource fails: event, rollback, terminal ROLLBACK status."""
+    logical_id = getattr(_failure, "logical_id", None) or stack.name
+    # The change set's template: the stack's own is still the one before this execution.
+    resources = (getattr(change_set, "template_dict", None) or {}).get("Resources", {})
+    resource_type = resources.get(logical_id, {}).get("Type", "AWS::CloudFormation::Stack")
+    reason = getattr(exc, "message", None) or getattr(exc, "description", None) or str(exc) or type(exc).__name__
+    creating = change_set.change_set_type == "CREATE"
+    action = "CREATE" if creating else "UPDATE"
+    stack.events.append(Event(
+        stack_id=stack.stack_id, stack_name=stack.name, logical_resource_id=logical_id,
+        physical_resource_id="", resource_type=resource_type,
+        resource_status=f"{action}_FAILED", resource_status_reason=str(reason),
+        resource_properties=None,
+    ))
+    if creating:
+        stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=f"The following resource(s) failed to create: [{logical_id}]. Rollback requested by user.")
+        try:
+            stack.resource_map.delete()
+        except Exception:  # what was half-made stays half-made in moto; the stack still ends rolled back
+            pass
+        stack._add_stack_event("ROLLBACK_COMPLETE")
+        stack.status = "ROLLBACK_COMPLETE"
+    else:
+        stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=f"The following resource(s) failed to update: [{logical_id}].")
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    change_set.execution_status = "EXECUTE_FAILED"
 
 
 def execute_change_set(self, change_set_name, stack_name=None):
@@ -44,7 +105,12 @@ def execute_change_set(self, change_set_name, stack_name=None):
     stack.cross_stack_resources = self.exports
     stack.resource_map.cross_stack_resources = self.exports
 
-    _moto_execute_change_set(self, change_set_name, stack_name)
+    _failure.logical_id = None
+    try:
+        _moto_execute_change_set(self, change_set_name, stack_name)
+    except Exception as exc:  # a resource failed: CloudFormation reports it through the stack, not the call
+        _fail_and_roll_back(self, stack, change_set, exc)
+        return
 
     # moto only stores the new template text: parse it as Stack() / Stack.update() do.
     stack._parse_template()
@@ -62,6 +128,54 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 
 CloudFormationBackend.execute_change_set = execute_change_set
+
+
+# --- Deleting a network stack -------------------------------------------------------------------
+# moto 5.2.5's CloudFormation models of NAT gateways, route tables, internet gateways, their VPC
+# attachments and Elastic IPs have no delete, so DeleteStack of a VPC stack fails with "The vpc
+# ... has dependencies" where CloudFormation deletes them all. Each gets the delete CloudFormation
+# would do, through moto's own EC2 backend; ResourceMap.delete retries in passes until the
+# dependencies are gone, so the order takes care of itself.
+
+def _ec2(account_id, region_name):
+    return ec2_backends[account_id][region_name]
+
+
+def _delete_nat_gateway(self, account_id, region_name):
+    backend = _ec2(account_id, region_name)
+    backend.delete_nat_gateway(self.id)
+    backend.nat_gateways.pop(self.id, None)
+    eni = getattr(self, "_eni", None)
+    if eni is not None and eni.id in backend.enis:
+        backend.delete_network_interface(eni.id)
+
+
+def _delete_route_table(self, account_id, region_name):
+    _ec2(account_id, region_name).delete_route_table(self.id)
+
+
+def _delete_internet_gateway(self, account_id, region_name):
+    _ec2(account_id, region_name).delete_internet_gateway(self.id)
+
+
+def _delete_gateway_attachment(self, account_id, region_name):
+    if self.gateway_id and self.gateway_id.startswith("igw-"):
+        _ec2(account_id, region_name).detach_internet_gateway(self.gateway_id, self.vpc_id)
+
+
+def _delete_elastic_ip(self, account_id, region_name):
+    backend = _ec2(account_id, region_name)
+    if self.allocation_id:
+        backend.release_address(allocation_id=self.allocation_id)
+    else:
+        backend.release_address(address=self.public_ip)
+
+
+NatGateway.delete = _delete_nat_gateway
+RouteTable.delete = _delete_route_table
+InternetGateway.delete = _delete_internet_gateway
+VPCGatewayAttachment.delete = _delete_gateway_attachment
+ElasticAddress.delete = _delete_elastic_ip
 
 
 # --- AWS::CloudFront::* in CloudFormation -------------------------------------------------------

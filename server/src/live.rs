@@ -1,0 +1,80 @@
+//! Live rollout progress as server-sent events. The stream reads the database, not this
+//! process's memory, so it shows a rollout whichever portal process runs it, and a
+//! reconnecting client (`Last-Event-ID`) misses nothing.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::stream::{self, Stream, StreamExt};
+
+use crate::state::Portal;
+
+const POLL: Duration = Duration::from_millis(250);
+
+struct Cursor {
+    portal: Arc<Portal>,
+    id: i64,
+    after: i64,
+    last_state: Option<String>,
+    ended: bool,
+}
+
+pub fn rollout_stream(portal: Arc<Portal>, id: i64, after: i64) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let cursor = Cursor {
+        portal,
+        id,
+        after,
+        last_state: None,
+        ended: false,
+    };
+    let stream = stream::unfold(cursor, |mut cursor| async move {
+        if cursor.ended {
+            return None;
+        }
+        let batch = next_batch(&mut cursor).await;
+        Some((stream::iter(batch.into_iter().map(Ok)), cursor))
+    })
+    .flatten();
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// What changed since the last batch; waits a poll interval first when nothing did.
+async fn next_batch(cursor: &mut Cursor) -> Vec<Event> {
+    loop {
+        let mut out = Vec::new();
+        let view = match crate::rollout::view(&cursor.portal.db, cursor.id).await {
+            Ok(view) => view,
+            Err(e) => {
+                cursor.ended = true;
+                return vec![Event::default().event("error").data(e.to_string())];
+            }
+        };
+        let events = crate::rollout::events(&cursor.portal.db, cursor.id, cursor.after, 500)
+            .await
+            .unwrap_or_default();
+        let more_events = events.len() == 500;
+        for e in events {
+            cursor.after = e.id;
+            if let Ok(event) = Event::default().event("resource").id(e.id.to_string()).json_data(&e) {
+                out.push(event);
+            }
+        }
+        let state = serde_json::to_string(&view).unwrap_or_default();
+        if cursor.last_state.as_deref() != Some(state.as_str()) {
+            out.push(Event::default().event("state").data(state.clone()));
+            cursor.last_state = Some(state);
+        }
+        let terminal = matches!(view.status.as_str(), "succeeded" | "failed" | "cancelled");
+        if terminal && !more_events {
+            cursor.ended = true;
+            out.push(Event::default().event("end").data(view.status));
+            return out;
+        }
+        if !out.is_empty() {
+            return out;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}

@@ -1,0 +1,180 @@
+//! Notifications to a Slack-compatible webhook (`PORTAL_WEBHOOK_URL`): a request that needs
+//! approval, a rollout that succeeded or failed. Each one is queued in the database (in the
+//! transaction of what it announces, where there is one) and delivered by a worker that retries
+//! with backoff; the deliveries, failed ones included, are listed for admins.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::db::{db_error, get, now_ms, Database};
+use crate::error::ServerError;
+use crate::state::Portal;
+
+/// Attempts before a delivery is marked failed.
+const MAX_ATTEMPTS: i64 = 8;
+
+/// Queues a notification inside the caller's transaction.
+pub async fn enqueue(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    event: &str,
+    subject: &str,
+    text: &str,
+    details: serde_json::Value,
+) -> Result<(), ServerError> {
+    // Slack reads `text`; other receivers get the structured fields too.
+    let payload = serde_json::json!({ "text": text, "event": event, "subject": subject, "details": details });
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (event, subject, payload, status, next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', $4, $4)",
+    )
+    .bind(event)
+    .bind(subject)
+    .bind(payload.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Queues the end of a rollout (its own transaction: the rollout's end is already committed).
+pub async fn rollout_ended(portal: &Portal, id: i64, status: &str, failure: Option<&str>) {
+    if portal.webhook_url.is_none() {
+        return;
+    }
+    let text = match failure {
+        Some(reason) => format!("Rollout {id} {status}: {reason}"),
+        None => format!("Rollout {id} {status}"),
+    };
+    let result = async {
+        let mut tx = portal.db.begin_write().await?;
+        enqueue(&mut tx, &format!("rollout.{status}"), &format!("rollout:{id}"), &text, serde_json::json!({ "rollout_id": id, "status": status, "failure": failure })).await?;
+        tx.commit().await.map_err(db_error)
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(rollout = id, error = %e, "queueing the rollout notification failed");
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Delivery {
+    pub id: i64,
+    pub event: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+/// The newest deliveries, for admins.
+pub async fn deliveries(db: &Database, limit: i64) -> Result<Vec<Delivery>, ServerError> {
+    sqlx::query("SELECT * FROM webhook_deliveries ORDER BY id DESC LIMIT $1")
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(|r| {
+            Ok(Delivery {
+                id: get(r, "id")?,
+                event: get(r, "event")?,
+                subject: get(r, "subject")?,
+                status: get(r, "status")?,
+                attempts: get(r, "attempts")?,
+                last_error: get(r, "last_error")?,
+                created_at: get(r, "created_at")?,
+                delivered_at: get(r, "delivered_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Delivers what is due, once; returns how many were attempted.
+pub async fn deliver_due(db: &Database, client: &reqwest::Client, url: &str) -> Result<usize, ServerError> {
+    let now = now_ms();
+    let due = sqlx::query(
+        "SELECT id, payload, attempts, next_attempt_at FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 20",
+    )
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await
+    .map_err(db_error)?;
+    let mut attempted = 0;
+    for row in due {
+        let id: i64 = get(&row, "id")?;
+        let attempts: i64 = get::<i64>(&row, "attempts")? + 1;
+        // Claim it (another process may be delivering too): push its next attempt out first.
+        let claimed = sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND status = 'pending'")
+            .bind(now + 60_000)
+            .bind(id)
+            .bind(get::<i64>(&row, "next_attempt_at")?)
+            .execute(&db.pool)
+            .await
+            .map_err(db_error)?;
+        if claimed.rows_affected() != 1 {
+            continue;
+        }
+        attempted += 1;
+        let payload: String = get(&row, "payload")?;
+        let sent = client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(payload)
+            .send()
+            .await;
+        let error = match sent {
+            Ok(response) if response.status().is_success() => None,
+            Ok(response) => Some(format!("HTTP {}", response.status())),
+            Err(e) => Some(e.to_string()),
+        };
+        match error {
+            None => {
+                sqlx::query("UPDATE webhook_deliveries SET status = 'delivered', attempts = $1, delivered_at = $2, last_error = NULL WHERE id = $3")
+                    .bind(attempts)
+                    .bind(now_ms())
+                    .bind(id)
+                    .execute(&db.pool)
+                    .await
+                    .map_err(db_error)?;
+            }
+            Some(error) => {
+                let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+                // 2 s, 4 s, 8 s … capped at 10 minutes.
+                let backoff = 2_000i64.saturating_mul(1 << attempts.min(20)).min(600_000);
+                sqlx::query("UPDATE webhook_deliveries SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4 WHERE id = $5")
+                    .bind(status)
+                    .bind(attempts)
+                    .bind(&error)
+                    .bind(now_ms() + backoff)
+                    .bind(id)
+                    .execute(&db.pool)
+                    .await
+                    .map_err(db_error)?;
+            }
+        }
+    }
+    Ok(attempted)
+}
+
+/// The delivery worker: every second, what is due.
+pub fn spawn_worker(db: Database, url: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::error!(error = %e, "webhook client cannot be built; notifications stay queued");
+                return;
+            }
+        };
+        loop {
+            if let Err(e) = deliver_due(&db, &client, &url).await {
+                tracing::warn!(error = %e, "webhook delivery pass failed");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    })
+}

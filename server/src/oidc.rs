@@ -1,0 +1,474 @@
+//! OpenID Connect sign-in (Cognito or any OIDC provider), as an alternative to
+//! local passwords: authorization code flow with PKCE, state and nonce; the ID
+//! token is verified (signature against the provider's JWKS, issuer, audience,
+//! expiry, nonce) and the user's portal roles come from a group claim.
+//!
+//! The pending sign-ins (state → nonce, PKCE verifier) live in the database, so
+//! any portal process sharing it can finish a sign-in another one started.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope, TokenResponse,
+};
+use tokio::sync::OnceCell;
+
+use crate::audit;
+use crate::db::{db_error, get, now_ms, Database};
+use crate::error::ServerError;
+use crate::people::{load_user, Role, User};
+use crate::sessions::open_session;
+
+/// A started sign-in must come back from the provider within this time.
+const PENDING_MINUTES: i64 = 10;
+
+/// Where the provider sends the browser back to, under the portal's public URL.
+pub const CALLBACK_PATH: &str = "/auth/oidc/callback";
+pub const START_PATH: &str = "/auth/oidc/start";
+
+/// The provider and how its groups map to portal roles.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// `https://portal.example.com/auth/oidc/callback`
+    pub redirect_url: String,
+    /// The ID-token claim that lists the user's groups (`groups`; Cognito: `cognito:groups`).
+    pub groups_claim: String,
+    /// Group name → the roles it grants.
+    pub role_map: BTreeMap<String, BTreeSet<Role>>,
+    /// Shown on the sign-in button ("Sign in with <label>").
+    pub label: String,
+}
+
+impl OidcConfig {
+    /// Reads `PORTAL_OIDC_*`; `None` when `PORTAL_OIDC_ISSUER` is unset (local sign-in only).
+    pub fn from_env() -> Result<Option<OidcConfig>, ServerError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let Some(issuer) = var("PORTAL_OIDC_ISSUER") else {
+            return Ok(None);
+        };
+        let missing = |name: &str| ServerError::Startup(format!("PORTAL_OIDC_ISSUER is set but {name} is not"));
+        let client_id = var("PORTAL_OIDC_CLIENT_ID").ok_or_else(|| missing("PORTAL_OIDC_CLIENT_ID"))?;
+        let public_url = var("PORTAL_PUBLIC_URL").ok_or_else(|| missing("PORTAL_PUBLIC_URL"))?;
+        let role_map = parse_role_map(&var("PORTAL_OIDC_ROLE_MAP").ok_or_else(|| missing("PORTAL_OIDC_ROLE_MAP"))?)?;
+        Ok(Some(OidcConfig {
+            issuer,
+            client_id,
+            client_secret: var("PORTAL_OIDC_CLIENT_SECRET"),
+            redirect_url: format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/')),
+            groups_claim: var("PORTAL_OIDC_GROUPS_CLAIM").unwrap_or_else(|| "groups".into()),
+            role_map,
+            label: var("PORTAL_OIDC_LABEL").unwrap_or_else(|| "single sign-on".into()),
+        }))
+    }
+}
+
+/// `portal-admins=admin,portal-approvers=approver+viewer` → group → roles.
+pub fn parse_role_map(text: &str) -> Result<BTreeMap<String, BTreeSet<Role>>, ServerError> {
+    let bad = |message: String| ServerError::Startup(format!("PORTAL_OIDC_ROLE_MAP: {message}"));
+    let mut map: BTreeMap<String, BTreeSet<Role>> = BTreeMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (group, roles) = pair
+            .split_once('=')
+            .ok_or_else(|| bad(format!("`{pair}` is not `group=role`")))?;
+        let group = group.trim();
+        if group.is_empty() {
+            return Err(bad(format!("`{pair}` names no group")));
+        }
+        for role in roles.split('+').map(str::trim) {
+            let role: Role = role
+                .parse()
+                .map_err(|_| bad(format!("`{role}` in `{pair}` is not a role (requester, approver, admin, viewer)")))?;
+            map.entry(group.to_owned()).or_default().insert(role);
+        }
+    }
+    if map.is_empty() {
+        return Err(bad("maps no group to a role".into()));
+    }
+    Ok(map)
+}
+
+/// The roles a set of groups grants.
+pub fn roles_for(groups: &[String], map: &BTreeMap<String, BTreeSet<Role>>) -> BTreeSet<Role> {
+    groups.iter().filter_map(|g| map.get(g)).flatten().copied().collect()
+}
+
+/// The groups listed in an ID token's payload under `claim` (an array of strings, or one string).
+pub fn groups_in(payload: &serde_json::Value, claim: &str) -> Vec<String> {
+    match payload.get(claim) {
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+        Some(serde_json::Value::String(one)) => one.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn oidc_error(what: &str, e: impl std::fmt::Display) -> ServerError {
+    ServerError::Unauthorized(format!("single sign-on failed: {what}: {e}"))
+}
+
+pub struct OidcProvider {
+    pub config: OidcConfig,
+    http: reqwest::Client,
+    metadata: OnceCell<CoreProviderMetadata>,
+}
+
+impl OidcProvider {
+    pub fn new(config: OidcConfig) -> Result<Self, ServerError> {
+        let http = reqwest::Client::builder()
+            // The token endpoint must answer itself; following redirects there invites SSRF.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| ServerError::Startup(format!("OIDC HTTP client: {e}")))?;
+        Ok(Self {
+            config,
+            http,
+            metadata: OnceCell::new(),
+        })
+    }
+
+    /// Discovery happens on first use, so the portal starts while the provider is down.
+    async fn metadata(&self) -> Result<&CoreProviderMetadata, ServerError> {
+        self.metadata
+            .get_or_try_init(|| async {
+                let issuer = IssuerUrl::new(self.config.issuer.clone()).map_err(|e| oidc_error("issuer URL", e))?;
+                CoreProviderMetadata::discover_async(issuer, &self.http)
+                    .await
+                    .map_err(|e| ServerError::Upstream(format!("OIDC discovery at {} failed: {e}", self.config.issuer)))
+            })
+            .await
+    }
+
+    async fn client(
+        &self,
+    ) -> Result<
+        CoreClient<
+            openidconnect::EndpointSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointMaybeSet,
+            openidconnect::EndpointMaybeSet,
+        >,
+        ServerError,
+    > {
+        let metadata = self.metadata().await?.clone();
+        let redirect = RedirectUrl::new(self.config.redirect_url.clone()).map_err(|e| oidc_error("redirect URL", e))?;
+        Ok(CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(self.config.client_id.clone()),
+            self.config.client_secret.clone().map(ClientSecret::new),
+        )
+        .set_redirect_uri(redirect))
+    }
+
+    /// Starts a sign-in: stores state, nonce and PKCE verifier; returns the provider URL to send the browser to.
+    pub async fn start(&self, db: &Database) -> Result<String, ServerError> {
+        let client = self.client().await?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("email".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        let now = now_ms();
+        let mut tx = db.begin_write().await?;
+        sqlx::query("DELETE FROM oidc_pending WHERE created_at < $1")
+            .bind(now - PENDING_MINUTES * 60_000)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query("INSERT INTO oidc_pending (state, nonce, pkce_verifier, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(state.secret())
+            .bind(nonce.secret())
+            .bind(verifier.secret())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(url.to_string())
+    }
+
+    /// Finishes a sign-in: exchanges the code, verifies the ID token, maps groups to roles,
+    /// creates or updates the user and opens a session. Returns the user and the cookie value.
+    pub async fn finish(&self, db: &Database, state: &str, code: &str) -> Result<(User, String), ServerError> {
+        // The state is single use: taken out before anything else can fail.
+        let mut tx = db.begin_write().await?;
+        let pending = sqlx::query("SELECT nonce, pkce_verifier, created_at FROM oidc_pending WHERE state = $1")
+            .bind(state)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        sqlx::query("DELETE FROM oidc_pending WHERE state = $1")
+            .bind(state)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        let pending = pending.ok_or_else(|| {
+            ServerError::Unauthorized("single sign-on failed: unknown or already used sign-in state; start again".into())
+        })?;
+        if get::<i64>(&pending, "created_at")? < now_ms() - PENDING_MINUTES * 60_000 {
+            return Err(ServerError::Unauthorized(format!(
+                "single sign-on failed: the sign-in took longer than {PENDING_MINUTES} minutes; start again"
+            )));
+        }
+        let nonce = Nonce::new(get(&pending, "nonce")?);
+        let verifier = PkceCodeVerifier::new(get(&pending, "pkce_verifier")?);
+
+        let client = self.client().await?;
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .map_err(|e| oidc_error("token endpoint", e))?
+            .set_pkce_verifier(verifier)
+            .request_async(&self.http)
+            .await
+            .map_err(|e| oidc_error("code exchange", e))?;
+        let id_token = tokens
+            .id_token()
+            .ok_or_else(|| oidc_error("token response", "no ID token"))?;
+        let claims = id_token
+            .claims(&client.id_token_verifier(), &nonce)
+            .map_err(|e| oidc_error("ID token", e))?;
+        // The token's signature is verified above, so its payload can be read for the group claim,
+        // which the typed claims do not carry.
+        let payload = id_token_payload(&id_token.to_string())?;
+        let groups = groups_in(&payload, &self.config.groups_claim);
+        let subject = format!("{}|{}", claims.issuer().as_str(), claims.subject().as_str());
+        let name = claims
+            .preferred_username()
+            .map(|u| u.as_str().to_owned())
+            .or_else(|| claims.email().map(|e| e.as_str().to_owned()))
+            .unwrap_or_else(|| claims.subject().as_str().to_owned());
+        let roles = roles_for(&groups, &self.config.role_map);
+        sign_in_external(db, &subject, &name, &groups, &roles).await
+    }
+}
+
+/// `GET /auth/oidc/start` and `GET /auth/oidc/callback`.
+pub fn routes() -> axum::Router<std::sync::Arc<crate::state::Portal>> {
+    axum::Router::new()
+        .route(START_PATH, axum::routing::get(start_handler))
+        .route(CALLBACK_PATH, axum::routing::get(callback_handler))
+}
+
+fn provider(portal: &crate::state::Portal) -> Result<&OidcProvider, ServerError> {
+    portal.oidc.as_deref().ok_or_else(|| ServerError::NotFound {
+        code: "sso_not_configured",
+        message: "single sign-on is not configured on this portal (PORTAL_OIDC_ISSUER)".into(),
+    })
+}
+
+async fn start_handler(
+    axum::extract::State(portal): axum::extract::State<std::sync::Arc<crate::state::Portal>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match async { provider(&portal)?.start(&portal.db).await }.await {
+        Ok(url) => axum::response::Redirect::to(&url).into_response(),
+        Err(e) => sign_in_problem(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Callback {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn callback_handler(
+    axum::extract::State(portal): axum::extract::State<std::sync::Arc<crate::state::Portal>>,
+    axum::extract::Query(callback): axum::extract::Query<Callback>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let outcome = async {
+        let provider = provider(&portal)?;
+        if let Some(error) = &callback.error {
+            return Err(ServerError::Unauthorized(format!(
+                "the provider refused the sign-in: {error}{}",
+                callback.error_description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+            )));
+        }
+        let (Some(state), Some(code)) = (&callback.state, &callback.code) else {
+            return Err(ServerError::BadRequest("the provider's answer lacks `state` or `code`".into()));
+        };
+        provider.finish(&portal.db, state, code).await
+    }
+    .await;
+    match outcome {
+        Ok((user, session)) => {
+            let cookie = app::backend::session_cookie(&session, portal.secure_cookies);
+            // A page of our own rather than a redirect: a SameSite=Strict cookie is not sent on a
+            // redirect chain that started at the provider's site, but is on this page's navigation.
+            let body = format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed in</title>\
+                 <meta http-equiv=\"refresh\" content=\"0;url=/\"></head><body><main>\
+                 <p>Signed in as {}. <a href=\"/\">Continue to the portal</a>.</p></main></body></html>",
+                html_escape(&user.name)
+            );
+            ([(axum::http::header::SET_COOKIE, cookie)], axum::response::Html(body)).into_response()
+        }
+        Err(e) => sign_in_problem(e),
+    }
+}
+
+/// A sign-in that failed in the browser flow: a readable page with the reason and a way back.
+fn sign_in_problem(e: ServerError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = e.status();
+    if status.is_server_error() {
+        tracing::warn!(error = %e, "single sign-on failed");
+    }
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in failed</title></head>\
+         <body><main><h1>Sign-in failed</h1><p role=\"alert\">{}</p><p><a href=\"/signin\">Back to sign-in</a></p></main></body></html>",
+        html_escape(&e.to_string())
+    );
+    (status, axum::response::Html(body)).into_response()
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn id_token_payload(jwt: &str) -> Result<serde_json::Value, ServerError> {
+    let part = jwt
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| oidc_error("ID token", "not a JWT"))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .map_err(|e| oidc_error("ID token payload", e))?;
+    serde_json::from_slice(&bytes).map_err(|e| oidc_error("ID token payload", e))
+}
+
+/// Creates or updates the user behind an external subject and opens a session, in one transaction
+/// with its audit entry. The provider's groups are the source of truth: roles are replaced each time.
+pub async fn sign_in_external(
+    db: &Database,
+    subject: &str,
+    name: &str,
+    groups: &[String],
+    roles: &BTreeSet<Role>,
+) -> Result<(User, String), ServerError> {
+    let mut tx = db.begin_write().await?;
+    if roles.is_empty() {
+        audit::append(
+            db,
+            &mut tx,
+            name,
+            "signin.failed",
+            &format!("user:{name}"),
+            serde_json::json!({ "method": "oidc", "groups": groups, "reason": "no group grants a role" }),
+        )
+        .await?;
+        tx.commit().await.map_err(db_error)?;
+        return Err(ServerError::Forbidden(format!(
+            "signed in at the provider as `{name}`, but none of your groups ({}) grants a role in the portal; ask an admin",
+            if groups.is_empty() { "none".to_owned() } else { groups.join(", ") }
+        )));
+    }
+    let by_subject = sqlx::query("SELECT id FROM users WHERE external_subject = $1")
+        .bind(subject)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let user_id: i64 = match by_subject {
+        Some(row) => get(&row, "id")?,
+        None => {
+            let taken = sqlx::query("SELECT id FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            if taken.is_some() {
+                // Never attach a provider identity to an existing local account by name alone.
+                return Err(ServerError::Conflict(format!(
+                    "a portal account named `{name}` already exists and is not linked to this sign-on identity"
+                )));
+            }
+            let row = sqlx::query(
+                "INSERT INTO users (name, password_hash, created_at, external_subject) VALUES ($1, NULL, $2, $3) RETURNING id",
+            )
+            .bind(name)
+            .bind(now_ms())
+            .bind(subject)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            get(&row, "id")?
+        }
+    };
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    for role in roles {
+        sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    }
+    let cookie = open_session(&mut tx, user_id).await?;
+    let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    audit::append(
+        db,
+        &mut tx,
+        name,
+        "signin",
+        &format!("user:{name}"),
+        serde_json::json!({ "method": "oidc", "groups": groups, "roles": role_names }),
+    )
+    .await?;
+    tx.commit().await.map_err(db_error)?;
+    let user = load_user(db, user_id)
+        .await?
+        .ok_or_else(|| ServerError::Unauthorized("the user no longer exists".into()))?;
+    Ok((user, cookie))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_map_parses_groups_and_several_roles() {
+        let map = parse_role_map("portal-admins=admin, leads=requester+viewer,leads=approver").unwrap();
+        assert_eq!(map["portal-admins"], BTreeSet::from([Role::Admin]));
+        assert_eq!(map["leads"], BTreeSet::from([Role::Requester, Role::Viewer, Role::Approver]));
+    }
+
+    #[test]
+    fn role_map_errors_name_the_bad_pair() {
+        for (text, expected) in [
+            ("admins", "`admins` is not `group=role`"),
+            ("admins=root", "`root` in `admins=root` is not a role"),
+            ("=admin", "names no group"),
+            ("", "maps no group"),
+        ] {
+            let message = parse_role_map(text).unwrap_err().to_string();
+            assert!(message.contains(expected), "{text:?}: {message}");
+        }
+    }
+
+    #[test]
+    fn groups_come_from_the_configured_claim() {
+        let payload = serde_json::json!({ "cognito:groups": ["approvers", "leads"], "groups": "a b" });
+        assert_eq!(groups_in(&payload, "cognito:groups"), ["approvers", "leads"]);
+        assert_eq!(groups_in(&payload, "groups"), ["a", "b"]);
+        assert!(groups_in(&payload, "missing").is_empty());
+        let map = parse_role_map("approvers=approver,others=admin").unwrap();
+        assert_eq!(roles_for(&groups_in(&payload, "cognito:groups"), &map), BTreeSet::from([Role::Approver]));
+    }
+}

@@ -1,0 +1,344 @@
+//! The rollout engine against moto's server: approved requests deployed phase by phase through
+//! the AWS SDK, failure and retry, cancel, teardown, throttling; the state read back through the API.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use portal_tests::{Backend, FaultProxy, Moto, TestPortal};
+use serde_json::{json, Value};
+use server::people::{add_user, Role};
+
+pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/portal-deploy";
+
+pub struct People {
+    pub tokens: BTreeMap<&'static str, String>,
+}
+
+impl People {
+    pub fn token(&self, who: &str) -> Option<&str> {
+        self.tokens.get(who).map(String::as_str)
+    }
+}
+
+/// lead (requester), alice and bob (approvers), watcher (viewer).
+pub async fn people(portal: &TestPortal) -> People {
+    let mut tokens = BTreeMap::new();
+    for (name, role) in [("lead", Role::Requester), ("alice", Role::Approver), ("bob", Role::Approver), ("watcher", Role::Viewer)] {
+        let roles: BTreeSet<Role> = [role].into_iter().collect();
+        let (_, token) = add_user(&portal.portal.db, name, &roles, None, true).await.expect("user added");
+        tokens.insert(name, token.expect("a token"));
+    }
+    People { tokens }
+}
+
+/// Requests `tier` for `environment` as lead and approves it as alice (and bob where two are
+/// needed); returns the rollout id.
+pub async fn approved_rollout(portal: &TestPortal, people: &People, environment: &str, tier: &str) -> i64 {
+    let body = json!({
+        "environment": environment, "tier": tier, "region": "us-east-1", "role_arn": ROLE_ARN,
+        "justification": "Rollout test of the concert platform",
+    });
+    let (status, request) = portal.call("POST", "/api/requests", people.token("lead"), Some(body)).await;
+    assert_eq!(status, 201, "{request}");
+    approve_all(portal, people, request["id"].as_i64().expect("id")).await
+}
+
+/// Approves a request as alice, then bob if it still needs one; returns its rollout id.
+pub async fn approve_all(portal: &TestPortal, people: &People, request: i64) -> i64 {
+    let mut record = Value::Null;
+    for approver in ["alice", "bob"] {
+        let path = format!("/api/requests/{request}/approve");
+        let (status, body) = portal.call("POST", &path, people.token(approver), Some(json!({ "comment": "ok" }))).await;
+        assert_eq!(status, 200, "{body}");
+        record = body;
+        if record["status"] == "approved" {
+            break;
+        }
+    }
+    assert_eq!(record["status"], "approved", "{record}");
+    let (_, record) = portal.call("GET", &format!("/api/requests/{request}"), people.token("lead"), None).await;
+    record["rollout_id"].as_i64().expect("a rollout once approved")
+}
+
+/// Polls the rollout until it ends (or panics after two minutes).
+pub async fn wait_until_ended(portal: &TestPortal, people: &People, id: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (status, rollout) = portal.call("GET", &format!("/api/rollouts/{id}"), people.token("watcher"), None).await;
+        assert_eq!(status, 200, "{rollout}");
+        if matches!(rollout["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+            return rollout;
+        }
+        assert!(Instant::now() < deadline, "rollout {id} did not end: {rollout}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The stacks moto holds for an environment (deleted ones excluded), by name.
+pub async fn live_stacks(cfn: &aws_sdk_cloudformation::Client, environment: &str) -> BTreeMap<String, String> {
+    let mut stacks = BTreeMap::new();
+    let mut next = None;
+    loop {
+        let out = cfn.list_stacks().set_next_token(next).send().await.expect("list stacks");
+        for s in out.stack_summaries() {
+            let status = s.stack_status().map(|x| x.as_str().to_owned()).unwrap_or_default();
+            let name = s.stack_name().unwrap_or_default().to_owned();
+            if status != "DELETE_COMPLETE" && name.starts_with(&format!("{environment}-")) {
+                stacks.insert(name, status);
+            }
+        }
+        next = out.next_token().map(str::to_owned);
+        if next.is_none() {
+            return stacks;
+        }
+    }
+}
+
+fn phase_statuses(rollout: &Value) -> Vec<String> {
+    rollout["phases"]
+        .as_array()
+        .map(|phases| phases.iter().map(|p| p["status"].as_str().unwrap_or_default().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+async fn event_count(portal: &TestPortal, id: i64) -> i64 {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM rollout_events WHERE rollout_id = $1")
+        .bind(id)
+        .fetch_one(&portal.portal.db.pool)
+        .await
+        .expect("count");
+    sqlx::Row::try_get::<i64, _>(&row, "n").expect("n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_tier_rolls_out_all_six_phases() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
+    let people = people(&portal).await;
+    portal.start_engine();
+    for tier in ["development", "production-lite", "full-production"] {
+        let environment = format!("ro-{tier}");
+        let id = approved_rollout(&portal, &people, &environment, tier).await;
+        let rollout = wait_until_ended(&portal, &people, id).await;
+        assert_eq!(rollout["status"], "succeeded", "{tier}: {rollout}");
+        assert_eq!(phase_statuses(&rollout), vec!["done"; 6], "{tier}");
+        for phase in rollout["phases"].as_array().into_iter().flatten() {
+            assert_eq!(phase["action"], "create", "{tier}: {phase}");
+            assert!(phase["resource_count"].as_i64().unwrap_or(0) > 0, "{tier}: {phase}");
+            assert!(!phase["changes"].as_array().map(Vec::is_empty).unwrap_or(true), "{tier}: changes recorded: {phase}");
+            assert!(!phase["outputs"].as_array().map(Vec::is_empty).unwrap_or(true), "{tier}: outputs shown: {phase}");
+        }
+        let stacks = live_stacks(&cfn, &environment).await;
+        assert_eq!(stacks.len(), 6, "{tier}: one stack per phase: {stacks:?}");
+        assert!(stacks.values().all(|s| s == "CREATE_COMPLETE"), "{stacks:?}");
+        assert!(event_count(&portal, id).await >= 12, "{tier}: stack events recorded");
+    }
+    // The same request again changes nothing: every phase is an empty change set, a success.
+    let again = approved_rollout(&portal, &people, "ro-development", "development").await;
+    let rollout = wait_until_ended(&portal, &people, again).await;
+    assert_eq!(rollout["status"], "succeeded", "{rollout}");
+    let actions: Vec<&str> = rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["action"].as_str()).collect();
+    assert_eq!(actions, vec!["unchanged"; 6], "{rollout}");
+    assert_eq!(live_stacks(&cfn, "ro-development").await.len(), 6);
+    // The whole history is in the audit trail, which still verifies.
+    let entries = server::audit::page(&portal.portal.db, None, 500).await.expect("audit");
+    let succeeded = entries.iter().filter(|e| e.action == "rollout.succeeded").count();
+    assert_eq!(succeeded, 4, "three tiers and the repeat");
+    assert!(server::audit::verify(&portal.portal.db).await.expect("verify").is_ok());
+}
+
+/// moto's EC2 query API, unsigned (moto's default account): a launch template squatting on the
+/// name phase 3 wants makes its creation fail as it would on AWS.
+async fn ec2(moto: &Moto, params: &[(&str, &str)]) {
+    let mut form = vec![("Version", "2016-11-15")];
+    form.extend_from_slice(params);
+    // moto routes a request to a service by the credential scope of its (unverified) signature.
+    let authorization = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0";
+    let res = reqwest::Client::new()
+        .post(&moto.endpoint)
+        .header("authorization", authorization)
+        .form(&form)
+        .send()
+        .await
+        .expect("moto answers");
+    assert!(res.status().is_success(), "{:?}: {}", params, res.text().await.unwrap_or_default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_phase_stops_the_rollout_with_its_reason_and_retry_completes_it() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    for backend in portal_tests::backends() {
+        let portal = TestPortal::start_with(backend, Some(config.clone())).await;
+        let people = people(&portal).await;
+        let environment = format!("fail-{}", if backend == Backend::Sqlite { "lite" } else { "pg" });
+        let squatter = format!("{environment}-backend");
+        ec2(&moto, &[("Action", "CreateLaunchTemplate"), ("LaunchTemplateName", &squatter), ("LaunchTemplateData.ImageId", "ami-12c6146b")]).await;
+        portal.start_engine();
+
+        let id = approved_rollout(&portal, &people, &environment, "development").await;
+        let rollout = wait_until_ended(&portal, &people, id).await;
+        assert_eq!(rollout["status"], "failed", "{rollout}");
+        assert_eq!(phase_statuses(&rollout), ["done", "done", "failed", "pending", "pending", "pending"], "{rollout}");
+        let reason = rollout["phases"][2]["reason"].as_str().unwrap_or_default();
+        assert!(reason.starts_with("LaunchTemplate (AWS::EC2::LaunchTemplate):"), "the first failed resource is named: {reason}");
+        assert!(rollout["failure"].as_str().unwrap_or_default().contains("phase 3 (compute) failed"), "{rollout}");
+        let stacks = live_stacks(&cfn, &environment).await;
+        assert_eq!(stacks.get(&format!("{environment}-compute")).map(String::as_str), Some("ROLLBACK_COMPLETE"), "{stacks:?}");
+        assert!(!stacks.contains_key(&format!("{environment}-auth")), "no later phase started: {stacks:?}");
+
+        // A viewer may not retry; the requester may, once the cause is gone.
+        let retry_path = format!("/api/rollouts/{id}/retry");
+        let (status, _) = portal.call("POST", &retry_path, people.token("watcher"), None).await;
+        assert_eq!(status, 403);
+        ec2(&moto, &[("Action", "DeleteLaunchTemplate"), ("LaunchTemplateName", &squatter)]).await;
+        let (status, body) = portal.call("POST", &retry_path, people.token("lead"), None).await;
+        assert_eq!(status, 200, "{body}");
+        let rollout = wait_until_ended(&portal, &people, id).await;
+        assert_eq!(rollout["status"], "succeeded", "{rollout}");
+        assert_eq!(rollout["attempt"], 2);
+        assert_eq!(phase_statuses(&rollout), vec!["done"; 6]);
+        let stacks = live_stacks(&cfn, &environment).await;
+        assert_eq!(stacks.len(), 6, "{stacks:?}");
+        assert!(stacks.values().all(|s| s == "CREATE_COMPLETE"), "the rolled-back stack was replaced: {stacks:?}");
+        // A second retry of a rollout that succeeded is refused.
+        let (status, _) = portal.call("POST", &retry_path, people.token("lead"), None).await;
+        assert_eq!(status, 409);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn teardown_needs_its_own_approval_and_leaves_no_stack() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
+    let people = people(&portal).await;
+    portal.start_engine();
+    let teardown = json!({
+        "environment": "gone", "region": "us-east-1", "role_arn": ROLE_ARN,
+        "justification": "The season is over; remove it all",
+    });
+    // Nothing deployed yet: nothing to tear down.
+    let (status, body) = portal.call("POST", "/api/teardowns", people.token("lead"), Some(teardown.clone())).await;
+    assert_eq!((status, body["error"]["field"].as_str()), (422, Some("environment")), "{body}");
+
+    let id = approved_rollout(&portal, &people, "gone", "development").await;
+    assert_eq!(wait_until_ended(&portal, &people, id).await["status"], "succeeded");
+    assert_eq!(live_stacks(&cfn, "gone").await.len(), 6);
+
+    let (status, request) = portal.call("POST", "/api/teardowns", people.token("lead"), Some(teardown)).await;
+    assert_eq!(status, 201, "{request}");
+    assert_eq!(request["kind"], "teardown");
+    assert_eq!(request["status"], "pending", "not before an approval");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(live_stacks(&cfn, "gone").await.len(), 6, "nothing deleted while pending");
+
+    let teardown_id = approve_all(&portal, &people, request["id"].as_i64().expect("id")).await;
+    let rollout = wait_until_ended(&portal, &people, teardown_id).await;
+    assert_eq!(rollout["status"], "succeeded", "{rollout}");
+    assert_eq!(rollout["kind"], "teardown");
+    let order: Vec<i64> = rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["number"].as_i64()).collect();
+    assert_eq!(order, [1, 2, 3, 4, 5, 6]);
+    let finished: Vec<i64> = rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["finished_at"].as_i64()).collect();
+    assert!(finished.windows(2).all(|w| w[0] >= w[1]), "deleted in reverse phase order: {finished:?}");
+    assert!(live_stacks(&cfn, "gone").await.is_empty(), "teardown leaves no stack");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancelled_rollout_starts_no_phase_and_can_be_retried() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
+    let people = people(&portal).await;
+    // No engine yet: the rollout stays queued, and is cancelled before it starts.
+    let id = approved_rollout(&portal, &people, "halted", "development").await;
+    let (status, rollout) = portal.call("POST", &format!("/api/rollouts/{id}/cancel"), people.token("lead"), None).await;
+    assert_eq!(status, 200, "{rollout}");
+    assert_eq!(rollout["status"], "cancelled");
+    let (status, _) = portal.call("POST", &format!("/api/rollouts/{id}/cancel"), people.token("lead"), None).await;
+    assert_eq!(status, 409, "an ended rollout cannot be cancelled again");
+    portal.start_engine();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(live_stacks(&cfn, "halted").await.is_empty(), "a cancelled rollout deploys nothing");
+
+    let (status, _) = portal.call("POST", &format!("/api/rollouts/{id}/retry"), people.token("alice"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(wait_until_ended(&portal, &people, id).await["status"], "succeeded");
+    assert_eq!(live_stacks(&cfn, "halted").await.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn throttling_is_retried_and_the_rollout_completes() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint, Some(3), Duration::ZERO).await;
+    let config = portal_tests::sdk_config(&proxy.endpoint).await;
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
+    let people = people(&portal).await;
+    portal.start_engine();
+    let id = approved_rollout(&portal, &people, "storm", "development").await;
+    let rollout = wait_until_ended(&portal, &people, id).await;
+    assert_eq!(rollout["status"], "succeeded", "{rollout}");
+    let throttled = proxy.throttled.load(Ordering::SeqCst);
+    assert!(throttled >= 10, "the proxy throttled {throttled} calls");
+    let cfn = aws_sdk_cloudformation::Client::new(&moto.sdk_config().await);
+    assert_eq!(live_stacks(&cfn, "storm").await.len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_event_stream_replays_progress_and_ends_with_the_rollout() {
+    let moto = Moto::start();
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(moto.sdk_config().await)).await;
+    let people = people(&portal).await;
+    portal.start_engine();
+    let id = approved_rollout(&portal, &people, "streamed", "development").await;
+    let response = portal
+        .client
+        .get(portal.url(&format!("/api/rollouts/{id}/events")))
+        .bearer_auth(people.token("watcher").unwrap_or_default())
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/event-stream"));
+    // The stream ends by itself once the rollout has ended.
+    let text = tokio::time::timeout(Duration::from_secs(120), response.text()).await.expect("stream ends").expect("body");
+    let states: Vec<Value> = text
+        .split("\n\n")
+        .filter(|block| block.starts_with("event: state"))
+        .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("data: ")).and_then(|d| serde_json::from_str(d).ok()))
+        .collect();
+    assert!(states.len() >= 2, "the state is sent as it changes: {} states", states.len());
+    assert_eq!(states.last().map(|s| s["status"].clone()), Some(json!("succeeded")));
+    let resources = text.split("\n\n").filter(|b| b.starts_with("event: resource")).count() as i64;
+    assert_eq!(resources, event_count(&portal, id).await, "every recorded event is sent once");
+    assert!(text.trim_end().ends_with("data: succeeded"), "{}", &text[text.len().saturating_sub(200)..]);
+
+    // Resuming after the last event id sends no event twice.
+    let last_id = text
+        .split("\n\n")
+        .filter(|b| b.starts_with("event: resource"))
+        .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("id: ")))
+        .last()
+        .unwrap_or("0")
+        .to_owned();
+    let resumed = portal
+        .client
+        .get(portal.url(&format!("/api/rollouts/{id}/events")))
+        .bearer_auth(people.token("watcher").unwrap_or_default())
+        .header("last-event-id", &last_id)
+        .send()
+        .await
+        .expect("stream")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(resumed.matches("event: resource").count(), 0, "{resumed}");
+    let (status, _) = portal.call("GET", &format!("/api/rollouts/{id}/events"), None, None).await;
+    assert_eq!(status, 401, "anonymous callers get no stream");
+}
