@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::model::{
-    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, SessionUser, TierQuery, TierSummary, TierView, UserView,
+    HistoryPage, HistoryQuery, Refusal, RequestDetail, RolloutDetail, SettingsView, RequestForm, SessionUser, TierQuery, TierSummary, TierView, UserView,
 };
 
 /// A failure the UI can show as it is: the message names what was wrong.
@@ -39,6 +39,10 @@ pub trait Backend: Send + Sync + 'static {
     fn history<'a>(&'a self, session: Option<&'a str>, query: HistoryQuery) -> Boxed<'a, HistoryPage>;
     fn request<'a>(&'a self, session: Option<&'a str>, id: i64) -> Boxed<'a, RequestDetail>;
     fn decide<'a>(&'a self, session: Option<&'a str>, id: i64, approve: bool, comment: String) -> Boxed<'a, RequestDetail>;
+    fn rollout<'a>(&'a self, session: Option<&'a str>, id: i64) -> Boxed<'a, RolloutDetail>;
+    /// Retries (`retry`) or cancels a rollout; answers with its new state.
+    fn steer_rollout<'a>(&'a self, session: Option<&'a str>, id: i64, retry: bool) -> Boxed<'a, RolloutDetail>;
+    fn settings<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, SettingsView>;
     fn users<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, Vec<UserView>>;
     fn set_roles<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>) -> Boxed<'a, UserView>;
     fn add_user<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>, password: String) -> Boxed<'a, UserView>;

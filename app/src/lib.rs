@@ -6,6 +6,7 @@
 pub mod format;
 pub mod model;
 pub mod pages;
+pub mod rollouts;
 pub mod workflow;
 pub mod admin;
 
@@ -20,7 +21,7 @@ use leptos_router::{
 };
 
 use crate::model::{
-    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, SessionUser, TierQuery, TierSummary, TierView, UserView,
+    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, RolloutDetail, SettingsView, SessionUser, TierQuery, TierSummary, TierView, UserView,
 };
 
 /// The HTML document around the app, rendered by the server only.
@@ -66,6 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/approvals") view=workflow::ApprovalsPage ssr=SsrMode::Async/>
                     <Route path=path!("/requests/:id") view=workflow::RequestPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=admin::AdminPage ssr=SsrMode::Async/>
+                    <Route path=path!("/rollouts/:id") view=rollouts::RolloutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=rollouts::SettingsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -198,6 +201,25 @@ pub async fn save_roles(name: String, roles: Vec<String>) -> Result<Result<UserV
 pub async fn create_user(name: String, roles: Vec<String>, password: String) -> Result<Result<UserView, Refusal>, ServerFnError> {
     let session = request_context::session();
     request_context::split(backend()?.add_user(session.as_deref(), name, roles, password).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "get_rollout", output = leptos::server_fn::codec::Json)]
+pub async fn get_rollout(id: i64) -> Result<Result<RolloutDetail, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.rollout(session.as_deref(), id).await)
+}
+
+/// Retries (`retry: true`) or cancels a rollout.
+#[server(prefix = "/rpc", endpoint = "steer_rollout", output = leptos::server_fn::codec::Json)]
+pub async fn steer_rollout(id: i64, retry: bool) -> Result<Result<RolloutDetail, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.steer_rollout(session.as_deref(), id, retry).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "get_settings", output = leptos::server_fn::codec::Json)]
+pub async fn get_settings() -> Result<Result<SettingsView, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.settings(session.as_deref()).await)
 }
 
 /// The single sign-on provider's label, when OpenID Connect sign-in is configured.

@@ -195,6 +195,138 @@ pub struct RequestDetail {
     /// What the environment costs now (its last approved request), for the difference.
     pub current_monthly_usd: Option<f64>,
     pub may_decide: bool,
+    /// `deploy` or `teardown`.
+    pub kind: String,
+    /// The rollout this request started, once approved: its id and status.
+    pub rollout: Option<(i64, String)>,
+    /// For an environment that already runs: what CloudFormation will change, per phase.
+    pub preview: Option<PreviewView>,
+}
+
+/// One resource a change set adds, modifies or removes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    /// Add, Modify, Remove (CloudFormation's words).
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    /// "True", "False" or "Conditional" for a modification; empty otherwise.
+    pub replacement: String,
+}
+
+/// The changes an update will make, computed with change sets before anyone approves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewView {
+    /// computing, ready, failed
+    pub status: String,
+    pub error: Option<String>,
+    pub phases: Vec<PreviewPhase>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PreviewPhase {
+    pub number: i64,
+    pub stack_name: String,
+    /// The stack does not exist yet: everything in it is added.
+    pub new_stack: bool,
+    pub changes: Vec<ResourceChange>,
+}
+
+/// A rollout, as the API and the pages show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutView {
+    pub id: i64,
+    pub request_id: i64,
+    pub kind: String,
+    pub environment: String,
+    pub region: String,
+    pub account_id: String,
+    pub tier: String,
+    /// queued, running, succeeded, failed, cancelled
+    pub status: String,
+    pub attempt: i64,
+    pub failure: Option<String>,
+    pub cancel_requested: bool,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub phases: Vec<RolloutPhaseView>,
+}
+
+impl RolloutView {
+    pub fn ended(&self) -> bool {
+        matches!(self.status.as_str(), "succeeded" | "failed" | "cancelled")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutPhaseView {
+    pub number: i64,
+    pub name: String,
+    pub stack_name: String,
+    /// pending, running, done, failed, cancelled
+    pub status: String,
+    /// create, update, delete, unchanged
+    pub action: Option<String>,
+    pub resource_count: i64,
+    pub changes: Vec<ResourceChange>,
+    pub outputs: Vec<(String, String)>,
+    pub reason: Option<String>,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+/// One CloudFormation stack event, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutEventView {
+    pub id: i64,
+    pub phase: i64,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: String,
+    pub at: String,
+}
+
+/// The rollout page: the rollout, its events so far, the diagram to colour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutDetail {
+    pub rollout: RolloutView,
+    pub events: Vec<RolloutEventView>,
+    pub diagram_svg: String,
+    /// Whether this user may retry or cancel it.
+    pub may_steer: bool,
+}
+
+/// The settings page: where deployments go, and (for admins) how notifications fare.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    /// The AWS identity the portal deploys from, or why it could not be read.
+    pub identity: Result<IdentityView, String>,
+    pub sandbox: bool,
+    pub single_sign_on: Option<String>,
+    pub webhook: bool,
+    /// Only for admins.
+    pub deliveries: Option<Vec<DeliveryView>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentityView {
+    pub account: String,
+    pub arn: String,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub event: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -47,6 +47,7 @@ pub fn SiteNav() -> impl IntoView {
                                 <a href=mine>"My requests"</a>
                                 {approver.then(|| view! { <a href="/approvals">"Approvals"</a> })}
                                 {admin.then(|| view! { <a href="/admin">"Users"</a> })}
+                                <a href="/settings">"Settings"</a>
                                 <span class="who">{format!("Signed in as {}", u.name)}</span>
                                 <button type="button" class="link-button" on:click=move |_| { signing_out.dispatch(()); }>
                                     "Sign out"
@@ -213,7 +214,7 @@ fn RequestFormView(query: Signal<TierQuery>) -> impl IntoView {
     }
 }
 
-fn status_badge(status: &str) -> impl IntoView {
+pub(crate) fn status_badge(status: &str) -> impl IntoView {
     view! { <span class=format!("status status-{status}")>{status.to_owned()}</span> }
 }
 
@@ -396,6 +397,33 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
         Some(Err(e)) => refusal.set(Some(Refusal { field: None, message: e.to_string() })),
         None => {}
     });
+    // While the request waits for approvers (or its change preview), look again every 2 s, so
+    // whoever watches sees the approval and the rollout start without reloading.
+    let waiting = Memo::new(move |_| {
+        current.with(|d| d.row.status == "pending" || d.preview.as_ref().is_some_and(|p| p.status == "computing"))
+    });
+    let refresh = Action::new(move |_: &()| get_request_detail(current.get_untracked().row.id));
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(d))) = refresh.value().get() {
+            if d != current.get_untracked() {
+                current.set(d);
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if waiting.get() {
+            if let Ok(handle) = set_interval_with_handle(
+                move || {
+                    if waiting.get_untracked() && !refresh.pending().get_untracked() {
+                        refresh.dispatch(());
+                    }
+                },
+                std::time::Duration::from_secs(2),
+            ) {
+                on_cleanup(move || handle.clear());
+            }
+        }
+    });
     view! {
         {move || {
             let d = current.get();
@@ -414,6 +442,9 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                         None => format!("A new environment: {} a month.", usd(r.monthly_usd)),
                     }}
                 </p>
+                {(d.kind == "teardown").then(|| view! {
+                    <p class="warning">"A teardown: approving it deletes every stack of this environment, last phase first."</p>
+                })}
                 {d.catalog_changed.then(|| view! {
                     <p class="warning" role="alert">"The templates or prices changed since this request was made: an approval given now is void at rollout time."</p>
                 })}
@@ -445,6 +476,8 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                         </div>
                     </form>
                 })}
+                {d.preview.clone().map(|p| view! { <crate::rollouts::PreviewSection preview=p/> })}
+                {d.rollout.map(|(rollout, _)| view! { <crate::rollouts::RolloutSection id=rollout heading=false/> })}
                 <h2>"What was requested"</h2>
                 <figure class="diagram">
                     <div class="diagram-canvas" inner_html=d.diagram_svg.clone()></div>

@@ -95,7 +95,9 @@ async fn create_request(
     Body(input): Body<NewRequest>,
 ) -> Result<impl IntoResponse, ServerError> {
     let user = caller(&portal, &headers).await?;
-    let record = portal.requests().create(&user, input).await?;
+    let mut record = portal.requests().create(&user, input).await?;
+    crate::preview::start(&portal, &record).await;
+    record.preview = crate::preview::load(&portal.db, record.id).await?;
     Ok((axum::http::StatusCode::CREATED, Json(record)))
 }
 
@@ -381,30 +383,12 @@ async fn get_rollout(
     Ok(Json(crate::rollout::view(&portal.db, rollout_id(&id)?).await?))
 }
 
-/// Who may retry or cancel: the requester of the rollout's request, approvers and admins.
-async fn may_steer(portal: &Portal, user: &User, id: i64, action: &str) -> Result<(), ServerError> {
-    let rollout = crate::rollout::view(&portal.db, id).await?;
-    let request = portal.requests().get(rollout.request_id).await?;
-    if request.requester == user.name || user.has(Role::Approver) || user.has(Role::Admin) {
-        Ok(())
-    } else {
-        Err(ServerError::Forbidden(format!(
-            "only the requester, an approver or an admin may {action} rollout {id}"
-        )))
-    }
-}
-
 async fn retry_rollout(
     State(portal): State<Arc<Portal>>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ServerError> {
-    let user = caller(&portal, &headers).await?;
-    let id = rollout_id(&id)?;
-    may_steer(&portal, &user, id, "retry").await?;
-    crate::rollout::retry(&portal.db, id, &user.name, &portal.digest).await?;
-    portal.rollout_wake.notify_one();
-    Ok(Json(crate::rollout::view(&portal.db, id).await?))
+    steer(&portal, &headers, &id, true).await
 }
 
 async fn cancel_rollout(
@@ -412,10 +396,13 @@ async fn cancel_rollout(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ServerError> {
-    let user = caller(&portal, &headers).await?;
-    let id = rollout_id(&id)?;
-    may_steer(&portal, &user, id, "cancel").await?;
-    crate::rollout::request_cancel(&portal.db, id, &user.name).await?;
+    steer(&portal, &headers, &id, false).await
+}
+
+async fn steer(portal: &Portal, headers: &HeaderMap, id: &str, retry: bool) -> Result<Json<crate::rollout::RolloutView>, ServerError> {
+    let user = caller(portal, headers).await?;
+    let id = rollout_id(id)?;
+    crate::rollout::steer(portal, &user, id, retry).await?;
     Ok(Json(crate::rollout::view(&portal.db, id).await?))
 }
 

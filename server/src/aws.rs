@@ -130,15 +130,7 @@ impl ChangeSetState {
     }
 }
 
-/// One resource a change set adds, modifies or removes.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ResourceChange {
-    pub action: String,
-    pub logical_id: String,
-    pub resource_type: String,
-    /// "True", "False" or "Conditional" for modifications; empty otherwise.
-    pub replacement: String,
-}
+pub use app::model::ResourceChange;
 
 /// One stack event.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -407,4 +399,14 @@ pub async fn environment_config(
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(6))
         .build()
+}
+
+impl CloudFormation {
+    pub async fn delete_change_set(&self, stack_name: &str, name: &str) -> Result<(), ServerError> {
+        retrying("DeleteChangeSet", self.patience, || {
+            self.client.delete_change_set().stack_name(stack_name).change_set_name(name).send()
+        })
+        .await
+        .map(|_| ())
+    }
 }

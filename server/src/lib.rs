@@ -12,6 +12,7 @@ pub mod live;
 pub mod notify;
 pub mod oidc;
 pub mod people;
+pub mod preview;
 pub mod requests;
 pub mod rollout;
 pub mod sessions;

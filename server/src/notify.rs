@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::db::{db_error, get, now_ms, Database};
 use crate::error::ServerError;
 use crate::state::Portal;
@@ -58,17 +56,7 @@ pub async fn rollout_ended(portal: &Portal, id: i64, status: &str, failure: Opti
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Delivery {
-    pub id: i64,
-    pub event: String,
-    pub subject: String,
-    pub status: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub created_at: i64,
-    pub delivered_at: Option<i64>,
-}
+pub use app::model::DeliveryView as Delivery;
 
 /// The newest deliveries, for admins.
 pub async fn deliveries(db: &Database, limit: i64) -> Result<Vec<Delivery>, ServerError> {

@@ -166,6 +166,8 @@ pub struct RequestRecord {
     pub decided_at: Option<i64>,
     pub approvals: Vec<ApprovalRecord>,
     pub rollout_id: Option<i64>,
+    /// For an update of a running environment: the changes CloudFormation will make.
+    pub preview: Option<app::model::PreviewView>,
 }
 
 pub struct Requests<'a> {
@@ -406,6 +408,7 @@ impl Requests<'_> {
             decided_at: get(&row, "decided_at")?,
             approvals,
             rollout_id,
+            preview: crate::preview::load(self.db, id).await?,
         })
     }
 

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use infra::render::RenderedPhase;
 use infra::{DeploymentSpec, EnvironmentName, Region, TierId};
-use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::audit;
@@ -64,53 +63,7 @@ pub fn process_name() -> String {
     format!("{}:{}:{:08x}", host.trim(), std::process::id(), OsRng.next_u32())
 }
 
-/// What the API and the pages show of a rollout.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct RolloutView {
-    pub id: i64,
-    pub request_id: i64,
-    pub kind: String,
-    pub environment: String,
-    pub region: String,
-    pub account_id: String,
-    pub tier: String,
-    /// queued, running, succeeded, failed, cancelled
-    pub status: String,
-    pub attempt: i64,
-    pub failure: Option<String>,
-    pub cancel_requested: bool,
-    pub created_at: i64,
-    pub started_at: Option<i64>,
-    pub finished_at: Option<i64>,
-    pub phases: Vec<PhaseView>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct PhaseView {
-    pub number: i64,
-    pub name: String,
-    pub stack_name: String,
-    /// pending, running, done, failed, cancelled
-    pub status: String,
-    pub action: Option<String>,
-    pub resource_count: i64,
-    pub changes: Vec<ResourceChange>,
-    pub outputs: Vec<(String, String)>,
-    pub reason: Option<String>,
-    pub started_at: Option<i64>,
-    pub finished_at: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct EventView {
-    pub id: i64,
-    pub phase: i64,
-    pub logical_id: String,
-    pub resource_type: String,
-    pub status: String,
-    pub reason: String,
-    pub at: String,
-}
+pub use app::model::{RolloutEventView as EventView, RolloutPhaseView as PhaseView, RolloutView};
 
 fn unknown_rollout(id: i64) -> ServerError {
     ServerError::NotFound {
@@ -253,6 +206,29 @@ pub async fn request_cancel(db: &Database, id: i64, actor: &str) -> Result<(), S
     tx.commit().await.map_err(db_error)
 }
 
+/// Who may retry or cancel a rollout: whoever requested it, approvers and admins.
+pub fn may_steer(user: &crate::people::User, requester: &str) -> bool {
+    use crate::people::Role;
+    user.name == requester || user.has(Role::Approver) || user.has(Role::Admin)
+}
+
+/// Retries (`retry`) or cancels a rollout on a user's behalf, after checking they may.
+pub async fn steer(portal: &Portal, user: &crate::people::User, id: i64, retry: bool) -> Result<(), ServerError> {
+    let rollout = view(&portal.db, id).await?;
+    let request = portal.requests().get(rollout.request_id).await?;
+    let action = if retry { "retry" } else { "cancel" };
+    if !may_steer(user, &request.requester) {
+        return Err(ServerError::Forbidden(format!("only the requester, an approver or an admin may {action} rollout {id}")));
+    }
+    if retry {
+        self::retry(&portal.db, id, &user.name, &portal.digest).await?;
+        portal.rollout_wake.notify_one();
+    } else {
+        request_cancel(&portal.db, id, &user.name).await?;
+    }
+    Ok(())
+}
+
 /// Queues a failed or cancelled rollout again as a new attempt, from its first unfinished phase.
 pub async fn retry(db: &Database, id: i64, actor: &str, digest: &str) -> Result<(), ServerError> {
     let mut tx = db.begin_write().await?;
@@ -293,6 +269,36 @@ pub async fn retry(db: &Database, id: i64, actor: &str, digest: &str) -> Result<
     .map_err(db_error)?;
     audit::append(db, &mut tx, actor, "rollout.retry", &format!("rollout:{id}"), serde_json::json!({ "attempt": attempt })).await?;
     tx.commit().await.map_err(db_error)
+}
+
+/// The deployment a stored request describes.
+pub(crate) fn request_spec(
+    catalog: &infra::Catalog,
+    tier: &str,
+    options: &[String],
+    environment: &str,
+    region: &str,
+) -> Result<DeploymentSpec, String> {
+    let tier: TierId = tier.parse().map_err(|e: infra::InfraError| e.to_string())?;
+    Ok(DeploymentSpec {
+        tier,
+        environment: EnvironmentName::parse(environment).map_err(|e| e.to_string())?,
+        region: Region::parse(region).map_err(|e| e.to_string())?,
+        options: catalog.options(tier, Some(options)).map_err(|e| e.to_string())?,
+        domain_name: None,
+    })
+}
+
+/// The six phases of a stored request, rendered as they will be deployed.
+pub(crate) fn render_request(
+    catalog: &infra::Catalog,
+    tier: &str,
+    options: &[String],
+    environment: &str,
+    region: &str,
+) -> Result<Vec<RenderedPhase>, String> {
+    let spec = request_spec(catalog, tier, options, environment, region)?;
+    infra::render::render(catalog, &spec).map_err(|e| e.to_string())
 }
 
 /// Runs rollouts in the background of a portal process.
@@ -524,17 +530,9 @@ impl Engine {
     }
 
     fn render(&self, row: &sqlx::any::AnyRow, environment: &str, region: &str) -> Result<Vec<RenderedPhase>, String> {
-        let catalog = &self.portal.catalog.catalog;
-        let tier: TierId = get::<String>(row, "tier").map_err(|e| e.to_string())?.parse().map_err(|e: infra::InfraError| e.to_string())?;
+        let tier: String = get(row, "tier").map_err(|e| e.to_string())?;
         let options: Vec<String> = json_column(row, "options").map_err(|e| e.to_string())?;
-        let spec = DeploymentSpec {
-            tier,
-            environment: EnvironmentName::parse(environment).map_err(|e| e.to_string())?,
-            region: Region::parse(region).map_err(|e| e.to_string())?,
-            options: catalog.options(tier, Some(&options)).map_err(|e| e.to_string())?,
-            domain_name: None,
-        };
-        infra::render::render(catalog, &spec).map_err(|e| e.to_string())
+        render_request(&self.portal.catalog.catalog, &tier, &options, environment, region)
     }
 
     async fn ensure_phase_rows(&self, id: i64, phases: &[(i64, RenderedPhase)]) -> Result<(), ServerError> {

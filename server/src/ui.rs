@@ -5,14 +5,14 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use app::backend::{Backend, BackendError, Boxed};
-use app::model::{
+use app::model::{IdentityView, RolloutDetail, SettingsView, 
     HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, RequestRow, SessionUser, TierQuery, TierSummary,
     TierView, TimelineEntry,
 };
 
 use crate::error::ServerError;
 use crate::people::{parse_roles, Role, User};
-use crate::requests::{HistoryFilter, NewRequest};
+use crate::requests::{HistoryFilter, NewRequest, RequestRecord};
 use crate::sessions;
 use crate::state::Portal;
 
@@ -44,6 +44,42 @@ impl Portal {
             .ok_or_else(|| ServerError::Unauthorized("your session has ended; sign in again".into()))
     }
 
+    /// The cost lines and diagram of a request: the diagram drawn from its own spec, the cost
+    /// from the stored snapshot when there is one.
+    fn as_requested(&self, record: &RequestRecord, estimate: Option<infra::cost::Estimate>) -> (Vec<app::model::ServiceView>, String) {
+        let options: Vec<String> = serde_json::from_value(record.options.clone()).unwrap_or_default();
+        let usage: BTreeMap<String, f64> = serde_json::from_value(record.usage.clone()).unwrap_or_default();
+        let query = TierQuery {
+            tier: record.tier.clone(),
+            options: Some(options),
+            usage: usage.into_iter().collect(),
+            free_tier: true,
+        };
+        match self.catalog.report(&query) {
+            Ok(mut report) => {
+                if let Some(stored) = estimate {
+                    report.estimate = stored;
+                }
+                let view = self.catalog.view(&report);
+                (view.services, view.diagram_svg)
+            }
+            Err(_) => (Vec::new(), String::new()),
+        }
+    }
+
+    async fn rollout_detail(&self, user: &User, id: i64) -> Result<RolloutDetail, ServerError> {
+        let rollout = crate::rollout::view(&self.db, id).await?;
+        let record = self.requests().get(rollout.request_id).await?;
+        let events = crate::rollout::events(&self.db, id, 0, 5_000).await?;
+        let (_, diagram_svg) = self.as_requested(&record, None);
+        Ok(RolloutDetail {
+            may_steer: crate::rollout::may_steer(user, &record.requester),
+            rollout,
+            events,
+            diagram_svg,
+        })
+    }
+
     async fn detail(&self, user: &User, id: i64) -> Result<RequestDetail, ServerError> {
         let requests = self.requests();
         let record = requests.get(id).await?;
@@ -59,25 +95,8 @@ impl Portal {
             })
             .collect();
         let estimate = requests.stored_estimate(id).await?;
-        // The diagram is drawn from the request's own spec; the cost is the stored snapshot.
         let options: Vec<String> = serde_json::from_value(record.options.clone()).unwrap_or_default();
-        let usage: BTreeMap<String, f64> = serde_json::from_value(record.usage.clone()).unwrap_or_default();
-        let query = TierQuery {
-            tier: record.tier.clone(),
-            options: Some(options.clone()),
-            usage: usage.into_iter().collect(),
-            free_tier: true,
-        };
-        let (services, diagram_svg) = match self.catalog.report(&query) {
-            Ok(mut report) => {
-                if let Some(stored) = estimate {
-                    report.estimate = stored;
-                }
-                let view = self.catalog.view(&report);
-                (view.services, view.diagram_svg)
-            }
-            Err(_) => (Vec::new(), String::new()),
-        };
+        let (services, diagram_svg) = self.as_requested(&record, estimate);
         let approved_by_me = record.approvals.iter().any(|a| a.approver == user.name);
         let may_decide = user.has(Role::Approver)
             && record.status == "pending"
@@ -105,6 +124,12 @@ impl Portal {
             catalog_changed: record.catalog_digest != self.digest,
             current_monthly_usd,
             may_decide,
+            kind: record.kind.clone(),
+            rollout: match record.rollout_id {
+                Some(rollout) => Some((rollout, crate::rollout::view(&self.db, rollout).await?.status)),
+                None => None,
+            },
+            preview: record.preview.clone(),
         })
     }
 }
@@ -174,6 +199,7 @@ impl Backend for Portal {
                 usage: Some(form.query.usage.into_iter().collect()),
             };
             let record = self.requests().create(&user, input).await.map_err(to_backend)?;
+            crate::preview::start(self, &record).await;
             Ok(record.id)
         })
     }
@@ -213,6 +239,46 @@ impl Backend for Portal {
             let user = self.signed_in(session).await.map_err(to_backend)?;
             self.requests().decide(&user, id, approve, &comment).await.map_err(to_backend)?;
             self.detail(&user, id).await.map_err(to_backend)
+        })
+    }
+
+    fn rollout<'a>(&'a self, session: Option<&'a str>, id: i64) -> Boxed<'a, RolloutDetail> {
+        Box::pin(async move {
+            let user = self.signed_in(session).await.map_err(to_backend)?;
+            self.rollout_detail(&user, id).await.map_err(to_backend)
+        })
+    }
+
+    fn steer_rollout<'a>(&'a self, session: Option<&'a str>, id: i64, retry: bool) -> Boxed<'a, RolloutDetail> {
+        Box::pin(async move {
+            let user = self.signed_in(session).await.map_err(to_backend)?;
+            crate::rollout::steer(self, &user, id, retry).await.map_err(to_backend)?;
+            self.rollout_detail(&user, id).await.map_err(to_backend)
+        })
+    }
+
+    fn settings<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, SettingsView> {
+        Box::pin(async move {
+            let user = self.signed_in(session).await.map_err(to_backend)?;
+            let identity = match &self.aws {
+                Some(config) => crate::aws::caller_identity(config)
+                    .await
+                    .map(|i| IdentityView { account: i.account, arn: i.arn, region: config.region().map(|r| r.to_string()) })
+                    .map_err(|e| e.to_string()),
+                None => Err("the portal has no AWS configuration".to_owned()),
+            };
+            let deliveries = if user.has(Role::Admin) {
+                Some(crate::notify::deliveries(&self.db, 50).await.map_err(to_backend)?)
+            } else {
+                None
+            };
+            Ok(SettingsView {
+                identity,
+                sandbox: self.catalog.sandbox,
+                single_sign_on: self.oidc.as_ref().map(|p| p.config.label.clone()),
+                webhook: self.webhook_url.is_some(),
+                deliveries,
+            })
         })
     }
 

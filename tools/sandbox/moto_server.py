@@ -24,13 +24,19 @@ CloudFormation instead accepts the execution, records <Resource> CREATE_FAILED w
 rolls back and ends ROLLBACK_COMPLETE (UPDATE_ROLLBACK_COMPLETE for an update). Below,
 execute_change_set does the same, so the portal's failure path runs against the sandbox too.
 
+PORTAL_SANDBOX_LATENCY_MS=N delays every answer by N ms. moto does in milliseconds what takes
+CloudFormation minutes; with a little latency a rollout in the sandbox lasts long enough to watch
+(the browser tests use it to see phases go by one at a time).
+
 The sandbox must only be reachable from this machine: the host must be a loopback address.
 """
 
 import argparse
 import ipaddress
+import os
 import sys
 import threading
+import time
 
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
@@ -346,6 +352,21 @@ for _cached in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsi
     _cached.cache_clear()
 
 
+def _add_latency():
+    latency_ms = float(os.environ.get("PORTAL_SANDBOX_LATENCY_MS") or 0)
+    if latency_ms <= 0:
+        return
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    answer = DomainDispatcherApplication.__call__
+
+    def delayed(self, environ, start_response):
+        time.sleep(latency_ms / 1000)
+        return answer(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = delayed
+
+
 def _is_loopback(host):
     if host == "localhost":
         return True
@@ -362,6 +383,7 @@ def main(argv):
     host = parser.parse_known_args(argv)[0].host
     if not _is_loopback(host):
         sys.exit(f"moto_server.py: refusing to bind {host!r}: the sandbox listens on loopback only")
+    _add_latency()
     moto_server_main(list(argv) or ["-H", host])
 
 

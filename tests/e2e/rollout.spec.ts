@@ -1,0 +1,89 @@
+import { test, expect, Page, Browser } from '@playwright/test';
+
+// Users made by scripts/test before the portal starts: <name> with password e2e-password-<name>.
+// The sandbox behind the portal answers with 100 ms latency, so a rollout lasts a few seconds.
+async function signIn(page: Page, name: string) {
+  await page.goto('/signin');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password').fill(`e2e-password-${name}`);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByText(`Signed in as ${name}`)).toBeVisible();
+}
+
+async function approveAs(browser: Browser, name: string, requestPath: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, name);
+  await page.goto(requestPath);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Comment').fill('Go ahead');
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  await context.close();
+}
+
+test('a lead watches all six phases complete live while an approver approves elsewhere', async ({ browser }, testInfo) => {
+  const environment = `live-${Date.now().toString(36)}`;
+  const lead = await (await browser.newContext()).newPage();
+  await signIn(lead, 'lead');
+  await lead.goto('/tiers/development');
+  await expect(lead.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await lead.getByLabel('Environment name').fill(environment);
+  await lead.getByLabel('Deploy role ARN').fill('arn:aws:iam::123456789012:role/portal-deploy');
+  await lead.getByLabel('Justification').fill('A development environment for the box office team');
+  await lead.getByRole('button', { name: 'Request deployment' }).click();
+  await expect(lead).toHaveURL(/\/requests\/\d+$/);
+  const requestPath = new URL(lead.url()).pathname;
+  await expect(lead.locator('body')).toHaveAttribute('data-hydrated', 'true');
+
+  // A marker that a reload would wipe, and a record of every progress line the page announces.
+  await lead.evaluate(() => {
+    const w = window as any;
+    w.__sameDocument = true;
+    w.__announced = [];
+    new MutationObserver(() => {
+      for (const el of document.querySelectorAll('.rollout-summary')) {
+        const text = el.textContent ?? '';
+        if (w.__announced[w.__announced.length - 1] !== text) w.__announced.push(text);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+
+  await approveAs(browser, 'alice', requestPath);
+
+  const rollout = lead.getByRole('region', { name: /^Rollout #\d+: deployment of live-/ });
+  await expect(rollout).toBeVisible({ timeout: 30_000 });
+  await expect(rollout.getByRole('status')).toHaveText('Succeeded: all 6 phases done.', { timeout: 90_000 });
+  for (let n = 1; n <= 6; n++) {
+    await expect(rollout.getByRole('listitem', { name: new RegExp(`^Phase ${n}: .+ — done$`) })).toBeVisible();
+  }
+  await expect(rollout.getByRole('progressbar')).toHaveAttribute('value', '6');
+
+  const sameDocument = await lead.evaluate(() => (window as any).__sameDocument === true);
+  expect(sameDocument, 'the page was never reloaded').toBe(true);
+  const announced: string[] = await lead.evaluate(() => (window as any).__announced);
+  const running = new Set(announced.filter((t) => /^Phase \d of 6 running/.test(t)).map((t) => t.slice(0, 7)));
+  expect(running.size, `phases seen running live: ${announced.join(' | ')}`).toBeGreaterThanOrEqual(3);
+
+  // The diagram colours each deployed resource as complete.
+  const database = rollout.locator('g.resource[data-resource="Database"] rect').first();
+  await expect(database).toHaveCSS('fill', 'rgb(220, 252, 231)');
+  await lead.screenshot({ path: testInfo.outputPath('rollout-done.png'), fullPage: true });
+
+  // The rollout's own page shows the same state after a reload, outputs included.
+  await rollout.getByRole('link', { name: /^Rollout #\d+/ }).click();
+  await expect(lead).toHaveURL(/\/rollouts\/\d+$/);
+  await expect(lead.getByRole('status')).toHaveText('Succeeded: all 6 phases done.');
+  await lead.getByRole('listitem', { name: /^Phase 1: / }).getByText(/^Outputs \(\d+\)$/).click();
+  await expect(lead.getByText('VpcId')).toBeVisible();
+});
+
+test('the settings page shows the account deployments go to', async ({ browser }) => {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, 'lead');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Where deployments go' })).toBeVisible();
+  await expect(page.getByText('123456789012', { exact: true })).toBeVisible();
+  await expect(page.getByText('sandbox (local moto server, not AWS)')).toBeVisible();
+});
