@@ -410,3 +410,30 @@ impl CloudFormation {
         .map(|_| ())
     }
 }
+
+/// Why the environment's credentials could not be had.
+#[derive(Debug)]
+pub enum CredentialsProblem {
+    /// STS did not answer in time: worth trying again later.
+    Transient(String),
+    /// The role cannot be assumed (access denied, no such role, bad ARN): the rollout fails.
+    Refused(String),
+}
+
+/// Assumes the environment's deploy role once, up front, so a role the portal cannot assume ends
+/// the rollout at once with STS's reason instead of failing every later call.
+pub async fn check_credentials(config: &aws_config::SdkConfig, role_arn: &str) -> Result<(), CredentialsProblem> {
+    use aws_credential_types::provider::error::CredentialsError;
+    use aws_credential_types::provider::ProvideCredentials;
+    let Some(provider) = config.credentials_provider() else {
+        return Err(CredentialsProblem::Refused("the portal has no AWS credentials".into()));
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        Err(e @ CredentialsError::ProviderTimedOut(_)) => Err(CredentialsProblem::Transient(e.to_string())),
+        Err(e) => Err(CredentialsProblem::Refused(format!(
+            "cannot assume the deploy role {role_arn}: {}",
+            aws_sdk_cloudformation::error::DisplayErrorContext(&e)
+        ))),
+    }
+}

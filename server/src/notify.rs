@@ -121,7 +121,7 @@ pub async fn deliver_due(db: &Database, client: &reqwest::Client, url: &str) -> 
         };
         match error {
             None => {
-                sqlx::query("UPDATE webhook_deliveries SET status = 'delivered', attempts = $1, delivered_at = $2, last_error = NULL WHERE id = $3")
+                sqlx::query("UPDATE webhook_deliveries SET status = 'delivered', attempts = $1, delivered_at = $2 WHERE id = $3")
                     .bind(attempts)
                     .bind(now_ms())
                     .bind(id)

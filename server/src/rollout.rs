@@ -17,7 +17,7 @@ use infra::{DeploymentSpec, EnvironmentName, Region, TierId};
 use tokio::sync::Notify;
 
 use crate::audit;
-use crate::aws::{environment_config, CloudFormation, ResourceChange, StackEvent, StackState};
+use crate::aws::{check_credentials, environment_config, CloudFormation, CredentialsProblem, ResourceChange, StackEvent, StackState};
 use crate::db::{db_error, get, now_ms, Database};
 use crate::error::ServerError;
 use crate::state::Portal;
@@ -480,6 +480,13 @@ impl Engine {
             return self.finish(id, "failed", Some("the portal has no AWS configuration")).await;
         };
         let config = environment_config(&base, &role_arn, &region, &format!("portal-rollout-{id}")).await;
+        match check_credentials(&config, &role_arn).await {
+            Ok(()) => {}
+            Err(CredentialsProblem::Refused(reason)) => return self.finish(id, "failed", Some(&reason)).await,
+            Err(CredentialsProblem::Transient(reason)) => {
+                return Err(Interrupted::Error(ServerError::Aws { operation: "AssumeRole", message: reason }))
+            }
+        }
         let mut cfn = CloudFormation::from_config(&config);
         cfn.patience = Duration::from_secs(300);
 

@@ -86,35 +86,63 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
-/// A fault-injecting HTTP proxy in front of moto: it delays every request, and answers every
-/// `throttle_every`-th one with AWS's throttling error instead of forwarding it.
+/// What a [`FaultProxy`] answers instead of forwarding: status and XML body.
+pub type Fault = (u16, String);
+
+/// Decides, from the request's number (0, 1, …) and body, whether to answer with a fault.
+pub type FaultRule = Arc<dyn Fn(usize, &str) -> Option<Fault> + Send + Sync>;
+
+/// AWS's query-protocol error document.
+pub fn aws_error(status: u16, code: &str, message: &str) -> Fault {
+    (
+        status,
+        format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>\
+             <RequestId>fault-proxy</RequestId></ErrorResponse>"
+        ),
+    )
+}
+
+/// Every `every`-th request answered with throttling.
+pub fn throttle_every(every: usize) -> FaultRule {
+    Arc::new(move |n, _| (n % every == every - 1).then(|| aws_error(400, "Throttling", "Rate exceeded")))
+}
+
+/// Requests whose body holds every one of `needles` answered with `fault`.
+pub fn fault_when(needles: &[&str], fault: Fault) -> FaultRule {
+    let needles: Vec<String> = needles.iter().map(|n| (*n).to_owned()).collect();
+    Arc::new(move |_, body| needles.iter().all(|n| body.contains(n.as_str())).then(|| fault.clone()))
+}
+
+/// A fault-injecting HTTP proxy in front of moto: it delays every request, and answers the ones
+/// its rule picks with an error instead of forwarding them.
 pub struct FaultProxy {
     pub endpoint: String,
-    pub throttled: Arc<std::sync::atomic::AtomicUsize>,
+    /// How many requests the rule answered.
+    pub faults: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl FaultProxy {
-    pub async fn start(upstream: &str, throttle_every: Option<usize>, delay: Duration) -> FaultProxy {
+    pub async fn start(upstream: &str, rule: Option<FaultRule>, delay: Duration) -> FaultProxy {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let seen = Arc::new(AtomicUsize::new(0));
-        let throttled = Arc::new(AtomicUsize::new(0));
+        let faults = Arc::new(AtomicUsize::new(0));
         let client = reqwest::Client::new();
         let upstream = upstream.to_owned();
-        let counter = throttled.clone();
+        let counter = faults.clone();
         let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-            let (client, upstream, seen, counter) = (client.clone(), upstream.clone(), seen.clone(), counter.clone());
+            let (client, upstream, seen, counter, rule) = (client.clone(), upstream.clone(), seen.clone(), counter.clone(), rule.clone());
             async move {
                 use axum::response::IntoResponse;
                 tokio::time::sleep(delay).await;
                 let n = seen.fetch_add(1, Ordering::SeqCst);
-                if throttle_every.is_some_and(|every| n % every == every - 1) {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    let body = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>\
-                                <Message>Rate exceeded</Message></Error><RequestId>proxy</RequestId></ErrorResponse>";
-                    return (axum::http::StatusCode::BAD_REQUEST, [("content-type", "text/xml")], body).into_response();
-                }
                 let (parts, body) = req.into_parts();
                 let bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
+                if let Some((status, body)) = rule.as_ref().and_then(|r| r(n, &String::from_utf8_lossy(&bytes))) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+                    return (status, [("content-type", "text/xml")], body).into_response();
+                }
                 let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let mut forward = client.request(parts.method.clone(), format!("{upstream}{path}")).body(bytes);
                 for (name, value) in &parts.headers {
@@ -146,15 +174,8 @@ impl FaultProxy {
         });
         FaultProxy {
             endpoint: format!("http://{addr}"),
-            throttled,
+            faults,
         }
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -6,4 +6,5 @@ mod cfn_lint;
 mod deploy;
 mod requests;
 mod rollouts;
+mod sandbox;
 mod sso;

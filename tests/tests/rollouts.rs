@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portal_tests::{Backend, FaultProxy, Moto, TestPortal};
@@ -276,7 +277,7 @@ async fn a_cancelled_rollout_starts_no_phase_and_can_be_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn throttling_is_retried_and_the_rollout_completes() {
     let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.endpoint, Some(3), Duration::ZERO).await;
+    let proxy = FaultProxy::start(&moto.endpoint, Some(portal_tests::throttle_every(3)), Duration::ZERO).await;
     let config = portal_tests::sdk_config(&proxy.endpoint).await;
     let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
     let people = people(&portal).await;
@@ -284,7 +285,7 @@ async fn throttling_is_retried_and_the_rollout_completes() {
     let id = approved_rollout(&portal, &people, "storm", "development").await;
     let rollout = wait_until_ended(&portal, &people, id).await;
     assert_eq!(rollout["status"], "succeeded", "{rollout}");
-    let throttled = proxy.throttled.load(Ordering::SeqCst);
+    let throttled = proxy.faults.load(Ordering::SeqCst);
     assert!(throttled >= 10, "the proxy throttled {throttled} calls");
     let cfn = aws_sdk_cloudformation::Client::new(&moto.sdk_config().await);
     assert_eq!(live_stacks(&cfn, "storm").await.len(), 6);
@@ -341,4 +342,182 @@ async fn the_event_stream_replays_progress_and_ends_with_the_rollout() {
     assert_eq!(resumed.matches("event: resource").count(), 0, "{resumed}");
     let (status, _) = portal.call("GET", &format!("/api/rollouts/{id}/events"), None, None).await;
     assert_eq!(status, 401, "anonymous callers get no stream");
+}
+
+/// Polls a request until its change preview is no longer being computed.
+async fn preview_of(portal: &TestPortal, people: &People, request: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, record) = portal.call("GET", &format!("/api/requests/{request}"), people.token("watcher"), None).await;
+        assert_eq!(status, 200, "{record}");
+        if record["preview"]["status"] != "computing" {
+            return record["preview"].clone();
+        }
+        assert!(Instant::now() < deadline, "the preview did not finish: {record}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_update_shows_cloudformations_changes_before_approval() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
+    let people = people(&portal).await;
+    portal.start_engine();
+    let first = approved_rollout(&portal, &people, "grow", "development").await;
+    assert_eq!(wait_until_ended(&portal, &people, first).await["status"], "succeeded");
+
+    // A new environment has nothing to compare with: no preview.
+    let body = json!({
+        "environment": "fresh", "tier": "development", "region": "us-east-1", "role_arn": ROLE_ARN,
+        "justification": "A second environment, never deployed",
+    });
+    let (status, fresh) = portal.call("POST", "/api/requests", people.token("lead"), Some(body)).await;
+    assert_eq!(status, 201, "{fresh}");
+    assert!(fresh["preview"].is_null(), "{fresh}");
+
+    // Development → Production Lite for the running environment: changes computed with change sets.
+    let body = json!({
+        "environment": "grow", "tier": "production-lite", "region": "us-east-1", "role_arn": ROLE_ARN,
+        "justification": "Opening ticket sales needs the bigger tier",
+    });
+    let (status, update) = portal.call("POST", "/api/requests", people.token("lead"), Some(body)).await;
+    assert_eq!(status, 201, "{update}");
+    assert_eq!(update["status"], "pending");
+    let preview = preview_of(&portal, &people, update["id"].as_i64().expect("id")).await;
+    assert_eq!(preview["status"], "ready", "{preview}");
+    let phases = preview["phases"].as_array().cloned().unwrap_or_default();
+    assert_eq!(phases.len(), 6, "{preview}");
+    assert!(phases.iter().all(|p| p["new_stack"] == false), "every stack exists already: {preview}");
+    let changes: Vec<&Value> = phases.iter().flat_map(|p| p["changes"].as_array().into_iter().flatten()).collect();
+    assert!(!changes.is_empty(), "a bigger tier changes something: {preview}");
+    assert!(changes.iter().all(|c| ["Add", "Modify", "Remove"].contains(&c["action"].as_str().unwrap_or_default())), "{preview}");
+
+    // Nothing was executed, and the preview's change sets are gone again.
+    let stacks = live_stacks(&cfn, "grow").await;
+    assert!(stacks.values().all(|s| s == "CREATE_COMPLETE"), "{stacks:?}");
+    for stack in stacks.keys() {
+        let sets = cfn.list_change_sets().stack_name(stack).send().await.expect("change sets");
+        let previews = sets.summaries().iter().filter(|c| c.change_set_name().is_some_and(|n| n.starts_with("portal-preview-"))).count();
+        assert_eq!(previews, 0, "{stack} keeps no preview change set");
+    }
+}
+
+/// A Slack-style receiver that fails its first `failures` deliveries, then records the rest.
+async fn webhook_receiver(failures: usize) -> (String, Arc<Mutex<Vec<Value>>>) {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let store = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let (store, calls) = (store.clone(), calls.clone());
+            async move {
+                if calls.fetch_add(1, Ordering::SeqCst) < failures {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                if let Ok(mut all) = store.lock() {
+                    all.push(body);
+                }
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), received)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhooks_announce_approvals_needed_and_rollout_results_and_retry_failures() {
+    let moto = Moto::start();
+    let (url, received) = webhook_receiver(1).await;
+    let hook = url.clone();
+    let portal = TestPortal::start_configured(Backend::Sqlite, Some(moto.sdk_config().await), move |_, mut portal| {
+        portal.webhook_url = Some(hook);
+        portal
+    })
+    .await;
+    let people = people(&portal).await;
+    let roles: BTreeSet<Role> = [Role::Admin].into_iter().collect();
+    let (_, admin) = add_user(&portal.portal.db, "root", &roles, None, true).await.expect("admin");
+    let admin = admin.expect("token");
+    portal.start_engine();
+    server::notify::spawn_worker(portal.portal.db.clone(), url);
+
+    let id = approved_rollout(&portal, &people, "loud", "development").await;
+    assert_eq!(wait_until_ended(&portal, &people, id).await["status"], "succeeded");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let events = loop {
+        let events: Vec<String> = received
+            .lock()
+            .map(|all| all.iter().filter_map(|b| b["event"].as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        if events.len() >= 2 || Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // The first delivery waits out its retry, so the two may arrive in either order; each once.
+    let mut sorted = events.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["request.needs_approval", "rollout.succeeded"], "{events:?}");
+    let texts: Vec<String> = received.lock().map(|all| all.iter().filter_map(|b| b["text"].as_str().map(str::to_owned)).collect()).unwrap_or_default();
+    assert!(texts.iter().any(|t| t.contains("lead requests development for `loud`") && t.contains("needs 1 approval")), "{texts:?}");
+    assert!(texts.contains(&format!("Rollout {id} succeeded")), "{texts:?}");
+
+    // Admins see the deliveries, the first one retried after the receiver's 503.
+    let (status, body) = portal.call("GET", "/api/webhooks/deliveries", Some(&admin), None).await;
+    assert_eq!(status, 200, "{body}");
+    let deliveries = body["deliveries"].as_array().cloned().unwrap_or_default();
+    let first = deliveries.iter().find(|d| d["event"] == "request.needs_approval").expect("delivery listed");
+    assert_eq!((first["status"].as_str(), first["attempts"].as_i64()), (Some("delivered"), Some(2)), "{first}");
+    assert_eq!(first["last_error"], "HTTP 503 Service Unavailable");
+    let (status, _) = portal.call("GET", "/api/webhooks/deliveries", people.token("alice"), None).await;
+    assert_eq!(status, 403, "only admins");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_role_the_portal_cannot_assume_or_a_rejected_template_fail_with_the_reason() {
+    let moto = Moto::start();
+    let denied = portal_tests::fault_when(
+        &["Action=AssumeRole", "portal-deploy-denied"],
+        portal_tests::aws_error(403, "AccessDenied", "User is not authorized to perform: sts:AssumeRole"),
+    );
+    let rejected = portal_tests::fault_when(
+        &["Action=CreateChangeSet", "StackName=bad-template-auth"],
+        portal_tests::aws_error(400, "ValidationError", "Template format error: Unresolved resource dependencies [UserPool]"),
+    );
+    let rule: portal_tests::FaultRule = Arc::new(move |n, body| denied(n, body).or_else(|| rejected(n, body)));
+    let proxy = FaultProxy::start(&moto.endpoint, Some(rule), Duration::ZERO).await;
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(portal_tests::sdk_config(&proxy.endpoint).await)).await;
+    let people = people(&portal).await;
+    portal.start_engine();
+
+    let body = json!({
+        "environment": "locked-out", "tier": "development", "region": "us-east-1",
+        "role_arn": "arn:aws:iam::123456789012:role/portal-deploy-denied",
+        "justification": "A role that was never set up for the portal",
+    });
+    let (status, request) = portal.call("POST", "/api/requests", people.token("lead"), Some(body)).await;
+    assert_eq!(status, 201, "{request}");
+    let id = approve_all(&portal, &people, request["id"].as_i64().expect("id")).await;
+    let rollout = wait_until_ended(&portal, &people, id).await;
+    assert_eq!(rollout["status"], "failed", "{rollout}");
+    let failure = rollout["failure"].as_str().unwrap_or_default();
+    assert!(failure.contains("cannot assume the deploy role arn:aws:iam::123456789012:role/portal-deploy-denied"), "{failure}");
+    assert!(failure.contains("not authorized"), "{failure}");
+    assert_eq!(phase_statuses(&rollout), vec!["pending"; 6], "no phase started");
+
+    let id = approved_rollout(&portal, &people, "bad-template", "development").await;
+    let rollout = wait_until_ended(&portal, &people, id).await;
+    assert_eq!(rollout["status"], "failed", "{rollout}");
+    assert_eq!(phase_statuses(&rollout), ["done", "done", "done", "failed", "pending", "pending"]);
+    let reason = rollout["phases"][3]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("CreateChangeSet") && reason.contains("Template format error"), "{reason}");
 }

@@ -13,6 +13,12 @@ change sets:
     an UPDATE change set changes it in place, and DeleteStack removes it;
   * infra/templates/5-cdn.yaml with EnableCloudFront=true reaches CREATE_COMPLETE (after a helper
     stack exporting what it imports);
+  * a resource that cannot be created (a launch template whose name is taken) ends the stack
+    ROLLBACK_COMPLETE with <Resource> CREATE_FAILED and the reason, not an HTTP 500;
+  * a VPC stack with an internet gateway, a NAT gateway, an Elastic IP and a route table is
+    deleted completely (DELETE_COMPLETE, no VPC left behind);
+  * an UPDATE change set that only changes a parameter lists the resources its Condition adds
+    and the ones whose properties reference it as modified;
   * the launcher refuses a non-loopback host.
 Exits 0 when all pass, 1 otherwise.  Run with the project venv's python (scripts/setup makes it):
   "$PORTAL_PYTHON" tools/sandbox/check_launcher.py
@@ -183,9 +189,41 @@ def wait_until_up(url, proc, timeout=30):
     raise RuntimeError(f"server did not answer at {url} within {timeout}s")
 
 
+FAILING_TEMPLATE = json.dumps({
+    "Resources": {
+        "Log": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "check-failing-log"}},
+        "Squatted": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {
+            "LaunchTemplateName": "check-squatted", "LaunchTemplateData": {"ImageId": "ami-12c6146b"}}},
+    }
+})
+
+NETWORK_TEMPLATE = json.dumps({
+    "Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.9.0.0/16"}},
+        "Igw": {"Type": "AWS::EC2::InternetGateway"},
+        "Attach": {"Type": "AWS::EC2::VPCGatewayAttachment", "Properties": {"VpcId": {"Ref": "Vpc"}, "InternetGatewayId": {"Ref": "Igw"}}},
+        "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.9.1.0/24"}},
+        "Eip": {"Type": "AWS::EC2::EIP", "Properties": {"Domain": "vpc"}},
+        "Nat": {"Type": "AWS::EC2::NatGateway", "Properties": {"SubnetId": {"Ref": "Subnet"}, "AllocationId": {"Fn::GetAtt": ["Eip", "AllocationId"]}}},
+        "Routes": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+        "Default": {"Type": "AWS::EC2::Route", "Properties": {"RouteTableId": {"Ref": "Routes"}, "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": {"Ref": "Igw"}}},
+        "Assoc": {"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {"SubnetId": {"Ref": "Subnet"}, "RouteTableId": {"Ref": "Routes"}}},
+    }
+})
+
+CONDITIONAL_TEMPLATE = json.dumps({
+    "Parameters": {"Big": {"Type": "String", "Default": "false"}, "Retention": {"Type": "Number", "Default": "7"}},
+    "Conditions": {"IsBig": {"Fn::Equals": [{"Ref": "Big"}, "true"]}},
+    "Resources": {
+        "Always": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": {"Ref": "Retention"}}},
+        "OnlyBig": {"Type": "AWS::SQS::Queue", "Condition": "IsBig"},
+    }
+})
+
+
 class Checks:
-    def __init__(self, cfn, ssm, cloudfront):
-        self.cfn, self.ssm, self.cloudfront = cfn, ssm, cloudfront
+    def __init__(self, cfn, ssm, cloudfront, ec2=None):
+        self.cfn, self.ssm, self.cloudfront, self.ec2 = cfn, ssm, cloudfront, ec2
         self.failed = 0
 
     def expect(self, what, ok, detail=""):
@@ -415,6 +453,48 @@ class Checks:
         )
 
 
+def run_failures_and_deletes(checks):
+    """A failing resource, a network stack's deletion, a parameter-only update's changes."""
+    cfn, ec2 = checks.cfn, checks.ec2
+    ec2.create_launch_template(LaunchTemplateName="check-squatted", LaunchTemplateData={"ImageId": "ami-12c6146b"})
+    checks.deploy("check-fail", FAILING_TEMPLATE, "CREATE", "fail-create")
+    st = checks.stack("check-fail")
+    checks.expect("a stack whose resource fails ends ROLLBACK_COMPLETE", st["StackStatus"] == "ROLLBACK_COMPLETE", st["StackStatus"])
+    events = cfn.describe_stack_events(StackName="check-fail")["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    checks.expect(
+        "the failed resource is named with its type and reason",
+        len(failed) == 1 and failed[0]["LogicalResourceId"] == "Squatted"
+        and failed[0]["ResourceType"] == "AWS::EC2::LaunchTemplate" and "already in use" in failed[0].get("ResourceStatusReason", ""),
+        failed,
+    )
+    cfn.delete_stack(StackName="check-fail")
+
+    checks.deploy("check-net", NETWORK_TEMPLATE, "CREATE", "net-create")
+    vpcs_before = [v for v in ec2.describe_vpcs()["Vpcs"] if v.get("CidrBlock") == "10.9.0.0/16"]
+    cfn.delete_stack(StackName="check-net")
+    gone = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == "check-net"]
+    vpcs_after = [v for v in ec2.describe_vpcs()["Vpcs"] if v.get("CidrBlock") == "10.9.0.0/16"]
+    checks.expect(
+        "a VPC stack with IGW, NAT, EIP and routes is deleted completely",
+        len(vpcs_before) == 1 and not vpcs_after and all(s["StackStatus"] == "DELETE_COMPLETE" for s in gone),
+        (gone, vpcs_after),
+    )
+
+    checks.deploy("check-cond", CONDITIONAL_TEMPLATE, "CREATE", "cond-create")
+    cfn.create_change_set(
+        StackName="check-cond", ChangeSetName="cond-update", ChangeSetType="UPDATE", TemplateBody=CONDITIONAL_TEMPLATE,
+        Parameters=[{"ParameterKey": "Big", "ParameterValue": "true"}, {"ParameterKey": "Retention", "ParameterValue": "30"}],
+    )
+    cs = checks.wait_change_set("check-cond", "cond-update")
+    changes = sorted((c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in cs.get("Changes", []))
+    checks.expect(
+        "a parameter-only update lists the added (Condition) and modified (Ref) resources",
+        changes == [("Add", "OnlyBig"), ("Modify", "Always")],
+        changes,
+    )
+
+
 def check_loopback_only():
     proc = subprocess.run(
         [sys.executable, LAUNCHER, "-H", "0.0.0.0", "-p", str(free_port())],
@@ -431,15 +511,15 @@ def main():
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(server + ["-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
     kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
-    checks = Checks(boto3.client("cloudformation", **kw), boto3.client("ssm", **kw), boto3.client("cloudfront", **kw))
+    checks = Checks(boto3.client("cloudformation", **kw), boto3.client("ssm", **kw), boto3.client("cloudfront", **kw), boto3.client("ec2", **kw))
     try:
         wait_until_up(endpoint, proc)
         # Each part runs even when an earlier one stopped on an API error (e.g. with --plain).
-        for part in (checks.run, checks.run_cloudfront, checks.run_cdn_template):
+        for part in (checks.run, checks.run_cloudfront, checks.run_cdn_template, lambda: run_failures_and_deletes(checks)):
             try:
                 part()
             except Exception as e:  # an unexpected API error fails the check instead of a traceback
-                checks.expect(f"the checks of {part.__name__} ran to the end", False, repr(e))
+                checks.expect(f"the checks of {getattr(part, '__name__', 'part')} ran to the end", False, repr(e))
     except Exception as e:
         checks.expect("the server started", False, repr(e))
     finally:

@@ -40,7 +40,7 @@ import time
 
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-from moto.cloudformation.models import CloudFormationBackend, Event
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event
 from moto.cloudfront.models import cloudfront_backends
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.elastic_ip_addresses import ElasticAddress
@@ -134,6 +134,61 @@ def execute_change_set(self, change_set_name, stack_name=None):
 
 
 CloudFormationBackend.execute_change_set = execute_change_set
+
+
+# --- What an update changes ----------------------------------------------------------------------
+# moto 5.2.5 computes a change set's Changes by comparing template text only. The portal's tiers
+# share their templates and differ by parameters, which switch resources on and off through
+# Conditions and change their properties; so moto reported "no changes" for Development ->
+# Production Lite. CloudFormation compares the resources each side actually has: below, a resource
+# is Added or Removed when its Condition flips, and Modified when its definition or a parameter it
+# references changes (CloudFormation would also say whether that replaces it; moto cannot know).
+
+def _enabled_resources(resource_map, template):
+    conditions = resource_map.lazy_condition_map
+    return {
+        name: body
+        for name, body in template.get("Resources", {}).items()
+        if not body.get("Condition") or conditions[body["Condition"]]
+    }
+
+
+def _change_set_diff(self):
+    from moto.cloudformation.models import Change
+
+    if self.change_set_type != "UPDATE":
+        return _moto_change_set_diff(self)
+    try:
+        current = self.stack.resource_map
+        proposed = cfn_parsing.ResourceMap(
+            self.stack.stack_id, self.stack.name, self.parameters or {}, self.stack.tags,
+            account_id=self.stack.account_id, region_name=self.stack.region_name,
+            template=self.template_dict, cross_stack_resources=self.stack.cross_stack_resources,
+        )
+        proposed.load()
+        old = _enabled_resources(current, current._template)
+        new = _enabled_resources(proposed, self.template_dict)
+        changed = {k for k in set(current.input_parameters) | set(proposed.input_parameters)
+                   if current.input_parameters.get(k) != proposed.input_parameters.get(k)}
+    except Exception:  # the sandbox's fidelity fix must never break a change set
+        return _moto_change_set_diff(self)
+    changes = []
+    for name, body in new.items():
+        if name not in old:
+            action = "Add"
+        elif body != old[name] or changed & set(cfn_parsing.get_references_from_template(body)):
+            action = "Modify"
+        else:
+            continue
+        changes.append(Change(action=action, logical_resource_id=name, resource_type=body["Type"]))
+    for name, body in old.items():
+        if name not in new:
+            changes.append(Change(action="Remove", logical_resource_id=name, resource_type=body["Type"]))
+    return changes
+
+
+_moto_change_set_diff = ChangeSet.diff
+ChangeSet.diff = _change_set_diff
 
 
 # --- Deleting a network stack -------------------------------------------------------------------
