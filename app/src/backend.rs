@@ -42,6 +42,8 @@ pub trait Backend: Send + Sync + 'static {
     fn rollout<'a>(&'a self, session: Option<&'a str>, id: i64) -> Boxed<'a, RolloutDetail>;
     /// Retries (`retry`) or cancels a rollout; answers with its new state.
     fn steer_rollout<'a>(&'a self, session: Option<&'a str>, id: i64, retry: bool) -> Boxed<'a, RolloutDetail>;
+    /// Requests the teardown of an environment; returns the new request's id.
+    fn request_teardown<'a>(&'a self, session: Option<&'a str>, environment: String, region: String, role_arn: String, justification: String) -> Boxed<'a, i64>;
     fn settings<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, SettingsView>;
     fn users<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, Vec<UserView>>;
     fn set_roles<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>) -> Boxed<'a, UserView>;

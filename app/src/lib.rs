@@ -216,6 +216,13 @@ pub async fn steer_rollout(id: i64, retry: bool) -> Result<Result<RolloutDetail,
     request_context::split(backend()?.steer_rollout(session.as_deref(), id, retry).await)
 }
 
+/// Requests the teardown of an environment the portal deployed; answers with the request's id.
+#[server(prefix = "/rpc", endpoint = "request_teardown")]
+pub async fn request_teardown(environment: String, region: String, role_arn: String, justification: String) -> Result<Result<i64, Refusal>, ServerFnError> {
+    let session = request_context::session();
+    request_context::split(backend()?.request_teardown(session.as_deref(), environment, region, role_arn, justification).await)
+}
+
 #[server(prefix = "/rpc", endpoint = "get_settings", output = leptos::server_fn::codec::Json)]
 pub async fn get_settings() -> Result<Result<SettingsView, Refusal>, ServerFnError> {
     let session = request_context::session();

@@ -296,6 +296,10 @@ pub struct RolloutDetail {
     pub diagram_svg: String,
     /// Whether this user may retry or cancel it.
     pub may_steer: bool,
+    /// The deploy role of the environment (for a teardown request).
+    pub role_arn: String,
+    /// A requester looking at a deployment that succeeded may ask to tear the environment down.
+    pub may_request_teardown: bool,
 }
 
 /// The settings page: where deployments go, and (for admins) how notifications fare.

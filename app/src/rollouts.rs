@@ -10,7 +10,7 @@ use leptos_router::hooks::use_params_map;
 use crate::format::timestamp;
 use crate::model::{PreviewView, RolloutDetail, RolloutEventView, RolloutView, SettingsView};
 use crate::workflow::status_badge;
-use crate::{get_rollout, get_settings, steer_rollout};
+use crate::{get_rollout, get_settings, request_teardown, steer_rollout};
 
 #[component]
 pub fn RolloutPage() -> impl IntoView {
@@ -134,6 +134,8 @@ fn RolloutLive(detail: RolloutDetail, heading: bool) -> impl IntoView {
     let rollout = RwSignal::new(detail.rollout);
     let events = RwSignal::new(detail.events);
     let may_steer = detail.may_steer;
+    let may_request_teardown = detail.may_request_teardown;
+    let role_arn = detail.role_arn;
     let diagram_svg = detail.diagram_svg;
     let attempt = Memo::new(move |_| rollout.with(|r| (r.attempt, r.ended())));
     // After hydration: follow the rollout live until it ends (again after a retry).
@@ -232,6 +234,10 @@ fn RolloutLive(detail: RolloutDetail, heading: bool) -> impl IntoView {
                     }
                 }).collect_view()}
             </ol>
+            {move || (may_request_teardown && rollout.with(|r| r.status == "succeeded")).then(|| {
+                let r = rollout.get_untracked();
+                view! { <TeardownForm environment=r.environment region=r.region role_arn=role_arn.clone()/> }
+            })}
             <h2>"Architecture, by resource status"</h2>
             <p class="legend" aria-hidden="true">
                 <span class="swatch complete"></span>"complete "
@@ -246,6 +252,39 @@ fn RolloutLive(detail: RolloutDetail, heading: bool) -> impl IntoView {
             </figure>
             <p class="muted">{move || rollout.with(|r| r.started_at.map(|t| format!("Started {}", timestamp(t))))}</p>
         </section>
+    }
+}
+
+/// Asks for this environment's teardown: a request of its own, approved like a deployment.
+#[component]
+fn TeardownForm(environment: String, region: String, role_arn: String) -> impl IntoView {
+    let justification = RwSignal::new(String::new());
+    let (env, reg, role) = (environment.clone(), region.clone(), role_arn.clone());
+    let action = Action::new(move |why: &String| request_teardown(env.clone(), reg.clone(), role.clone(), why.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(id))) = action.value().get() {
+            let _ = window().location().set_href(&format!("/requests/{id}"));
+        }
+    });
+    let error = move || match action.value().get() {
+        Some(Ok(Err(r))) => Some(r.message),
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    view! {
+        <details class="teardown">
+            <summary>{format!("Tear down {environment}")}</summary>
+            <form on:submit=move |ev| { ev.prevent_default(); action.dispatch(justification.get_untracked()); }>
+                <p>{format!("Deletes all six stacks of {environment} in {region}, last phase first, once approved.")}</p>
+                <div class="field">
+                    <label for="teardown-justification">"Why tear it down"</label>
+                    <textarea id="teardown-justification" rows="2" required
+                        on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
+                </div>
+                <p class="error" role="alert">{error}</p>
+                <button type="submit" class="button danger" disabled=move || action.pending().get()>"Request teardown"</button>
+            </form>
+        </details>
     }
 }
 

@@ -1,10 +1,8 @@
 //! Browser sign-in: sessions kept in the database (only a hash of the cookie's
 //! id is stored), and a limit on failed sign-ins per account and per address.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -17,38 +15,39 @@ use crate::people::{load_user, verify_password, User};
 const SESSION_HOURS: i64 = 12;
 
 /// Failed sign-ins allowed in the window before further attempts are refused.
-const PER_ACCOUNT: usize = 5;
-const PER_ADDRESS: usize = 20;
+const PER_ACCOUNT: i64 = 5;
+const PER_ADDRESS: i64 = 20;
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// Failed attempts by account and by address, in this process.
-#[derive(Default)]
-pub struct SignInLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+/// Failed attempts within the window under `key` (`account:<name>` or `address:<ip>`), counted
+/// in the database: every process sharing it applies the same limit.
+async fn recent_failures(db: &Database, key: &str) -> Result<i64, ServerError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM signin_failures WHERE key = $1 AND at > $2")
+        .bind(key)
+        .bind(now_ms() - WINDOW.as_millis() as i64)
+        .fetch_one(&db.pool)
+        .await
+        .map_err(db_error)?;
+    get(&row, "n")
 }
 
-impl SignInLimiter {
-    fn recent(&self, key: &str) -> usize {
-        let Ok(mut map) = self.failures.lock() else { return 0 };
-        let now = Instant::now();
-        let Some(q) = map.get_mut(key) else { return 0 };
-        while q.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
-            q.pop_front();
-        }
-        q.len()
+async fn record_failure(tx: &mut sqlx::Transaction<'static, sqlx::Any>, keys: [&str; 2]) -> Result<(), ServerError> {
+    let now = now_ms();
+    // Old failures no longer count: they go as new ones come.
+    sqlx::query("DELETE FROM signin_failures WHERE at <= $1")
+        .bind(now - WINDOW.as_millis() as i64)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    for key in keys {
+        sqlx::query("INSERT INTO signin_failures (key, at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(now)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
     }
-
-    fn record(&self, key: String) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.entry(key).or_default().push_back(Instant::now());
-        }
-    }
-
-    fn clear(&self, key: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(key);
-        }
-    }
+    Ok(())
 }
 
 fn hash_id(id: &str) -> String {
@@ -58,14 +57,13 @@ fn hash_id(id: &str) -> String {
 /// Checks the password and opens a session; returns the user and the cookie value.
 pub async fn sign_in(
     db: &Database,
-    limiter: &SignInLimiter,
     name: &str,
     password: &str,
     address: Option<IpAddr>,
 ) -> Result<(User, String), ServerError> {
     let account_key = format!("account:{name}");
     let address_key = format!("address:{}", address.map(|a| a.to_string()).unwrap_or_default());
-    if limiter.recent(&account_key) >= PER_ACCOUNT || limiter.recent(&address_key) >= PER_ADDRESS {
+    if recent_failures(db, &account_key).await? >= PER_ACCOUNT || recent_failures(db, &address_key).await? >= PER_ADDRESS {
         return Err(ServerError::TooManyRequests(
             "too many failed sign-ins; wait 15 minutes and try again".into(),
         ));
@@ -86,13 +84,16 @@ pub async fn sign_in(
     };
     let mut tx = db.begin_write().await?;
     let Some(user_id) = user_id else {
-        limiter.record(account_key);
-        limiter.record(address_key);
+        record_failure(&mut tx, [&account_key, &address_key]).await?;
         audit::append(db, &mut tx, name, "signin.failed", &format!("user:{name}"), serde_json::json!({ "address": address })).await?;
         tx.commit().await.map_err(db_error)?;
         return Err(ServerError::Unauthorized("wrong user name or password".into()));
     };
-    limiter.clear(&account_key);
+    sqlx::query("DELETE FROM signin_failures WHERE key = $1")
+        .bind(&account_key)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
     let id = open_session(&mut tx, user_id).await?;
     audit::append(db, &mut tx, name, "signin", &format!("user:{name}"), serde_json::json!({ "address": address })).await?;
     tx.commit().await.map_err(db_error)?;

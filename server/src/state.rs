@@ -5,7 +5,6 @@ use std::sync::Arc;
 use crate::db::Database;
 use crate::oidc::OidcProvider;
 use crate::requests::{catalog_digest, ApprovalPolicy, Requests};
-use crate::sessions::SignInLimiter;
 use crate::views::CatalogService;
 
 pub struct Portal {
@@ -14,7 +13,6 @@ pub struct Portal {
     pub policy: ApprovalPolicy,
     /// Digest of the templates, tiers and prices this process serves.
     pub digest: String,
-    pub limiter: SignInLimiter,
     /// Set when the portal is served over HTTPS (`PORTAL_PUBLIC_URL=https://…`).
     pub secure_cookies: bool,
     /// The AWS SDK configuration (credentials chain, region, `AWS_ENDPOINT_URL`); `None` when not set up.
@@ -36,7 +34,6 @@ impl Portal {
             db,
             policy,
             digest,
-            limiter: SignInLimiter::default(),
             secure_cookies,
             aws: None,
             webhook_url: std::env::var("PORTAL_WEBHOOK_URL").ok().filter(|u| !u.trim().is_empty()),

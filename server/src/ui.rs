@@ -73,6 +73,8 @@ impl Portal {
         let events = crate::rollout::events(&self.db, id, 0, 5_000).await?;
         let (_, diagram_svg) = self.as_requested(&record, None);
         Ok(RolloutDetail {
+            may_request_teardown: user.has(Role::Requester) && rollout.kind == "deploy" && rollout.status == "succeeded",
+            role_arn: record.role_arn.clone(),
             may_steer: crate::rollout::may_steer(user, &record.requester),
             rollout,
             events,
@@ -170,7 +172,7 @@ impl Backend for Portal {
 
     fn sign_in<'a>(&'a self, name: &'a str, password: &'a str, address: Option<IpAddr>) -> Boxed<'a, (SessionUser, String)> {
         Box::pin(async move {
-            let (user, id) = sessions::sign_in(&self.db, &self.limiter, name, password, address)
+            let (user, id) = sessions::sign_in(&self.db, name, password, address)
                 .await
                 .map_err(to_backend)?;
             Ok((session_user(&user), id))
@@ -254,6 +256,22 @@ impl Backend for Portal {
             let user = self.signed_in(session).await.map_err(to_backend)?;
             crate::rollout::steer(self, &user, id, retry).await.map_err(to_backend)?;
             self.rollout_detail(&user, id).await.map_err(to_backend)
+        })
+    }
+
+    fn request_teardown<'a>(
+        &'a self,
+        session: Option<&'a str>,
+        environment: String,
+        region: String,
+        role_arn: String,
+        justification: String,
+    ) -> Boxed<'a, i64> {
+        Box::pin(async move {
+            let user = self.signed_in(session).await.map_err(to_backend)?;
+            let input = crate::requests::NewTeardown { environment, region, role_arn, justification };
+            let record = self.requests().create_teardown(&user, input).await.map_err(to_backend)?;
+            Ok(record.id)
         })
     }
 

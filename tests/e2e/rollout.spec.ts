@@ -77,6 +77,14 @@ test('a lead watches all six phases complete live while an approver approves els
   await expect(lead.getByRole('status')).toHaveText('Succeeded: all 6 phases done.');
   await lead.getByRole('listitem', { name: /^Phase 1: / }).getByText(/^Outputs \(\d+\)$/).click();
   await expect(lead.getByText('VpcId')).toBeVisible();
+
+  // From here the lead can ask for the environment's teardown: a request of its own.
+  await expect(lead.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await lead.getByText(`Tear down ${environment}`).click();
+  await lead.getByLabel('Why tear it down').fill('The box office moved to the new environment');
+  await lead.getByRole('button', { name: 'Request teardown' }).click();
+  await expect(lead).toHaveURL(/\/requests\/\d+$/);
+  await expect(lead.getByText('A teardown: approving it deletes every stack of this environment')).toBeVisible();
 });
 
 test('the settings page shows the account deployments go to', async ({ browser }) => {

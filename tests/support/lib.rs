@@ -76,6 +76,13 @@ impl Moto {
     }
 }
 
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// An SDK configuration for an endpoint on loopback (moto, or a proxy in front of it).
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())

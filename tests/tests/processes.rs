@@ -26,11 +26,13 @@ fn portal_binary() -> PathBuf {
 /// `portal serve` on a free port against `database_url`, deploying through `endpoint`; killed on drop.
 struct PortalProcess {
     child: Child,
+    log: tempfile::NamedTempFile,
 }
 
 impl PortalProcess {
     fn start(database_url: &str, endpoint: &str) -> PortalProcess {
         let port = free_port();
+        let log = tempfile::NamedTempFile::new().expect("log file");
         let child = Command::new(portal_binary())
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--site-root", "target/site"])
             .env("DATABASE_URL", database_url)
@@ -44,10 +46,18 @@ impl PortalProcess {
             .env_remove("PORTAL_WEBHOOK_URL")
             .env_remove("PORTAL_OIDC_ISSUER")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().map(Stdio::from).unwrap_or_else(|_| Stdio::null()))
             .spawn()
             .expect("portal starts");
-        PortalProcess { child }
+        PortalProcess { child, log }
+    }
+
+    /// Panics with the process's log if it has exited: a test waiting on it would only time out.
+    fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+            panic!("portal exited ({status}):\n{log}");
+        }
     }
 
     /// SIGKILL: no shutdown code runs.
@@ -143,8 +153,9 @@ async fn a_killed_portal_resumes_its_rollout_without_duplicates() {
     let alice = user(&portal, "alice", Role::Approver).await;
     let id = approved(&portal, &lead, &alice, "phoenix").await;
 
-    let first = PortalProcess::start(&database.url, &proxy.endpoint);
+    let mut first = PortalProcess::start(&database.url, &proxy.endpoint);
     wait_for("phase 3 to start", Duration::from_secs(120), async || {
+        first.assert_running();
         let view = server::rollout::view(&portal.db, id).await.expect("view");
         view.phases.get(2).is_some_and(|p| p.status == "running")
     })
@@ -154,8 +165,9 @@ async fn a_killed_portal_resumes_its_rollout_without_duplicates() {
     assert_eq!(at_kill.status, "running", "killed mid-rollout");
     assert_eq!(at_kill.phases[2].status, "running", "killed inside phase 3");
 
-    let _second = PortalProcess::start(&database.url, &proxy.endpoint);
+    let mut second = PortalProcess::start(&database.url, &proxy.endpoint);
     wait_for("the rollout to end", Duration::from_secs(180), async || {
+        second.assert_running();
         let view = server::rollout::view(&portal.db, id).await.expect("view");
         matches!(view.status.as_str(), "succeeded" | "failed" | "cancelled")
     })
@@ -201,13 +213,15 @@ async fn two_portals_on_postgres_run_each_rollout_exactly_once() {
     let portal = control(&database.url).await;
     let lead = user(&portal, "lead", Role::Requester).await;
     let alice = user(&portal, "alice", Role::Approver).await;
-    let a = PortalProcess::start(&database.url, &proxy.endpoint);
-    let b = PortalProcess::start(&database.url, &proxy.endpoint);
+    let mut a = PortalProcess::start(&database.url, &proxy.endpoint);
+    let mut b = PortalProcess::start(&database.url, &proxy.endpoint);
     let mut ids = Vec::new();
     for n in 0..10 {
         ids.push(approved(&portal, &lead, &alice, &format!("twin-{n}")).await);
     }
     wait_for("ten rollouts to end", Duration::from_secs(300), async || {
+        a.assert_running();
+        b.assert_running();
         let row = sqlx::query("SELECT COUNT(*) AS n FROM rollouts WHERE status IN ('succeeded', 'failed', 'cancelled')")
             .fetch_one(&portal.db.pool)
             .await

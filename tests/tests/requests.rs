@@ -456,4 +456,9 @@ async fn sign_in_sets_a_strict_cookie_and_failures_are_limited_and_audited() {
         .await
         .expect("count");
     assert_eq!(sqlx::Row::try_get::<i64, _>(&failed, "n").expect("n"), 5);
+
+    // The lock is in the database: another portal process on it refuses vera too.
+    let db = server::db::Database::connect(&portal.database.url).await.expect("database");
+    let refused = server::sessions::sign_in(&db, "vera", "vera-password-long", None).await;
+    assert!(matches!(refused, Err(server::ServerError::TooManyRequests(_))), "{refused:?}");
 }

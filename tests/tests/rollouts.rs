@@ -521,3 +521,26 @@ async fn a_role_the_portal_cannot_assume_or_a_rejected_template_fail_with_the_re
     let reason = rollout["phases"][3]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("CreateChangeSet") && reason.contains("Template format error"), "{reason}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_approval_given_on_other_templates_or_prices_is_void_at_rollout() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
+    let people = people(&portal).await;
+    // Approved before the engine runs; then the catalog it was made on is no longer the one served.
+    let id = approved_rollout(&portal, &people, "stale", "development").await;
+    sqlx::query("UPDATE deployment_requests SET catalog_digest = 'an-older-catalog'")
+        .execute(&portal.portal.db.pool)
+        .await
+        .expect("update");
+    portal.start_engine();
+    let rollout = wait_until_ended(&portal, &people, id).await;
+    assert_eq!(rollout["status"], "failed", "{rollout}");
+    assert!(rollout["failure"].as_str().unwrap_or_default().contains("the approval is void"), "{rollout}");
+    assert!(live_stacks(&cfn, "stale").await.is_empty(), "nothing deployed on a void approval");
+    let (status, body) = portal.call("POST", &format!("/api/rollouts/{id}/retry"), people.token("lead"), None).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("request the deployment again"), "{body}");
+}
