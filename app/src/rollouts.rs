@@ -216,7 +216,7 @@ fn RolloutLive(detail: RolloutDetail, heading: bool) -> impl IntoView {
                             })}
                             <details>
                                 <summary>{move || format!("Events ({})", phase_events().len())}</summary>
-                                <table class="events">
+                                <div class="table-scroll"><table class="events">
                                     <thead><tr><th scope="col">"Time"</th><th scope="col">"Resource"</th><th scope="col">"Status"</th><th scope="col">"Reason"</th></tr></thead>
                                     <tbody>
                                         {move || phase_events().into_iter().map(|e| view! {
@@ -228,7 +228,7 @@ fn RolloutLive(detail: RolloutDetail, heading: bool) -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                             </details>
                         </li>
                     }
@@ -298,7 +298,7 @@ pub fn PreviewSection(preview: PreviewView) -> impl IntoView {
                 "computing" => view! { <p class="loading" role="status">"Computing the change sets…"</p> }.into_any(),
                 "failed" => view! { <p class="error" role="alert">{format!("The changes could not be computed: {}", preview.error.clone().unwrap_or_default())}</p> }.into_any(),
                 _ => view! {
-                    <table class="changes">
+                    <div class="table-scroll"><table class="changes">
                         <thead><tr><th scope="col">"Phase"</th><th scope="col">"Action"</th><th scope="col">"Resource"</th><th scope="col">"Type"</th><th scope="col">"Replacement"</th></tr></thead>
                         <tbody>
                             {preview.phases.iter().flat_map(|p| {
@@ -322,7 +322,7 @@ pub fn PreviewSection(preview: PreviewView) -> impl IntoView {
                                 rows
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }.into_any(),
             }}
         </section>
@@ -372,7 +372,7 @@ fn SettingsView(settings: SettingsView) -> impl IntoView {
         <h2>"Notifications"</h2>
         <p>{if settings.webhook { "A webhook receives approval requests and rollout results." } else { "No webhook is configured (PORTAL_WEBHOOK_URL)." }}</p>
         {settings.deliveries.map(|deliveries| view! {
-            <table class="deliveries">
+            <div class="table-scroll"><table class="deliveries">
                 <caption>"Recent webhook deliveries"</caption>
                 <thead><tr><th scope="col">"Queued"</th><th scope="col">"Event"</th><th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Last error"</th></tr></thead>
                 <tbody>
@@ -386,7 +386,7 @@ fn SettingsView(settings: SettingsView) -> impl IntoView {
                         </tr>
                     }).collect_view()}
                 </tbody>
-            </table>
+            </table></div>
         })}
     }
 }

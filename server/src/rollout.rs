@@ -799,7 +799,13 @@ impl Engine {
             .collect();
         let events = cfn.events(stack, &|event_id| known.contains(event_id)).await?;
         // Only this phase's operations: earlier events of the same stack belong to earlier rollouts.
-        let fresh: Vec<&StackEvent> = events.iter().filter(|e| e.at_ms >= since - 2_000).collect();
+        // CloudFormation tags an operation's events with its client request token (ours name the
+        // rollout and phase); where an endpoint does not, the phase's start time decides.
+        let ours = |token: &str| token.contains(&format!("-r{id}-a")) && token.contains(&format!("-p{number}"));
+        let fresh: Vec<&StackEvent> = events
+            .iter()
+            .filter(|e| if e.client_request_token.is_empty() { e.at_ms >= since - 2_000 } else { ours(&e.client_request_token) })
+            .collect();
         if fresh.is_empty() {
             return Ok(());
         }

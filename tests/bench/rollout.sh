@@ -41,6 +41,8 @@ portal_export_sandbox_aws "$endpoint"
 export DATABASE_URL="sqlite://$tmp/portal.db?mode=rwc"
 lead_token="$("$portal" user add bench-lead --role requester --token --no-password | tail -n 1)"
 approver_token="$("$portal" user add bench-approver --role approver --token --no-password | tail -n 1)"
+# Full Production needs two distinct approvers.
+second_token="$("$portal" user add bench-approver-2 --role approver --token --no-password | tail -n 1)"
 "$portal" serve --addr "127.0.0.1:$port" >"$tmp/portal.log" 2>&1 &
 pid=$!
 portal_wait_http "http://127.0.0.1:$port/api/tiers" 60 "$pid"
@@ -53,15 +55,25 @@ portal_run() {
         -d "{\"environment\":\"$env\",\"tier\":\"$tier\",\"region\":\"us-east-1\",\"role_arn\":\"arn:aws:iam::123456789012:role/portal-deploy\",\"justification\":\"benchmark run $env\"}" |
         "$PORTAL_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
     start="$(date +%s.%N)"
-    rollout="$(curl -sf -X POST "$base/api/requests/$request/approve" -H "authorization: Bearer $approver_token" -H 'content-type: application/json' -d '{"comment":"bench"}' >/dev/null &&
-        curl -sf "$base/api/requests/$request" -H "authorization: Bearer $lead_token" |
-        "$PORTAL_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["rollout_id"])')"
-    while :; do
+    local token
+    for token in "$approver_token" "$second_token"; do
+        rollout="$(curl -sf "$base/api/requests/$request" -H "authorization: Bearer $lead_token" |
+            "$PORTAL_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["rollout_id"] or "")')"
+        [ -n "$rollout" ] && break
+        curl -sf -X POST "$base/api/requests/$request/approve" -H "authorization: Bearer $token" \
+            -H 'content-type: application/json' -d '{"comment":"bench"}' >/dev/null
+    done
+    rollout="$(curl -sf "$base/api/requests/$request" -H "authorization: Bearer $lead_token" |
+        "$PORTAL_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["rollout_id"] or "")')"
+    [ -n "$rollout" ] || { echo "bench: request $request was not approved" >&2; return 1; }
+    local deadline=$((SECONDS + 300))
+    while [ "$SECONDS" -lt "$deadline" ]; do
         status="$(curl -sf "$base/api/rollouts/$rollout" -H "authorization: Bearer $lead_token" |
             "$PORTAL_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
         case "$status" in succeeded) break ;; failed|cancelled) echo "bench: rollout $rollout $status" >&2; return 1 ;; esac
         sleep 0.02
     done
+    [ "$status" = succeeded ] || { echo "bench: rollout $rollout did not end within 300 s" >&2; return 1; }
     end="$(date +%s.%N)"
     echo "$rollout $(echo "$end - $start" | bc -l)"
 }
@@ -73,13 +85,17 @@ cli_run() {
     start="$(date +%s.%N)"
     for file in "$dir"/[1-6]-*.yaml; do
         slug="$(basename "$file" .yaml)"
-        params="$("$PORTAL_PYTHON" -c 'import json,sys; print(" ".join(f"{p["ParameterKey"]}={p["ParameterValue"]}" for p in json.load(open(sys.argv[1]))))' "$dir/$slug.parameters.json")"
+        params="$("$PORTAL_PYTHON" -c 'import json,sys; print(" ".join(p["ParameterKey"] + "=" + p["ParameterValue"] for p in json.load(open(sys.argv[1]))))' "$dir/$slug.parameters.json")"
         # shellcheck disable=SC2086  # one word per parameter
         "$aws" cloudformation deploy --endpoint-url "$endpoint" --region us-east-1 --stack-name "$env-${slug#*-}" \
             --template-file "$file" --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
-            --parameter-overrides $params >/dev/null
+            ${params:+--parameter-overrides $params} >/dev/null || return 1
     done
     end="$(date +%s.%N)"
+    # Both sides must have deployed the same thing: six stacks, all complete.
+    complete="$("$aws" cloudformation list-stacks --endpoint-url "$endpoint" --region us-east-1 \
+        --stack-status-filter CREATE_COMPLETE --query "length(StackSummaries[?starts_with(StackName, '$env-')])" --output text)"
+    [ "$complete" = 6 ] || { echo "bench: the CLI left $complete of 6 stacks complete for $env" >&2; return 1; }
     echo "$(echo "$end - $start" | bc -l)"
 }
 
@@ -87,9 +103,10 @@ command -v bc >/dev/null || { echo "bench: installing bc"; apt-get install -y bc
 : >"$tmp/cli.txt"
 : >"$tmp/portal.txt"
 for i in $(seq "$runs"); do
-    t="$(cli_run "cli-$i")"
+    t="$(cli_run "cli-$i")" || exit 1
     echo "$t" >>"$tmp/cli.txt"
-    read -r rollout p <<<"$(portal_run "portal-$i")"
+    out="$(portal_run "portal-$i")" || exit 1
+    read -r rollout p <<<"$out"
     echo "$rollout $p" >>"$tmp/portal.txt"
     printf 'bench: run %s: aws cloudformation deploy x6 %.2f s, portal rollout %s %.2f s\n' "$i" "$t" "$rollout" "$p"
 done

@@ -1,4 +1,5 @@
 import { test, expect, Page, Browser } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 
 // Users made by scripts/test before the portal starts: <name> with password e2e-password-<name>.
 // The sandbox behind the portal answers with 100 ms latency, so a rollout lasts a few seconds.
@@ -77,6 +78,14 @@ test('a lead watches all six phases complete live while an approver approves els
   await expect(lead.getByRole('status')).toHaveText('Succeeded: all 6 phases done.');
   await lead.getByRole('listitem', { name: /^Phase 1: / }).getByText(/^Outputs \(\d+\)$/).click();
   await expect(lead.getByText('VpcId')).toBeVisible();
+
+  // Accessible, and usable at phone width without sideways scrolling of the page.
+  const results = await new AxeBuilder({ page: lead }).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(', ')}`)).toEqual([]);
+  await lead.setViewportSize({ width: 375, height: 800 });
+  const overflow = await lead.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, 'no sideways scroll at 375 px').toBeLessThanOrEqual(0);
 
   // From here the lead can ask for the environment's teardown: a request of its own.
   await expect(lead.locator('body')).toHaveAttribute('data-hydrated', 'true');

@@ -96,6 +96,18 @@ pub async fn live_stacks(cfn: &aws_sdk_cloudformation::Client, environment: &str
     }
 }
 
+/// moto, a CloudFormation client on it, a portal (SQLite) deploying to it with its engine
+/// running, and the people of [`people`].
+async fn sandboxed() -> (Moto, aws_sdk_cloudformation::Client, TestPortal, People) {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
+    let people = people(&portal).await;
+    portal.start_engine();
+    (moto, cfn, portal, people)
+}
+
 fn phase_statuses(rollout: &Value) -> Vec<String> {
     rollout["phases"]
         .as_array()
@@ -114,12 +126,7 @@ async fn event_count(portal: &TestPortal, id: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_tier_rolls_out_all_six_phases() {
-    let moto = Moto::start();
-    let config = moto.sdk_config().await;
-    let cfn = aws_sdk_cloudformation::Client::new(&config);
-    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
-    let people = people(&portal).await;
-    portal.start_engine();
+    let (_moto, cfn, portal, people) = sandboxed().await;
     for tier in ["development", "production-lite", "full-production"] {
         let environment = format!("ro-{tier}");
         let id = approved_rollout(&portal, &people, &environment, tier).await;
@@ -214,12 +221,7 @@ async fn a_failed_phase_stops_the_rollout_with_its_reason_and_retry_completes_it
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn teardown_needs_its_own_approval_and_leaves_no_stack() {
-    let moto = Moto::start();
-    let config = moto.sdk_config().await;
-    let cfn = aws_sdk_cloudformation::Client::new(&config);
-    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
-    let people = people(&portal).await;
-    portal.start_engine();
+    let (_moto, cfn, portal, people) = sandboxed().await;
     let teardown = json!({
         "environment": "gone", "region": "us-east-1", "role_arn": ROLE_ARN,
         "justification": "The season is over; remove it all",
@@ -360,12 +362,7 @@ async fn preview_of(portal: &TestPortal, people: &People, request: i64) -> Value
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_update_shows_cloudformations_changes_before_approval() {
-    let moto = Moto::start();
-    let config = moto.sdk_config().await;
-    let cfn = aws_sdk_cloudformation::Client::new(&config);
-    let portal = TestPortal::start_with(Backend::Sqlite, Some(config)).await;
-    let people = people(&portal).await;
-    portal.start_engine();
+    let (_moto, cfn, portal, people) = sandboxed().await;
     let first = approved_rollout(&portal, &people, "grow", "development").await;
     assert_eq!(wait_until_ended(&portal, &people, first).await["status"], "succeeded");
 
@@ -543,4 +540,20 @@ async fn an_approval_given_on_other_templates_or_prices_is_void_at_rollout() {
     let (status, body) = portal.call("POST", &format!("/api/rollouts/{id}/retry"), people.token("lead"), None).await;
     assert_eq!(status, 409, "{body}");
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains("request the deployment again"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stack_deleted_by_hand_is_created_again_and_the_rest_left_alone() {
+    let (_moto, cfn, portal, people) = sandboxed().await;
+    let first = approved_rollout(&portal, &people, "drifted", "development").await;
+    assert_eq!(wait_until_ended(&portal, &people, first).await["status"], "succeeded");
+    cfn.delete_stack().stack_name("drifted-serverless").send().await.expect("deleted by hand");
+    assert_eq!(live_stacks(&cfn, "drifted").await.len(), 5);
+
+    let again = approved_rollout(&portal, &people, "drifted", "development").await;
+    let rollout = wait_until_ended(&portal, &people, again).await;
+    assert_eq!(rollout["status"], "succeeded", "{rollout}");
+    let actions: Vec<&str> = rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["action"].as_str()).collect();
+    assert_eq!(actions, ["unchanged", "unchanged", "unchanged", "unchanged", "unchanged", "create"], "{rollout}");
+    assert_eq!(live_stacks(&cfn, "drifted").await.len(), 6);
 }
