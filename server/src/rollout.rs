@@ -260,8 +260,8 @@ pub async fn retry(db: &Database, id: i64, actor: &str, digest: &str) -> Result<
     .await
     .map_err(db_error)?;
     sqlx::query(
-        "UPDATE rollout_phases SET status = 'pending', reason = NULL, started_at = NULL, finished_at = NULL \
-         WHERE rollout_id = $1 AND status IN ('failed', 'cancelled', 'running')",
+        "UPDATE rollout_phases SET status = 'pending', reason = NULL, action = NULL, changes = '[]', started_at = NULL, \
+         finished_at = NULL WHERE rollout_id = $1 AND status IN ('failed', 'cancelled', 'running')",
     )
     .bind(id)
     .execute(&mut *tx)
@@ -672,7 +672,14 @@ impl Engine {
         if state.status == "FAILED" {
             return Ok(PhaseEnd::Failed(format!("CloudFormation refused the change set: {}", state.reason)));
         }
-        let action = if existing.is_some() { "update" } else { "create" };
+        // After a restart the stack may exist because this very change set created it: the action
+        // recorded before execution is the one that holds.
+        let action = match self.recorded_action(id, number).await? {
+            Some(recorded) => recorded,
+            None if existing.is_some() => "update".to_owned(),
+            None => "create".to_owned(),
+        };
+        let action = action.as_str();
         self.record_changes(id, number, action, &state.changes).await?;
         if state.executable() {
             if self.cancel_requested(id).await? {
@@ -855,6 +862,16 @@ impl Engine {
             None if !state.reason.is_empty() => format!("stack ended {}: {}", state.status, state.reason),
             None => format!("stack ended {}", state.status),
         })
+    }
+
+    async fn recorded_action(&self, id: i64, number: i64) -> Result<Option<String>, ServerError> {
+        let row = sqlx::query("SELECT action FROM rollout_phases WHERE rollout_id = $1 AND phase = $2")
+            .bind(id)
+            .bind(number)
+            .fetch_one(&self.db().pool)
+            .await
+            .map_err(db_error)?;
+        get(&row, "action")
     }
 
     async fn record_changes(&self, id: i64, number: i64, action: &str, changes: &[ResourceChange]) -> Result<(), ServerError> {
