@@ -154,6 +154,8 @@ pub struct HistoryQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestRow {
     pub id: i64,
+    /// `deploy` or `teardown`.
+    pub kind: String,
     pub environment: String,
     pub tier: String,
     pub region: String,

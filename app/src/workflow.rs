@@ -242,7 +242,7 @@ fn rows_table(rows: Vec<RequestRow>, caption: &'static str) -> impl IntoView {
                             <tr>
                                 <td><a href=format!("/requests/{}", r.id)>{format!("#{}", r.id)}</a></td>
                                 <td>{r.environment.clone()}</td>
-                                <td>{r.tier.clone()}</td>
+                                <td>{r.tier.clone()}{(r.kind == "teardown").then(|| view! { " " <strong class="warning">"teardown"</strong> })}</td>
                                 <td>{status_badge(&r.status)}</td>
                                 <td>{format!("{} of {}", r.approvals, r.required_approvals)}</td>
                                 <td>{r.requester.clone()}</td>

@@ -567,7 +567,7 @@ impl Requests<'_> {
         let limit = filter.limit.unwrap_or(50).clamp(1, 500);
         // One static statement: each filter is `($n IS NULL OR column = $n)`.
         let rows = sqlx::query(
-            "SELECT r.id, r.environment, r.tier, r.region, r.status, r.monthly_cents, r.required_approvals, r.created_at, \
+            "SELECT r.id, r.kind, r.environment, r.tier, r.region, r.status, r.monthly_cents, r.required_approvals, r.created_at, \
              u.name AS requester, \
              (SELECT COUNT(*) FROM approvals a WHERE a.request_id = r.id AND a.decision = 'approve') AS approvals \
              FROM deployment_requests r JOIN users u ON u.id = r.requester_id \
@@ -593,6 +593,7 @@ impl Requests<'_> {
             .map(|row| {
                 Ok(HistoryRow {
                     id: get(row, "id")?,
+                    kind: get(row, "kind")?,
                     environment: get(row, "environment")?,
                     tier: get(row, "tier")?,
                     region: get(row, "region")?,
@@ -634,10 +635,11 @@ pub fn history_csv(rows: &[HistoryRow]) -> String {
             s.to_owned()
         }
     }
-    let mut out = String::from("id,environment,tier,region,status,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n");
+    let mut out = String::from("id,kind,environment,tier,region,status,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n");
     for r in rows {
         let fields = [
             r.id.to_string(),
+            cell(&r.kind),
             cell(&r.environment),
             cell(&r.tier),
             cell(&r.region),

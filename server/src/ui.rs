@@ -107,6 +107,7 @@ impl Portal {
         Ok(RequestDetail {
             row: RequestRow {
                 id,
+                kind: record.kind.clone(),
                 environment: record.environment.clone(),
                 tier: record.tier.clone(),
                 region: record.region.clone(),

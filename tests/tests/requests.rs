@@ -369,8 +369,8 @@ async fn history_filters_pages_and_exports_csv() {
         let text = csv.text().await.expect("text");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 5, "header and four development requests:\n{text}");
-        assert!(lines[0].starts_with("id,environment,tier"));
-        assert!(lines[1].starts_with(&format!("{},hist-6,development", ids[6])));
+        assert!(lines[0].starts_with("id,kind,environment,tier"));
+        assert!(lines[1].starts_with(&format!("{},deploy,hist-6,development", ids[6])));
     }
 }
 
