@@ -351,7 +351,11 @@ impl TestPortal {
         });
         TestPortal {
             addr,
-            client: reqwest::Client::new(),
+            // A hung server fails the test after a minute instead of holding the suite.
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("http client"),
             portal,
             database,
         }

@@ -2,7 +2,7 @@
 
 use portal_tests::TestPortal;
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tiers_are_listed_with_their_costs() {
     let portal = TestPortal::start().await;
     let res = portal.client.get(portal.url("/api/tiers")).send().await.expect("request");
@@ -16,7 +16,7 @@ async fn tiers_are_listed_with_their_costs() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tier_has_cost_lines_totals_and_phases() {
     let portal = TestPortal::start().await;
     let body: serde_json::Value = portal
@@ -39,7 +39,7 @@ async fn a_tier_has_cost_lines_totals_and_phases() {
     assert!(phases.iter().all(|p| !p["resources"].as_array().expect("resources").is_empty()));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_parameters_change_the_estimate() {
     let portal = TestPortal::start().await;
     let get = |path: &'static str| {
@@ -56,7 +56,7 @@ async fn query_parameters_change_the_estimate() {
     assert!(more > base && with_sqs > base, "{base} {more} {with_sqs}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_are_json_errors() {
     let portal = TestPortal::start().await;
     let cases = [
@@ -80,7 +80,7 @@ async fn bad_requests_are_json_errors() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_diagram_is_served_as_svg() {
     let portal = TestPortal::start().await;
     let res = portal
@@ -95,7 +95,7 @@ async fn the_diagram_is_served_as_svg() {
     assert!(svg.starts_with("<svg") && svg.contains("<title id=\"diagram-title\">Development architecture</title>"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_rendered_on_the_server() {
     let portal = TestPortal::start().await;
     let html = portal.client.get(portal.url("/")).send().await.expect("req").text().await.expect("html");
