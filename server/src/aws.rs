@@ -105,6 +105,14 @@ impl StackState {
     }
 }
 
+/// What CreateChangeSet did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    ChangeSet,
+    /// The endpoint refused the change set because nothing would change (a success for us).
+    NothingToChange,
+}
+
 /// A change set as DescribeChangeSet reports it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeSetState {
@@ -159,10 +167,6 @@ impl CloudFormation {
             client: Client::new(config),
             patience: Duration::from_secs(300),
         }
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     /// The stack, or `None` when there is none of that name.
@@ -247,13 +251,13 @@ impl CloudFormation {
         template_body: &str,
         parameters: &[(String, String)],
         token: &str,
-    ) -> Result<(), ServerError> {
+    ) -> Result<Created, ServerError> {
         let parameters: Vec<Parameter> = parameters
             .iter()
             .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
             .collect();
         let kind = if update { ChangeSetType::Update } else { ChangeSetType::Create };
-        retrying("CreateChangeSet", self.patience, || {
+        let result = retrying("CreateChangeSet", self.patience, || {
             self.client
                 .create_change_set()
                 .stack_name(stack_name)
@@ -266,8 +270,29 @@ impl CloudFormation {
                 .client_token(token)
                 .send()
         })
-        .await
-        .map(|_| ())
+        .await;
+        match result {
+            Ok(_) => Ok(Created::ChangeSet),
+            // Some endpoints refuse an empty update outright instead of failing the change set.
+            Err(ServerError::Aws { message, .. }) if message.contains("No updates are to be performed") => {
+                Ok(Created::NothingToChange)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The change set once CloudFormation has finished computing it.
+    pub async fn settled_change_set(&self, stack_name: &str, name: &str, poll: Duration) -> Result<ChangeSetState, ServerError> {
+        loop {
+            let state = self.change_set(stack_name, name).await?.ok_or_else(|| ServerError::Aws {
+                operation: "DescribeChangeSet",
+                message: format!("change set {name} of {stack_name} vanished"),
+            })?;
+            if !state.pending() {
+                return Ok(state);
+            }
+            tokio::time::sleep(poll).await;
+        }
     }
 
     pub async fn execute_change_set(&self, stack_name: &str, name: &str, token: &str) -> Result<(), ServerError> {

@@ -1,13 +1,12 @@
 //! Notifications to a Slack-compatible webhook (`PORTAL_WEBHOOK_URL`): a request that needs
-//! approval, a rollout that succeeded or failed. Each one is queued in the database (in the
-//! transaction of what it announces, where there is one) and delivered by a worker that retries
+//! approval, a rollout that succeeded or failed. Each one is queued in the database in the
+//! transaction of what it announces, and delivered by a worker that retries
 //! with backoff; the deliveries, failed ones included, are listed for admins.
 
 use std::time::Duration;
 
 use crate::db::{db_error, get, now_ms, Database};
 use crate::error::ServerError;
-use crate::state::Portal;
 
 /// Attempts before a delivery is marked failed.
 const MAX_ATTEMPTS: i64 = 8;
@@ -34,26 +33,6 @@ pub async fn enqueue(
     .await
     .map_err(db_error)?;
     Ok(())
-}
-
-/// Queues the end of a rollout (its own transaction: the rollout's end is already committed).
-pub async fn rollout_ended(portal: &Portal, id: i64, status: &str, failure: Option<&str>) {
-    if portal.webhook_url.is_none() {
-        return;
-    }
-    let text = match failure {
-        Some(reason) => format!("Rollout {id} {status}: {reason}"),
-        None => format!("Rollout {id} {status}"),
-    };
-    let result = async {
-        let mut tx = portal.db.begin_write().await?;
-        enqueue(&mut tx, &format!("rollout.{status}"), &format!("rollout:{id}"), &text, serde_json::json!({ "rollout_id": id, "status": status, "failure": failure })).await?;
-        tx.commit().await.map_err(db_error)
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(rollout = id, error = %e, "queueing the rollout notification failed");
-    }
 }
 
 pub use app::model::DeliveryView as Delivery;

@@ -443,10 +443,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn role_map_parses_groups_and_several_roles() {
-        let map = parse_role_map("portal-admins=admin, leads=requester+viewer,leads=approver").unwrap();
+    fn role_map_parses_groups_and_several_roles() -> Result<(), ServerError> {
+        let map = parse_role_map("portal-admins=admin, leads=requester+viewer,leads=approver")?;
         assert_eq!(map["portal-admins"], BTreeSet::from([Role::Admin]));
         assert_eq!(map["leads"], BTreeSet::from([Role::Requester, Role::Viewer, Role::Approver]));
+        Ok(())
     }
 
     #[test]
@@ -463,12 +464,13 @@ mod tests {
     }
 
     #[test]
-    fn groups_come_from_the_configured_claim() {
+    fn groups_come_from_the_configured_claim() -> Result<(), ServerError> {
         let payload = serde_json::json!({ "cognito:groups": ["approvers", "leads"], "groups": "a b" });
         assert_eq!(groups_in(&payload, "cognito:groups"), ["approvers", "leads"]);
         assert_eq!(groups_in(&payload, "groups"), ["a", "b"]);
         assert!(groups_in(&payload, "missing").is_empty());
-        let map = parse_role_map("approvers=approver,others=admin").unwrap();
+        let map = parse_role_map("approvers=approver,others=admin")?;
         assert_eq!(roles_for(&groups_in(&payload, "cognito:groups"), &map), BTreeSet::from([Role::Approver]));
+        Ok(())
     }
 }

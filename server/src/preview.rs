@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use app::model::{PreviewPhase, PreviewView, ResourceChange};
 
-use crate::aws::{environment_config, CloudFormation};
+use crate::aws::{environment_config, CloudFormation, Created};
 use crate::db::{db_error, get, now_ms, Database};
 use crate::error::ServerError;
 use crate::requests::RequestRecord;
 use crate::state::Portal;
 
 /// Whether the portal has deployed this request's environment before (an update, not a new one).
-pub async fn environment_runs(db: &Database, request: &RequestRecord) -> Result<bool, ServerError> {
+async fn environment_runs(db: &Database, request: &RequestRecord) -> Result<bool, ServerError> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM rollouts WHERE account_id = $1 AND region = $2 AND environment = $3 \
          AND kind = 'deploy' AND status = 'succeeded'",
@@ -120,28 +120,18 @@ async fn compute(catalog: &infra::Catalog, base: &aws_config::SdkConfig, request
             continue;
         }
         let name = format!("portal-preview-{}-q{}-p{number}", request.environment, request.id);
-        let changes = match cfn
-            .create_change_set(stack, &name, true, &phase.template_body, &phase.parameters, &name)
-            .await
-        {
-            Err(ServerError::Aws { message, .. }) if message.contains("No updates are to be performed") => Vec::new(),
-            Err(e) => return Err(e),
-            Ok(()) => {
-                let mut state = cfn.change_set(stack, &name).await?;
-                while state.as_ref().is_some_and(|s| s.pending()) {
-                    tokio::time::sleep(Duration::from_millis(300)).await;
-                    state = cfn.change_set(stack, &name).await?;
-                }
-                let state = state.ok_or_else(|| ServerError::Aws {
-                    operation: "DescribeChangeSet",
-                    message: format!("preview change set {name} vanished"),
-                })?;
-                let _ = cfn.delete_change_set(stack, &name).await;
-                if state.status == "FAILED" && !state.empty() {
-                    return Err(ServerError::Aws { operation: "CreateChangeSet", message: state.reason });
-                }
-                state.changes
+        let created = cfn.create_change_set(stack, &name, true, &phase.template_body, &phase.parameters, &name).await?;
+        let changes = if created == Created::NothingToChange {
+            Vec::new()
+        } else {
+            let state = cfn.settled_change_set(stack, &name, Duration::from_millis(300)).await;
+            // A preview leaves nothing behind, whatever CloudFormation made of it.
+            let _ = cfn.delete_change_set(stack, &name).await;
+            let state = state?;
+            if state.status == "FAILED" && !state.empty() {
+                return Err(ServerError::Aws { operation: "CreateChangeSet", message: state.reason });
             }
+            state.changes
         };
         out.push(PreviewPhase { number, stack_name: stack.to_owned(), new_stack: false, changes });
     }

@@ -99,6 +99,19 @@ pub struct NewTeardown {
     pub justification: String,
 }
 
+/// A request about to be stored, deployment or teardown.
+struct Pending {
+    kind: &'static str,
+    target: Target,
+    tier: TierId,
+    /// JSON texts, as stored.
+    options: String,
+    usage: String,
+    monthly_cents: i64,
+    estimate: String,
+    required: i64,
+}
+
 /// Where a request points and why, parsed from what the requester typed.
 struct Target {
     environment: EnvironmentName,
@@ -166,6 +179,8 @@ pub struct RequestRecord {
     pub decided_at: Option<i64>,
     pub approvals: Vec<ApprovalRecord>,
     pub rollout_id: Option<i64>,
+    /// queued, running, succeeded, failed, cancelled
+    pub rollout_status: Option<String>,
     /// For an update of a running environment: the changes CloudFormation will make.
     pub preview: Option<app::model::PreviewView>,
 }
@@ -199,80 +214,32 @@ impl Requests<'_> {
         let report = self.catalog.report(&spec, &usage, true)?;
         let monthly = report.estimate.monthly_usd;
         let required = self.policy.required(tier, monthly);
-        let now = now_ms();
-        let expires = now + self.policy.expires_after_hours * 3_600_000;
         let estimate = serde_json::to_string(&report.estimate).map_err(|e| ServerError::Startup(e.to_string()))?;
         let options_json = serde_json::to_string(&options).map_err(|e| ServerError::Startup(e.to_string()))?;
         let usage_json = serde_json::to_string(&usage).map_err(|e| ServerError::Startup(e.to_string()))?;
 
-        let mut tx = self.db.begin_write().await?;
-        let clash = sqlx::query(
-            "SELECT id FROM deployment_requests WHERE account_id = $1 AND region = $2 AND environment = $3 AND status = 'pending'",
-        )
-        .bind(role_arn.account_id())
-        .bind(region.as_str())
-        .bind(environment.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        if let Some(row) = clash {
-            return Err(ServerError::Conflict(format!(
-                "request {} for environment `{environment}` in {} / {} is still pending",
-                get::<i64>(&row, "id")?,
-                role_arn.account_id(),
-                region.as_str()
-            )));
-        }
-        let row = sqlx::query(
-            "INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, usage, \
-             monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15) RETURNING id",
-        )
-        .bind(environment.as_str())
-        .bind(tier.as_str())
-        .bind(region.as_str())
-        .bind(role_arn.account_id())
-        .bind(role_arn.as_str())
-        .bind(&justification)
-        .bind(&options_json)
-        .bind(&usage_json)
-        .bind((monthly * 100.0).round() as i64)
-        .bind(&estimate)
-        .bind(self.digest)
-        .bind(required)
-        .bind(user.id)
-        .bind(now)
-        .bind(expires)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let id: i64 = get(&row, "id")?;
-        audit::append(
-            self.db,
-            &mut tx,
-            &user.name,
-            "request.created",
-            &format!("request:{id}"),
-            serde_json::json!({
-                "environment": environment.as_str(), "tier": tier.as_str(), "region": region.as_str(),
-                "monthly_usd": monthly, "required_approvals": required,
-            }),
-        )
-        .await?;
-        if self.notify {
-            let text = format!(
-                "{} requests {} for `{}` in {} (${:.2}/month): needs {} approval(s). Request {id}.",
-                user.name,
-                tier.as_str(),
-                environment.as_str(),
-                region.as_str(),
-                monthly,
-                required
-            );
-            crate::notify::enqueue(&mut tx, "request.needs_approval", &format!("request:{id}"), &text, serde_json::json!({ "request_id": id })).await?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        self.get(id).await
+        let text = format!(
+            "{} requests {} for `{}` in {} (${monthly:.2}/month): needs {required} approval(s).",
+            user.name,
+            tier.as_str(),
+            environment.as_str(),
+            region.as_str(),
+        );
+        let details = serde_json::json!({
+            "environment": environment.as_str(), "tier": tier.as_str(), "region": region.as_str(),
+            "monthly_usd": monthly, "required_approvals": required,
+        });
+        let pending = Pending {
+            kind: "deploy",
+            target: Target { environment, region, role_arn, justification },
+            tier,
+            options: options_json,
+            usage: usage_json,
+            monthly_cents: (monthly * 100.0).round() as i64,
+            estimate,
+            required,
+        };
+        self.insert_pending(user, pending, details, &text).await
     }
 
     /// Requests the teardown of an environment the portal deployed: the tier and options of its last
@@ -300,50 +267,86 @@ impl Requests<'_> {
         })?;
         let tier: TierId = get::<String>(&deployed, "tier")?.parse()?;
         let required = self.policy.required(tier, 0.0);
+        let text = format!(
+            "{} requests the teardown of `{}` in {}: needs {required} approval(s).",
+            user.name,
+            environment.as_str(),
+            region.as_str()
+        );
+        let details = serde_json::json!({
+            "kind": "teardown", "environment": environment.as_str(), "region": region.as_str(), "required_approvals": required,
+        });
+        let pending = Pending {
+            kind: "teardown",
+            target: Target { environment, region, role_arn, justification },
+            tier,
+            options: get(&deployed, "options")?,
+            usage: get(&deployed, "usage")?,
+            monthly_cents: 0,
+            estimate: "{}".into(),
+            required,
+        };
+        self.insert_pending(user, pending, details, &text).await
+    }
+
+    /// Stores a new pending request with its audit entry (and notification), in one transaction;
+    /// refused while the environment has another pending request.
+    async fn insert_pending(
+        &self,
+        user: &User,
+        pending: Pending,
+        details: serde_json::Value,
+        announcement: &str,
+    ) -> Result<RequestRecord, ServerError> {
+        let Pending { kind, target, tier, options, usage, monthly_cents, estimate, required } = pending;
+        let (environment, region, account) = (target.environment.as_str(), target.region.as_str(), target.role_arn.account_id());
         let now = now_ms();
-        let expires = now + self.policy.expires_after_hours * 3_600_000;
         let mut tx = self.db.begin_write().await?;
+        let clash = sqlx::query(
+            "SELECT id FROM deployment_requests WHERE account_id = $1 AND region = $2 AND environment = $3 AND status = 'pending'",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(environment)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if let Some(row) = clash {
+            return Err(ServerError::Conflict(format!(
+                "request {} for environment `{environment}` in {account} / {region} is still pending",
+                get::<i64>(&row, "id")?,
+            )));
+        }
         let row = sqlx::query(
             "INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, usage, \
              monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, expires_at, kind) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, '{}', $9, $10, $11, 'pending', $12, $13, 'teardown') RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending', $14, $15, $16) RETURNING id",
         )
-        .bind(environment.as_str())
+        .bind(environment)
         .bind(tier.as_str())
-        .bind(region.as_str())
-        .bind(role_arn.account_id())
-        .bind(role_arn.as_str())
-        .bind(&justification)
-        .bind(get::<String>(&deployed, "options")?)
-        .bind(get::<String>(&deployed, "usage")?)
+        .bind(region)
+        .bind(account)
+        .bind(target.role_arn.as_str())
+        .bind(&target.justification)
+        .bind(&options)
+        .bind(&usage)
+        .bind(monthly_cents)
+        .bind(&estimate)
         .bind(self.digest)
         .bind(required)
         .bind(user.id)
         .bind(now)
-        .bind(expires)
+        .bind(now + self.policy.expires_after_hours * 3_600_000)
+        .bind(kind)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.message().contains("unique") || d.message().contains("UNIQUE") => ServerError::Conflict(format!(
-                "a request for environment `{environment}` in {} / {} is still pending",
-                role_arn.account_id(),
-                region.as_str()
-            )),
-            _ => db_error(e),
-        })?;
+        .map_err(db_error)?;
         let id: i64 = get(&row, "id")?;
-        audit::append(
-            self.db,
-            &mut tx,
-            &user.name,
-            "request.created",
-            &format!("request:{id}"),
-            serde_json::json!({ "kind": "teardown", "environment": environment.as_str(), "region": region.as_str(), "required_approvals": required }),
-        )
-        .await?;
+        let subject = format!("request:{id}");
+        audit::append(self.db, &mut tx, &user.name, "request.created", &subject, details).await?;
         if self.notify {
-            let text = format!("{} requests the teardown of `{}` in {}: needs {required} approval(s). Request {id}.", user.name, environment.as_str(), region.as_str());
-            crate::notify::enqueue(&mut tx, "request.needs_approval", &format!("request:{id}"), &text, serde_json::json!({ "request_id": id })).await?;
+            let text = format!("{announcement} Request {id}.");
+            crate::notify::enqueue(&mut tx, "request.needs_approval", &subject, &text, serde_json::json!({ "request_id": id })).await?;
         }
         tx.commit().await.map_err(db_error)?;
         self.get(id).await
@@ -376,13 +379,13 @@ impl Requests<'_> {
             })
         })
         .collect::<Result<Vec<_>, ServerError>>()?;
-        let rollout_id = sqlx::query("SELECT id FROM rollouts WHERE request_id = $1")
+        let rollout = sqlx::query("SELECT id, status FROM rollouts WHERE request_id = $1")
             .bind(id)
             .fetch_optional(&self.db.pool)
             .await
-            .map_err(db_error)?
-            .map(|r| get::<i64>(&r, "id"))
-            .transpose()?;
+            .map_err(db_error)?;
+        let rollout_id = rollout.as_ref().map(|r| get::<i64>(r, "id")).transpose()?;
+        let rollout_status = rollout.as_ref().map(|r| get::<String>(r, "status")).transpose()?;
         let json = |column: &str| -> Result<serde_json::Value, ServerError> {
             let text: String = get(&row, column)?;
             Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
@@ -408,6 +411,7 @@ impl Requests<'_> {
             decided_at: get(&row, "decided_at")?,
             approvals,
             rollout_id,
+            rollout_status,
             preview: crate::preview::load(self.db, id).await?,
         })
     }

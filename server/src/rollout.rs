@@ -17,7 +17,9 @@ use infra::{DeploymentSpec, EnvironmentName, Region, TierId};
 use tokio::sync::Notify;
 
 use crate::audit;
-use crate::aws::{check_credentials, environment_config, CloudFormation, CredentialsProblem, ResourceChange, StackEvent, StackState};
+use crate::aws::{
+    check_credentials, environment_config, CloudFormation, Created, CredentialsProblem, ResourceChange, StackEvent, StackState,
+};
 use crate::db::{db_error, get, now_ms, Database};
 use crate::error::ServerError;
 use crate::state::Portal;
@@ -152,17 +154,6 @@ pub async fn events(db: &Database, id: i64, after: i64, limit: i64) -> Result<Ve
         })
     })
     .collect()
-}
-
-/// The rollout a request started, if any.
-pub async fn of_request(db: &Database, request_id: i64) -> Result<Option<i64>, ServerError> {
-    sqlx::query("SELECT id FROM rollouts WHERE request_id = $1")
-        .bind(request_id)
-        .fetch_optional(&db.pool)
-        .await
-        .map_err(db_error)?
-        .map(|r| get(&r, "id"))
-        .transpose()
 }
 
 /// Asks a queued or running rollout to stop: no later phase starts, and an update in progress is
@@ -307,6 +298,21 @@ pub struct Engine {
     config: EngineConfig,
     /// Rollouts this process is running now.
     running: std::sync::Mutex<HashSet<i64>>,
+}
+
+/// What the rollout's row says now, for the process working on it.
+struct Control {
+    /// This process still holds the lease.
+    ours: bool,
+    cancel: bool,
+}
+
+/// A phase's row, as a resumed run needs it.
+struct PhaseRow {
+    status: String,
+    /// Recorded before its change set is executed.
+    action: Option<String>,
+    started_at: Option<i64>,
 }
 
 /// How one phase ended.
@@ -487,20 +493,10 @@ impl Engine {
                 return Err(Interrupted::Error(ServerError::Aws { operation: "AssumeRole", message: reason }))
             }
         }
-        let mut cfn = CloudFormation::from_config(&config);
-        cfn.patience = Duration::from_secs(300);
+        let cfn = CloudFormation::from_config(&config);
 
         for (number, phase) in &phases {
-            let status: String = get(
-                &sqlx::query("SELECT status FROM rollout_phases WHERE rollout_id = $1 AND phase = $2")
-                    .bind(id)
-                    .bind(number)
-                    .fetch_one(&self.db().pool)
-                    .await
-                    .map_err(db_error)?,
-                "status",
-            )?;
-            if status == "done" {
+            if self.phase_row(id, *number).await?.status == "done" {
                 continue;
             }
             if self.cancel_requested(id).await? {
@@ -559,27 +555,44 @@ impl Engine {
         Ok(())
     }
 
-    async fn cancel_requested(&self, id: i64) -> Result<bool, ServerError> {
-        let row = sqlx::query("SELECT cancel_requested FROM rollouts WHERE id = $1")
+    /// Whether this process still holds the rollout's lease, and whether a cancel was asked for.
+    async fn control(&self, id: i64) -> Result<Control, ServerError> {
+        let row = sqlx::query("SELECT lease_owner, cancel_requested FROM rollouts WHERE id = $1")
             .bind(id)
             .fetch_one(&self.db().pool)
             .await
             .map_err(db_error)?;
-        Ok(get::<i64>(&row, "cancel_requested")? != 0)
+        Ok(Control {
+            ours: get::<Option<String>>(&row, "lease_owner")?.as_deref() == Some(self.config.owner.as_str()),
+            cancel: get::<i64>(&row, "cancel_requested")? != 0,
+        })
+    }
+
+    async fn cancel_requested(&self, id: i64) -> Result<bool, ServerError> {
+        Ok(self.control(id).await?.cancel)
     }
 
     /// Work is only recorded while this process holds the lease.
     async fn still_ours(&self, id: i64) -> Result<(), Interrupted> {
-        let row = sqlx::query("SELECT lease_owner FROM rollouts WHERE id = $1")
-            .bind(id)
-            .fetch_one(&self.db().pool)
-            .await
-            .map_err(db_error)?;
-        if get::<Option<String>>(&row, "lease_owner")?.as_deref() == Some(self.config.owner.as_str()) {
+        if self.control(id).await?.ours {
             Ok(())
         } else {
             Err(Interrupted::LeaseLost)
         }
+    }
+
+    async fn phase_row(&self, id: i64, number: i64) -> Result<PhaseRow, ServerError> {
+        let row = sqlx::query("SELECT status, action, started_at FROM rollout_phases WHERE rollout_id = $1 AND phase = $2")
+            .bind(id)
+            .bind(number)
+            .fetch_one(&self.db().pool)
+            .await
+            .map_err(db_error)?;
+        Ok(PhaseRow {
+            status: get(&row, "status")?,
+            action: get(&row, "action")?,
+            started_at: get(&row, "started_at")?,
+        })
     }
 
     async fn set_phase(&self, id: i64, number: i64, status: &str, reason: Option<&str>) -> Result<(), ServerError> {
@@ -599,16 +612,6 @@ impl Engine {
         .await
         .map_err(db_error)?;
         Ok(())
-    }
-
-    async fn phase_started_at(&self, id: i64, number: i64) -> Result<i64, ServerError> {
-        let row = sqlx::query("SELECT started_at FROM rollout_phases WHERE rollout_id = $1 AND phase = $2")
-            .bind(id)
-            .bind(number)
-            .fetch_one(&self.db().pool)
-            .await
-            .map_err(db_error)?;
-        Ok(get::<Option<i64>>(&row, "started_at")?.unwrap_or_else(now_ms))
     }
 
     /// One phase, resumable from any point: find or create the change set, record its changes,
@@ -635,8 +638,7 @@ impl Engine {
             }
         }
 
-        let mut state = cfn.change_set(stack, &change_set).await?;
-        if state.is_none() {
+        if cfn.change_set(stack, &change_set).await?.is_none() {
             let update = existing.as_ref().is_some_and(|s| s.status != "REVIEW_IN_PROGRESS");
             if let Some(s) = existing.as_ref().filter(|s| s.in_progress()) {
                 // Someone else is changing this stack: wait for them rather than fail on a conflict.
@@ -645,27 +647,12 @@ impl Engine {
             }
             let created = cfn
                 .create_change_set(stack, &change_set, update, &phase.template_body, &phase.parameters, token)
-                .await;
-            match created {
-                // Some endpoints refuse an empty update outright instead of failing the change set.
-                Err(ServerError::Aws { message, .. }) if message.contains("No updates are to be performed") => {
-                    return self.unchanged(cfn, id, number, stack).await;
-                }
-                other => other?,
+                .await?;
+            if created == Created::NothingToChange {
+                return self.unchanged(cfn, id, number, stack).await;
             }
-            state = cfn.change_set(stack, &change_set).await?;
         }
-        let mut state = state.ok_or_else(|| ServerError::Aws {
-            operation: "DescribeChangeSet",
-            message: format!("change set {change_set} of {stack} vanished after it was created"),
-        })?;
-        while state.pending() {
-            tokio::time::sleep(self.config.poll).await;
-            state = cfn.change_set(stack, &change_set).await?.ok_or_else(|| ServerError::Aws {
-                operation: "DescribeChangeSet",
-                message: format!("change set {change_set} of {stack} vanished"),
-            })?;
-        }
+        let state = cfn.settled_change_set(stack, &change_set, self.config.poll).await?;
         if state.empty() {
             return self.unchanged(cfn, id, number, stack).await;
         }
@@ -674,7 +661,7 @@ impl Engine {
         }
         // After a restart the stack may exist because this very change set created it: the action
         // recorded before execution is the one that holds.
-        let action = match self.recorded_action(id, number).await? {
+        let action = match self.phase_row(id, number).await?.action {
             Some(recorded) => recorded,
             None if existing.is_some() => "update".to_owned(),
             None => "create".to_owned(),
@@ -724,23 +711,27 @@ impl Engine {
         stack: &str,
         cancel_token: Option<&str>,
     ) -> Result<Option<StackState>, Interrupted> {
-        let since = self.phase_started_at(id, number).await?;
+        let since = self.phase_row(id, number).await?.started_at.unwrap_or_else(now_ms);
+        let mut seen = self.recorded_event_ids(id, number).await?;
         let mut cancelled = false;
         loop {
-            self.record_events(cfn, id, number, stack, since).await?;
+            self.record_events(cfn, id, number, stack, since, &mut seen).await?;
             let Some(state) = cfn.stack(stack).await? else { return Ok(None) };
             if !state.in_progress() {
                 // One more read: events written just before the terminal status are not lost.
-                self.record_events(cfn, id, number, stack, since).await?;
+                self.record_events(cfn, id, number, stack, since, &mut seen).await?;
                 return Ok(Some(state));
             }
+            let control = self.control(id).await?;
+            if !control.ours {
+                return Err(Interrupted::LeaseLost);
+            }
             if let Some(token) = cancel_token {
-                if !cancelled && state.status == "UPDATE_IN_PROGRESS" && self.cancel_requested(id).await? {
+                if !cancelled && control.cancel && state.status == "UPDATE_IN_PROGRESS" {
                     cfn.cancel_update(stack, token).await?;
                     cancelled = true;
                 }
             }
-            self.still_ours(id).await?;
             tokio::time::sleep(self.config.poll).await;
         }
     }
@@ -794,17 +785,31 @@ impl Engine {
 
     /// Stores the events not stored yet. The event id is unique per rollout, so reading the same
     /// events again after a restart stores nothing twice.
-    async fn record_events(&self, cfn: &CloudFormation, id: i64, number: i64, stack: &str, since: i64) -> Result<(), ServerError> {
-        let known: HashSet<String> = sqlx::query("SELECT event_id FROM rollout_events WHERE rollout_id = $1 AND phase = $2")
+    async fn recorded_event_ids(&self, id: i64, number: i64) -> Result<HashSet<String>, ServerError> {
+        sqlx::query("SELECT event_id FROM rollout_events WHERE rollout_id = $1 AND phase = $2")
             .bind(id)
             .bind(number)
             .fetch_all(&self.db().pool)
             .await
             .map_err(db_error)?
             .iter()
-            .filter_map(|r| get::<String>(r, "event_id").ok())
-            .collect();
-        let events = cfn.events(stack, &|event_id| known.contains(event_id)).await?;
+            .map(|r| get::<String>(r, "event_id"))
+            .collect()
+    }
+
+    /// `seen` holds every event id read so far (stored or not ours), so each poll reads only the
+    /// stack's newest events.
+    async fn record_events(
+        &self,
+        cfn: &CloudFormation,
+        id: i64,
+        number: i64,
+        stack: &str,
+        since: i64,
+        seen: &mut HashSet<String>,
+    ) -> Result<(), ServerError> {
+        let events = cfn.events(stack, &|event_id| seen.contains(event_id)).await?;
+        seen.extend(events.iter().map(|e| e.event_id.clone()));
         // Only this phase's operations: earlier events of the same stack belong to earlier rollouts.
         // CloudFormation tags an operation's events with its client request token (ours name the
         // rollout and phase); where an endpoint does not, the phase's start time decides.
@@ -862,16 +867,6 @@ impl Engine {
             None if !state.reason.is_empty() => format!("stack ended {}: {}", state.status, state.reason),
             None => format!("stack ended {}", state.status),
         })
-    }
-
-    async fn recorded_action(&self, id: i64, number: i64) -> Result<Option<String>, ServerError> {
-        let row = sqlx::query("SELECT action FROM rollout_phases WHERE rollout_id = $1 AND phase = $2")
-            .bind(id)
-            .bind(number)
-            .fetch_one(&self.db().pool)
-            .await
-            .map_err(db_error)?;
-        get(&row, "action")
     }
 
     async fn record_changes(&self, id: i64, number: i64, action: &str, changes: &[ResourceChange]) -> Result<(), ServerError> {
@@ -966,10 +961,15 @@ impl Engine {
             serde_json::json!({ "failure": failure }),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
-        if status != "cancelled" {
-            crate::notify::rollout_ended(&self.portal, id, status, failure).await;
+        if self.portal.webhook_url.is_some() && status != "cancelled" {
+            let text = match failure {
+                Some(reason) => format!("Rollout {id} {status}: {reason}"),
+                None => format!("Rollout {id} {status}"),
+            };
+            let details = serde_json::json!({ "rollout_id": id, "status": status, "failure": failure });
+            crate::notify::enqueue(&mut tx, &format!("rollout.{status}"), &format!("rollout:{id}"), &text, details).await?;
         }
+        tx.commit().await.map_err(db_error)?;
         Ok(())
     }
 }

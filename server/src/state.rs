@@ -1,4 +1,5 @@
-//! What every request handler shares: the catalog, the database, the approval policy.
+//! What every request handler shares: the catalog, the database, the approval policy, the AWS
+//! configuration, single sign-on, the webhook, and the rollout engine's wake-up.
 
 use std::sync::Arc;
 
@@ -52,16 +53,12 @@ impl Portal {
             rollout_wake: &self.rollout_wake,
         }
     }
-}
 
-impl Portal {
     pub fn with_aws(mut self, config: aws_config::SdkConfig) -> Self {
         self.aws = Some(config);
         self
     }
-}
 
-impl Portal {
     pub fn with_oidc(mut self, provider: OidcProvider) -> Self {
         self.oidc = Some(Arc::new(provider));
         self

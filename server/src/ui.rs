@@ -128,10 +128,7 @@ impl Portal {
             current_monthly_usd,
             may_decide,
             kind: record.kind.clone(),
-            rollout: match record.rollout_id {
-                Some(rollout) => Some((rollout, crate::rollout::view(&self.db, rollout).await?.status)),
-                None => None,
-            },
+            rollout: record.rollout_id.zip(record.rollout_status.clone()),
             preview: record.preview.clone(),
         })
     }

@@ -1,28 +1,5 @@
-import { test, expect, Page, Browser } from '@playwright/test';
-
-// Users made by scripts/test before the portal starts: <name> with password e2e-password-<name>.
-async function signIn(page: Page, name: string) {
-  await page.goto('/signin');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByLabel('User name').fill(name);
-  await page.getByLabel('Password').fill(`e2e-password-${name}`);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByText(`Signed in as ${name}`)).toBeVisible();
-}
-
-async function approveAs(browser: Browser, name: string, requestPath: string, comment: string) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, name);
-  await page.goto('/approvals');
-  await page.getByRole('link', { name: requestPath.replace('/requests/', '#') }).click();
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await expect(page.getByRole('group', { name: 'Full Production architecture' })).toBeVisible();
-  await page.getByLabel('Comment').fill(comment);
-  await page.getByRole('button', { name: 'Approve' }).click();
-  await expect(page.getByRole('button', { name: 'Approve' })).toHaveCount(0);
-  await context.close();
-}
+import { test, expect } from '@playwright/test';
+import { approveAs, signIn } from './helpers';
 
 test('a lead requests Full Production, two approvers sign off, the history shows it in order', async ({ browser }, testInfo) => {
   const environment = `e2e-${Date.now().toString(36)}`;
@@ -38,8 +15,8 @@ test('a lead requests Full Production, two approvers sign off, the history shows
   const requestPath = new URL(lead.url()).pathname;
   await expect(lead.getByText('0 of 2 approvals', { exact: false })).toBeVisible();
 
-  await approveAs(browser, 'alice', requestPath, 'Costs match the plan');
-  await approveAs(browser, 'bob', requestPath, 'Agreed');
+  await approveAs(browser, 'alice', requestPath, 'Costs match the plan', 'Full Production');
+  await approveAs(browser, 'bob', requestPath, 'Agreed', 'Full Production');
 
   await lead.reload();
   await expect(lead.getByText('2 of 2 approvals', { exact: false })).toBeVisible();

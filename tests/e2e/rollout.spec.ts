@@ -1,29 +1,8 @@
-import { test, expect, Page, Browser } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
+import { approveAs, signIn } from './helpers';
 
-// Users made by scripts/test before the portal starts: <name> with password e2e-password-<name>.
 // The sandbox behind the portal answers with 100 ms latency, so a rollout lasts a few seconds.
-async function signIn(page: Page, name: string) {
-  await page.goto('/signin');
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByLabel('User name').fill(name);
-  await page.getByLabel('Password').fill(`e2e-password-${name}`);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByText(`Signed in as ${name}`)).toBeVisible();
-}
-
-async function approveAs(browser: Browser, name: string, requestPath: string) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signIn(page, name);
-  await page.goto(requestPath);
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByLabel('Comment').fill('Go ahead');
-  await page.getByRole('button', { name: 'Approve' }).click();
-  await expect(page.getByRole('button', { name: 'Approve' })).toHaveCount(0);
-  await context.close();
-}
-
 test('a lead watches all six phases complete live while an approver approves elsewhere', async ({ browser }, testInfo) => {
   const environment = `live-${Date.now().toString(36)}`;
   const lead = await (await browser.newContext()).newPage();
@@ -51,7 +30,7 @@ test('a lead watches all six phases complete live while an approver approves els
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
 
-  await approveAs(browser, 'alice', requestPath);
+  await approveAs(browser, 'alice', requestPath, 'Go ahead', 'Development');
 
   const rollout = lead.getByRole('region', { name: /^Rollout #\d+: deployment of live-/ });
   await expect(rollout).toBeVisible({ timeout: 30_000 });

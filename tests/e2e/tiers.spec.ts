@@ -1,9 +1,6 @@
-import { test, expect, Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
+import { hydrated } from './helpers';
 
 function dollars(text: string | null): number {
   return Number((text ?? '').replace(/[$,]/g, ''));
