@@ -79,7 +79,8 @@ fn AddUser() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let roles = RwSignal::new(Vec::<String>::new());
-    let add = Action::new(move |_: &()| create_user(name.get_untracked(), roles.get_untracked(), password.get_untracked()));
+    let add =
+        Action::new(move |_: &()| create_user(name.get_untracked(), roles.get_untracked(), password.get_untracked()));
     Effect::new(move |_| {
         if let Some(Ok(Ok(_))) = add.value().get() {
             let _ = window().location().reload();

@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::model::{
-    HistoryPage, HistoryQuery, Refusal, RequestDetail, RolloutDetail, SettingsView, RequestForm, SessionUser, TierQuery, TierSummary, TierView, UserView,
+    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, RolloutDetail, SessionUser, SettingsView,
+    TierQuery, TierSummary, TierView, UserView,
 };
 
 /// A failure the UI can show as it is: the message names what was wrong.
@@ -33,21 +34,45 @@ pub trait Backend: Send + Sync + 'static {
     fn secure_cookies(&self) -> bool;
     fn who<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, Option<SessionUser>>;
     /// Returns the user and the new session id.
-    fn sign_in<'a>(&'a self, name: &'a str, password: &'a str, address: Option<IpAddr>) -> Boxed<'a, (SessionUser, String)>;
+    fn sign_in<'a>(
+        &'a self,
+        name: &'a str,
+        password: &'a str,
+        address: Option<IpAddr>,
+    ) -> Boxed<'a, (SessionUser, String)>;
     fn sign_out<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, ()>;
     fn create_request<'a>(&'a self, session: Option<&'a str>, form: RequestForm) -> Boxed<'a, i64>;
     fn history<'a>(&'a self, session: Option<&'a str>, query: HistoryQuery) -> Boxed<'a, HistoryPage>;
     fn request<'a>(&'a self, session: Option<&'a str>, id: i64) -> Boxed<'a, RequestDetail>;
-    fn decide<'a>(&'a self, session: Option<&'a str>, id: i64, approve: bool, comment: String) -> Boxed<'a, RequestDetail>;
+    fn decide<'a>(
+        &'a self,
+        session: Option<&'a str>,
+        id: i64,
+        approve: bool,
+        comment: String,
+    ) -> Boxed<'a, RequestDetail>;
     fn rollout<'a>(&'a self, session: Option<&'a str>, id: i64) -> Boxed<'a, RolloutDetail>;
     /// Retries (`retry`) or cancels a rollout; answers with its new state.
     fn steer_rollout<'a>(&'a self, session: Option<&'a str>, id: i64, retry: bool) -> Boxed<'a, RolloutDetail>;
     /// Requests the teardown of an environment; returns the new request's id.
-    fn request_teardown<'a>(&'a self, session: Option<&'a str>, environment: String, region: String, role_arn: String, justification: String) -> Boxed<'a, i64>;
+    fn request_teardown<'a>(
+        &'a self,
+        session: Option<&'a str>,
+        environment: String,
+        region: String,
+        role_arn: String,
+        justification: String,
+    ) -> Boxed<'a, i64>;
     fn settings<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, SettingsView>;
     fn users<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, Vec<UserView>>;
     fn set_roles<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>) -> Boxed<'a, UserView>;
-    fn add_user<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>, password: String) -> Boxed<'a, UserView>;
+    fn add_user<'a>(
+        &'a self,
+        session: Option<&'a str>,
+        name: String,
+        roles: Vec<String>,
+        password: String,
+    ) -> Boxed<'a, UserView>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

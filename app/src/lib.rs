@@ -3,12 +3,12 @@
 //! browser) and its server functions. The server functions' bodies call a
 //! [`backend::Backend`] that the `server` crate provides through context.
 
+pub mod admin;
 pub mod format;
 pub mod model;
 pub mod pages;
 pub mod rollouts;
 pub mod workflow;
-pub mod admin;
 
 #[cfg(feature = "ssr")]
 pub mod backend;
@@ -21,7 +21,8 @@ use leptos_router::{
 };
 
 use crate::model::{
-    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, RolloutDetail, SettingsView, SessionUser, TierQuery, TierSummary, TierView, UserView,
+    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, RolloutDetail, SessionUser, SettingsView,
+    TierQuery, TierSummary, TierView, UserView,
 };
 
 /// The HTML document around the app, rendered by the server only.
@@ -77,8 +78,7 @@ pub fn App() -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 fn backend() -> Result<backend::SharedBackend, ServerFnError> {
-    use_context::<backend::SharedBackend>()
-        .ok_or_else(|| ServerFnError::new("the portal backend is not configured"))
+    use_context::<backend::SharedBackend>().ok_or_else(|| ServerFnError::new("the portal backend is not configured"))
 }
 
 // Server functions get fixed URLs under /rpc: the default ones hash the build
@@ -112,10 +112,7 @@ mod request_context {
 
     pub fn address() -> Option<std::net::IpAddr> {
         let parts = use_context::<http::request::Parts>()?;
-        parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip())
+        parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())
     }
 
     pub fn set_cookie(value: String) {
@@ -180,7 +177,11 @@ pub async fn get_request_detail(id: i64) -> Result<Result<RequestDetail, Refusal
 }
 
 #[server(prefix = "/rpc", endpoint = "decide_request")]
-pub async fn decide_request(id: i64, approve: bool, comment: String) -> Result<Result<RequestDetail, Refusal>, ServerFnError> {
+pub async fn decide_request(
+    id: i64,
+    approve: bool,
+    comment: String,
+) -> Result<Result<RequestDetail, Refusal>, ServerFnError> {
     let session = request_context::session();
     request_context::split(backend()?.decide(session.as_deref(), id, approve, comment).await)
 }
@@ -198,7 +199,11 @@ pub async fn save_roles(name: String, roles: Vec<String>) -> Result<Result<UserV
 }
 
 #[server(prefix = "/rpc", endpoint = "create_user", input = leptos::server_fn::codec::Json)]
-pub async fn create_user(name: String, roles: Vec<String>, password: String) -> Result<Result<UserView, Refusal>, ServerFnError> {
+pub async fn create_user(
+    name: String,
+    roles: Vec<String>,
+    password: String,
+) -> Result<Result<UserView, Refusal>, ServerFnError> {
     let session = request_context::session();
     request_context::split(backend()?.add_user(session.as_deref(), name, roles, password).await)
 }
@@ -218,9 +223,16 @@ pub async fn steer_rollout(id: i64, retry: bool) -> Result<Result<RolloutDetail,
 
 /// Requests the teardown of an environment the portal deployed; answers with the request's id.
 #[server(prefix = "/rpc", endpoint = "request_teardown")]
-pub async fn request_teardown(environment: String, region: String, role_arn: String, justification: String) -> Result<Result<i64, Refusal>, ServerFnError> {
+pub async fn request_teardown(
+    environment: String,
+    region: String,
+    role_arn: String,
+    justification: String,
+) -> Result<Result<i64, Refusal>, ServerFnError> {
     let session = request_context::session();
-    request_context::split(backend()?.request_teardown(session.as_deref(), environment, region, role_arn, justification).await)
+    request_context::split(
+        backend()?.request_teardown(session.as_deref(), environment, region, role_arn, justification).await,
+    )
 }
 
 #[server(prefix = "/rpc", endpoint = "get_settings", output = leptos::server_fn::codec::Json)]

@@ -49,7 +49,13 @@ fn TierComparison(tiers: Vec<TierSummary>) -> impl IntoView {
     let rows: Vec<(&'static str, Vec<String>)> = vec![
         ("Monthly cost", tiers.iter().map(|t| usd(t.monthly_usd)).collect()),
         ("Pricing", tiers.iter().map(|t| t.pricing.clone()).collect()),
-        ("On-demand / reserved", tiers.iter().map(|t| format!("{} / {}", usd(t.on_demand_monthly_usd), usd(t.reserved_monthly_usd))).collect()),
+        (
+            "On-demand / reserved",
+            tiers
+                .iter()
+                .map(|t| format!("{} / {}", usd(t.on_demand_monthly_usd), usd(t.reserved_monthly_usd)))
+                .collect(),
+        ),
         ("Availability zones in use", tiers.iter().map(|t| t.availability_zones.to_string()).collect()),
         ("NAT gateways", tiers.iter().map(|t| t.nat_gateways.to_string()).collect()),
         ("Backend instances", tiers.iter().map(|t| quantity(t.instances)).collect()),
@@ -131,12 +137,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
     let usage = RwSignal::new(Vec::<(String, f64)>::new());
     let free_tier = RwSignal::new(true);
     let pending = RwSignal::new(false);
-    let default_options: Vec<String> = initial
-        .options
-        .iter()
-        .filter(|o| o.enabled)
-        .map(|o| o.key.clone())
-        .collect();
+    let default_options: Vec<String> = initial.options.iter().filter(|o| o.enabled).map(|o| o.key.clone()).collect();
     let request_tier = tier_id.clone();
     let report = Resource::new(
         move || TierQuery {
@@ -249,7 +250,11 @@ fn UsageForm(fields: Vec<UsageFieldView>, usage: RwSignal<Vec<(String, f64)>>) -
 }
 
 #[component]
-fn OptionsForm(options: Vec<OptionView>, defaults: Vec<String>, selected: RwSignal<Option<Vec<String>>>) -> impl IntoView {
+fn OptionsForm(
+    options: Vec<OptionView>,
+    defaults: Vec<String>,
+    selected: RwSignal<Option<Vec<String>>>,
+) -> impl IntoView {
     view! {
         <fieldset class="options">
             <legend>"Optional services"</legend>

@@ -6,7 +6,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::format::{timestamp, usd};
 use crate::model::{HistoryQuery, Refusal, RequestDetail, RequestForm, RequestRow, TierQuery};
 use crate::pages::CostTable;
-use crate::{decide_request, get_request_detail, history, request_deployment, sandbox_mode, sign_in, sign_out, single_sign_on, whoami};
+use crate::{
+    decide_request, get_request_detail, history, request_deployment, sandbox_mode, sign_in, sign_out, single_sign_on,
+    whoami,
+};
 
 /// Sends the browser to `path` with a full load, so every part of the page sees the new session.
 fn go(path: &str) {
@@ -275,7 +278,9 @@ fn query_from_url(awaiting_me: bool) -> Memo<HistoryQuery> {
 
 fn query_string(q: &HistoryQuery, before: Option<i64>) -> String {
     let mut parts = Vec::new();
-    for (k, v) in [("environment", &q.environment), ("tier", &q.tier), ("status", &q.status), ("requester", &q.requester)] {
+    for (k, v) in
+        [("environment", &q.environment), ("tier", &q.tier), ("status", &q.status), ("requester", &q.requester)]
+    {
         if let Some(v) = v {
             parts.push(format!("{k}={}", v.replace(['&', '=', '#', '?', ' '], "")));
         }
@@ -487,4 +492,3 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
         }}
     }
 }
-

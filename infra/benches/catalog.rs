@@ -8,11 +8,7 @@ fn benches(c: &mut Criterion) {
     let spec = DeploymentSpec::preview(TierId::FullProduction, Default::default());
     let evaluation = catalog.evaluate(&spec).expect("evaluates");
     let report = catalog.report(&spec, &catalog.default_usage, true).expect("reports");
-    let options = EstimateOptions {
-        pricing: PricingModel::OnDemand,
-        free_tier: true,
-        compare_with_seed: true,
-    };
+    let options = EstimateOptions { pricing: PricingModel::OnDemand, free_tier: true, compare_with_seed: true };
 
     c.bench_function("load catalog (parse 6 templates, 3 tiers, prices)", |b| {
         b.iter(|| Catalog::embedded().expect("catalog"))

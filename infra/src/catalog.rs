@@ -84,11 +84,7 @@ impl Evaluation {
     }
 
     pub fn resource(&self, key: &ResourceKey) -> Option<&EvaluatedResource> {
-        self.phases
-            .get(key.phase as usize)?
-            .resources
-            .iter()
-            .find(|r| r.key.logical_id == key.logical_id)
+        self.phases.get(key.phase as usize)?.resources.iter().find(|r| r.key.logical_id == key.logical_id)
     }
 
     /// The resource a value points at (`Ref`/`GetAtt`), if it is one of ours.
@@ -137,13 +133,7 @@ impl Catalog {
         tiers.sort_by_key(|t| t.id);
         let prices = PriceCatalog::parse(&sources.prices.0, &sources.prices.1)?;
         let default_usage = Usage::parse(&sources.usage.0, &sources.usage.1)?;
-        Ok(Catalog {
-            templates,
-            tiers,
-            prices,
-            default_usage,
-            sources,
-        })
+        Ok(Catalog { templates, tiers, prices, default_usage, sources })
     }
 
     pub fn tier(&self, id: TierId) -> &Tier {
@@ -210,9 +200,6 @@ impl Catalog {
             }
             phases.push(phase);
         }
-        Ok(Evaluation {
-            spec: spec.clone(),
-            phases,
-        })
+        Ok(Evaluation { spec: spec.clone(), phases })
     }
 }

@@ -162,13 +162,7 @@ struct Meter {
 }
 
 fn meter(service: &'static str, price_id: impl Into<String>, quantity: f64, description: impl Into<String>) -> Meter {
-    Meter {
-        service,
-        price_id: price_id.into(),
-        quantity,
-        description: description.into(),
-        usage_key: None,
-    }
+    Meter { service, price_id: price_id.into(), quantity, description: description.into(), usage_key: None }
 }
 
 impl Meter {
@@ -312,13 +306,7 @@ pub fn estimate(evaluation: &Evaluation, prices: &PriceCatalog, usage: &Usage, o
         on_demand_monthly_usd,
         reserved_monthly_usd,
         unpriced,
-        prices_as_of: prices
-            .prices
-            .values()
-            .map(|p| p.as_of.as_str())
-            .max()
-            .unwrap_or_default()
-            .to_owned(),
+        prices_as_of: prices.prices.values().map(|p| p.as_of.as_str()).max().unwrap_or_default().to_owned(),
     }
 }
 
@@ -388,8 +376,13 @@ fn meters_of(
                     format!("{nodes} public IPv4 addresses of the load balancer nodes"),
                 ));
                 ms.push(
-                    meter("Data Transfer", "transfer.out.gb", usage.data_transfer_out_gb, "data transfer out to the internet")
-                        .driven_by("data_transfer_out_gb"),
+                    meter(
+                        "Data Transfer",
+                        "transfer.out.gb",
+                        usage.data_transfer_out_gb,
+                        "data transfer out to the internet",
+                    )
+                    .driven_by("data_transfer_out_gb"),
                 );
             }
             ms
@@ -399,11 +392,16 @@ fn meters_of(
             let replica = r.property("SourceDBInstanceIdentifier").is_some();
             let multi = flag(r, "MultiAZ") && !replica;
             let source = if replica { ev.target(r.property("SourceDBInstanceIdentifier")) } else { None };
-            let storage = num(r, "AllocatedStorage")
-                .or_else(|| source.and_then(|s| num(s, "AllocatedStorage")))
-                .unwrap_or(20.0);
+            let storage =
+                num(r, "AllocatedStorage").or_else(|| source.and_then(|s| num(s, "AllocatedStorage"))).unwrap_or(20.0);
             let az = if multi { ".multi-az" } else { "" };
-            let role = if replica { "read replica" } else if multi { "Multi-AZ" } else { "single-AZ" };
+            let role = if replica {
+                "read replica"
+            } else if multi {
+                "Multi-AZ"
+            } else {
+                "single-AZ"
+            };
             vec![
                 meter("RDS MySQL", format!("rds.mysql.{class}{az}"), h, format!("{class} {role}, {h} h")),
                 meter(
@@ -424,21 +422,37 @@ fn meters_of(
             };
             let mut ms = vec![meter("S3", "s3.standard.gb", gb, format!("{purpose}: Standard storage")).driven_by(key)];
             if purpose == "uploads" {
-                ms.push(meter("S3", "s3.put.1k", usage.s3_put_requests / 1000.0, "PUT/POST requests").driven_by("s3_put_requests"));
-                ms.push(meter("S3", "s3.get.1k", usage.s3_get_requests / 1000.0, "GET requests").driven_by("s3_get_requests"));
+                ms.push(
+                    meter("S3", "s3.put.1k", usage.s3_put_requests / 1000.0, "PUT/POST requests")
+                        .driven_by("s3_put_requests"),
+                );
+                ms.push(
+                    meter("S3", "s3.get.1k", usage.s3_get_requests / 1000.0, "GET requests")
+                        .driven_by("s3_get_requests"),
+                );
             }
             ms
         }
         "AWS::CloudFront::Distribution" => vec![
-            meter("CloudFront", "cloudfront.transfer.gb", usage.cloudfront_transfer_gb, "transfer out to viewers (North America)")
-                .driven_by("cloudfront_transfer_gb"),
+            meter(
+                "CloudFront",
+                "cloudfront.transfer.gb",
+                usage.cloudfront_transfer_gb,
+                "transfer out to viewers (North America)",
+            )
+            .driven_by("cloudfront_transfer_gb"),
             meter("CloudFront", "cloudfront.https.10k", usage.cloudfront_requests / 10_000.0, "HTTPS requests")
                 .driven_by("cloudfront_requests"),
         ],
         "AWS::Cognito::UserPool" => {
             let tier = text(r, "UserPoolTier").unwrap_or("ESSENTIALS").to_ascii_lowercase();
-            vec![meter("Cognito", format!("cognito.mau.{tier}"), usage.cognito_mau, format!("monthly active users ({tier})"))
-                .driven_by("cognito_mau")]
+            vec![meter(
+                "Cognito",
+                format!("cognito.mau.{tier}"),
+                usage.cognito_mau,
+                format!("monthly active users ({tier})"),
+            )
+            .driven_by("cognito_mau")]
         }
         "AWS::Lambda::Function" => {
             let memory_gb = num(r, "MemorySize").unwrap_or(128.0) / 1024.0;
@@ -465,9 +479,15 @@ fn meters_of(
             let share = usage.logs_ingested_gb / count("AWS::Logs::LogGroup");
             let months = num(r, "RetentionInDays").map_or(12.0, |d| (d / 30.0).min(12.0));
             vec![
-                meter("CloudWatch", "logs.ingest.gb", share, "log ingestion (share of the logs assumption)").driven_by("logs_ingested_gb"),
-                meter("CloudWatch", "logs.storage.gb", share * months, format!("log storage, {months:.1} months kept (upper bound)"))
+                meter("CloudWatch", "logs.ingest.gb", share, "log ingestion (share of the logs assumption)")
                     .driven_by("logs_ingested_gb"),
+                meter(
+                    "CloudWatch",
+                    "logs.storage.gb",
+                    share * months,
+                    format!("log storage, {months:.1} months kept (upper bound)"),
+                )
+                .driven_by("logs_ingested_gb"),
             ]
         }
         "AWS::CloudWatch::Alarm" => vec![meter("CloudWatch", "cloudwatch.alarm", 1.0, "standard-resolution alarm")],
@@ -488,7 +508,9 @@ fn meters_of(
             "standard queue requests",
         )
         .driven_by("sqs_requests")],
-        "AWS::SNS::Topic" => vec![meter("SNS", "sns.publish.1m", usage.sns_publishes / 1e6, "publishes").driven_by("sns_publishes")],
+        "AWS::SNS::Topic" => {
+            vec![meter("SNS", "sns.publish.1m", usage.sns_publishes / 1e6, "publishes").driven_by("sns_publishes")]
+        }
         "AWS::ElastiCache::CacheCluster" => {
             let node = text(r, "CacheNodeType").unwrap_or("cache.t3.micro");
             let n = num(r, "NumCacheNodes").unwrap_or(1.0);
@@ -509,8 +531,13 @@ fn meters_of(
         }
         "AWS::Route53::HostedZone" => vec![
             meter("Route 53", "route53.zone", 1.0, "hosted zone"),
-            meter("Route 53", "route53.query.1m", usage.dns_queries / 1e6, "standard queries (alias queries to AWS are free)")
-                .driven_by("dns_queries"),
+            meter(
+                "Route 53",
+                "route53.query.1m",
+                usage.dns_queries / 1e6,
+                "standard queries (alias queries to AWS are free)",
+            )
+            .driven_by("dns_queries"),
         ],
         "AWS::KMS::Key" => vec![meter("KMS", "kms.key", 1.0, "customer managed key")],
         _ => return None,
@@ -519,29 +546,18 @@ fn meters_of(
 
 /// Instances, their volumes and their detailed monitoring, from launch template data.
 fn instance_meters(n: f64, data: Option<&Value>, h: f64) -> Vec<Meter> {
-    let kind = data
-        .and_then(|d| d.get("InstanceType"))
-        .and_then(Value::as_str)
-        .unwrap_or("t3.micro");
+    let kind = data.and_then(|d| d.get("InstanceType")).and_then(Value::as_str).unwrap_or("t3.micro");
     let mut ms = vec![meter("EC2", format!("ec2.{kind}"), n * h, format!("{n} × {kind} Linux, {h} h"))];
     let volumes: f64 = data
         .and_then(|d| d.get("BlockDeviceMappings"))
         .and_then(Value::as_list)
-        .map(|bdms| {
-            bdms.iter()
-                .filter_map(|b| b.get("Ebs")?.get("VolumeSize")?.as_f64())
-                .sum()
-        })
+        .map(|bdms| bdms.iter().filter_map(|b| b.get("Ebs")?.get("VolumeSize")?.as_f64()).sum())
         .unwrap_or(8.0);
     ms.push(meter("EC2", "ebs.gp3.gb", n * volumes, format!("{n} × {volumes} GB gp3 volume")));
-    let monitored = data
-        .and_then(|d| d.get("Monitoring"))
-        .and_then(|m| m.get("Enabled"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let monitored =
+        data.and_then(|d| d.get("Monitoring")).and_then(|m| m.get("Enabled")).and_then(Value::as_bool).unwrap_or(false);
     if monitored {
         ms.push(meter("CloudWatch", "cloudwatch.metric", n * 7.0, format!("detailed monitoring, {n} × 7 metrics")));
     }
     ms
 }
-

@@ -13,11 +13,7 @@ use crate::catalog::Evaluation;
 use crate::eval::EvaluatedResource;
 use crate::value::{ResourceKey, Value};
 
-const ROWS: [(&str, &str); 3] = [
-    ("public", "Public subnet"),
-    ("private", "Private subnet"),
-    ("data", "Data subnet"),
-];
+const ROWS: [(&str, &str); 3] = [("public", "Public subnet"), ("private", "Private subnet"), ("data", "Data subnet")];
 const COL_W: f64 = 330.0;
 const ITEM_W: f64 = 150.0;
 const ITEM_H: f64 = 46.0;
@@ -50,10 +46,8 @@ struct Cell {
 /// `priced` holds the resources with cost lines; only those link to one.
 pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -> String {
     let subnets: Vec<&EvaluatedResource> = ev.of_type("AWS::EC2::Subnet").collect();
-    let mut zones: Vec<String> = subnets
-        .iter()
-        .filter_map(|s| s.property("AvailabilityZone").map(Value::display))
-        .collect();
+    let mut zones: Vec<String> =
+        subnets.iter().filter_map(|s| s.property("AvailabilityZone").map(Value::display)).collect();
     zones.sort();
     zones.dedup();
     if zones.is_empty() {
@@ -69,9 +63,8 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
         ROWS.iter().position(|(t, _)| *t == tier)
     };
 
-    let mut cells: Vec<Vec<Cell>> = (0..ROWS.len())
-        .map(|_| (0..zones.len()).map(|_| Cell { subnet: None, items: Vec::new() }).collect())
-        .collect();
+    let mut cells: Vec<Vec<Cell>> =
+        (0..ROWS.len()).map(|_| (0..zones.len()).map(|_| Cell { subnet: None, items: Vec::new() }).collect()).collect();
     for s in &subnets {
         if let (Some(r), Some(c)) = (row_of(&s.key), col_of(&s.key)) {
             cells[r][c].subnet = Some(s.key.clone());
@@ -83,9 +76,7 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
         }
     };
     let subnet_list = |v: Option<&Value>| -> Vec<ResourceKey> {
-        v.and_then(Value::as_list)
-            .map(|l| l.iter().filter_map(|x| x.resource().cloned()).collect())
-            .unwrap_or_default()
+        v.and_then(Value::as_list).map(|l| l.iter().filter_map(|x| x.resource().cloned()).collect()).unwrap_or_default()
     };
 
     let mut albs: Vec<(ResourceKey, Vec<usize>)> = Vec::new();
@@ -109,18 +100,23 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
             }
             "AWS::AutoScaling::AutoScalingGroup" => {
                 let targets = subnet_list(r.property("VPCZoneIdentifier"));
-                let n = r
-                    .property("DesiredCapacity")
-                    .or(r.property("MinSize"))
-                    .and_then(Value::as_f64)
-                    .unwrap_or(1.0) as usize;
+                let n = r.property("DesiredCapacity").or(r.property("MinSize")).and_then(Value::as_f64).unwrap_or(1.0)
+                    as usize;
                 let kind = ev
                     .target(r.property("LaunchTemplate").and_then(|l| l.get("LaunchTemplateId")))
                     .and_then(|t| t.property("LaunchTemplateData")?.get("InstanceType")?.as_str().map(str::to_owned))
                     .unwrap_or_else(|| "EC2".into());
                 for i in 0..n {
                     if let Some(subnet) = targets.get(i % targets.len().max(1)) {
-                        place(subnet, Item { key: key.clone(), label: "EC2 backend".into(), detail: kind.clone(), secondary: false });
+                        place(
+                            subnet,
+                            Item {
+                                key: key.clone(),
+                                label: "EC2 backend".into(),
+                                detail: kind.clone(),
+                                secondary: false,
+                            },
+                        );
                     }
                 }
                 first_instance.get_or_insert(key);
@@ -128,7 +124,10 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
             "AWS::EC2::Instance" => {
                 if let Some(subnet) = r.property("SubnetId").and_then(Value::resource) {
                     let kind = r.property("InstanceType").map(Value::display).unwrap_or_default();
-                    place(subnet, Item { key: key.clone(), label: "EC2 instance".into(), detail: kind, secondary: false });
+                    place(
+                        subnet,
+                        Item { key: key.clone(), label: "EC2 instance".into(), detail: kind, secondary: false },
+                    );
                     first_instance.get_or_insert(key);
                 }
             }
@@ -138,7 +137,10 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
                     managed.push(Item { key, label: "Lambda".into(), detail: id, secondary: false });
                 } else {
                     for subnet in &targets {
-                        place(subnet, Item { key: key.clone(), label: "Lambda".into(), detail: id.clone(), secondary: false });
+                        place(
+                            subnet,
+                            Item { key: key.clone(), label: "Lambda".into(), detail: id.clone(), secondary: false },
+                        );
                     }
                 }
             }
@@ -164,12 +166,23 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
                     }
                 } else {
                     if let Some(subnet) = targets.first() {
-                        place(subnet, Item { key: key.clone(), label: "RDS MySQL".into(), detail: class.clone(), secondary: false });
+                        place(
+                            subnet,
+                            Item {
+                                key: key.clone(),
+                                label: "RDS MySQL".into(),
+                                detail: class.clone(),
+                                secondary: false,
+                            },
+                        );
                     }
                     let multi = r.property("MultiAZ").and_then(Value::as_bool).unwrap_or(false);
                     if multi {
                         if let Some(subnet) = targets.get(1) {
-                            place(subnet, Item { key: key.clone(), label: "RDS standby".into(), detail: class, secondary: true });
+                            place(
+                                subnet,
+                                Item { key: key.clone(), label: "RDS standby".into(), detail: class, secondary: true },
+                            );
                         }
                     }
                     primary_db.get_or_insert(key);
@@ -221,7 +234,8 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
         svg,
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="group" aria-labelledby="diagram-title" aria-describedby="diagram-desc" class="architecture-diagram" font-family="system-ui, sans-serif" font-size="12">"##
     );
-    let _ = write!(svg, r#"<title id="diagram-title">{}</title><desc id="diagram-desc">{}</desc>"#, esc(title), esc(&desc));
+    let _ =
+        write!(svg, r#"<title id="diagram-title">{}</title><desc id="diagram-desc">{}</desc>"#, esc(title), esc(&desc));
     svg.push_str(r##"<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#222"/></marker></defs>"##);
 
     // Outside the VPC: the internet and CloudFront.
@@ -229,13 +243,23 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
     let _ = write!(
         svg,
         r##"<g class="external"><rect x="{}" y="{}" width="120" height="{ITEM_H}" rx="23" fill="#fff" stroke="#222" stroke-width="1.5"/><text x="{}" y="{}" text-anchor="middle" font-weight="600">Internet</text></g>"##,
-        internet.0, internet.1, internet.0 + 60.0, internet.1 + 28.0
+        internet.0,
+        internet.1,
+        internet.0 + 60.0,
+        internet.1 + 28.0
     );
     // The request path, as boxes (x, y, width) in the order a request crosses them.
     let mut path: Vec<(f64, f64, f64)> = vec![(internet.0, internet.1, 120.0)];
     if let Some(cf) = &cloudfront {
         let (x, y) = (220.0, 30.0);
-        item_svg(&mut svg, priced, &Item { key: cf.clone(), label: "CloudFront".into(), detail: "CDN".into(), secondary: false }, x, y, ITEM_W + 24.0);
+        item_svg(
+            &mut svg,
+            priced,
+            &Item { key: cf.clone(), label: "CloudFront".into(), detail: "CDN".into(), secondary: false },
+            x,
+            y,
+            ITEM_W + 24.0,
+        );
         path.push((x, y, ITEM_W + 24.0));
     }
 
@@ -302,7 +326,12 @@ pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -
                 item_svg(
                     &mut svg,
                     priced,
-                    &Item { key: key.clone(), label: "Application Load Balancer".into(), detail: key.logical_id.clone(), secondary: false },
+                    &Item {
+                        key: key.clone(),
+                        label: "Application Load Balancer".into(),
+                        detail: key.logical_id.clone(),
+                        secondary: false,
+                    },
                     x0,
                     ay,
                     w,
@@ -363,7 +392,11 @@ fn item_svg(svg: &mut String, priced: &HashSet<ResourceKey>, item: &Item, x: f64
     // Free resources (an ACM certificate, an identity pool) have no cost line to link to.
     let linked = priced.contains(&item.key);
     if linked {
-        let _ = write!(svg, r##"<a href="#{}"><title>{label} {id} (phase {phase}): see its cost</title>"##, esc(&cost_anchor(&item.key)));
+        let _ = write!(
+            svg,
+            r##"<a href="#{}"><title>{label} {id} (phase {phase}): see its cost</title>"##,
+            esc(&cost_anchor(&item.key))
+        );
     } else {
         let _ = write!(svg, r#"<g><title>{label} {id} (phase {phase}): no charge of its own</title>"#);
     }
@@ -404,10 +437,7 @@ fn describe(ev: &Evaluation, zones: &[String], cloudfront: bool) -> String {
     let dbs: Vec<&EvaluatedResource> = ev.of_type("AWS::RDS::DBInstance").collect();
     let multi = dbs.iter().any(|d| d.property("MultiAZ").and_then(Value::as_bool) == Some(true));
     let replicas = dbs.iter().filter(|d| d.property("SourceDBInstanceIdentifier").is_some()).count();
-    let compute_zones = ev
-        .of_type("AWS::EC2::Subnet")
-        .filter(|s| s.tag("Tier") == Some("private"))
-        .count();
+    let compute_zones = ev.of_type("AWS::EC2::Subnet").filter(|s| s.tag("Tier") == Some("private")).count();
     format!(
         "VPC over {} availability zones ({} of them with application servers); {} NAT gateway(s); {} EC2 instance(s) behind an Application Load Balancer; RDS MySQL {}{}; {}. Request path: Internet → {}ALB → EC2 → RDS.",
         zones.len(),
@@ -432,8 +462,5 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

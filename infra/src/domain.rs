@@ -32,10 +32,7 @@ impl TierId {
 impl FromStr for TierId {
     type Err = InfraError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TierId::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| InfraError::UnknownTier(s.to_owned()))
+        TierId::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| InfraError::UnknownTier(s.to_owned()))
     }
 }
 
@@ -100,10 +97,7 @@ impl ServiceOption {
 impl FromStr for ServiceOption {
     type Err = InfraError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ServiceOption::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| InfraError::UnknownOption(s.to_owned()))
+        ServiceOption::ALL.into_iter().find(|o| o.as_str() == s).ok_or_else(|| InfraError::UnknownOption(s.to_owned()))
     }
 }
 
@@ -116,10 +110,7 @@ pub struct EnvironmentName(String);
 
 impl EnvironmentName {
     pub fn parse(value: &str) -> Result<Self, InfraError> {
-        let fail = |reason| InfraError::InvalidEnvironmentName {
-            value: value.to_owned(),
-            reason,
-        };
+        let fail = |reason| InfraError::InvalidEnvironmentName { value: value.to_owned(), reason };
         // The longest stack name is `<env>-serverless`: 128 characters at most on AWS,
         // and bucket names derived from it must stay under 63.
         if value.len() < 3 || value.len() > 28 {
@@ -175,20 +166,13 @@ impl Region {
     pub const US_EAST_1: Region = Region("us-east-1");
 
     pub fn parse(value: &str) -> Result<Self, InfraError> {
-        REGIONS
-            .iter()
-            .find(|(name, _)| *name == value)
-            .map(|(name, _)| Region(name))
-            .ok_or_else(|| {
-                InfraError::data(
-                    "region",
-                    value,
-                    format!(
-                        "unknown region; known: {}",
-                        REGIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                    ),
-                )
-            })
+        REGIONS.iter().find(|(name, _)| *name == value).map(|(name, _)| Region(name)).ok_or_else(|| {
+            InfraError::data(
+                "region",
+                value,
+                format!("unknown region; known: {}", REGIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")),
+            )
+        })
     }
 
     pub fn as_str(self) -> &'static str {
@@ -246,10 +230,7 @@ pub struct RoleArn(String);
 impl RoleArn {
     /// `arn:<partition>:iam::<12-digit account>:role/<path/name>`.
     pub fn parse(value: &str) -> Result<Self, InfraError> {
-        let fail = |reason: &str| InfraError::InvalidRoleArn {
-            value: value.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let fail = |reason: &str| InfraError::InvalidRoleArn { value: value.to_owned(), reason: reason.to_owned() };
         let parts: Vec<&str> = value.splitn(6, ':').collect();
         if parts.len() != 6 || parts[0] != "arn" || parts[2] != "iam" || !parts[3].is_empty() {
             return Err(fail("expected arn:aws:iam::<account>:role/<name>"));
@@ -260,9 +241,7 @@ impl RoleArn {
         if parts[4].len() != 12 || !parts[4].chars().all(|c| c.is_ascii_digit()) {
             return Err(fail("the account id must be 12 digits"));
         }
-        let name = parts[5]
-            .strip_prefix("role/")
-            .ok_or_else(|| fail("the resource must be role/<name>"))?;
+        let name = parts[5].strip_prefix("role/").ok_or_else(|| fail("the resource must be role/<name>"))?;
         let valid = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c);
         if name.is_empty() || name.len() > 512 || !name.chars().all(valid) {
             return Err(fail("the role name is empty or has characters IAM does not allow"));

@@ -33,18 +33,10 @@ pub enum InfraError {
     Syntax { file: String, message: String },
     /// A template that parses but cannot be evaluated; `at` is e.g. `Resources.Database`.
     #[error("{file}: {at}: {problem}")]
-    Template {
-        file: String,
-        at: String,
-        problem: TemplateProblem,
-    },
+    Template { file: String, at: String, problem: TemplateProblem },
     /// A tier, pricing or usage data file with a wrong, missing or unknown key.
     #[error("{file}: {key}: {message}")]
-    Data {
-        file: String,
-        key: String,
-        message: String,
-    },
+    Data { file: String, key: String, message: String },
     #[error("unknown tier `{0}`: expected one of development, production-lite, full-production")]
     UnknownTier(String),
     #[error("unknown option `{0}`: expected one of ecs_fargate, route53, elasticache_redis, sqs, sns")]
@@ -59,11 +51,7 @@ pub enum InfraError {
 
 impl InfraError {
     pub(crate) fn data(file: &str, key: impl Into<String>, message: impl Into<String>) -> Self {
-        InfraError::Data {
-            file: file.to_owned(),
-            key: key.into(),
-            message: message.into(),
-        }
+        InfraError::Data { file: file.to_owned(), key: key.into(), message: message.into() }
     }
 }
 

@@ -143,11 +143,7 @@ pub fn evaluate_template(
                 }
             },
         };
-        outputs.push(EvaluatedOutput {
-            name: name.clone(),
-            value,
-            export_name,
-        });
+        outputs.push(EvaluatedOutput { name: name.clone(), value, export_name });
     }
 
     Ok(EvaluatedPhase {
@@ -167,28 +163,18 @@ fn resolve_parameters(
     let mut values = IndexMap::new();
     for (name, decl) in &t.parameters {
         let at = format!("Parameters.{name}");
-        let err = |problem| InfraError::Template {
-            file: t.file.clone(),
-            at: at.clone(),
-            problem,
-        };
+        let err = |problem| InfraError::Template { file: t.file.clone(), at: at.clone(), problem };
         let value = supplied
             .get(name)
             .cloned()
             .or_else(|| decl.default.clone())
             .ok_or_else(|| err(TemplateProblem::MissingParameter(name.clone())))?;
-        check_parameter(decl, &value).map_err(|reason| {
-            err(TemplateProblem::InvalidParameter {
-                name: name.clone(),
-                reason,
-            })
-        })?;
+        check_parameter(decl, &value)
+            .map_err(|reason| err(TemplateProblem::InvalidParameter { name: name.clone(), reason }))?;
         let typed = if decl.kind == "CommaDelimitedList" || decl.kind.starts_with("List<") {
             Value::List(value.split(',').map(|s| Value::String(s.trim().to_owned())).collect())
         } else if decl.kind.starts_with("AWS::SSM::Parameter::Value") {
-            Value::Deferred {
-                deferred: format!("ssm:{value}"),
-            }
+            Value::Deferred { deferred: format!("ssm:{value}") }
         } else {
             Value::String(value.clone())
         };
@@ -200,10 +186,7 @@ fn resolve_parameters(
 
 fn check_parameter(decl: &ParameterDecl, value: &str) -> std::result::Result<(), String> {
     if !decl.allowed_values.is_empty() && !decl.allowed_values.iter().any(|v| v == value) {
-        return Err(format!(
-            "`{value}` is not one of the allowed values: {}",
-            decl.allowed_values.join(", ")
-        ));
+        return Err(format!("`{value}` is not one of the allowed values: {}", decl.allowed_values.join(", ")));
     }
     if let Some(pattern) = &decl.allowed_pattern {
         if !pattern.is_match(value) {
@@ -211,10 +194,7 @@ fn check_parameter(decl: &ParameterDecl, value: &str) -> std::result::Result<(),
         }
     }
     if decl.kind == "Number" {
-        let n: f64 = value
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{value}` is not a number"))?;
+        let n: f64 = value.trim().parse().map_err(|_| format!("`{value}` is not a number"))?;
         if decl.min_value.is_some_and(|min| n < min) || decl.max_value.is_some_and(|max| n > max) {
             return Err(format!(
                 "{value} is outside {}..{}",
@@ -382,11 +362,7 @@ struct Evaluator<'a> {
 
 impl Evaluator<'_> {
     fn err(&self, at: &str, problem: TemplateProblem) -> InfraError {
-        InfraError::Template {
-            file: self.t.file.clone(),
-            at: at.to_owned(),
-            problem,
-        }
+        InfraError::Template { file: self.t.file.clone(), at: at.to_owned(), problem }
     }
 
     fn malformed(&self, at: &str, message: impl Into<String>) -> InfraError {
@@ -475,10 +451,7 @@ impl Evaluator<'_> {
     fn bool_arg(&self, name: &str, v: &Json, at: &str) -> Result<bool> {
         match self.eval(v, at)? {
             Value::Bool(b) => Ok(b),
-            other => Err(self.malformed(
-                at,
-                format!("`{name}` needs conditions, got `{}`", other.display()),
-            )),
+            other => Err(self.malformed(at, format!("`{name}` needs conditions, got `{}`", other.display()))),
         }
     }
 
@@ -486,32 +459,26 @@ impl Evaluator<'_> {
         match self.eval(v, at)? {
             Value::String(s) => Ok(s),
             Value::Number(n) => Ok(crate::value::format_number(n)),
-            other => Err(self.malformed(
-                at,
-                format!("`{name}` needs text known before deployment, got `{}`", other.display()),
-            )),
+            other => {
+                Err(self
+                    .malformed(at, format!("`{name}` needs text known before deployment, got `{}`", other.display())))
+            }
         }
     }
 
     fn intrinsic(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
         match name {
             "Ref" => {
-                let target = v
-                    .as_str()
-                    .ok_or_else(|| self.malformed(at, "`Ref` takes a name"))?;
+                let target = v.as_str().ok_or_else(|| self.malformed(at, "`Ref` takes a name"))?;
                 self.reference(target, at)
             }
             "Condition" => {
-                let cond = v
-                    .as_str()
-                    .ok_or_else(|| self.malformed(at, "`Condition` takes a name"))?;
+                let cond = v.as_str().ok_or_else(|| self.malformed(at, "`Condition` takes a name"))?;
                 Ok(Value::Bool(self.condition(cond, at)?))
             }
             "Fn::If" => {
                 let a = self.args(name, v, 3, at)?;
-                let cond = a[0]
-                    .as_str()
-                    .ok_or_else(|| self.malformed(at, "`Fn::If` starts with a condition name"))?;
+                let cond = a[0].as_str().ok_or_else(|| self.malformed(at, "`Fn::If` starts with a condition name"))?;
                 // Only the branch taken is evaluated, as CloudFormation does.
                 if self.condition(cond, at)? {
                     self.eval(&a[1], at)
@@ -555,10 +522,7 @@ impl Evaluator<'_> {
                     ),
                     _ => return Err(self.malformed(at, "`Fn::GetAtt` takes [Resource, Attribute]")),
                 };
-                Ok(Value::Attr {
-                    resource: self.resource_key(&id, at)?,
-                    attribute: attr,
-                })
+                Ok(Value::Attr { resource: self.resource_key(&id, at)?, attribute: attr })
             }
             "Fn::ImportValue" => {
                 let export = self.text_arg(name, v, at)?;
@@ -578,7 +542,10 @@ impl Evaluator<'_> {
                     as usize;
                 match self.eval(&a[1], at)? {
                     Value::List(items) => items.get(index).cloned().ok_or_else(|| {
-                        self.malformed(at, format!("`Fn::Select` index {index} is past the end of a list of {}", items.len()))
+                        self.malformed(
+                            at,
+                            format!("`Fn::Select` index {index} is past the end of a list of {}", items.len()),
+                        )
                     }),
                     other => Err(self.malformed(at, format!("`Fn::Select` needs a list, got `{}`", other.display()))),
                 }
@@ -588,22 +555,17 @@ impl Evaluator<'_> {
                 if !region.is_empty() && region != self.ctx.region {
                     return Err(self.malformed(at, format!("`Fn::GetAZs` of another region `{region}`")));
                 }
-                Ok(Value::List(
-                    self.ctx
-                        .availability_zones
-                        .iter()
-                        .map(|z| Value::String(z.clone()))
-                        .collect(),
-                ))
+                Ok(Value::List(self.ctx.availability_zones.iter().map(|z| Value::String(z.clone())).collect()))
             }
             "Fn::Join" => {
                 let a = self.args(name, v, 2, at)?;
-                let delimiter = a[0]
-                    .as_str()
-                    .ok_or_else(|| self.malformed(at, "`Fn::Join` starts with a delimiter"))?;
+                let delimiter =
+                    a[0].as_str().ok_or_else(|| self.malformed(at, "`Fn::Join` starts with a delimiter"))?;
                 let items = match self.eval(&a[1], at)? {
                     Value::List(items) => items,
-                    other => return Err(self.malformed(at, format!("`Fn::Join` needs a list, got `{}`", other.display()))),
+                    other => {
+                        return Err(self.malformed(at, format!("`Fn::Join` needs a list, got `{}`", other.display())))
+                    }
                 };
                 let mut parts = Vec::new();
                 for (i, item) in items.into_iter().enumerate() {
@@ -624,11 +586,8 @@ impl Evaluator<'_> {
             }
             "Fn::FindInMap" => {
                 let a = self.args(name, v, 3, at)?;
-                let keys = [
-                    self.text_arg(name, &a[0], at)?,
-                    self.text_arg(name, &a[1], at)?,
-                    self.text_arg(name, &a[2], at)?,
-                ];
+                let keys =
+                    [self.text_arg(name, &a[0], at)?, self.text_arg(name, &a[1], at)?, self.text_arg(name, &a[2], at)?];
                 let found = self
                     .t
                     .mappings
@@ -665,14 +624,10 @@ impl Evaluator<'_> {
             "AWS::StackName" => Value::String(ctx.stack_name.clone()),
             "AWS::Partition" => Value::String("aws".to_owned()),
             "AWS::URLSuffix" => Value::String("amazonaws.com".to_owned()),
-            "AWS::StackId" => Value::Deferred {
-                deferred: "AWS::StackId".to_owned(),
-            },
+            "AWS::StackId" => Value::Deferred { deferred: "AWS::StackId".to_owned() },
             "AWS::NotificationARNs" => Value::List(Vec::new()),
             "AWS::NoValue" => Value::NoValue,
-            _ => Value::Ref {
-                r#ref: self.resource_key(name, at)?,
-            },
+            _ => Value::Ref { r#ref: self.resource_key(name, at)? },
         })
     }
 
@@ -680,12 +635,8 @@ impl Evaluator<'_> {
         let (text, vars) = match v {
             Json::String(s) => (s.as_str(), None),
             Json::Array(a) if a.len() == 2 => (
-                a[0].as_str()
-                    .ok_or_else(|| self.malformed(at, "`Fn::Sub` starts with a string"))?,
-                Some(
-                    a[1].as_object()
-                        .ok_or_else(|| self.malformed(at, "`Fn::Sub` variables must be a mapping"))?,
-                ),
+                a[0].as_str().ok_or_else(|| self.malformed(at, "`Fn::Sub` starts with a string"))?,
+                Some(a[1].as_object().ok_or_else(|| self.malformed(at, "`Fn::Sub` variables must be a mapping"))?),
             ),
             _ => return Err(self.malformed(at, "`Fn::Sub` takes a string or [string, variables]")),
         };
@@ -696,10 +647,9 @@ impl Evaluator<'_> {
                 SubPart::Var(name) => match vars.and_then(|m| m.get(&name)) {
                     Some(expr) => self.eval(expr, at)?,
                     None => match name.split_once('.') {
-                        Some((id, attr)) if !self.params.contains_key(&name) => Value::Attr {
-                            resource: self.resource_key(id, at)?,
-                            attribute: attr.to_owned(),
-                        },
+                        Some((id, attr)) if !self.params.contains_key(&name) => {
+                            Value::Attr { resource: self.resource_key(id, at)?, attribute: attr.to_owned() }
+                        }
                         _ => self.reference(&name, at)?,
                     },
                 },
@@ -807,9 +757,6 @@ mod tests {
         let b = Value::Ref { r#ref: ResourceKey::new(Phase::Network, "B") };
         let joined = concat(vec![a.clone(), Value::String(",".into()), b.clone()]);
         assert_eq!(split(joined, ","), vec![a, b]);
-        assert_eq!(
-            split(Value::String("x,y".into()), ","),
-            vec![Value::String("x".into()), Value::String("y".into())]
-        );
+        assert_eq!(split(Value::String("x,y".into()), ","), vec![Value::String("x".into()), Value::String("y".into())]);
     }
 }

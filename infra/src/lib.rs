@@ -49,22 +49,13 @@ impl Catalog {
                 compare_with_seed: spec.tier == TierId::FullProduction,
             },
         );
-        Ok(TierReport {
-            tier,
-            evaluation,
-            estimate,
-            usage: usage.clone(),
-        })
+        Ok(TierReport { tier, evaluation, estimate, usage: usage.clone() })
     }
 
     /// The diagram of a report's evaluation.
     pub fn diagram(&self, report: &TierReport) -> String {
-        let priced = report
-            .estimate
-            .lines
-            .iter()
-            .map(|l| value::ResourceKey::new(l.phase, l.resource.clone()))
-            .collect();
+        let priced =
+            report.estimate.lines.iter().map(|l| value::ResourceKey::new(l.phase, l.resource.clone())).collect();
         diagram::render_svg(&report.evaluation, &format!("{} architecture", report.tier.name), &priced)
     }
 }

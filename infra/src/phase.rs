@@ -15,14 +15,8 @@ pub enum Phase {
 
 impl Phase {
     /// In deployment order; teardown runs it backwards.
-    pub const ALL: [Phase; 6] = [
-        Phase::Network,
-        Phase::Data,
-        Phase::Compute,
-        Phase::Auth,
-        Phase::Cdn,
-        Phase::Serverless,
-    ];
+    pub const ALL: [Phase; 6] =
+        [Phase::Network, Phase::Data, Phase::Compute, Phase::Auth, Phase::Cdn, Phase::Serverless];
 
     /// 1-based, as the seed numbers them.
     pub fn number(self) -> u8 {
@@ -55,7 +49,6 @@ impl Phase {
     pub fn template_file(self) -> String {
         format!("{}-{}.yaml", self.number(), self.slug())
     }
-
 }
 
 impl std::fmt::Display for Phase {

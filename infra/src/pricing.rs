@@ -97,14 +97,8 @@ struct RawCatalog {
 /// (`unknown field \`x\``), else the line it happened on.
 pub(crate) fn toml_error(file: &str, text: &str, e: toml::de::Error) -> InfraError {
     let message = e.message().to_owned();
-    let named = message
-        .split('`')
-        .nth(1)
-        .filter(|k| !k.is_empty())
-        .map(str::to_owned);
-    let line = e
-        .span()
-        .map(|span| format!("line {}", text[..span.start.min(text.len())].lines().count().max(1)));
+    let named = message.split('`').nth(1).filter(|k| !k.is_empty()).map(str::to_owned);
+    let line = e.span().map(|span| format!("line {}", text[..span.start.min(text.len())].lines().count().max(1)));
     let key = named.or(line).unwrap_or_else(|| "(root)".to_owned());
     InfraError::data(file, key, message)
 }
@@ -115,11 +109,8 @@ impl PriceCatalog {
         let mut prices = IndexMap::new();
         for (index, entry) in raw.price.into_iter().enumerate() {
             let fallback = format!("price[{index}]");
-            let label = entry
-                .get("id")
-                .and_then(toml::Value::as_str)
-                .map(|id| format!("price `{id}`"))
-                .unwrap_or(fallback);
+            let label =
+                entry.get("id").and_then(toml::Value::as_str).map(|id| format!("price `{id}`")).unwrap_or(fallback);
             let p: RawPrice = entry
                 .try_into()
                 .map_err(|e: toml::de::Error| InfraError::data(file, label.clone(), e.message().to_owned()))?;
@@ -157,13 +148,7 @@ impl PriceCatalog {
                         "names no price of this catalog",
                     ));
                 }
-                Ok(FreeTier {
-                    price: f.price,
-                    quantity: f.quantity,
-                    kind: f.kind,
-                    source: f.source,
-                    as_of: f.as_of,
-                })
+                Ok(FreeTier { price: f.price, quantity: f.quantity, kind: f.kind, source: f.source, as_of: f.as_of })
             })
             .collect::<Result<_>>()?;
         Ok(PriceCatalog {
@@ -171,15 +156,7 @@ impl PriceCatalog {
             hours_per_month: raw.hours_per_month,
             prices,
             free_tiers,
-            seed: raw
-                .seed
-                .into_iter()
-                .map(|s| SeedFigure {
-                    service: s.service,
-                    usd: s.usd,
-                    note: s.note,
-                })
-                .collect(),
+            seed: raw.seed.into_iter().map(|s| SeedFigure { service: s.service, usd: s.usd, note: s.note }).collect(),
         })
     }
 }
@@ -285,9 +262,7 @@ impl Usage {
             Ok(serde_json::Value::Object(map)) => {
                 let mut table = toml::Table::new();
                 for (k, v) in map {
-                    let n = v
-                        .as_f64()
-                        .ok_or_else(|| InfraError::data(file, k.clone(), "must be a number"))?;
+                    let n = v.as_f64().ok_or_else(|| InfraError::data(file, k.clone(), "must be a number"))?;
                     table.insert(k, toml::Value::Float(n));
                 }
                 table
@@ -301,12 +276,10 @@ impl Usage {
                 toml::Value::Float(f) => f,
                 _ => return Err(InfraError::data(file, key, "must be a number")),
             };
-            usage
-                .set(&key, n)
-                .map_err(|e| match e {
-                    InfraError::Data { key, message, .. } => InfraError::data(file, key, message),
-                    other => other,
-                })?;
+            usage.set(&key, n).map_err(|e| match e {
+                InfraError::Data { key, message, .. } => InfraError::data(file, key, message),
+                other => other,
+            })?;
         }
         Ok(usage)
     }

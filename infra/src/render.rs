@@ -47,11 +47,7 @@ pub fn render(catalog: &Catalog, spec: &DeploymentSpec) -> Result<Vec<RenderedPh
             stack_name: evaluated.stack_name.clone(),
             template_file: file.clone(),
             template_body: text.clone(),
-            parameters: evaluated
-                .parameters
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            parameters: evaluated.parameters.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         })
         .collect())
 }

@@ -66,9 +66,7 @@ impl Template {
             at: at.to_owned(),
             problem: TemplateProblem::Malformed(message),
         };
-        let root = document
-            .as_object()
-            .ok_or_else(|| malformed("(root)", "the template is not a mapping".into()))?;
+        let root = document.as_object().ok_or_else(|| malformed("(root)", "the template is not a mapping".into()))?;
         let section = |name: &str| -> Result<Map<String, Json>> {
             match root.get(name) {
                 None => Ok(Map::new()),
@@ -80,9 +78,7 @@ impl Template {
         let mut parameters = IndexMap::new();
         for (name, decl) in section("Parameters")? {
             let at = format!("Parameters.{name}");
-            let obj = decl
-                .as_object()
-                .ok_or_else(|| malformed(&at, "a parameter must be a mapping".into()))?;
+            let obj = decl.as_object().ok_or_else(|| malformed(&at, "a parameter must be a mapping".into()))?;
             let kind = obj
                 .get("Type")
                 .and_then(Json::as_str)
@@ -102,9 +98,10 @@ impl Template {
                         .unwrap_or_default(),
                     allowed_pattern: match obj.get("AllowedPattern").and_then(scalar_text) {
                         None => None,
-                        Some(p) => Some(regex::Regex::new(&format!("^(?:{p})$")).map_err(|e| {
-                            malformed(&at, format!("`AllowedPattern` is not a valid pattern: {e}"))
-                        })?),
+                        Some(p) => Some(
+                            regex::Regex::new(&format!("^(?:{p})$"))
+                                .map_err(|e| malformed(&at, format!("`AllowedPattern` is not a valid pattern: {e}")))?,
+                        ),
                     },
                     min_value: number("MinValue"),
                     max_value: number("MaxValue"),
@@ -120,9 +117,7 @@ impl Template {
         }
         for (id, decl) in resource_section {
             let at = format!("Resources.{id}");
-            let obj = decl
-                .as_object()
-                .ok_or_else(|| malformed(&at, "a resource must be a mapping".into()))?;
+            let obj = decl.as_object().ok_or_else(|| malformed(&at, "a resource must be a mapping".into()))?;
             let resource_type = obj
                 .get("Type")
                 .and_then(Json::as_str)
@@ -149,13 +144,8 @@ impl Template {
         let mut outputs = IndexMap::new();
         for (name, decl) in section("Outputs")? {
             let at = format!("Outputs.{name}");
-            let obj = decl
-                .as_object()
-                .ok_or_else(|| malformed(&at, "an output must be a mapping".into()))?;
-            let value = obj
-                .get("Value")
-                .cloned()
-                .ok_or_else(|| malformed(&at, "an output needs a `Value`".into()))?;
+            let obj = decl.as_object().ok_or_else(|| malformed(&at, "an output must be a mapping".into()))?;
+            let value = obj.get("Value").cloned().ok_or_else(|| malformed(&at, "an output needs a `Value`".into()))?;
             outputs.insert(
                 name.clone(),
                 OutputDecl {
@@ -179,7 +169,6 @@ impl Template {
             document,
         })
     }
-
 }
 
 fn scalar_text(v: &Json) -> Option<String> {
@@ -193,10 +182,8 @@ fn scalar_text(v: &Json) -> Option<String> {
 
 /// Reads YAML (a superset of JSON) and rewrites short-form tags into long form.
 pub fn parse_document(file: &str, text: &str) -> Result<Json> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| InfraError::Syntax {
-        file: file.to_owned(),
-        message: e.to_string(),
-    })?;
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| InfraError::Syntax { file: file.to_owned(), message: e.to_string() })?;
     yaml_to_json(file, yaml)
 }
 
@@ -211,19 +198,11 @@ fn yaml_to_json(file: &str, yaml: serde_yaml::Value) -> Result<Json> {
             } else if let Some(u) = n.as_u64() {
                 Json::from(u)
             } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Json::Number)
-                    .unwrap_or(Json::Null)
+                n.as_f64().and_then(serde_json::Number::from_f64).map(Json::Number).unwrap_or(Json::Null)
             }
         }
         Y::String(s) => Json::String(s),
-        Y::Sequence(items) => Json::Array(
-            items
-                .into_iter()
-                .map(|i| yaml_to_json(file, i))
-                .collect::<Result<_>>()?,
-        ),
+        Y::Sequence(items) => Json::Array(items.into_iter().map(|i| yaml_to_json(file, i)).collect::<Result<_>>()?),
         Y::Mapping(map) => {
             let mut out = Map::new();
             for (k, v) in map {

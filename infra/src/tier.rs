@@ -54,33 +54,22 @@ struct TierFile {
     options: IndexMap<String, bool>,
 }
 
-const TOP_LEVEL_KEYS: [&str; 8] = [
-    "id",
-    "name",
-    "summary",
-    "availability",
-    "pricing",
-    "included",
-    "decisions",
-    "parameters",
-];
+const TOP_LEVEL_KEYS: [&str; 8] =
+    ["id", "name", "summary", "availability", "pricing", "included", "decisions", "parameters"];
 
 impl Tier {
     /// Parses a tier file; `declared` holds every parameter some template declares,
     /// so a misspelt parameter is an error here rather than silently ignored.
     pub fn parse(file: &str, text: &str, declared: &dyn Fn(&str) -> bool) -> Result<Tier> {
-        let table: toml::Table = toml::from_str(text)
-            .map_err(|e| InfraError::data(file, "(syntax)", e.message().to_owned()))?;
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| InfraError::data(file, "(syntax)", e.message().to_owned()))?;
         for key in table.keys() {
             if !TOP_LEVEL_KEYS.contains(&key.as_str()) && key != "options" {
                 return Err(InfraError::data(file, key.clone(), "unknown key"));
             }
         }
         let raw: TierFile = toml::from_str(text).map_err(|e| crate::pricing::toml_error(file, text, e))?;
-        let id: TierId = raw
-            .id
-            .parse()
-            .map_err(|e: InfraError| InfraError::data(file, "id", e.to_string()))?;
+        let id: TierId = raw.id.parse().map_err(|e: InfraError| InfraError::data(file, "id", e.to_string()))?;
         for name in raw.parameters.keys() {
             if !declared(name) {
                 return Err(InfraError::data(

@@ -20,10 +20,7 @@ pub struct ResourceKey {
 
 impl ResourceKey {
     pub fn new(phase: Phase, logical_id: impl Into<String>) -> Self {
-        Self {
-            phase,
-            logical_id: logical_id.into(),
-        }
+        Self { phase, logical_id: logical_id.into() }
     }
 }
 
@@ -43,13 +40,22 @@ pub enum Value {
     List(Vec<Value>),
     Map(IndexMap<String, Value>),
     /// `Ref` to a resource: its physical id, known once deployed.
-    Ref { r#ref: ResourceKey },
+    Ref {
+        r#ref: ResourceKey,
+    },
     /// `Fn::GetAtt` of a resource.
-    Attr { resource: ResourceKey, attribute: String },
+    Attr {
+        resource: ResourceKey,
+        attribute: String,
+    },
     /// Text made of known parts and deploy-time values (`Fn::Sub`, `Fn::Join`).
-    Concat { concat: Vec<Value> },
+    Concat {
+        concat: Vec<Value>,
+    },
     /// A value only the deployment knows (an SSM-typed parameter, `AWS::StackId`).
-    Deferred { deferred: String },
+    Deferred {
+        deferred: String,
+    },
     /// `Ref: AWS::NoValue`; removed from the enclosing map or list.
     #[serde(skip)]
     NoValue,
@@ -115,10 +121,7 @@ impl Value {
             Value::List(items) => items.iter().map(Value::display).collect::<Vec<_>>().join(","),
             Value::Map(_) => "{…}".to_owned(),
             Value::Ref { r#ref } => format!("${{{}}}", r#ref.logical_id),
-            Value::Attr {
-                resource,
-                attribute,
-            } => format!("${{{}.{}}}", resource.logical_id, attribute),
+            Value::Attr { resource, attribute } => format!("${{{}.{}}}", resource.logical_id, attribute),
             Value::Concat { concat } => concat.iter().map(Value::display).collect(),
             Value::Deferred { deferred } => format!("${{{deferred}}}"),
         }

@@ -42,11 +42,8 @@ fn unknown_condition_names_file_and_resource() {
 
 #[test]
 fn missing_parameter_names_it() {
-    let text = embedded_template(Phase::Cdn).replacen(
-        "Parameters:\n",
-        "Parameters:\n  NeedsAValue:\n    Type: String\n",
-        1,
-    );
+    let text =
+        embedded_template(Phase::Cdn).replacen("Parameters:\n", "Parameters:\n  NeedsAValue:\n    Type: String\n", 1);
     let (file, at, problem) = template_error(load_with_template(Phase::Cdn, &text));
     assert_eq!(file, "5-cdn.yaml");
     assert_eq!(at, "Parameters.NeedsAValue");
@@ -120,7 +117,8 @@ fn price_without_unit_is_refused() {
 #[test]
 fn malformed_usage_names_file_and_key() {
     let base = Catalog::embedded().expect("catalog").default_usage;
-    let (file, key) = data_error(base.with_overrides("mine.toml", "cloudfront_transfer_gb = \"lots\"").expect_err("refused"));
+    let (file, key) =
+        data_error(base.with_overrides("mine.toml", "cloudfront_transfer_gb = \"lots\"").expect_err("refused"));
     assert_eq!((file.as_str(), key.as_str()), ("mine.toml", "cloudfront_transfer_gb"));
     let (file, key) = data_error(base.with_overrides("mine.json", r#"{"cloudfront_gb": 5}"#).expect_err("refused"));
     assert_eq!((file.as_str(), key.as_str()), ("mine.json", "cloudfront_gb"));
@@ -140,7 +138,9 @@ fn unknown_tier_is_refused() {
 
 #[test]
 fn environment_names_are_checked() {
-    for bad in ["", "ab", "Prod", "1abc", "has_underscore", "trailing-", "two--hyphens", "a-very-long-environment-name-x"] {
+    for bad in
+        ["", "ab", "Prod", "1abc", "has_underscore", "trailing-", "two--hyphens", "a-very-long-environment-name-x"]
+    {
         assert!(infra::EnvironmentName::parse(bad).is_err(), "`{bad}` accepted");
     }
     for good in ["dev", "concert-prod", "team1-staging"] {

@@ -29,7 +29,8 @@ fn totals_are_the_sum_of_the_lines() {
 fn tiers_cost_in_the_order_of_what_they_include() {
     let catalog = catalog();
     let monthly = |t: TierId| report(&catalog, t, Default::default()).estimate.monthly_usd;
-    let (dev, lite, full) = (monthly(TierId::Development), monthly(TierId::ProductionLite), monthly(TierId::FullProduction));
+    let (dev, lite, full) =
+        (monthly(TierId::Development), monthly(TierId::ProductionLite), monthly(TierId::FullProduction));
     assert!(dev < lite && lite < full, "{dev} < {lite} < {full}");
 }
 
@@ -68,7 +69,12 @@ fn usage_and_free_tier_move_the_total() {
     usage.set("cloudfront_transfer_gb", 5120.0).expect("valid");
     let more = catalog.report(&spec, &usage, true).expect("report").estimate;
     // 4 TB beyond the free 1 TB at $0.085/GB.
-    assert!((more.monthly_usd - base.monthly_usd - 4096.0 * 0.085).abs() < 0.02, "{} → {}", base.monthly_usd, more.monthly_usd);
+    assert!(
+        (more.monthly_usd - base.monthly_usd - 4096.0 * 0.085).abs() < 0.02,
+        "{} → {}",
+        base.monthly_usd,
+        more.monthly_usd
+    );
     let no_free = catalog.report(&spec, &catalog.default_usage, false).expect("report").estimate;
     assert!(no_free.monthly_usd > base.monthly_usd + 87.0, "1 TB of CloudFront alone is $87.04");
 }
@@ -116,11 +122,7 @@ fn diagrams_are_accessible_and_show_tier_differences() {
         let desc = root.children().find(|n| n.has_tag_name("desc")).expect("<desc>");
         assert!(desc.text().unwrap_or_default().contains("Request path"));
 
-        let boxes = |label: &str| {
-            doc.descendants()
-                .filter(|n| n.attribute("data-type") == Some(label))
-                .count()
-        };
+        let boxes = |label: &str| doc.descendants().filter(|n| n.attribute("data-type") == Some(label)).count();
         let ev = &r.evaluation;
         assert_eq!(boxes("NAT gateway"), ev.of_type("AWS::EC2::NatGateway").count(), "{tier}");
         assert_eq!(boxes("CloudFront"), ev.of_type("AWS::CloudFront::Distribution").count(), "{tier}");
@@ -135,9 +137,11 @@ fn diagrams_are_accessible_and_show_tier_differences() {
                 assert!(matches!(phase, "1" | "2" | "3" | "4" | "5" | "6"));
             } else {
                 let anchor = href.trim_start_matches('#');
-                let priced = r.estimate.lines.iter().any(|l| {
-                    infra::diagram::cost_anchor(&ResourceKey::new(l.phase, l.resource.clone())) == anchor
-                });
+                let priced = r
+                    .estimate
+                    .lines
+                    .iter()
+                    .any(|l| infra::diagram::cost_anchor(&ResourceKey::new(l.phase, l.resource.clone())) == anchor);
                 assert!(priced, "{tier}: {anchor} has no cost line");
             }
         }

@@ -45,11 +45,7 @@ fn evaluate(expr: &str, params: &[(&str, &str)]) -> Result<Value, InfraError> {
     };
     let supplied: IndexMap<String, String> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let phase = evaluate_template(&template, &supplied, &ctx)?;
-    let probe = phase
-        .resources
-        .iter()
-        .find(|r| r.key.logical_id == "Probe")
-        .expect("probe resource");
+    let probe = phase.resources.iter().find(|r| r.key.logical_id == "Probe").expect("probe resource");
     Ok(probe.property("Value").cloned().unwrap_or(Value::NoValue))
 }
 
@@ -74,11 +70,7 @@ fn intrinsics_evaluate_as_cloudformation_does() {
         ("!Sub '${Env}-x'", &[], s("dev-x")),
         ("!Sub '${!Literal}-${AWS::Region}'", &[], s("${Literal}-us-east-1")),
         ("!Sub ['${A}-${Env}', { A: !Ref Count }]", &[], s("2-dev")),
-        (
-            "!Sub 'arn:${Other}'",
-            &[],
-            Value::Concat { concat: vec![s("arn:"), other()] },
-        ),
+        ("!Sub 'arn:${Other}'", &[], Value::Concat { concat: vec![s("arn:"), other()] }),
         (
             "!Sub '${Other.TopicName}'",
             &[],

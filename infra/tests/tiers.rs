@@ -13,13 +13,8 @@ fn count(ev: &infra::Evaluation, t: &str) -> usize {
 
 fn db_flags(ev: &infra::Evaluation) -> (bool, usize) {
     let dbs: Vec<_> = ev.of_type("AWS::RDS::DBInstance").collect();
-    let multi = dbs
-        .iter()
-        .any(|d| d.property("MultiAZ").and_then(Value::as_bool) == Some(true));
-    let replicas = dbs
-        .iter()
-        .filter(|d| d.property("SourceDBInstanceIdentifier").is_some())
-        .count();
+    let multi = dbs.iter().any(|d| d.property("MultiAZ").and_then(Value::as_bool) == Some(true));
+    let replicas = dbs.iter().filter(|d| d.property("SourceDBInstanceIdentifier").is_some()).count();
     (multi, replicas)
 }
 
@@ -28,16 +23,11 @@ fn instance_type(ev: &infra::Evaluation) -> String {
     let lt = ev
         .target(asg.property("LaunchTemplate").and_then(|l| l.get("LaunchTemplateId")))
         .expect("the ASG's launch template is one of ours");
-    lt.property("LaunchTemplateData")
-        .and_then(|d| d.get("InstanceType"))
-        .map(Value::display)
-        .expect("an instance type")
+    lt.property("LaunchTemplateData").and_then(|d| d.get("InstanceType")).map(Value::display).expect("an instance type")
 }
 
 fn private_subnets(ev: &infra::Evaluation) -> usize {
-    ev.of_type("AWS::EC2::Subnet")
-        .filter(|s| s.tag("Tier") == Some("private"))
-        .count()
+    ev.of_type("AWS::EC2::Subnet").filter(|s| s.tag("Tier") == Some("private")).count()
 }
 
 /// (tier, NAT gateways, private subnets, Multi-AZ, replicas, CloudFront, instance type, desired)
@@ -62,10 +52,8 @@ fn each_tier_evaluates_to_what_its_file_says() {
         let asg = ev.of_type("AWS::AutoScaling::AutoScalingGroup").next().expect("ASG");
         assert_eq!(asg.property("DesiredCapacity").and_then(Value::as_f64), Some(desired), "{tier}");
         // Public and data subnets always span two zones: an ALB and a DB subnet group need them.
-        let zones: std::collections::BTreeSet<String> = ev
-            .of_type("AWS::EC2::Subnet")
-            .filter_map(|s| s.property("AvailabilityZone").map(Value::display))
-            .collect();
+        let zones: std::collections::BTreeSet<String> =
+            ev.of_type("AWS::EC2::Subnet").filter_map(|s| s.property("AvailabilityZone").map(Value::display)).collect();
         assert_eq!(zones.into_iter().collect::<Vec<_>>(), vec!["us-east-1a", "us-east-1b"], "{tier}");
         for phase in &ev.phases {
             assert!(!phase.resources.is_empty(), "{tier}: phase {:?} is empty", phase.phase);

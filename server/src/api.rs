@@ -55,11 +55,9 @@ where
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Body(value)),
-            Err(JsonRejection::JsonDataError(e)) => Err(ServerError::Invalid {
-                code: "invalid_body",
-                message: e.body_text(),
-                field: None,
-            }),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(ServerError::Invalid { code: "invalid_body", message: e.body_text(), field: None })
+            }
             Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ServerError::TooLarge(format!("the body is over {MAX_BODY_BYTES} bytes")))
             }
@@ -83,10 +81,7 @@ async fn caller(portal: &Portal, headers: &HeaderMap) -> Result<User, ServerErro
 }
 
 fn request_id(raw: &str) -> Result<i64, ServerError> {
-    raw.parse().map_err(|_| ServerError::NotFound {
-        code: "unknown_request",
-        message: format!("no request `{raw}`"),
-    })
+    raw.parse().map_err(|_| ServerError::NotFound { code: "unknown_request", message: format!("no request `{raw}`") })
 }
 
 async fn create_request(
@@ -171,7 +166,13 @@ async fn reject(
     decide(&portal, &headers, &id, false, &decision.comment).await
 }
 
-async fn decide(portal: &Portal, headers: &HeaderMap, id: &str, approve: bool, comment: &str) -> Result<Json<RequestRecord>, ServerError> {
+async fn decide(
+    portal: &Portal,
+    headers: &HeaderMap,
+    id: &str,
+    approve: bool,
+    comment: &str,
+) -> Result<Json<RequestRecord>, ServerError> {
     let user = caller(portal, headers).await?;
     Ok(Json(portal.requests().decide(&user, request_id(id)?, approve, comment).await?))
 }
@@ -179,10 +180,8 @@ async fn decide(portal: &Portal, headers: &HeaderMap, id: &str, approve: bool, c
 /// Which AWS account the portal deploys from: shown before anyone approves.
 async fn identity(State(portal): State<Arc<Portal>>, headers: HeaderMap) -> Result<impl IntoResponse, ServerError> {
     caller(&portal, &headers).await?;
-    let config = portal
-        .aws
-        .as_ref()
-        .ok_or_else(|| ServerError::Startup("the portal has no AWS configuration".into()))?;
+    let config =
+        portal.aws.as_ref().ok_or_else(|| ServerError::Startup("the portal has no AWS configuration".into()))?;
     let identity = crate::aws::caller_identity(config).await?;
     Ok(Json(serde_json::json!({
         "account": identity.account,
@@ -278,11 +277,7 @@ impl TierParams {
             message,
             field: Some(key.to_owned()),
         };
-        let mut query = TierQuery {
-            tier,
-            free_tier: true,
-            ..Default::default()
-        };
+        let mut query = TierQuery { tier, free_tier: true, ..Default::default() };
         for (key, raw) in self.0 {
             match key.as_str() {
                 "options" => {
@@ -368,10 +363,7 @@ async fn create_teardown(
 }
 
 fn rollout_id(raw: &str) -> Result<i64, ServerError> {
-    raw.parse().map_err(|_| ServerError::NotFound {
-        code: "unknown_rollout",
-        message: format!("no rollout `{raw}`"),
-    })
+    raw.parse().map_err(|_| ServerError::NotFound { code: "unknown_rollout", message: format!("no rollout `{raw}`") })
 }
 
 async fn get_rollout(
@@ -399,7 +391,12 @@ async fn cancel_rollout(
     steer(&portal, &headers, &id, false).await
 }
 
-async fn steer(portal: &Portal, headers: &HeaderMap, id: &str, retry: bool) -> Result<Json<crate::rollout::RolloutView>, ServerError> {
+async fn steer(
+    portal: &Portal,
+    headers: &HeaderMap,
+    id: &str,
+    retry: bool,
+) -> Result<Json<crate::rollout::RolloutView>, ServerError> {
     let user = caller(portal, headers).await?;
     let id = rollout_id(id)?;
     crate::rollout::steer(portal, &user, id, retry).await?;
@@ -433,7 +430,10 @@ async fn rollout_events(
     Ok(crate::live::rollout_stream(portal, id, resume))
 }
 
-async fn webhook_deliveries(State(portal): State<Arc<Portal>>, headers: HeaderMap) -> Result<impl IntoResponse, ServerError> {
+async fn webhook_deliveries(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ServerError> {
     let user = caller(&portal, &headers).await?;
     user.require(&[Role::Admin], "see webhook deliveries")?;
     Ok(Json(serde_json::json!({

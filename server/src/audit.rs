@@ -44,10 +44,7 @@ pub async fn append(
 ) -> Result<(), ServerError> {
     if db.dialect == Dialect::Postgres {
         // Serialises appends: two transactions must not both extend the same last entry.
-        sqlx::query("SELECT pg_advisory_xact_lock(7305001)")
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7305001)").execute(&mut **tx).await.map_err(db_error)?;
     }
     let last = sqlx::query("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
         .fetch_optional(&mut **tx)
@@ -130,7 +127,6 @@ pub async fn verify(db: &Database) -> Result<Result<u64, ChainBreak>, ServerErro
         }
     }
 }
-
 
 fn entry(row: &sqlx::any::AnyRow) -> Result<AuditEntry, ServerError> {
     let details: String = get(row, "details")?;

@@ -57,10 +57,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    ServerError::Aws {
-        operation,
-        message: sdk_message(e),
-    }
+    ServerError::Aws { operation, message: sdk_message(e) }
 }
 
 /// Calls `op` until it succeeds or fails with a non-transient error; transient ones back off
@@ -134,7 +131,8 @@ impl ChangeSetState {
     }
 
     pub fn executable(&self) -> bool {
-        self.status == ChangeSetStatus::CreateComplete.as_str() && self.execution_status == ExecutionStatus::Available.as_str()
+        self.status == ChangeSetStatus::CreateComplete.as_str()
+            && self.execution_status == ExecutionStatus::Available.as_str()
     }
 }
 
@@ -163,18 +161,14 @@ pub struct CloudFormation {
 
 impl CloudFormation {
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
-        Self {
-            client: Client::new(config),
-            patience: Duration::from_secs(300),
-        }
+        Self { client: Client::new(config), patience: Duration::from_secs(300) }
     }
 
     /// The stack, or `None` when there is none of that name.
     pub async fn stack(&self, stack_name: &str) -> Result<Option<StackState>, ServerError> {
-        let result = retrying("DescribeStacks", self.patience, || {
-            self.client.describe_stacks().stack_name(stack_name).send()
-        })
-        .await;
+        let result =
+            retrying("DescribeStacks", self.patience, || self.client.describe_stacks().stack_name(stack_name).send())
+                .await;
         match result {
             Ok(out) => Ok(out.stacks().first().map(|s| StackState {
                 status: s.stack_status().map(|x| x.as_str().to_owned()).unwrap_or_default(),
@@ -183,10 +177,7 @@ impl CloudFormation {
                     .outputs()
                     .iter()
                     .map(|o| {
-                        (
-                            o.output_key().unwrap_or_default().to_owned(),
-                            o.output_value().unwrap_or_default().to_owned(),
-                        )
+                        (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned())
                     })
                     .collect(),
             })),
@@ -252,10 +243,8 @@ impl CloudFormation {
         parameters: &[(String, String)],
         token: &str,
     ) -> Result<Created, ServerError> {
-        let parameters: Vec<Parameter> = parameters
-            .iter()
-            .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
-            .collect();
+        let parameters: Vec<Parameter> =
+            parameters.iter().map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build()).collect();
         let kind = if update { ChangeSetType::Update } else { ChangeSetType::Create };
         let result = retrying("CreateChangeSet", self.patience, || {
             self.client
@@ -282,7 +271,12 @@ impl CloudFormation {
     }
 
     /// The change set once CloudFormation has finished computing it.
-    pub async fn settled_change_set(&self, stack_name: &str, name: &str, poll: Duration) -> Result<ChangeSetState, ServerError> {
+    pub async fn settled_change_set(
+        &self,
+        stack_name: &str,
+        name: &str,
+        poll: Duration,
+    ) -> Result<ChangeSetState, ServerError> {
         loop {
             let state = self.change_set(stack_name, name).await?.ok_or_else(|| ServerError::Aws {
                 operation: "DescribeChangeSet",
@@ -318,11 +312,7 @@ impl CloudFormation {
 
     pub async fn cancel_update(&self, stack_name: &str, token: &str) -> Result<(), ServerError> {
         retrying("CancelUpdateStack", self.patience, || {
-            self.client
-                .cancel_update_stack()
-                .stack_name(stack_name)
-                .client_request_token(token)
-                .send()
+            self.client.cancel_update_stack().stack_name(stack_name).client_request_token(token).send()
         })
         .await
         .map(|_| ())
@@ -330,16 +320,16 @@ impl CloudFormation {
 
     /// The stack's events, oldest first. `seen` stops the paging early: events come newest first,
     /// so once one already recorded appears, the rest were read before.
-    pub async fn events(&self, stack_name: &str, seen: &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<StackEvent>, ServerError> {
+    pub async fn events(
+        &self,
+        stack_name: &str,
+        seen: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Vec<StackEvent>, ServerError> {
         let mut events = Vec::new();
         let mut next: Option<String> = None;
         'pages: loop {
             let result = retrying("DescribeStackEvents", self.patience, || {
-                self.client
-                    .describe_stack_events()
-                    .stack_name(stack_name)
-                    .set_next_token(next.clone())
-                    .send()
+                self.client.describe_stack_events().stack_name(stack_name).set_next_token(next.clone()).send()
             })
             .await;
             let out = match result {

@@ -141,35 +141,22 @@ pub enum TemplatesCommand {
     },
 }
 
-
 /// Runs a command that prints its result; `serve` is handled by `main`.
 pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, ServerError> {
     match command {
         Command::Serve { .. } | Command::Migrate { .. } | Command::User { .. } | Command::Audit { .. } => {
             Err(ServerError::Startup("this command needs the database, not an offline run".into()))
         }
-        Command::Cost {
-            tier,
-            usage,
-            options,
-            no_free_tier,
-            format,
-        } => {
+        Command::Cost { tier, usage, options, no_free_tier, format } => {
             let tier: TierId = tier.parse()?;
             let options = catalog.options(tier, options.as_deref())?;
             let mut assumptions = catalog.default_usage.clone();
             if let Some(path) = usage {
-                let text = std::fs::read_to_string(path).map_err(|source| ServerError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ServerError::Io { path: path.display().to_string(), source })?;
                 assumptions = assumptions
                     .with_overrides(&path.display().to_string(), &text)
-                    .map_err(|e| ServerError::Invalid {
-                        code: "invalid_usage",
-                        message: e.to_string(),
-                        field: None,
-                    })?;
+                    .map_err(|e| ServerError::Invalid { code: "invalid_usage", message: e.to_string(), field: None })?;
             }
             let report = catalog.report(&DeploymentSpec::preview(tier, options), &assumptions, !no_free_tier)?;
             Ok(match format {
@@ -198,16 +185,7 @@ pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, S
             let report = catalog.report(&DeploymentSpec::preview(tier, options), &catalog.default_usage, true)?;
             Ok(catalog.diagram(&report))
         }
-        Command::Templates {
-            command:
-                TemplatesCommand::Render {
-                    tier,
-                    out,
-                    environment,
-                    region,
-                    options,
-                },
-        } => {
+        Command::Templates { command: TemplatesCommand::Render { tier, out, environment, region, options } } => {
             let tier: TierId = tier.parse()?;
             let spec = DeploymentSpec {
                 tier,
@@ -244,10 +222,7 @@ fn cost_table(report: &infra::TierReport) -> String {
         e.pricing,
         if e.free_tier { "applied" } else { "not applied" }
     );
-    out.push_str(&format!(
-        "{:<16} {:<26} {:>5} {:<44} {:>12}\n",
-        "SERVICE", "RESOURCE", "PHASE", "WHAT", "MONTHLY"
-    ));
+    out.push_str(&format!("{:<16} {:<26} {:>5} {:<44} {:>12}\n", "SERVICE", "RESOURCE", "PHASE", "WHAT", "MONTHLY"));
     for l in &e.lines {
         out.push_str(&format!(
             "{:<16} {:<26} {:>5} {:<44} {:>12}\n",
@@ -283,16 +258,13 @@ fn cost_table(report: &infra::TierReport) -> String {
 fn read_password() -> Result<String, ServerError> {
     use std::io::IsTerminal;
     let password = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Password for the new user: ").map_err(|source| ServerError::Io {
-            path: "the terminal".into(),
-            source,
-        })?
+        rpassword::prompt_password("Password for the new user: ")
+            .map_err(|source| ServerError::Io { path: "the terminal".into(), source })?
     } else {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map_err(|source| ServerError::Io {
-            path: "standard input".into(),
-            source,
-        })?;
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|source| ServerError::Io { path: "standard input".into(), source })?;
         line.trim_end_matches(['\n', '\r']).to_owned()
     };
     if password.is_empty() {
@@ -312,9 +284,7 @@ pub async fn run_database(command: &Command) -> Result<String, ServerError> {
             Database::connect(database_url).await?;
             Ok("migrations applied".into())
         }
-        Command::User {
-            command: UserCommand::Add { name, roles, token, no_password, database_url },
-        } => {
+        Command::User { command: UserCommand::Add { name, roles, token, no_password, database_url } } => {
             let roles: BTreeSet<Role> = roles.iter().map(|r| r.parse()).collect::<Result<_, _>>()?;
             let password = if *no_password { None } else { Some(read_password()?) };
             let db = Database::connect(database_url).await?;
@@ -327,9 +297,7 @@ pub async fn run_database(command: &Command) -> Result<String, ServerError> {
             }
             Ok(out)
         }
-        Command::Audit {
-            command: AuditCommand::Verify { database_url },
-        } => {
+        Command::Audit { command: AuditCommand::Verify { database_url } } => {
             let db = Database::connect(database_url).await?;
             match audit::verify(&db).await? {
                 Ok(n) => Ok(format!("audit trail intact: {n} entries")),

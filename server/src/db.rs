@@ -27,10 +27,7 @@ pub(crate) fn db_error(e: sqlx::Error) -> ServerError {
 
 /// Milliseconds since the Unix epoch: portable across both databases.
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
 impl Database {
@@ -60,9 +57,10 @@ impl Database {
                 })
             });
         }
-        let pool = options.connect(url).await.map_err(|e| {
-            ServerError::Startup(format!("cannot open the database at {}: {e}", redact(url)))
-        })?;
+        let pool = options
+            .connect(url)
+            .await
+            .map_err(|e| ServerError::Startup(format!("cannot open the database at {}: {e}", redact(url))))?;
         let db = Database { pool, dialect };
         db.migrate().await?;
         Ok(db)
@@ -73,10 +71,7 @@ impl Database {
             Dialect::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Dialect::Postgres => sqlx::migrate!("migrations/postgres"),
         };
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(|e| ServerError::Startup(format!("database migration failed: {e}")))
+        migrator.run(&self.pool).await.map_err(|e| ServerError::Startup(format!("database migration failed: {e}")))
     }
 
     /// Starts a write transaction; on SQLite it takes the write lock at once
@@ -91,21 +86,14 @@ impl Database {
 }
 
 fn create_sqlite_parent(url: &str) -> Result<(), ServerError> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:").split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return Ok(());
     }
     if let Some(parent) = std::path::Path::new(path).parent() {
         if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|source| ServerError::Io {
-                path: parent.display().to_string(),
-                source,
-            })?;
+            std::fs::create_dir_all(parent)
+                .map_err(|source| ServerError::Io { path: parent.display().to_string(), source })?;
         }
     }
     Ok(())
@@ -131,9 +119,6 @@ pub async fn admin_execute(url: &str, statement: &str) -> Result<(), ServerError
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(url).await.map_err(db_error)?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
-        .execute(&mut conn)
-        .await
-        .map_err(db_error)?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut conn).await.map_err(db_error)?;
     Ok(())
 }

@@ -10,11 +10,7 @@ pub enum ServerError {
     #[error("{message}")]
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
-    Invalid {
-        code: &'static str,
-        message: String,
-        field: Option<String>,
-    },
+    Invalid { code: &'static str, message: String, field: Option<String> },
     #[error("the catalog does not load: {0}")]
     Catalog(#[source] InfraError),
     #[error("{0}")]
@@ -89,15 +85,10 @@ impl ServerError {
 impl From<InfraError> for ServerError {
     fn from(e: InfraError) -> Self {
         match &e {
-            InfraError::UnknownTier(_) => ServerError::NotFound {
-                code: "unknown_tier",
-                message: e.to_string(),
-            },
-            InfraError::UnknownOption(_) => ServerError::Invalid {
-                code: "unknown_option",
-                message: e.to_string(),
-                field: Some("options".into()),
-            },
+            InfraError::UnknownTier(_) => ServerError::NotFound { code: "unknown_tier", message: e.to_string() },
+            InfraError::UnknownOption(_) => {
+                ServerError::Invalid { code: "unknown_option", message: e.to_string(), field: Some("options".into()) }
+            }
             InfraError::InvalidEnvironmentName { .. } => ServerError::Invalid {
                 code: "invalid_environment",
                 message: e.to_string(),

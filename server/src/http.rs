@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use app::backend::SharedBackend;
 pub use axum::Router;
-pub use leptos::prelude::LeptosOptions;
 use leptos::prelude::provide_context;
+pub use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 
@@ -28,11 +28,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options);
-    crate::api::routes()
-        .merge(crate::oidc::routes())
-        .with_state(portal)
-        .merge(pages)
-        .layer(CompressionLayer::new())
+    crate::api::routes().merge(crate::oidc::routes()).with_state(portal).merge(pages).layer(CompressionLayer::new())
 }
 
 /// Leptos options for a compiled site under `site_root` (cargo-leptos's `site-root`).
@@ -51,9 +47,7 @@ pub async fn serve(addr: SocketAddr, router: Router) -> Result<(), ServerError> 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| ServerError::Startup(format!("cannot listen on {addr}: {e}")))?;
-    serve_on(listener, router)
-        .await
-        .map_err(|e| ServerError::Startup(e.to_string()))
+    serve_on(listener, router).await.map_err(|e| ServerError::Startup(e.to_string()))
 }
 
 /// Serves on a bound listener (tests bind port 0 first).

@@ -22,13 +22,7 @@ struct Cursor {
 }
 
 pub fn rollout_stream(portal: Arc<Portal>, id: i64, after: i64) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let cursor = Cursor {
-        portal,
-        id,
-        after,
-        last_state: None,
-        ended: false,
-    };
+    let cursor = Cursor { portal, id, after, last_state: None, ended: false };
     let stream = stream::unfold(cursor, |mut cursor| async move {
         if cursor.ended {
             return None;
@@ -51,9 +45,7 @@ async fn next_batch(cursor: &mut Cursor) -> Vec<Event> {
                 return vec![Event::default().event("error").data(e.to_string())];
             }
         };
-        let events = crate::rollout::events(&cursor.portal.db, cursor.id, cursor.after, 500)
-            .await
-            .unwrap_or_default();
+        let events = crate::rollout::events(&cursor.portal.db, cursor.id, cursor.after, 500).await.unwrap_or_default();
         let more_events = events.len() == 500;
         for e in events {
             cursor.after = e.id;

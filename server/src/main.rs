@@ -7,9 +7,7 @@ use server::cli::{Cli, Command};
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -21,12 +19,9 @@ async fn main() -> ExitCode {
         }
     };
     let result = match &cli.command {
-        Command::Serve {
-            addr,
-            database_url,
-            site_root,
-            policy,
-        } => server::cli::serve(catalog, *addr, database_url, site_root, policy.as_deref()).await,
+        Command::Serve { addr, database_url, site_root, policy } => {
+            server::cli::serve(catalog, *addr, database_url, site_root, policy.as_deref()).await
+        }
         db @ (Command::Migrate { .. } | Command::User { .. } | Command::Audit { .. }) => {
             server::cli::run_database(db).await.map(|out| println!("{out}"))
         }

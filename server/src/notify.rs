@@ -87,12 +87,7 @@ pub async fn deliver_due(db: &Database, client: &reqwest::Client, url: &str) -> 
         }
         attempted += 1;
         let payload: String = get(&row, "payload")?;
-        let sent = client
-            .post(url)
-            .header("content-type", "application/json")
-            .body(payload)
-            .send()
-            .await;
+        let sent = client.post(url).header("content-type", "application/json").body(payload).send().await;
         let error = match sent {
             Ok(response) if response.status().is_success() => None,
             Ok(response) => Some(format!("HTTP {}", response.status())),

@@ -73,9 +73,7 @@ pub fn parse_role_map(text: &str) -> Result<BTreeMap<String, BTreeSet<Role>>, Se
     let bad = |message: String| ServerError::Startup(format!("PORTAL_OIDC_ROLE_MAP: {message}"));
     let mut map: BTreeMap<String, BTreeSet<Role>> = BTreeMap::new();
     for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (group, roles) = pair
-            .split_once('=')
-            .ok_or_else(|| bad(format!("`{pair}` is not `group=role`")))?;
+        let (group, roles) = pair.split_once('=').ok_or_else(|| bad(format!("`{pair}` is not `group=role`")))?;
         let group = group.trim();
         if group.is_empty() {
             return Err(bad(format!("`{pair}` names no group")));
@@ -102,7 +100,9 @@ pub fn roles_for(groups: &[String], map: &BTreeMap<String, BTreeSet<Role>>) -> B
 pub fn groups_in(payload: &serde_json::Value, claim: &str) -> Vec<String> {
     match payload.get(claim) {
         Some(serde_json::Value::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
-        Some(serde_json::Value::String(one)) => one.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        Some(serde_json::Value::String(one)) => {
+            one.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -125,11 +125,7 @@ impl OidcProvider {
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .map_err(|e| ServerError::Startup(format!("OIDC HTTP client: {e}")))?;
-        Ok(Self {
-            config,
-            http,
-            metadata: OnceCell::new(),
-        })
+        Ok(Self { config, http, metadata: OnceCell::new() })
     }
 
     /// Discovery happens on first use, so the portal starts while the provider is down.
@@ -213,7 +209,9 @@ impl OidcProvider {
             .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         let pending = pending.ok_or_else(|| {
-            ServerError::Unauthorized("single sign-on failed: unknown or already used sign-in state; start again".into())
+            ServerError::Unauthorized(
+                "single sign-on failed: unknown or already used sign-in state; start again".into(),
+            )
         })?;
         if get::<i64>(&pending, "created_at")? < now_ms() - PENDING_MINUTES * 60_000 {
             return Err(ServerError::Unauthorized(format!(
@@ -231,12 +229,8 @@ impl OidcProvider {
             .request_async(&self.http)
             .await
             .map_err(|e| oidc_error("code exchange", e))?;
-        let id_token = tokens
-            .id_token()
-            .ok_or_else(|| oidc_error("token response", "no ID token"))?;
-        let claims = id_token
-            .claims(&client.id_token_verifier(), &nonce)
-            .map_err(|e| oidc_error("ID token", e))?;
+        let id_token = tokens.id_token().ok_or_else(|| oidc_error("token response", "no ID token"))?;
+        let claims = id_token.claims(&client.id_token_verifier(), &nonce).map_err(|e| oidc_error("ID token", e))?;
         // The token's signature is verified above, so its payload can be read for the group claim,
         // which the typed claims do not carry.
         let payload = id_token_payload(&id_token.to_string())?;
@@ -340,10 +334,7 @@ fn html_escape(text: &str) -> String {
 }
 
 fn id_token_payload(jwt: &str) -> Result<serde_json::Value, ServerError> {
-    let part = jwt
-        .split('.')
-        .nth(1)
-        .ok_or_else(|| oidc_error("ID token", "not a JWT"))?;
+    let part = jwt.split('.').nth(1).ok_or_else(|| oidc_error("ID token", "not a JWT"))?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(part.trim_end_matches('='))
         .map_err(|e| oidc_error("ID token payload", e))?;
@@ -407,11 +398,7 @@ pub async fn sign_in_external(
             get(&row, "id")?
         }
     };
-    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *tx).await.map_err(db_error)?;
     for role in roles {
         sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(user_id)
@@ -432,9 +419,8 @@ pub async fn sign_in_external(
     )
     .await?;
     tx.commit().await.map_err(db_error)?;
-    let user = load_user(db, user_id)
-        .await?
-        .ok_or_else(|| ServerError::Unauthorized("the user no longer exists".into()))?;
+    let user =
+        load_user(db, user_id).await?.ok_or_else(|| ServerError::Unauthorized("the user no longer exists".into()))?;
     Ok((user, cookie))
 }
 

@@ -77,8 +77,7 @@ impl User {
 }
 
 fn valid_user_name(name: &str) -> Result<(), ServerError> {
-    let ok = (2..=64).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+    let ok = (2..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
     if ok {
         Ok(())
     } else {
@@ -177,14 +176,7 @@ pub async fn add_user(
     )
     .await?;
     tx.commit().await.map_err(db_error)?;
-    Ok((
-        User {
-            id,
-            name: name.to_owned(),
-            roles: roles.clone(),
-        },
-        token,
-    ))
+    Ok((User { id, name: name.to_owned(), roles: roles.clone() }, token))
 }
 
 pub(crate) async fn load_user(db: &Database, id: i64) -> Result<Option<User>, ServerError> {
@@ -204,11 +196,7 @@ pub(crate) async fn load_user(db: &Database, id: i64) -> Result<Option<User>, Se
         .iter()
         .filter_map(|r| get::<String>(r, "role").ok()?.parse().ok())
         .collect();
-    Ok(Some(User {
-        id: get(&row, "id")?,
-        name: get(&row, "name")?,
-        roles,
-    }))
+    Ok(Some(User { id: get(&row, "id")?, name: get(&row, "name")?, roles }))
 }
 
 /// The user behind `Authorization: Bearer <token>`; 401 when missing or unknown.
@@ -247,20 +235,18 @@ async fn insert_roles(
 
 /// Every user with their roles, by name.
 pub async fn list_users(db: &Database) -> Result<Vec<User>, ServerError> {
-    let rows = sqlx::query("SELECT u.id, u.name, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id ORDER BY u.name, r.role")
-        .fetch_all(&db.pool)
-        .await
-        .map_err(db_error)?;
+    let rows = sqlx::query(
+        "SELECT u.id, u.name, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id ORDER BY u.name, r.role",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .map_err(db_error)?;
     let mut users: Vec<User> = Vec::new();
     for row in &rows {
         let id: i64 = get(row, "id")?;
         let role: Option<String> = get(row, "role")?;
         if users.last().map(|u| u.id) != Some(id) {
-            users.push(User {
-                id,
-                name: get(row, "name")?,
-                roles: BTreeSet::new(),
-            });
+            users.push(User { id, name: get(row, "name")?, roles: BTreeSet::new() });
         }
         if let (Some(user), Some(role)) = (users.last_mut(), role.and_then(|r| r.parse().ok())) {
             user.roles.insert(role);
@@ -285,28 +271,25 @@ pub async fn set_roles(db: &Database, actor: &User, name: &str, roles: &BTreeSet
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_error)?
-        .ok_or_else(|| ServerError::NotFound {
-            code: "unknown_user",
-            message: format!("no user `{name}`"),
-        })?;
+        .ok_or_else(|| ServerError::NotFound { code: "unknown_user", message: format!("no user `{name}`") })?;
     let id: i64 = get(&row, "id")?;
     if id == actor.id && !roles.contains(&Role::Admin) {
         return Err(ServerError::Conflict("an admin cannot remove their own admin role".into()));
     }
-    sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await.map_err(db_error)?;
     insert_roles(&mut tx, id, roles).await?;
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    audit::append(db, &mut tx, &actor.name, "user.roles", &format!("user:{name}"), serde_json::json!({ "roles": names })).await?;
+    audit::append(
+        db,
+        &mut tx,
+        &actor.name,
+        "user.roles",
+        &format!("user:{name}"),
+        serde_json::json!({ "roles": names }),
+    )
+    .await?;
     tx.commit().await.map_err(db_error)?;
-    Ok(User {
-        id,
-        name: name.to_owned(),
-        roles: roles.clone(),
-    })
+    Ok(User { id, name: name.to_owned(), roles: roles.clone() })
 }
 
 /// Role names to roles; the first unknown one is an error naming it.

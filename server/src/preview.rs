@@ -45,7 +45,13 @@ pub async fn load(db: &Database, request_id: i64) -> Result<Option<PreviewView>,
     }))
 }
 
-async fn store(db: &Database, request_id: i64, status: &str, error: Option<&str>, phases: &[PreviewPhase]) -> Result<(), ServerError> {
+async fn store(
+    db: &Database,
+    request_id: i64,
+    status: &str,
+    error: Option<&str>,
+    phases: &[PreviewPhase],
+) -> Result<(), ServerError> {
     sqlx::query(
         "INSERT INTO request_previews (request_id, status, error, phases, updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, error = excluded.error, phases = excluded.phases, \
@@ -91,19 +97,26 @@ async fn try_start(portal: &Portal, request: &RequestRecord) -> Result<(), Serve
     Ok(())
 }
 
-async fn compute(catalog: &infra::Catalog, base: &aws_config::SdkConfig, request: &RequestRecord) -> Result<Vec<PreviewPhase>, ServerError> {
+async fn compute(
+    catalog: &infra::Catalog,
+    base: &aws_config::SdkConfig,
+    request: &RequestRecord,
+) -> Result<Vec<PreviewPhase>, ServerError> {
     let options: Vec<String> = serde_json::from_value(request.options.clone()).unwrap_or_default();
     let unrenderable = |e: String| ServerError::Startup(format!("the request no longer renders: {e}"));
-    let spec = crate::rollout::request_spec(catalog, &request.tier, &options, &request.environment, &request.region).map_err(unrenderable)?;
+    let spec = crate::rollout::request_spec(catalog, &request.tier, &options, &request.environment, &request.region)
+        .map_err(unrenderable)?;
     let phases = infra::render::render(catalog, &spec).map_err(|e| unrenderable(e.to_string()))?;
     let evaluation = catalog.evaluate(&spec).map_err(|e| unrenderable(e.to_string()))?;
-    let config = environment_config(base, &request.role_arn, &request.region, &format!("portal-preview-{}", request.id)).await;
+    let config =
+        environment_config(base, &request.role_arn, &request.region, &format!("portal-preview-{}", request.id)).await;
     let cfn = CloudFormation::from_config(&config);
     let mut out = Vec::new();
     for (phase, evaluated) in phases.iter().zip(&evaluation.phases) {
         let number = i64::from(phase.phase.number());
         let stack = phase.stack_name.as_str();
-        let live = cfn.stack(stack).await?.filter(|s| s.status != "REVIEW_IN_PROGRESS" && s.status != "ROLLBACK_COMPLETE");
+        let live =
+            cfn.stack(stack).await?.filter(|s| s.status != "REVIEW_IN_PROGRESS" && s.status != "ROLLBACK_COMPLETE");
         if live.is_none() {
             // A stack that does not exist yet: everything in the template is added.
             let changes = evaluated
@@ -137,4 +150,3 @@ async fn compute(catalog: &infra::Catalog, base: &aws_config::SdkConfig, request
     }
     Ok(out)
 }
-

@@ -25,13 +25,9 @@ pub struct ApprovalPolicy {
 impl Default for ApprovalPolicy {
     fn default() -> Self {
         ApprovalPolicy {
-            approvals: [
-                (TierId::Development, 1),
-                (TierId::ProductionLite, 1),
-                (TierId::FullProduction, 2),
-            ]
-            .into_iter()
-            .collect(),
+            approvals: [(TierId::Development, 1), (TierId::ProductionLite, 1), (TierId::FullProduction, 2)]
+                .into_iter()
+                .collect(),
             extra_approval_over_monthly_usd: 1000.0,
             expires_after_hours: 72,
         }
@@ -41,12 +37,10 @@ impl Default for ApprovalPolicy {
 impl ApprovalPolicy {
     /// Reads a policy file; every key is required, unknown keys are refused.
     pub fn load(path: &std::path::Path) -> Result<ApprovalPolicy, ServerError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ServerError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let policy: ApprovalPolicy = toml::from_str(&text)
-            .map_err(|e| ServerError::Startup(format!("{}: {}", path.display(), e.message())))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ServerError::Io { path: path.display().to_string(), source })?;
+        let policy: ApprovalPolicy =
+            toml::from_str(&text).map_err(|e| ServerError::Startup(format!("{}: {}", path.display(), e.message())))?;
         if policy.approvals.values().any(|n| *n == 0) || policy.expires_after_hours <= 0 {
             return Err(ServerError::Startup(format!(
                 "{}: every tier needs at least one approver, and requests a positive expiry",
@@ -122,8 +116,10 @@ struct Target {
 
 impl Target {
     fn parse(environment: &str, region: &str, role_arn: &str, justification: &str) -> Result<Target, ServerError> {
-        let environment = EnvironmentName::parse(environment.trim()).map_err(|e| invalid("environment", e.to_string()))?;
-        let region = Region::parse(region.trim()).map_err(|_| invalid("region", format!("unknown region `{region}`")))?;
+        let environment =
+            EnvironmentName::parse(environment.trim()).map_err(|e| invalid("environment", e.to_string()))?;
+        let region =
+            Region::parse(region.trim()).map_err(|_| invalid("region", format!("unknown region `{region}`")))?;
         let role_arn = RoleArn::parse(role_arn.trim()).map_err(|e| invalid("role_arn", e.to_string()))?;
         let justification = justification.trim().to_owned();
         if justification.chars().count() < 10 || justification.chars().count() > 2000 {
@@ -134,18 +130,11 @@ impl Target {
 }
 
 fn unknown_request(id: i64) -> ServerError {
-    ServerError::NotFound {
-        code: "unknown_request",
-        message: format!("no request {id}"),
-    }
+    ServerError::NotFound { code: "unknown_request", message: format!("no request {id}") }
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ServerError {
-    ServerError::Invalid {
-        code: "invalid_field",
-        message: message.into(),
-        field: Some(field.to_owned()),
-    }
+    ServerError::Invalid { code: "invalid_field", message: message.into(), field: Some(field.to_owned()) }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -262,7 +251,11 @@ impl Requests<'_> {
         .ok_or_else(|| {
             invalid(
                 "environment",
-                format!("the portal has not deployed `{environment}` in {} / {}: nothing to tear down", role_arn.account_id(), region.as_str()),
+                format!(
+                    "the portal has not deployed `{environment}` in {} / {}: nothing to tear down",
+                    role_arn.account_id(),
+                    region.as_str()
+                ),
             )
         })?;
         let tier: TierId = get::<String>(&deployed, "tier")?.parse()?;
@@ -299,7 +292,8 @@ impl Requests<'_> {
         announcement: &str,
     ) -> Result<RequestRecord, ServerError> {
         let Pending { kind, target, tier, options, usage, monthly_cents, estimate, required } = pending;
-        let (environment, region, account) = (target.environment.as_str(), target.region.as_str(), target.role_arn.account_id());
+        let (environment, region, account) =
+            (target.environment.as_str(), target.region.as_str(), target.role_arn.account_id());
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
         let clash = sqlx::query(
@@ -346,7 +340,14 @@ impl Requests<'_> {
         audit::append(self.db, &mut tx, &user.name, "request.created", &subject, details).await?;
         if self.notify {
             let text = format!("{announcement} Request {id}.");
-            crate::notify::enqueue(&mut tx, "request.needs_approval", &subject, &text, serde_json::json!({ "request_id": id })).await?;
+            crate::notify::enqueue(
+                &mut tx,
+                "request.needs_approval",
+                &subject,
+                &text,
+                serde_json::json!({ "request_id": id }),
+            )
+            .await?;
         }
         tx.commit().await.map_err(db_error)?;
         self.get(id).await
@@ -418,7 +419,13 @@ impl Requests<'_> {
 
     /// Records an approval or a rejection. Idempotent per approver: a repeated
     /// call changes nothing. Concurrent calls are serialised on the request row.
-    pub async fn decide(&self, user: &User, id: i64, approve: bool, comment: &str) -> Result<RequestRecord, ServerError> {
+    pub async fn decide(
+        &self,
+        user: &User,
+        id: i64,
+        approve: bool,
+        comment: &str,
+    ) -> Result<RequestRecord, ServerError> {
         user.require(&[Role::Approver], if approve { "approve a request" } else { "reject a request" })?;
         if comment.chars().count() > 2000 {
             return Err(invalid("comment", "a comment has at most 2,000 characters"));
@@ -432,11 +439,11 @@ impl Requests<'_> {
             Dialect::Sqlite => "SELECT status, requester_id, required_approvals, expires_at FROM deployment_requests WHERE id = $1",
         };
         let row = sqlx::query(select)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?
-        .ok_or_else(|| unknown_request(id))?;
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| unknown_request(id))?;
         let status: String = get(&row, "status")?;
         let requester: i64 = get(&row, "requester_id")?;
         let required: i64 = get(&row, "required_approvals")?;
@@ -467,7 +474,15 @@ impl Requests<'_> {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
-            audit::append(self.db, &mut tx, "portal", "request.expired", &format!("request:{id}"), serde_json::json!({})).await?;
+            audit::append(
+                self.db,
+                &mut tx,
+                "portal",
+                "request.expired",
+                &format!("request:{id}"),
+                serde_json::json!({}),
+            )
+            .await?;
             tx.commit().await.map_err(db_error)?;
             return Err(ServerError::Conflict(format!("request {id} expired before it was decided")));
         }
@@ -521,7 +536,15 @@ impl Requests<'_> {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_error)?;
-                audit::append(self.db, &mut tx, "portal", "request.approved", &subject, serde_json::json!({ "approvals": count })).await?;
+                audit::append(
+                    self.db,
+                    &mut tx,
+                    "portal",
+                    "request.approved",
+                    &subject,
+                    serde_json::json!({ "approvals": count }),
+                )
+                .await?;
             }
         } else {
             sqlx::query("UPDATE deployment_requests SET status = 'rejected', decided_at = $1 WHERE id = $2")
@@ -558,7 +581,11 @@ pub use app::model::RequestRow as HistoryRow;
 pub const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "expired"];
 
 impl Requests<'_> {
-    pub async fn history(&self, user: &User, filter: &HistoryFilter) -> Result<(Vec<HistoryRow>, Option<i64>), ServerError> {
+    pub async fn history(
+        &self,
+        user: &User,
+        filter: &HistoryFilter,
+    ) -> Result<(Vec<HistoryRow>, Option<i64>), ServerError> {
         user.require(&[Role::Requester, Role::Approver, Role::Admin, Role::Viewer], "see the history")?;
         if let Some(status) = &filter.status {
             if !STATUSES.contains(&status.as_str()) {
@@ -639,7 +666,9 @@ pub fn history_csv(rows: &[HistoryRow]) -> String {
             s.to_owned()
         }
     }
-    let mut out = String::from("id,kind,environment,tier,region,status,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n");
+    let mut out = String::from(
+        "id,kind,environment,tier,region,status,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n",
+    );
     for r in rows {
         let fields = [
             r.id.to_string(),
@@ -682,7 +711,15 @@ impl Requests<'_> {
             .map_err(db_error)?
             .rows_affected();
             if changed == 1 {
-                audit::append(self.db, &mut tx, "portal", "request.expired", &format!("request:{id}"), serde_json::json!({})).await?;
+                audit::append(
+                    self.db,
+                    &mut tx,
+                    "portal",
+                    "request.expired",
+                    &format!("request:{id}"),
+                    serde_json::json!({}),
+                )
+                .await?;
                 expired += 1;
             }
             tx.commit().await.map_err(db_error)?;

@@ -18,7 +18,8 @@ use tokio::sync::Notify;
 
 use crate::audit;
 use crate::aws::{
-    check_credentials, environment_config, CloudFormation, Created, CredentialsProblem, ResourceChange, StackEvent, StackState,
+    check_credentials, environment_config, CloudFormation, Created, CredentialsProblem, ResourceChange, StackEvent,
+    StackState,
 };
 use crate::db::{db_error, get, now_ms, Database};
 use crate::error::ServerError;
@@ -53,7 +54,11 @@ impl EngineConfig {
             poll: Duration::from_millis(
                 std::env::var("PORTAL_POLL_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(500),
             ),
-            max_running: std::env::var("PORTAL_MAX_ROLLOUTS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(4),
+            max_running: std::env::var("PORTAL_MAX_ROLLOUTS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(4),
         }
     }
 }
@@ -68,13 +73,13 @@ pub fn process_name() -> String {
 pub use app::model::{RolloutEventView as EventView, RolloutPhaseView as PhaseView, RolloutView};
 
 fn unknown_rollout(id: i64) -> ServerError {
-    ServerError::NotFound {
-        code: "unknown_rollout",
-        message: format!("no rollout {id}"),
-    }
+    ServerError::NotFound { code: "unknown_rollout", message: format!("no rollout {id}") }
 }
 
-fn json_column<T: serde::de::DeserializeOwned + Default>(row: &sqlx::any::AnyRow, column: &str) -> Result<T, ServerError> {
+fn json_column<T: serde::de::DeserializeOwned + Default>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<T, ServerError> {
     let text: String = get(row, column)?;
     Ok(serde_json::from_str(&text).unwrap_or_default())
 }
@@ -170,12 +175,14 @@ pub async fn request_cancel(db: &Database, id: i64, actor: &str) -> Result<(), S
     let status: String = get(&row, "status")?;
     match status.as_str() {
         "queued" => {
-            sqlx::query("UPDATE rollouts SET status = 'cancelled', cancel_requested = 1, finished_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
+            sqlx::query(
+                "UPDATE rollouts SET status = 'cancelled', cancel_requested = 1, finished_at = $1 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
             sqlx::query("UPDATE rollout_phases SET status = 'cancelled' WHERE rollout_id = $1 AND status = 'pending'")
                 .bind(id)
                 .execute(&mut *tx)
@@ -190,10 +197,13 @@ pub async fn request_cancel(db: &Database, id: i64, actor: &str) -> Result<(), S
                 .map_err(db_error)?;
         }
         other => {
-            return Err(ServerError::Conflict(format!("rollout {id} is {other}; only a queued or running one can be cancelled")))
+            return Err(ServerError::Conflict(format!(
+                "rollout {id} is {other}; only a queued or running one can be cancelled"
+            )))
         }
     }
-    audit::append(db, &mut tx, actor, "rollout.cancel", &format!("rollout:{id}"), serde_json::json!({ "was": status })).await?;
+    audit::append(db, &mut tx, actor, "rollout.cancel", &format!("rollout:{id}"), serde_json::json!({ "was": status }))
+        .await?;
     tx.commit().await.map_err(db_error)
 }
 
@@ -209,7 +219,9 @@ pub async fn steer(portal: &Portal, user: &crate::people::User, id: i64, retry: 
     let request = portal.requests().get(rollout.request_id).await?;
     let action = if retry { "retry" } else { "cancel" };
     if !may_steer(user, &request.requester) {
-        return Err(ServerError::Forbidden(format!("only the requester, an approver or an admin may {action} rollout {id}")));
+        return Err(ServerError::Forbidden(format!(
+            "only the requester, an approver or an admin may {action} rollout {id}"
+        )));
     }
     if retry {
         self::retry(&portal.db, id, &user.name, &portal.digest).await?;
@@ -233,7 +245,9 @@ pub async fn retry(db: &Database, id: i64, actor: &str, digest: &str) -> Result<
     .ok_or_else(|| unknown_rollout(id))?;
     let status: String = get(&row, "status")?;
     if status != "failed" && status != "cancelled" {
-        return Err(ServerError::Conflict(format!("rollout {id} is {status}; only a failed or cancelled one can be retried")));
+        return Err(ServerError::Conflict(format!(
+            "rollout {id} is {status}; only a failed or cancelled one can be retried"
+        )));
     }
     if get::<String>(&row, "kind")? == "deploy" && get::<String>(&row, "catalog_digest")? != digest {
         return Err(ServerError::Conflict(
@@ -258,7 +272,15 @@ pub async fn retry(db: &Database, id: i64, actor: &str, digest: &str) -> Result<
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
-    audit::append(db, &mut tx, actor, "rollout.retry", &format!("rollout:{id}"), serde_json::json!({ "attempt": attempt })).await?;
+    audit::append(
+        db,
+        &mut tx,
+        actor,
+        "rollout.retry",
+        &format!("rollout:{id}"),
+        serde_json::json!({ "attempt": attempt }),
+    )
+    .await?;
     tx.commit().await.map_err(db_error)
 }
 
@@ -337,11 +359,7 @@ impl From<ServerError> for Interrupted {
 
 impl Engine {
     pub fn new(portal: Arc<Portal>, config: EngineConfig) -> Arc<Engine> {
-        Arc::new(Engine {
-            portal,
-            config,
-            running: std::sync::Mutex::new(HashSet::new()),
-        })
+        Arc::new(Engine { portal, config, running: std::sync::Mutex::new(HashSet::new()) })
     }
 
     /// Claims and runs rollouts until the process ends: woken at once by an approval in this
@@ -439,7 +457,9 @@ impl Engine {
         };
         match outcome {
             Ok(()) => {}
-            Err(Interrupted::LeaseLost) => tracing::warn!(rollout = id, "lease taken over by another process; stopped here"),
+            Err(Interrupted::LeaseLost) => {
+                tracing::warn!(rollout = id, "lease taken over by another process; stopped here")
+            }
             Err(Interrupted::Error(e)) => {
                 tracing::warn!(rollout = id, error = %e, "rollout interrupted; it resumes when its lease lapses");
             }
@@ -475,12 +495,18 @@ impl Engine {
             Ok(phases) => phases,
             Err(reason) => return self.finish(id, "failed", Some(&reason)).await,
         };
-        let mut phases: Vec<(i64, RenderedPhase)> = phases.into_iter().map(|p| (i64::from(p.phase.number()), p)).collect();
+        let mut phases: Vec<(i64, RenderedPhase)> =
+            phases.into_iter().map(|p| (i64::from(p.phase.number()), p)).collect();
         if teardown {
             phases.reverse();
         }
         self.ensure_phase_rows(id, &phases).await?;
-        self.event(id, "rollout.started", serde_json::json!({ "attempt": attempt, "kind": kind, "owner": self.config.owner })).await?;
+        self.event(
+            id,
+            "rollout.started",
+            serde_json::json!({ "attempt": attempt, "kind": kind, "owner": self.config.owner }),
+        )
+        .await?;
 
         let Some(base) = self.portal.aws.clone() else {
             return self.finish(id, "failed", Some("the portal has no AWS configuration")).await;
@@ -582,12 +608,13 @@ impl Engine {
     }
 
     async fn phase_row(&self, id: i64, number: i64) -> Result<PhaseRow, ServerError> {
-        let row = sqlx::query("SELECT status, action, started_at FROM rollout_phases WHERE rollout_id = $1 AND phase = $2")
-            .bind(id)
-            .bind(number)
-            .fetch_one(&self.db().pool)
-            .await
-            .map_err(db_error)?;
+        let row =
+            sqlx::query("SELECT status, action, started_at FROM rollout_phases WHERE rollout_id = $1 AND phase = $2")
+                .bind(id)
+                .bind(number)
+                .fetch_one(&self.db().pool)
+                .await
+                .map_err(db_error)?;
         Ok(PhaseRow {
             status: get(&row, "status")?,
             action: get(&row, "action")?,
@@ -633,7 +660,9 @@ impl Engine {
         // A stack whose creation failed and rolled back cannot be updated: delete it first (retry).
         if existing.as_ref().is_some_and(|s| s.status == "ROLLBACK_COMPLETE") {
             match self.follow_deletion(cfn, id, number, stack, &format!("{token}-clear")).await? {
-                Some(reason) => return Ok(PhaseEnd::Failed(format!("removing the rolled-back stack failed: {reason}"))),
+                Some(reason) => {
+                    return Ok(PhaseEnd::Failed(format!("removing the rolled-back stack failed: {reason}")))
+                }
                 None => existing = None,
             }
         }
@@ -694,7 +723,13 @@ impl Engine {
     }
 
     /// Nothing to change: a success, with the stack's outputs as they are.
-    async fn unchanged(&self, cfn: &CloudFormation, id: i64, number: i64, stack: &str) -> Result<PhaseEnd, Interrupted> {
+    async fn unchanged(
+        &self,
+        cfn: &CloudFormation,
+        id: i64,
+        number: i64,
+        stack: &str,
+    ) -> Result<PhaseEnd, Interrupted> {
         let outputs = cfn.stack(stack).await?.map(|s| s.outputs).unwrap_or_default();
         let count = cfn.resource_count(stack).await?;
         self.record_phase_result(id, number, "unchanged", &[], &outputs, count).await?;
@@ -816,7 +851,13 @@ impl Engine {
         let ours = |token: &str| token.contains(&format!("-r{id}-a")) && token.contains(&format!("-p{number}"));
         let fresh: Vec<&StackEvent> = events
             .iter()
-            .filter(|e| if e.client_request_token.is_empty() { e.at_ms >= since - 2_000 } else { ours(&e.client_request_token) })
+            .filter(|e| {
+                if e.client_request_token.is_empty() {
+                    e.at_ms >= since - 2_000
+                } else {
+                    ours(&e.client_request_token)
+                }
+            })
             .collect();
         if fresh.is_empty() {
             return Ok(());
@@ -869,7 +910,13 @@ impl Engine {
         })
     }
 
-    async fn record_changes(&self, id: i64, number: i64, action: &str, changes: &[ResourceChange]) -> Result<(), ServerError> {
+    async fn record_changes(
+        &self,
+        id: i64,
+        number: i64,
+        action: &str,
+        changes: &[ResourceChange],
+    ) -> Result<(), ServerError> {
         let text = serde_json::to_string(changes).unwrap_or_else(|_| "[]".into());
         sqlx::query("UPDATE rollout_phases SET action = $1, changes = $2 WHERE rollout_id = $3 AND phase = $4")
             .bind(action)
@@ -967,7 +1014,8 @@ impl Engine {
                 None => format!("Rollout {id} {status}"),
             };
             let details = serde_json::json!({ "rollout_id": id, "status": status, "failure": failure });
-            crate::notify::enqueue(&mut tx, &format!("rollout.{status}"), &format!("rollout:{id}"), &text, details).await?;
+            crate::notify::enqueue(&mut tx, &format!("rollout.{status}"), &format!("rollout:{id}"), &text, details)
+                .await?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(())

@@ -63,10 +63,10 @@ pub async fn sign_in(
 ) -> Result<(User, String), ServerError> {
     let account_key = format!("account:{name}");
     let address_key = format!("address:{}", address.map(|a| a.to_string()).unwrap_or_default());
-    if recent_failures(db, &account_key).await? >= PER_ACCOUNT || recent_failures(db, &address_key).await? >= PER_ADDRESS {
-        return Err(ServerError::TooManyRequests(
-            "too many failed sign-ins; wait 15 minutes and try again".into(),
-        ));
+    if recent_failures(db, &account_key).await? >= PER_ACCOUNT
+        || recent_failures(db, &address_key).await? >= PER_ADDRESS
+    {
+        return Err(ServerError::TooManyRequests("too many failed sign-ins; wait 15 minutes and try again".into()));
     }
     let row = sqlx::query("SELECT id, password_hash FROM users WHERE name = $1")
         .bind(name)
@@ -76,16 +76,22 @@ pub async fn sign_in(
     let user_id = match &row {
         Some(row) => {
             let hash: Option<String> = get(row, "password_hash")?;
-            hash.filter(|h| verify_password(h, password))
-                .map(|_| get::<i64>(row, "id"))
-                .transpose()?
+            hash.filter(|h| verify_password(h, password)).map(|_| get::<i64>(row, "id")).transpose()?
         }
         None => None,
     };
     let mut tx = db.begin_write().await?;
     let Some(user_id) = user_id else {
         record_failure(&mut tx, [&account_key, &address_key]).await?;
-        audit::append(db, &mut tx, name, "signin.failed", &format!("user:{name}"), serde_json::json!({ "address": address })).await?;
+        audit::append(
+            db,
+            &mut tx,
+            name,
+            "signin.failed",
+            &format!("user:{name}"),
+            serde_json::json!({ "address": address }),
+        )
+        .await?;
         tx.commit().await.map_err(db_error)?;
         return Err(ServerError::Unauthorized("wrong user name or password".into()));
     };
@@ -95,16 +101,19 @@ pub async fn sign_in(
         .await
         .map_err(db_error)?;
     let id = open_session(&mut tx, user_id).await?;
-    audit::append(db, &mut tx, name, "signin", &format!("user:{name}"), serde_json::json!({ "address": address })).await?;
+    audit::append(db, &mut tx, name, "signin", &format!("user:{name}"), serde_json::json!({ "address": address }))
+        .await?;
     tx.commit().await.map_err(db_error)?;
-    let user = load_user(db, user_id)
-        .await?
-        .ok_or_else(|| ServerError::Unauthorized("the user no longer exists".into()))?;
+    let user =
+        load_user(db, user_id).await?.ok_or_else(|| ServerError::Unauthorized("the user no longer exists".into()))?;
     Ok((user, id))
 }
 
 /// Opens a session for `user_id` inside the caller's transaction; returns the cookie value.
-pub(crate) async fn open_session(tx: &mut sqlx::Transaction<'static, sqlx::Any>, user_id: i64) -> Result<String, ServerError> {
+pub(crate) async fn open_session(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: i64,
+) -> Result<String, ServerError> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let id = hex::encode(bytes);

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use app::backend::{Backend, BackendError, Boxed};
-use app::model::{IdentityView, RolloutDetail, SettingsView, 
-    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, RequestRow, SessionUser, TierQuery, TierSummary,
-    TierView, TimelineEntry,
+use app::model::{
+    HistoryPage, HistoryQuery, IdentityView, Refusal, RequestDetail, RequestForm, RequestRow, RolloutDetail,
+    SessionUser, SettingsView, TierQuery, TierSummary, TierView, TimelineEntry,
 };
 
 use crate::error::ServerError;
@@ -30,10 +30,7 @@ pub(crate) fn to_backend(e: ServerError) -> BackendError {
 }
 
 fn session_user(user: &User) -> SessionUser {
-    SessionUser {
-        name: user.name.clone(),
-        roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-    }
+    SessionUser { name: user.name.clone(), roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect() }
 }
 
 impl Portal {
@@ -46,7 +43,11 @@ impl Portal {
 
     /// The cost lines and diagram of a request: the diagram drawn from its own spec, the cost
     /// from the stored snapshot when there is one.
-    fn as_requested(&self, record: &RequestRecord, estimate: Option<infra::cost::Estimate>) -> (Vec<app::model::ServiceView>, String) {
+    fn as_requested(
+        &self,
+        record: &RequestRecord,
+        estimate: Option<infra::cost::Estimate>,
+    ) -> (Vec<app::model::ServiceView>, String) {
         let options: Vec<String> = serde_json::from_value(record.options.clone()).unwrap_or_default();
         let usage: BTreeMap<String, f64> = serde_json::from_value(record.usage.clone()).unwrap_or_default();
         let query = TierQuery {
@@ -73,7 +74,9 @@ impl Portal {
         let events = crate::rollout::events(&self.db, id, 0, 5_000).await?;
         let (_, diagram_svg) = self.as_requested(&record, None);
         Ok(RolloutDetail {
-            may_request_teardown: user.has(Role::Requester) && rollout.kind == "deploy" && rollout.status == "succeeded",
+            may_request_teardown: user.has(Role::Requester)
+                && rollout.kind == "deploy"
+                && rollout.status == "succeeded",
             role_arn: record.role_arn.clone(),
             may_steer: crate::rollout::may_steer(user, &record.requester),
             rollout,
@@ -100,10 +103,8 @@ impl Portal {
         let options: Vec<String> = serde_json::from_value(record.options.clone()).unwrap_or_default();
         let (services, diagram_svg) = self.as_requested(&record, estimate);
         let approved_by_me = record.approvals.iter().any(|a| a.approver == user.name);
-        let may_decide = user.has(Role::Approver)
-            && record.status == "pending"
-            && record.requester != user.name
-            && !approved_by_me;
+        let may_decide =
+            user.has(Role::Approver) && record.status == "pending" && record.requester != user.name && !approved_by_me;
         Ok(RequestDetail {
             row: RequestRow {
                 id,
@@ -160,19 +161,21 @@ impl Backend for Portal {
         Box::pin(async move {
             match session {
                 None => Ok(None),
-                Some(id) => Ok(sessions::user_for_session(&self.db, id)
-                    .await
-                    .map_err(to_backend)?
-                    .map(|u| session_user(&u))),
+                Some(id) => {
+                    Ok(sessions::user_for_session(&self.db, id).await.map_err(to_backend)?.map(|u| session_user(&u)))
+                }
             }
         })
     }
 
-    fn sign_in<'a>(&'a self, name: &'a str, password: &'a str, address: Option<IpAddr>) -> Boxed<'a, (SessionUser, String)> {
+    fn sign_in<'a>(
+        &'a self,
+        name: &'a str,
+        password: &'a str,
+        address: Option<IpAddr>,
+    ) -> Boxed<'a, (SessionUser, String)> {
         Box::pin(async move {
-            let (user, id) = sessions::sign_in(&self.db, name, password, address)
-                .await
-                .map_err(to_backend)?;
+            let (user, id) = sessions::sign_in(&self.db, name, password, address).await.map_err(to_backend)?;
             Ok((session_user(&user), id))
         })
     }
@@ -220,10 +223,7 @@ impl Backend for Portal {
                 user.require(&[Role::Approver], "see the approvals queue").map_err(to_backend)?;
             }
             let (rows, next_before) = self.requests().history(&user, &filter).await.map_err(to_backend)?;
-            Ok(HistoryPage {
-                rows,
-                next_before,
-            })
+            Ok(HistoryPage { rows, next_before })
         })
     }
 
@@ -234,7 +234,13 @@ impl Backend for Portal {
         })
     }
 
-    fn decide<'a>(&'a self, session: Option<&'a str>, id: i64, approve: bool, comment: String) -> Boxed<'a, RequestDetail> {
+    fn decide<'a>(
+        &'a self,
+        session: Option<&'a str>,
+        id: i64,
+        approve: bool,
+        comment: String,
+    ) -> Boxed<'a, RequestDetail> {
         Box::pin(async move {
             let user = self.signed_in(session).await.map_err(to_backend)?;
             self.requests().decide(&user, id, approve, &comment).await.map_err(to_backend)?;
@@ -279,7 +285,11 @@ impl Backend for Portal {
             let identity = match &self.aws {
                 Some(config) => crate::aws::caller_identity(config)
                     .await
-                    .map(|i| IdentityView { account: i.account, arn: i.arn, region: config.region().map(|r| r.to_string()) })
+                    .map(|i| IdentityView {
+                        account: i.account,
+                        arn: i.arn,
+                        region: config.region().map(|r| r.to_string()),
+                    })
                     .map_err(|e| e.to_string()),
                 None => Err("the portal has no AWS configuration".to_owned()),
             };
@@ -302,20 +312,28 @@ impl Backend for Portal {
         Box::pin(async move { admin::users(self, session).await.map_err(to_backend) })
     }
 
-    fn set_roles<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>) -> Boxed<'a, app::model::UserView> {
+    fn set_roles<'a>(
+        &'a self,
+        session: Option<&'a str>,
+        name: String,
+        roles: Vec<String>,
+    ) -> Boxed<'a, app::model::UserView> {
         Box::pin(async move { admin::set_roles(self, session, &name, &roles).await.map_err(to_backend) })
     }
 
-    fn add_user<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>, password: String) -> Boxed<'a, app::model::UserView> {
+    fn add_user<'a>(
+        &'a self,
+        session: Option<&'a str>,
+        name: String,
+        roles: Vec<String>,
+        password: String,
+    ) -> Boxed<'a, app::model::UserView> {
         Box::pin(async move { admin::add_user(self, session, &name, &roles, &password).await.map_err(to_backend) })
     }
 }
 
 fn user_view(user: &User) -> app::model::UserView {
-    app::model::UserView {
-        name: user.name.clone(),
-        roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-    }
+    app::model::UserView { name: user.name.clone(), roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect() }
 }
 
 impl Portal {
@@ -330,19 +348,34 @@ impl Portal {
 pub(crate) mod admin {
     use super::*;
 
-    pub(crate) async fn users(portal: &Portal, session: Option<&str>) -> Result<Vec<app::model::UserView>, ServerError> {
+    pub(crate) async fn users(
+        portal: &Portal,
+        session: Option<&str>,
+    ) -> Result<Vec<app::model::UserView>, ServerError> {
         portal.admin(session).await?;
         Ok(crate::people::list_users(&portal.db).await?.iter().map(user_view).collect())
     }
 
-    pub(crate) async fn set_roles(portal: &Portal, session: Option<&str>, name: &str, roles: &[String]) -> Result<app::model::UserView, ServerError> {
+    pub(crate) async fn set_roles(
+        portal: &Portal,
+        session: Option<&str>,
+        name: &str,
+        roles: &[String],
+    ) -> Result<app::model::UserView, ServerError> {
         let admin = portal.admin(session).await?;
         Ok(user_view(&crate::people::set_roles(&portal.db, &admin, name, &parse_roles(roles)?).await?))
     }
 
-    pub(crate) async fn add_user(portal: &Portal, session: Option<&str>, name: &str, roles: &[String], password: &str) -> Result<app::model::UserView, ServerError> {
+    pub(crate) async fn add_user(
+        portal: &Portal,
+        session: Option<&str>,
+        name: &str,
+        roles: &[String],
+        password: &str,
+    ) -> Result<app::model::UserView, ServerError> {
         portal.admin(session).await?;
-        let (user, _) = crate::people::add_user(&portal.db, name.trim(), &parse_roles(roles)?, Some(password), false).await?;
+        let (user, _) =
+            crate::people::add_user(&portal.db, name.trim(), &parse_roles(roles)?, Some(password), false).await?;
         Ok(user_view(&user))
     }
 }

@@ -127,11 +127,7 @@ impl CatalogService {
                 .tier
                 .decisions
                 .iter()
-                .map(|d| DecisionView {
-                    topic: d.topic.clone(),
-                    choice: d.choice.clone(),
-                    reason: d.reason.clone(),
-                })
+                .map(|d| DecisionView { topic: d.topic.clone(), choice: d.choice.clone(), reason: d.reason.clone() })
                 .collect(),
             services,
             monthly_usd: estimate.monthly_usd,
@@ -140,11 +136,7 @@ impl CatalogService {
             reserved_monthly_usd: estimate.reserved_monthly_usd,
             free_tier: estimate.free_tier,
             prices_as_of: estimate.prices_as_of.clone(),
-            unpriced: estimate
-                .unpriced
-                .iter()
-                .map(|u| format!("{} ({})", u.resource, u.resource_type))
-                .collect(),
+            unpriced: estimate.unpriced.iter().map(|u| format!("{} ({})", u.resource, u.resource_type)).collect(),
             phases,
             usage: report
                 .usage
@@ -173,11 +165,7 @@ impl CatalogService {
         TierId::ALL
             .iter()
             .map(|id| {
-                let query = TierQuery {
-                    tier: id.to_string(),
-                    free_tier: true,
-                    ..Default::default()
-                };
+                let query = TierQuery { tier: id.to_string(), free_tier: true, ..Default::default() };
                 Ok(self.summary(&self.report(&query)?))
             })
             .collect()

@@ -3,10 +3,7 @@
 use std::process::{Command, Output};
 
 fn portal(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portal"))
-        .args(args)
-        .output()
-        .expect("portal runs")
+    Command::new(env!("CARGO_BIN_EXE_portal")).args(args).output().expect("portal runs")
 }
 
 fn stdout(out: &Output) -> String {
@@ -52,9 +49,7 @@ fn a_usage_file_changes_the_cost() {
     let json = |args: &[&str]| -> f64 {
         let out = portal(args);
         assert!(out.status.success(), "{}", stderr(&out));
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["monthly_usd"]
-            .as_f64()
-            .expect("total")
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["monthly_usd"].as_f64().expect("total")
     };
     let base = json(&["cost", "--tier", "full-production", "--format", "json"]);
     let path = file.display().to_string();
@@ -74,7 +69,10 @@ fn bad_input_exits_non_zero_with_a_clear_message() {
         (vec!["cost", "--tier", "development", "--usage", &bad], "cloudfront_gigabytes"),
         (vec!["cost", "--tier", "development", "--usage", "/no/such/file.toml"], "/no/such/file.toml"),
         (vec!["cost", "--tier", "development", "--options", "warp_drive"], "unknown option `warp_drive`"),
-        (vec!["templates", "render", "--tier", "development", "--out", "/tmp/x", "--environment", "Bad_Name"], "invalid environment name"),
+        (
+            vec!["templates", "render", "--tier", "development", "--out", "/tmp/x", "--environment", "Bad_Name"],
+            "invalid environment name",
+        ),
     ];
     for (args, expected) in cases {
         let out = portal(&args);
@@ -98,7 +96,14 @@ fn templates_render_writes_templates_and_parameter_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out_dir = dir.path().join("out");
     let out = portal(&[
-        "templates", "render", "--tier", "full-production", "--out", &out_dir.display().to_string(), "--environment", "concert-prod",
+        "templates",
+        "render",
+        "--tier",
+        "full-production",
+        "--out",
+        &out_dir.display().to_string(),
+        "--environment",
+        "concert-prod",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     for (n, slug) in [(1, "network"), (2, "data"), (3, "compute"), (4, "auth"), (5, "cdn"), (6, "serverless")] {
@@ -139,7 +144,11 @@ fn user_add_prints_the_token_alone_on_its_last_line_and_audit_verify_passes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
     let env = [("DATABASE_URL", url.as_str())];
-    let out = portal_with_stdin(&["user", "add", "first-admin", "--role", "admin", "--role", "approver", "--token"], &env, "correct horse battery staple\n");
+    let out = portal_with_stdin(
+        &["user", "add", "first-admin", "--role", "admin", "--role", "approver", "--token"],
+        &env,
+        "correct horse battery staple\n",
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let last = text.trim_end().lines().last().unwrap_or_default();
@@ -163,7 +172,11 @@ fn user_add_prints_the_token_alone_on_its_last_line_and_audit_verify_passes() {
 fn serve_refuses_a_bad_policy_file_before_listening() {
     let dir = tempfile::tempdir().expect("tempdir");
     let policy = dir.path().join("policy.toml");
-    std::fs::write(&policy, "expires_after_hours = 72\nextra_approval_over_monthly_usd = 1000.0\n[approvals]\ndevelopment = 0\n").expect("write");
+    std::fs::write(
+        &policy,
+        "expires_after_hours = 72\nextra_approval_over_monthly_usd = 1000.0\n[approvals]\ndevelopment = 0\n",
+    )
+    .expect("write");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
     let out = Command::new(env!("CARGO_BIN_EXE_portal"))
         .args(["serve", "--addr", "127.0.0.1:0", "--policy", &policy.display().to_string()])

@@ -9,10 +9,7 @@ use std::time::{Duration, Instant};
 
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_default()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
 }
 
 /// A tool the setup script installs; its absence is a broken setup, never a skip.
@@ -26,10 +23,7 @@ pub fn required_tool(var: &str) -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
 }
 
 fn wait_for_port(port: u16, what: &str, child: &mut Child) {
@@ -64,10 +58,7 @@ impl Moto {
             .spawn()
             .expect("moto launcher starts");
         wait_for_port(port, "moto", &mut child);
-        Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        }
+        Moto { child, endpoint: format!("http://127.0.0.1:{port}") }
     }
 
     /// An SDK configuration pointing at this moto server, as `AWS_ENDPOINT_URL` would.
@@ -138,7 +129,8 @@ impl FaultProxy {
         let upstream = upstream.to_owned();
         let counter = faults.clone();
         let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-            let (client, upstream, seen, counter, rule) = (client.clone(), upstream.clone(), seen.clone(), counter.clone(), rule.clone());
+            let (client, upstream, seen, counter, rule) =
+                (client.clone(), upstream.clone(), seen.clone(), counter.clone(), rule.clone());
             async move {
                 use axum::response::IntoResponse;
                 tokio::time::sleep(delay).await;
@@ -147,7 +139,8 @@ impl FaultProxy {
                 let bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
                 if let Some((status, body)) = rule.as_ref().and_then(|r| r(n, &String::from_utf8_lossy(&bytes))) {
                     counter.fetch_add(1, Ordering::SeqCst);
-                    let status = axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
+                    let status =
+                        axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST);
                     return (status, [("content-type", "text/xml")], body).into_response();
                 }
                 let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
@@ -179,10 +172,7 @@ impl FaultProxy {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        FaultProxy {
-            endpoint: format!("http://{addr}"),
-            faults,
-        }
+        FaultProxy { endpoint: format!("http://{addr}"), faults }
     }
 }
 
@@ -205,10 +195,7 @@ impl OidcMock {
             .spawn()
             .expect("oidc-provider-mock starts");
         wait_for_port(port, "oidc-provider-mock", &mut child);
-        OidcMock {
-            child,
-            issuer: format!("http://127.0.0.1:{port}"),
-        }
+        OidcMock { child, issuer: format!("http://127.0.0.1:{port}") }
     }
 
     /// Sets the claims the provider puts in `sub`'s ID token.
@@ -244,11 +231,9 @@ pub fn postgres_admin_url() -> String {
 
 /// SQLite always; PostgreSQL when it answers. Under CI (`CI=true`) PostgreSQL is required.
 pub fn backends() -> Vec<Backend> {
-    let reachable = std::net::TcpStream::connect_timeout(
-        &"127.0.0.1:5432".parse().expect("address"),
-        Duration::from_secs(2),
-    )
-    .is_ok();
+    let reachable =
+        std::net::TcpStream::connect_timeout(&"127.0.0.1:5432".parse().expect("address"), Duration::from_secs(2))
+            .is_ok();
     if reachable {
         return vec![Backend::Sqlite, Backend::Postgres];
     }
@@ -282,7 +267,10 @@ impl TestDatabase {
                     "portal_test_{}_{}_{}",
                     std::process::id(),
                     COUNTER.fetch_add(1, Ordering::SeqCst),
-                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.subsec_nanos())
+                        .unwrap_or(0)
                 );
                 let admin = postgres_admin_url();
                 server::db::admin_execute(&admin, &format!("CREATE DATABASE {name}")).await.expect("create database");
@@ -300,7 +288,10 @@ impl Drop for TestDatabase {
             // Best effort, on a thread of its own: Drop cannot be async.
             let _ = std::thread::spawn(move || {
                 if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    let _ = rt.block_on(server::db::admin_execute(&admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+                    let _ = rt.block_on(server::db::admin_execute(
+                        &admin,
+                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ));
                 }
             })
             .join();
@@ -352,10 +343,7 @@ impl TestPortal {
         TestPortal {
             addr,
             // A hung server fails the test after a minute instead of holding the suite.
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("http client"),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("http client"),
             portal,
             database,
         }
@@ -377,7 +365,13 @@ impl TestPortal {
     }
 
     /// One JSON API call: status and body (the body as a string when it is not JSON).
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<serde_json::Value>) -> (u16, serde_json::Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let mut req = match method {
             "POST" => self.client.post(self.url(path)),
             "PUT" => self.client.put(self.url(path)),

@@ -83,12 +83,7 @@ async fn bad_requests_are_json_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_diagram_is_served_as_svg() {
     let portal = TestPortal::start().await;
-    let res = portal
-        .client
-        .get(portal.url("/api/tiers/development/diagram.svg"))
-        .send()
-        .await
-        .expect("request");
+    let res = portal.client.get(portal.url("/api/tiers/development/diagram.svg")).send().await.expect("request");
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap_or_default().starts_with("image/svg+xml"));
     let svg = res.text().await.expect("text");

@@ -12,10 +12,11 @@ fn rendered_templates_have_no_cfn_lint_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut files = Vec::new();
     let all_options = ServiceOption::ALL.into_iter().collect();
-    let specs = TierId::ALL
-        .into_iter()
-        .map(|t| (t, catalog.tier(t).default_options.clone(), None))
-        .chain([(TierId::FullProduction, all_options, Some("concerts.example.com".to_owned()))]);
+    let specs = TierId::ALL.into_iter().map(|t| (t, catalog.tier(t).default_options.clone(), None)).chain([(
+        TierId::FullProduction,
+        all_options,
+        Some("concerts.example.com".to_owned()),
+    )]);
     for (i, (tier, options, domain)) in specs.enumerate() {
         let spec = DeploymentSpec {
             tier,
@@ -45,7 +46,8 @@ fn rendered_templates_have_no_cfn_lint_errors() {
             .expect("cfn-lint runs");
         let text = String::from_utf8_lossy(&out.stdout);
         // Parseable lines look like `file:line:col:line:col:E3012:message`; E is an error.
-        let errors: Vec<&str> = text.lines().filter(|l| l.split(':').nth(5).is_some_and(|c| c.starts_with('E'))).collect();
+        let errors: Vec<&str> =
+            text.lines().filter(|l| l.split(':').nth(5).is_some_and(|c| c.starts_with('E'))).collect();
         if !errors.is_empty() || out.status.code() == Some(1) {
             failures.push(format!("{}:\n{}\n{}", path.display(), text, String::from_utf8_lossy(&out.stderr)));
         }

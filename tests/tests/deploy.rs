@@ -6,7 +6,8 @@ use portal_tests::Moto;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_identity_the_portal_deploys_as_is_shown() {
     let moto = Moto::start();
-    let portal = portal_tests::TestPortal::start_with(portal_tests::Backend::Sqlite, Some(moto.sdk_config().await)).await;
+    let portal =
+        portal_tests::TestPortal::start_with(portal_tests::Backend::Sqlite, Some(moto.sdk_config().await)).await;
     let roles = [server::people::Role::Viewer].into_iter().collect();
     let (_, token) = server::people::add_user(&portal.portal.db, "watcher", &roles, None, true).await.expect("user");
     let token = token.expect("token");

@@ -1,9 +1,9 @@
 //! Integration tests; each module covers one area.
 
 mod api;
-mod processes;
 mod cfn_lint;
 mod deploy;
+mod processes;
 mod requests;
 mod rollouts;
 mod sandbox;

@@ -115,12 +115,7 @@ async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() ->
 }
 
 async fn audit_count(portal: &server::state::Portal, action: &str, subject: &str) -> usize {
-    server::audit::about(&portal.db, subject)
-        .await
-        .expect("audit")
-        .iter()
-        .filter(|e| e.action == action)
-        .count()
+    server::audit::about(&portal.db, subject).await.expect("audit").iter().filter(|e| e.action == action).count()
 }
 
 /// Every event moto has for the environment's stacks, by stack name.
@@ -180,11 +175,8 @@ async fn a_killed_portal_resumes_its_rollout_without_duplicates() {
     let cfn = aws_sdk_cloudformation::Client::new(&moto.sdk_config().await);
     let stacks: Vec<String> = done.phases.iter().map(|p| p.stack_name.clone()).collect();
     let listed = cfn.list_stacks().send().await.expect("list");
-    let phoenix: Vec<_> = listed
-        .stack_summaries()
-        .iter()
-        .filter(|s| s.stack_name().is_some_and(|n| n.starts_with("phoenix-")))
-        .collect();
+    let phoenix: Vec<_> =
+        listed.stack_summaries().iter().filter(|s| s.stack_name().is_some_and(|n| n.starts_with("phoenix-"))).collect();
     assert_eq!(phoenix.len(), 6, "no duplicate stack");
     let expected = moto_events(&cfn, &stacks).await;
     let recorded = server::rollout::events(&portal.db, id, 0, 10_000).await.expect("events");
@@ -222,10 +214,11 @@ async fn two_portals_on_postgres_run_each_rollout_exactly_once() {
     wait_for("ten rollouts to end", Duration::from_secs(300), async || {
         a.assert_running();
         b.assert_running();
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM rollouts WHERE status IN ('succeeded', 'failed', 'cancelled')")
-            .fetch_one(&portal.db.pool)
-            .await
-            .expect("count");
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM rollouts WHERE status IN ('succeeded', 'failed', 'cancelled')")
+                .fetch_one(&portal.db.pool)
+                .await
+                .expect("count");
         sqlx::Row::try_get::<i64, _>(&row, "n").expect("n") == 10
     })
     .await;
@@ -247,11 +240,8 @@ async fn two_portals_on_postgres_run_each_rollout_exactly_once() {
     assert_eq!(runners.len(), 2, "both processes ran rollouts: {runners:?}");
     let cfn = aws_sdk_cloudformation::Client::new(&moto.sdk_config().await);
     let listed = cfn.list_stacks().send().await.expect("list");
-    let twins = listed
-        .stack_summaries()
-        .iter()
-        .filter(|s| s.stack_name().is_some_and(|n| n.starts_with("twin-")))
-        .count();
+    let twins =
+        listed.stack_summaries().iter().filter(|s| s.stack_name().is_some_and(|n| n.starts_with("twin-"))).count();
     assert_eq!(twins, 60, "six stacks for each of ten environments, none twice");
     drop((a, b));
 }

@@ -61,7 +61,8 @@ async fn count(portal: &TestPortal, table: &str) -> i64 {
 }
 
 async fn create(portal: &TestPortal, who: &str, people: &People, environment: &str, tier: &str) -> i64 {
-    let (status, body) = call(portal, "POST", "/api/requests", Some(people.token(who)), Some(request_body(environment, tier))).await;
+    let (status, body) =
+        call(portal, "POST", "/api/requests", Some(people.token(who)), Some(request_body(environment, tier))).await;
     assert_eq!(status, 201, "{body}");
     body["id"].as_i64().expect("id")
 }
@@ -81,8 +82,19 @@ async fn role_matrix() {
             ("watcher", false, false, true),
         ];
         for (i, (who, may_create, may_decide, may_read)) in matrix.into_iter().enumerate() {
-            let before = (count(&portal, "deployment_requests").await, count(&portal, "approvals").await, count(&portal, "audit_log").await);
-            let (s, body) = call(&portal, "POST", "/api/requests", Some(people.token(who)), Some(request_body(&format!("matrix-{i}"), "development"))).await;
+            let before = (
+                count(&portal, "deployment_requests").await,
+                count(&portal, "approvals").await,
+                count(&portal, "audit_log").await,
+            );
+            let (s, body) = call(
+                &portal,
+                "POST",
+                "/api/requests",
+                Some(people.token(who)),
+                Some(request_body(&format!("matrix-{i}"), "development")),
+            )
+            .await;
             assert_eq!(s, if may_create { 201 } else { 403 }, "{backend:?} {who} create: {body}");
             if !may_create {
                 assert_eq!(body["error"]["code"], "forbidden");
@@ -93,7 +105,14 @@ async fn role_matrix() {
                 if may_decide && action == "reject" {
                     continue; // alice approves below; a rejection would close the request first
                 }
-                let (s, body) = call(&portal, "POST", &format!("/api/requests/{target}/{action}"), Some(people.token(who)), Some(json!({"comment": "ok"}))).await;
+                let (s, body) = call(
+                    &portal,
+                    "POST",
+                    &format!("/api/requests/{target}/{action}"),
+                    Some(people.token(who)),
+                    Some(json!({"comment": "ok"})),
+                )
+                .await;
                 assert_eq!(s, if may_decide { 200 } else { 403 }, "{backend:?} {who} {action}: {body}");
                 if !may_decide {
                     assert_eq!(count(&portal, "approvals").await, before.1, "{who} {action}: nothing written");
@@ -119,22 +138,32 @@ async fn full_production_needs_two_distinct_approvers_and_nobody_approves_their_
         let people = people(&portal).await;
 
         let own = create(&portal, "selfie", &people, "own-env", "development").await;
-        let (s, body) = call(&portal, "POST", &format!("/api/requests/{own}/approve"), Some(people.token("selfie")), Some(json!({"comment": "mine"}))).await;
+        let (s, body) = call(
+            &portal,
+            "POST",
+            &format!("/api/requests/{own}/approve"),
+            Some(people.token("selfie")),
+            Some(json!({"comment": "mine"})),
+        )
+        .await;
         assert_eq!(s, 403, "{backend:?}: self-approval: {body}");
         assert_eq!(count(&portal, "approvals").await, 0);
 
         let id = create(&portal, "lead", &people, "prod-env", "full-production").await;
         let path = format!("/api/requests/{id}/approve");
-        let (s, body) = call(&portal, "POST", &path, Some(people.token("alice")), Some(json!({"comment": "looks right"}))).await;
+        let (s, body) =
+            call(&portal, "POST", &path, Some(people.token("alice")), Some(json!({"comment": "looks right"}))).await;
         assert_eq!((s, body["status"].as_str()), (200, Some("pending")), "{backend:?}: {body}");
         assert_eq!(body["required_approvals"], 2);
         // A double click records one approval.
-        let (s, body) = call(&portal, "POST", &path, Some(people.token("alice")), Some(json!({"comment": "looks right"}))).await;
+        let (s, body) =
+            call(&portal, "POST", &path, Some(people.token("alice")), Some(json!({"comment": "looks right"}))).await;
         assert_eq!((s, body["status"].as_str()), (200, Some("pending")));
         assert_eq!(body["approvals"].as_array().map(Vec::len), Some(1));
         assert!(body["rollout_id"].is_null());
 
-        let (s, body) = call(&portal, "POST", &path, Some(people.token("bob")), Some(json!({"comment": "agreed"}))).await;
+        let (s, body) =
+            call(&portal, "POST", &path, Some(people.token("bob")), Some(json!({"comment": "agreed"}))).await;
         assert_eq!((s, body["status"].as_str()), (200, Some("approved")), "{backend:?}: {body}");
         assert!(body["rollout_id"].as_i64().is_some(), "a rollout is queued");
         let (_, got) = call(&portal, "GET", &format!("/api/requests/{id}"), Some(people.token("watcher")), None).await;
@@ -144,9 +173,23 @@ async fn full_production_needs_two_distinct_approvers_and_nobody_approves_their_
 
         // Rejection closes a request; nobody can approve it afterwards.
         let other = create(&portal, "lead", &people, "other-env", "production-lite").await;
-        let (s, body) = call(&portal, "POST", &format!("/api/requests/{other}/reject"), Some(people.token("bob")), Some(json!({"comment": "too early"}))).await;
+        let (s, body) = call(
+            &portal,
+            "POST",
+            &format!("/api/requests/{other}/reject"),
+            Some(people.token("bob")),
+            Some(json!({"comment": "too early"})),
+        )
+        .await;
         assert_eq!((s, body["status"].as_str()), (200, Some("rejected")));
-        let (s, _) = call(&portal, "POST", &format!("/api/requests/{other}/approve"), Some(people.token("alice")), Some(json!({}))).await;
+        let (s, _) = call(
+            &portal,
+            "POST",
+            &format!("/api/requests/{other}/approve"),
+            Some(people.token("alice")),
+            Some(json!({})),
+        )
+        .await;
         assert_eq!(s, 409);
     }
 }
@@ -241,7 +284,8 @@ async fn bad_request_bodies_are_4xx_and_write_nothing() {
 
         // One pending request per environment.
         create(&portal, "lead", &people, "dup-env", "development").await;
-        let (s, body) = call(&portal, "POST", "/api/requests", Some(&token), Some(request_body("dup-env", "development"))).await;
+        let (s, body) =
+            call(&portal, "POST", "/api/requests", Some(&token), Some(request_body("dup-env", "development"))).await;
         assert_eq!((s, body["error"]["code"].as_str()), (409, Some("conflict")));
         let (s, _) = call(&portal, "GET", "/api/requests/999999", Some(&token), None).await;
         assert_eq!(s, 404);
@@ -274,7 +318,8 @@ async fn audit_verify_finds_edited_and_removed_entries() {
             let portal = TestPortal::start_on(backend).await;
             let people = people(&portal).await; // six audited user additions
             let id = create(&portal, "lead", &people, "audit-env", "development").await;
-            call(&portal, "POST", &format!("/api/requests/{id}/approve"), Some(people.token("alice")), Some(json!({}))).await;
+            call(&portal, "POST", &format!("/api/requests/{id}/approve"), Some(people.token("alice")), Some(json!({})))
+                .await;
             let db = &portal.portal.db;
             let intact = server::audit::verify(db).await.expect("verify");
             assert_eq!(intact, Ok(9), "{backend:?}: 6 users, 1 request, 1 approval, 1 approved");
@@ -321,11 +366,19 @@ async fn requests_past_their_time_expire_and_are_audited() {
             .expect("created");
         assert_eq!(requests.expire_due().await.expect("sweep"), 1, "{backend:?}");
         assert_eq!(requests.expire_due().await.expect("sweep"), 0, "{backend:?}: only once");
-        let (_, body) = call(&portal, "GET", &format!("/api/requests/{}", stale.id), Some(people.token("lead")), None).await;
+        let (_, body) =
+            call(&portal, "GET", &format!("/api/requests/{}", stale.id), Some(people.token("lead")), None).await;
         assert_eq!(body["status"], "expired");
         let (_, body) = call(&portal, "GET", &format!("/api/requests/{id}"), Some(people.token("lead")), None).await;
         assert_eq!(body["status"], "pending", "the fresh one is untouched");
-        let (s, _) = call(&portal, "POST", &format!("/api/requests/{}/approve", stale.id), Some(people.token("alice")), Some(json!({}))).await;
+        let (s, _) = call(
+            &portal,
+            "POST",
+            &format!("/api/requests/{}/approve", stale.id),
+            Some(people.token("alice")),
+            Some(json!({})),
+        )
+        .await;
         assert_eq!(s, 409, "an expired request cannot be approved");
         assert!(server::audit::verify(&portal.portal.db).await.expect("verify").is_ok());
     }
@@ -344,16 +397,21 @@ async fn history_filters_pages_and_exports_csv() {
         let token = people.token("watcher");
         let (s, body) = call(&portal, "GET", "/api/requests?limit=3", Some(token), None).await;
         assert_eq!(s, 200, "{body}");
-        let first: Vec<i64> = body["requests"].as_array().expect("rows").iter().filter_map(|r| r["id"].as_i64()).collect();
+        let first: Vec<i64> =
+            body["requests"].as_array().expect("rows").iter().filter_map(|r| r["id"].as_i64()).collect();
         assert_eq!(first, vec![ids[6], ids[5], ids[4]], "newest first");
         let before = body["next_before"].as_i64().expect("a next page");
-        let (_, body) = call(&portal, "GET", &format!("/api/requests?limit=3&before={before}"), Some(token), None).await;
-        let second: Vec<i64> = body["requests"].as_array().expect("rows").iter().filter_map(|r| r["id"].as_i64()).collect();
+        let (_, body) =
+            call(&portal, "GET", &format!("/api/requests?limit=3&before={before}"), Some(token), None).await;
+        let second: Vec<i64> =
+            body["requests"].as_array().expect("rows").iter().filter_map(|r| r["id"].as_i64()).collect();
         assert_eq!(second, vec![ids[3], ids[2], ids[1]]);
 
         let (_, body) = call(&portal, "GET", "/api/requests?tier=production-lite", Some(token), None).await;
         assert_eq!(body["requests"].as_array().map(Vec::len), Some(3));
-        let (_, body) = call(&portal, "GET", "/api/requests?environment=hist-4&status=pending&requester=lead", Some(token), None).await;
+        let (_, body) =
+            call(&portal, "GET", "/api/requests?environment=hist-4&status=pending&requester=lead", Some(token), None)
+                .await;
         assert_eq!(body["requests"].as_array().map(Vec::len), Some(1));
         let (s, body) = call(&portal, "GET", "/api/requests?status=sleeping", Some(token), None).await;
         assert_eq!((s, body["error"]["field"].as_str()), (422, Some("status")));
@@ -382,14 +440,29 @@ async fn only_admins_manage_users_and_roles() {
         for who in ["lead", "alice", "watcher"] {
             let (s, _) = call(&portal, "GET", "/api/users", Some(people.token(who)), None).await;
             assert_eq!(s, 403, "{backend:?} {who}");
-            let (s, _) = call(&portal, "POST", "/api/users", Some(people.token(who)), Some(json!({"name": "x-user", "roles": ["viewer"]}))).await;
+            let (s, _) = call(
+                &portal,
+                "POST",
+                "/api/users",
+                Some(people.token(who)),
+                Some(json!({"name": "x-user", "roles": ["viewer"]})),
+            )
+            .await;
             assert_eq!(s, 403, "{backend:?} {who}");
         }
         let root = people.token("root");
-        let (s, body) = call(&portal, "POST", "/api/users", Some(root), Some(json!({"name": "carol", "roles": ["approver"], "token": true}))).await;
+        let (s, body) = call(
+            &portal,
+            "POST",
+            "/api/users",
+            Some(root),
+            Some(json!({"name": "carol", "roles": ["approver"], "token": true})),
+        )
+        .await;
         assert_eq!(s, 201, "{body}");
         let carol = body["token"].as_str().expect("token once").to_owned();
-        let (s, body) = call(&portal, "POST", "/api/users", Some(root), Some(json!({"name": "dave", "roles": ["pilot"]}))).await;
+        let (s, body) =
+            call(&portal, "POST", "/api/users", Some(root), Some(json!({"name": "dave", "roles": ["pilot"]}))).await;
         assert_eq!((s, body["error"]["field"].as_str()), (422, Some("role")));
 
         let id = create(&portal, "lead", &people, "roles-env", "development").await;
@@ -398,10 +471,15 @@ async fn only_admins_manage_users_and_roles() {
         // carol lost the approver role: her approval is now refused.
         let (s, _) = call(&portal, "POST", &format!("/api/requests/{id}/approve"), Some(&carol), Some(json!({}))).await;
         assert_eq!(s, 403);
-        assert_eq!(client_put(&portal, "/api/users/root/roles", root, json!({"roles": ["viewer"]})).await, 409, "no self-demotion");
+        assert_eq!(
+            client_put(&portal, "/api/users/root/roles", root, json!({"roles": ["viewer"]})).await,
+            409,
+            "no self-demotion"
+        );
         assert_eq!(client_put(&portal, "/api/users/nobody/roles", root, json!({"roles": ["viewer"]})).await, 404);
         let (_, body) = call(&portal, "GET", "/api/users", Some(root), None).await;
-        let carol_roles = body["users"].as_array().expect("users").iter().find(|u| u["name"] == "carol").map(|u| u["roles"].clone());
+        let carol_roles =
+            body["users"].as_array().expect("users").iter().find(|u| u["name"] == "carol").map(|u| u["roles"].clone());
         assert_eq!(carol_roles, Some(json!(["viewer"])));
     }
 }
@@ -418,11 +496,7 @@ async fn sign_in(portal: &TestPortal, name: &str, password: &str) -> (Option<Str
         .send()
         .await
         .expect("sign in");
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
     (cookie, res.text().await.unwrap_or_default())
 }
 

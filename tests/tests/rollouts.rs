@@ -25,7 +25,9 @@ impl People {
 /// lead (requester), alice and bob (approvers), watcher (viewer).
 pub async fn people(portal: &TestPortal) -> People {
     let mut tokens = BTreeMap::new();
-    for (name, role) in [("lead", Role::Requester), ("alice", Role::Approver), ("bob", Role::Approver), ("watcher", Role::Viewer)] {
+    for (name, role) in
+        [("lead", Role::Requester), ("alice", Role::Approver), ("bob", Role::Approver), ("watcher", Role::Viewer)]
+    {
         let roles: BTreeSet<Role> = [role].into_iter().collect();
         let (_, token) = add_user(&portal.portal.db, name, &roles, None, true).await.expect("user added");
         tokens.insert(name, token.expect("a token"));
@@ -136,7 +138,10 @@ async fn each_tier_rolls_out_all_six_phases() {
         for phase in rollout["phases"].as_array().into_iter().flatten() {
             assert_eq!(phase["action"], "create", "{tier}: {phase}");
             assert!(phase["resource_count"].as_i64().unwrap_or(0) > 0, "{tier}: {phase}");
-            assert!(!phase["changes"].as_array().map(Vec::is_empty).unwrap_or(true), "{tier}: changes recorded: {phase}");
+            assert!(
+                !phase["changes"].as_array().map(Vec::is_empty).unwrap_or(true),
+                "{tier}: changes recorded: {phase}"
+            );
             assert!(!phase["outputs"].as_array().map(Vec::is_empty).unwrap_or(true), "{tier}: outputs shown: {phase}");
         }
         let stacks = live_stacks(&cfn, &environment).await;
@@ -148,7 +153,8 @@ async fn each_tier_rolls_out_all_six_phases() {
     let again = approved_rollout(&portal, &people, "ro-development", "development").await;
     let rollout = wait_until_ended(&portal, &people, again).await;
     assert_eq!(rollout["status"], "succeeded", "{rollout}");
-    let actions: Vec<&str> = rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["action"].as_str()).collect();
+    let actions: Vec<&str> =
+        rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["action"].as_str()).collect();
     assert_eq!(actions, vec!["unchanged"; 6], "{rollout}");
     assert_eq!(live_stacks(&cfn, "ro-development").await.len(), 6);
     // The whole history is in the audit trail, which still verifies.
@@ -164,7 +170,8 @@ async fn ec2(moto: &Moto, params: &[(&str, &str)]) {
     let mut form = vec![("Version", "2016-11-15")];
     form.extend_from_slice(params);
     // moto routes a request to a service by the credential scope of its (unverified) signature.
-    let authorization = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0";
+    let authorization =
+        "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0";
     let res = reqwest::Client::new()
         .post(&moto.endpoint)
         .header("authorization", authorization)
@@ -185,7 +192,15 @@ async fn a_failed_phase_stops_the_rollout_with_its_reason_and_retry_completes_it
         let people = people(&portal).await;
         let environment = format!("fail-{}", if backend == Backend::Sqlite { "lite" } else { "pg" });
         let squatter = format!("{environment}-backend");
-        ec2(&moto, &[("Action", "CreateLaunchTemplate"), ("LaunchTemplateName", &squatter), ("LaunchTemplateData.ImageId", "ami-12c6146b")]).await;
+        ec2(
+            &moto,
+            &[
+                ("Action", "CreateLaunchTemplate"),
+                ("LaunchTemplateName", &squatter),
+                ("LaunchTemplateData.ImageId", "ami-12c6146b"),
+            ],
+        )
+        .await;
         portal.start_engine();
 
         let id = approved_rollout(&portal, &people, &environment, "development").await;
@@ -193,10 +208,17 @@ async fn a_failed_phase_stops_the_rollout_with_its_reason_and_retry_completes_it
         assert_eq!(rollout["status"], "failed", "{rollout}");
         assert_eq!(phase_statuses(&rollout), ["done", "done", "failed", "pending", "pending", "pending"], "{rollout}");
         let reason = rollout["phases"][2]["reason"].as_str().unwrap_or_default();
-        assert!(reason.starts_with("LaunchTemplate (AWS::EC2::LaunchTemplate):"), "the first failed resource is named: {reason}");
+        assert!(
+            reason.starts_with("LaunchTemplate (AWS::EC2::LaunchTemplate):"),
+            "the first failed resource is named: {reason}"
+        );
         assert!(rollout["failure"].as_str().unwrap_or_default().contains("phase 3 (compute) failed"), "{rollout}");
         let stacks = live_stacks(&cfn, &environment).await;
-        assert_eq!(stacks.get(&format!("{environment}-compute")).map(String::as_str), Some("ROLLBACK_COMPLETE"), "{stacks:?}");
+        assert_eq!(
+            stacks.get(&format!("{environment}-compute")).map(String::as_str),
+            Some("ROLLBACK_COMPLETE"),
+            "{stacks:?}"
+        );
         assert!(!stacks.contains_key(&format!("{environment}-auth")), "no later phase started: {stacks:?}");
 
         // A viewer may not retry; the requester may, once the cause is gone.
@@ -245,9 +267,11 @@ async fn teardown_needs_its_own_approval_and_leaves_no_stack() {
     let rollout = wait_until_ended(&portal, &people, teardown_id).await;
     assert_eq!(rollout["status"], "succeeded", "{rollout}");
     assert_eq!(rollout["kind"], "teardown");
-    let order: Vec<i64> = rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["number"].as_i64()).collect();
+    let order: Vec<i64> =
+        rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["number"].as_i64()).collect();
     assert_eq!(order, [1, 2, 3, 4, 5, 6]);
-    let finished: Vec<i64> = rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["finished_at"].as_i64()).collect();
+    let finished: Vec<i64> =
+        rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["finished_at"].as_i64()).collect();
     assert!(finished.windows(2).all(|w| w[0] >= w[1]), "deleted in reverse phase order: {finished:?}");
     assert!(live_stacks(&cfn, "gone").await.is_empty(), "teardown leaves no stack");
 }
@@ -261,7 +285,8 @@ async fn a_cancelled_rollout_starts_no_phase_and_can_be_retried() {
     let people = people(&portal).await;
     // No engine yet: the rollout stays queued, and is cancelled before it starts.
     let id = approved_rollout(&portal, &people, "halted", "development").await;
-    let (status, rollout) = portal.call("POST", &format!("/api/rollouts/{id}/cancel"), people.token("lead"), None).await;
+    let (status, rollout) =
+        portal.call("POST", &format!("/api/rollouts/{id}/cancel"), people.token("lead"), None).await;
     assert_eq!(status, 200, "{rollout}");
     assert_eq!(rollout["status"], "cancelled");
     let (status, _) = portal.call("POST", &format!("/api/rollouts/{id}/cancel"), people.token("lead"), None).await;
@@ -310,11 +335,14 @@ async fn the_event_stream_replays_progress_and_ends_with_the_rollout() {
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/event-stream"));
     // The stream ends by itself once the rollout has ended.
-    let text = tokio::time::timeout(Duration::from_secs(120), response.text()).await.expect("stream ends").expect("body");
+    let text =
+        tokio::time::timeout(Duration::from_secs(120), response.text()).await.expect("stream ends").expect("body");
     let states: Vec<Value> = text
         .split("\n\n")
         .filter(|block| block.starts_with("event: state"))
-        .filter_map(|block| block.lines().find_map(|l| l.strip_prefix("data: ")).and_then(|d| serde_json::from_str(d).ok()))
+        .filter_map(|block| {
+            block.lines().find_map(|l| l.strip_prefix("data: ")).and_then(|d| serde_json::from_str(d).ok())
+        })
         .collect();
     assert!(states.len() >= 2, "the state is sent as it changes: {} states", states.len());
     assert_eq!(states.last().map(|s| s["status"].clone()), Some(json!("succeeded")));
@@ -350,7 +378,8 @@ async fn the_event_stream_replays_progress_and_ends_with_the_rollout() {
 async fn preview_of(portal: &TestPortal, people: &People, request: i64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (status, record) = portal.call("GET", &format!("/api/requests/{request}"), people.token("watcher"), None).await;
+        let (status, record) =
+            portal.call("GET", &format!("/api/requests/{request}"), people.token("watcher"), None).await;
         assert_eq!(status, 200, "{record}");
         if record["preview"]["status"] != "computing" {
             return record["preview"].clone();
@@ -390,14 +419,21 @@ async fn an_update_shows_cloudformations_changes_before_approval() {
     assert!(phases.iter().all(|p| p["new_stack"] == false), "every stack exists already: {preview}");
     let changes: Vec<&Value> = phases.iter().flat_map(|p| p["changes"].as_array().into_iter().flatten()).collect();
     assert!(!changes.is_empty(), "a bigger tier changes something: {preview}");
-    assert!(changes.iter().all(|c| ["Add", "Modify", "Remove"].contains(&c["action"].as_str().unwrap_or_default())), "{preview}");
+    assert!(
+        changes.iter().all(|c| ["Add", "Modify", "Remove"].contains(&c["action"].as_str().unwrap_or_default())),
+        "{preview}"
+    );
 
     // Nothing was executed, and the preview's change sets are gone again.
     let stacks = live_stacks(&cfn, "grow").await;
     assert!(stacks.values().all(|s| s == "CREATE_COMPLETE"), "{stacks:?}");
     for stack in stacks.keys() {
         let sets = cfn.list_change_sets().stack_name(stack).send().await.expect("change sets");
-        let previews = sets.summaries().iter().filter(|c| c.change_set_name().is_some_and(|n| n.starts_with("portal-preview-"))).count();
+        let previews = sets
+            .summaries()
+            .iter()
+            .filter(|c| c.change_set_name().is_some_and(|n| n.starts_with("portal-preview-")))
+            .count();
         assert_eq!(previews, 0, "{stack} keeps no preview change set");
     }
 }
@@ -464,8 +500,14 @@ async fn webhooks_announce_approvals_needed_and_rollout_results_and_retry_failur
     let mut sorted = events.clone();
     sorted.sort();
     assert_eq!(sorted, ["request.needs_approval", "rollout.succeeded"], "{events:?}");
-    let texts: Vec<String> = received.lock().map(|all| all.iter().filter_map(|b| b["text"].as_str().map(str::to_owned)).collect()).unwrap_or_default();
-    assert!(texts.iter().any(|t| t.contains("lead requests development for `loud`") && t.contains("needs 1 approval")), "{texts:?}");
+    let texts: Vec<String> = received
+        .lock()
+        .map(|all| all.iter().filter_map(|b| b["text"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    assert!(
+        texts.iter().any(|t| t.contains("lead requests development for `loud`") && t.contains("needs 1 approval")),
+        "{texts:?}"
+    );
     assert!(texts.contains(&format!("Rollout {id} succeeded")), "{texts:?}");
 
     // Admins see the deliveries, the first one retried after the receiver's 503.
@@ -488,7 +530,11 @@ async fn a_role_the_portal_cannot_assume_or_a_rejected_template_fail_with_the_re
     );
     let rejected = portal_tests::fault_when(
         &["Action=CreateChangeSet", "StackName=bad-template-auth"],
-        portal_tests::aws_error(400, "ValidationError", "Template format error: Unresolved resource dependencies [UserPool]"),
+        portal_tests::aws_error(
+            400,
+            "ValidationError",
+            "Template format error: Unresolved resource dependencies [UserPool]",
+        ),
     );
     let rule: portal_tests::FaultRule = Arc::new(move |n, body| denied(n, body).or_else(|| rejected(n, body)));
     let proxy = FaultProxy::start(&moto.endpoint, Some(rule), Duration::ZERO).await;
@@ -507,7 +553,10 @@ async fn a_role_the_portal_cannot_assume_or_a_rejected_template_fail_with_the_re
     let rollout = wait_until_ended(&portal, &people, id).await;
     assert_eq!(rollout["status"], "failed", "{rollout}");
     let failure = rollout["failure"].as_str().unwrap_or_default();
-    assert!(failure.contains("cannot assume the deploy role arn:aws:iam::123456789012:role/portal-deploy-denied"), "{failure}");
+    assert!(
+        failure.contains("cannot assume the deploy role arn:aws:iam::123456789012:role/portal-deploy-denied"),
+        "{failure}"
+    );
     assert!(failure.contains("not authorized"), "{failure}");
     assert_eq!(phase_statuses(&rollout), vec!["pending"; 6], "no phase started");
 
@@ -553,7 +602,8 @@ async fn a_stack_deleted_by_hand_is_created_again_and_the_rest_left_alone() {
     let again = approved_rollout(&portal, &people, "drifted", "development").await;
     let rollout = wait_until_ended(&portal, &people, again).await;
     assert_eq!(rollout["status"], "succeeded", "{rollout}");
-    let actions: Vec<&str> = rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["action"].as_str()).collect();
+    let actions: Vec<&str> =
+        rollout["phases"].as_array().into_iter().flatten().filter_map(|p| p["action"].as_str()).collect();
     assert_eq!(actions, ["unchanged", "unchanged", "unchanged", "unchanged", "unchanged", "create"], "{rollout}");
     assert_eq!(live_stacks(&cfn, "drifted").await.len(), 6);
 }

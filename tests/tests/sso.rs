@@ -26,19 +26,11 @@ async fn portal_with_sso(backend: Backend, provider: &OidcMock) -> TestPortal {
 }
 
 fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
 fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 
 /// Starts a sign-in at the portal and submits the provider's form as `sub`; returns the callback URL.
@@ -112,7 +104,10 @@ async fn sign_in_through_the_provider_maps_groups_to_roles() {
 
         // The provider is the source of truth: changed groups change the roles at the next sign-in.
         provider
-            .set_user("sub-carol", serde_json::json!({ "preferred_username": "carol", "cognito:groups": ["portal-leads"] }))
+            .set_user(
+                "sub-carol",
+                serde_json::json!({ "preferred_username": "carol", "cognito:groups": ["portal-leads"] }),
+            )
             .await;
         let (status, _, _) = finish(&authorize_at_provider(&portal, "sub-carol").await).await;
         assert_eq!(status, 200);
@@ -143,7 +138,10 @@ async fn refused_sign_ins_say_why_and_create_nothing() {
         let roles = BTreeSet::from([Role::Admin]);
         add_user(&portal.portal.db, "erin", &roles, Some("local-password"), false).await.expect("local user");
         provider
-            .set_user("sub-erin", serde_json::json!({ "preferred_username": "erin", "cognito:groups": ["portal-approvers"] }))
+            .set_user(
+                "sub-erin",
+                serde_json::json!({ "preferred_username": "erin", "cognito:groups": ["portal-approvers"] }),
+            )
             .await;
         let (status, cookie, page) = finish(&authorize_at_provider(&portal, "sub-erin").await).await;
         assert_eq!(status, 409, "{backend:?}: {page}");
@@ -152,7 +150,10 @@ async fn refused_sign_ins_say_why_and_create_nothing() {
 
         // A callback replayed, or with a state the portal never issued, is refused.
         provider
-            .set_user("sub-frank", serde_json::json!({ "preferred_username": "frank", "cognito:groups": ["portal-admins"] }))
+            .set_user(
+                "sub-frank",
+                serde_json::json!({ "preferred_username": "frank", "cognito:groups": ["portal-admins"] }),
+            )
             .await;
         let callback = authorize_at_provider(&portal, "sub-frank").await;
         assert_eq!(finish(&callback).await.0, 200);

@@ -7,13 +7,9 @@ pub fn catalog() -> Catalog {
 
 pub fn evaluate(catalog: &Catalog, tier: TierId) -> Evaluation {
     let options = catalog.tier(tier).default_options.clone();
-    catalog
-        .evaluate(&DeploymentSpec::preview(tier, options))
-        .expect("tier evaluates")
+    catalog.evaluate(&DeploymentSpec::preview(tier, options)).expect("tier evaluates")
 }
 
 pub fn report(catalog: &Catalog, tier: TierId, options: OptionSet) -> TierReport {
-    catalog
-        .report(&DeploymentSpec::preview(tier, options), &catalog.default_usage, true)
-        .expect("tier reports")
+    catalog.report(&DeploymentSpec::preview(tier, options), &catalog.default_usage, true).expect("tier reports")
 }
