@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Evaluation;
 use crate::eval::EvaluatedResource;
 use crate::phase::Phase;
-use crate::pricing::{PriceCatalog, Usage};
+use crate::pricing::{Price, PriceCatalog, SeedFigure, Usage};
 use crate::tier::PricingModel;
 use crate::value::Value;
 
@@ -185,109 +185,12 @@ fn flag(r: &EvaluatedResource, name: &str) -> bool {
 }
 
 pub fn estimate(evaluation: &Evaluation, prices: &PriceCatalog, usage: &Usage, options: EstimateOptions) -> Estimate {
-    let hours = prices.hours_per_month;
-    let mut meters: Vec<(&EvaluatedResource, Meter)> = Vec::new();
-    let mut unpriced = Vec::new();
-    let count = |t: &str| evaluation.of_type(t).count().max(1) as f64;
+    let (meters, mut unpriced) = collect_meters(evaluation, usage, prices.hours_per_month);
+    let lines = price_lines(meters, prices, options, &mut unpriced);
 
-    for r in evaluation.resources() {
-        let found = meters_of(r, evaluation, usage, hours, &count);
-        match found {
-            Some(ms) => meters.extend(ms.into_iter().map(|m| (r, m))),
-            None if FREE_TYPES.contains(&r.resource_type.as_str()) => {}
-            None => unpriced.push(Unpriced {
-                resource: r.key.logical_id.clone(),
-                resource_type: r.resource_type.clone(),
-                phase: r.key.phase,
-            }),
-        }
-    }
-
-    // Free allowances are per account, so they are spent across resources in order.
-    let mut allowance: IndexMap<&str, f64> = IndexMap::new();
-    if options.free_tier {
-        for f in &prices.free_tiers {
-            *allowance.entry(f.price.as_str()).or_default() += f.quantity;
-        }
-    }
-
-    let mut lines = Vec::with_capacity(meters.len());
-    for (r, m) in meters {
-        let Some(price) = prices.prices.get(&m.price_id) else {
-            unpriced.push(Unpriced {
-                resource: r.key.logical_id.clone(),
-                resource_type: format!("{} (no price `{}`)", r.resource_type, m.price_id),
-                phase: r.key.phase,
-            });
-            continue;
-        };
-        let free = allowance
-            .get_mut(m.price_id.as_str())
-            .map(|left| {
-                let used = left.min(m.quantity);
-                *left -= used;
-                used
-            })
-            .unwrap_or(0.0);
-        let billable = m.quantity - free;
-        let on_demand = round_cents(billable * price.usd);
-        let reserved = round_cents(billable * price.reserved_usd.unwrap_or(price.usd));
-        let (unit_price, monthly) = match options.pricing {
-            PricingModel::Reserved => (price.reserved_usd.unwrap_or(price.usd), reserved),
-            PricingModel::OnDemand => (price.usd, on_demand),
-        };
-        lines.push(CostLine {
-            service: m.service.to_owned(),
-            resource: r.key.logical_id.clone(),
-            resource_type: r.resource_type.clone(),
-            phase: r.key.phase,
-            description: m.description,
-            price_id: m.price_id,
-            quantity: m.quantity,
-            unit: price.unit.clone(),
-            free_quantity: free,
-            unit_price_usd: unit_price,
-            monthly_usd: monthly,
-            on_demand_monthly_usd: on_demand,
-            reserved_monthly_usd: reserved,
-            usage_key: m.usage_key.map(str::to_owned),
-        });
-    }
-    lines.sort_by_key(|l| (service_rank(&l.service), l.phase));
-
-    let mut services: Vec<ServiceTotal> = Vec::new();
-    for line in &lines {
-        match services.last_mut() {
-            Some(s) if s.service == line.service => s.monthly_usd += line.monthly_usd,
-            _ => services.push(ServiceTotal {
-                service: line.service.clone(),
-                monthly_usd: line.monthly_usd,
-                seed_usd: None,
-                note: None,
-            }),
-        }
-    }
+    let mut services = service_totals(&lines);
     if options.compare_with_seed {
-        for seed in &prices.seed {
-            let pos = match services.iter().position(|s| s.service == seed.service) {
-                Some(pos) => pos,
-                None => {
-                    services.push(ServiceTotal {
-                        service: seed.service.clone(),
-                        monthly_usd: 0.0,
-                        seed_usd: None,
-                        note: None,
-                    });
-                    services.len() - 1
-                }
-            };
-            let s = &mut services[pos];
-            s.seed_usd = Some(seed.usd);
-            if differs(s.monthly_usd, seed.usd) {
-                s.note = Some(seed.note.clone());
-            }
-        }
-        services.sort_by_key(|s| service_rank(&s.service));
+        compare_with_seed(&mut services, &prices.seed);
     }
     for s in &mut services {
         s.monthly_usd = round_cents(s.monthly_usd);
@@ -308,6 +211,147 @@ pub fn estimate(evaluation: &Evaluation, prices: &PriceCatalog, usage: &Usage, o
         unpriced,
         prices_as_of: prices.prices.values().map(|p| p.as_of.as_str()).max().unwrap_or_default().to_owned(),
     }
+}
+
+/// Every resource's meters, in resource order, and the resources of a type with no cost model.
+fn collect_meters<'a>(
+    evaluation: &'a Evaluation,
+    usage: &Usage,
+    hours: f64,
+) -> (Vec<(&'a EvaluatedResource, Meter)>, Vec<Unpriced>) {
+    let mut meters = Vec::new();
+    let mut unpriced = Vec::new();
+    let count = |t: &str| evaluation.of_type(t).count().max(1) as f64;
+    for r in evaluation.resources() {
+        match meters_of(r, evaluation, usage, hours, &count) {
+            Some(ms) => meters.extend(ms.into_iter().map(|m| (r, m))),
+            None if FREE_TYPES.contains(&r.resource_type.as_str()) => {}
+            None => unpriced.push(Unpriced {
+                resource: r.key.logical_id.clone(),
+                resource_type: r.resource_type.clone(),
+                phase: r.key.phase,
+            }),
+        }
+    }
+    (meters, unpriced)
+}
+
+/// Cost lines in the order of [`SERVICES`], then phase; a meter with no price goes to `unpriced` instead.
+fn price_lines(
+    meters: Vec<(&EvaluatedResource, Meter)>,
+    prices: &PriceCatalog,
+    options: EstimateOptions,
+    unpriced: &mut Vec<Unpriced>,
+) -> Vec<CostLine> {
+    let mut allowance = free_allowances(prices, options.free_tier);
+    let mut lines = Vec::with_capacity(meters.len());
+    for (r, m) in meters {
+        let Some(price) = prices.prices.get(&m.price_id) else {
+            unpriced.push(Unpriced {
+                resource: r.key.logical_id.clone(),
+                resource_type: format!("{} (no price `{}`)", r.resource_type, m.price_id),
+                phase: r.key.phase,
+            });
+            continue;
+        };
+        let free = spend_allowance(&mut allowance, &m);
+        lines.push(price_line(r, m, price, free, options.pricing));
+    }
+    lines.sort_by_key(|l| (service_rank(&l.service), l.phase));
+    lines
+}
+
+/// What is left of each always-free allowance, by price id; empty when the free tier is off.
+fn free_allowances(prices: &PriceCatalog, free_tier: bool) -> IndexMap<&str, f64> {
+    let mut allowance: IndexMap<&str, f64> = IndexMap::new();
+    if free_tier {
+        for f in &prices.free_tiers {
+            *allowance.entry(f.price.as_str()).or_default() += f.quantity;
+        }
+    }
+    allowance
+}
+
+/// The part of a meter's quantity the allowance still covers, taken out of the allowance.
+/// Free allowances are per account, so they are spent across resources in order.
+fn spend_allowance(allowance: &mut IndexMap<&str, f64>, m: &Meter) -> f64 {
+    allowance
+        .get_mut(m.price_id.as_str())
+        .map(|left| {
+            let used = left.min(m.quantity);
+            *left -= used;
+            used
+        })
+        .unwrap_or(0.0)
+}
+
+/// One cost line, priced both ways; `pricing` picks which one counts.
+fn price_line(r: &EvaluatedResource, m: Meter, price: &Price, free: f64, pricing: PricingModel) -> CostLine {
+    let billable = m.quantity - free;
+    let on_demand = round_cents(billable * price.usd);
+    let reserved = round_cents(billable * price.reserved_usd.unwrap_or(price.usd));
+    let (unit_price, monthly) = match pricing {
+        PricingModel::Reserved => (price.reserved_usd.unwrap_or(price.usd), reserved),
+        PricingModel::OnDemand => (price.usd, on_demand),
+    };
+    CostLine {
+        service: m.service.to_owned(),
+        resource: r.key.logical_id.clone(),
+        resource_type: r.resource_type.clone(),
+        phase: r.key.phase,
+        description: m.description,
+        price_id: m.price_id,
+        quantity: m.quantity,
+        unit: price.unit.clone(),
+        free_quantity: free,
+        unit_price_usd: unit_price,
+        monthly_usd: monthly,
+        on_demand_monthly_usd: on_demand,
+        reserved_monthly_usd: reserved,
+        usage_key: m.usage_key.map(str::to_owned),
+    }
+}
+
+/// One total per service, unrounded, from lines already sorted by service.
+fn service_totals(lines: &[CostLine]) -> Vec<ServiceTotal> {
+    let mut services: Vec<ServiceTotal> = Vec::new();
+    for line in lines {
+        match services.last_mut() {
+            Some(s) if s.service == line.service => s.monthly_usd += line.monthly_usd,
+            _ => services.push(ServiceTotal {
+                service: line.service.clone(),
+                monthly_usd: line.monthly_usd,
+                seed_usd: None,
+                note: None,
+            }),
+        }
+    }
+    services
+}
+
+/// Sets the seed's figure on each service it lists (adding those we have no lines for),
+/// with the seed's note where the two differ by more than [`SEED_TOLERANCE`].
+fn compare_with_seed(services: &mut Vec<ServiceTotal>, seed: &[SeedFigure]) {
+    for seed in seed {
+        let pos = match services.iter().position(|s| s.service == seed.service) {
+            Some(pos) => pos,
+            None => {
+                services.push(ServiceTotal {
+                    service: seed.service.clone(),
+                    monthly_usd: 0.0,
+                    seed_usd: None,
+                    note: None,
+                });
+                services.len() - 1
+            }
+        };
+        let s = &mut services[pos];
+        s.seed_usd = Some(seed.usd);
+        if differs(s.monthly_usd, seed.usd) {
+            s.note = Some(seed.note.clone());
+        }
+    }
+    services.sort_by_key(|s| service_rank(&s.service));
 }
 
 /// True when `ours` is more than [`SEED_TOLERANCE`] away from the seed's figure.
@@ -361,78 +405,9 @@ fn meters_of(
             .driven_by("nat_processed_gb"),
         ],
         "AWS::EC2::EIP" => vec![meter("Public IPv4", "ipv4.hour", h, format!("Elastic IP address, {h} h"))],
-        "AWS::ElasticLoadBalancingV2::LoadBalancer" => {
-            let mut ms = vec![
-                meter("ALB", "alb.hour", h, format!("Application Load Balancer, {h} h")),
-                meter("ALB", "alb.lcu-hour", usage.alb_lcu * h, format!("{} LCU average × {h} h", usage.alb_lcu))
-                    .driven_by("alb_lcu"),
-            ];
-            if text(r, "Scheme") != Some("internal") {
-                let nodes = r.property("Subnets").and_then(Value::as_list).map_or(2, <[Value]>::len) as f64;
-                ms.push(meter(
-                    "Public IPv4",
-                    "ipv4.hour",
-                    nodes * h,
-                    format!("{nodes} public IPv4 addresses of the load balancer nodes"),
-                ));
-                ms.push(
-                    meter(
-                        "Data Transfer",
-                        "transfer.out.gb",
-                        usage.data_transfer_out_gb,
-                        "data transfer out to the internet",
-                    )
-                    .driven_by("data_transfer_out_gb"),
-                );
-            }
-            ms
-        }
-        "AWS::RDS::DBInstance" => {
-            let class = text(r, "DBInstanceClass").unwrap_or("db.t3.micro");
-            let replica = r.property("SourceDBInstanceIdentifier").is_some();
-            let multi = flag(r, "MultiAZ") && !replica;
-            let source = if replica { ev.target(r.property("SourceDBInstanceIdentifier")) } else { None };
-            let storage =
-                num(r, "AllocatedStorage").or_else(|| source.and_then(|s| num(s, "AllocatedStorage"))).unwrap_or(20.0);
-            let az = if multi { ".multi-az" } else { "" };
-            let role = if replica {
-                "read replica"
-            } else if multi {
-                "Multi-AZ"
-            } else {
-                "single-AZ"
-            };
-            vec![
-                meter("RDS MySQL", format!("rds.mysql.{class}{az}"), h, format!("{class} {role}, {h} h")),
-                meter(
-                    "RDS MySQL",
-                    format!("rds.storage.gp3{az}"),
-                    storage,
-                    format!("{storage} GB gp3 storage ({role}); backups up to this size are free"),
-                ),
-            ]
-        }
-        "AWS::S3::Bucket" => {
-            let purpose = r.tag("Purpose").unwrap_or("other");
-            let (gb, key) = match purpose {
-                "assets" => (usage.s3_assets_gb, "s3_assets_gb"),
-                "uploads" => (usage.s3_uploads_gb, "s3_uploads_gb"),
-                "backups" => (usage.s3_backups_gb, "s3_backups_gb"),
-                _ => (0.0, "s3_assets_gb"),
-            };
-            let mut ms = vec![meter("S3", "s3.standard.gb", gb, format!("{purpose}: Standard storage")).driven_by(key)];
-            if purpose == "uploads" {
-                ms.push(
-                    meter("S3", "s3.put.1k", usage.s3_put_requests / 1000.0, "PUT/POST requests")
-                        .driven_by("s3_put_requests"),
-                );
-                ms.push(
-                    meter("S3", "s3.get.1k", usage.s3_get_requests / 1000.0, "GET requests")
-                        .driven_by("s3_get_requests"),
-                );
-            }
-            ms
-        }
+        "AWS::ElasticLoadBalancingV2::LoadBalancer" => load_balancer_meters(r, usage, h),
+        "AWS::RDS::DBInstance" => database_meters(r, ev, h),
+        "AWS::S3::Bucket" => bucket_meters(r, usage),
         "AWS::CloudFront::Distribution" => vec![
             meter(
                 "CloudFront",
@@ -454,20 +429,7 @@ fn meters_of(
             )
             .driven_by("cognito_mau")]
         }
-        "AWS::Lambda::Function" => {
-            let memory_gb = num(r, "MemorySize").unwrap_or(128.0) / 1024.0;
-            let share = usage.lambda_requests / count("AWS::Lambda::Function");
-            vec![
-                meter("Lambda", "lambda.request.1m", share / 1e6, "invocations").driven_by("lambda_requests"),
-                meter(
-                    "Lambda",
-                    "lambda.gb-second",
-                    share * usage.lambda_avg_duration_ms / 1000.0 * memory_gb,
-                    format!("compute at {} MB × {} ms", memory_gb * 1024.0, usage.lambda_avg_duration_ms),
-                )
-                .driven_by("lambda_avg_duration_ms"),
-            ]
-        }
+        "AWS::Lambda::Function" => lambda_meters(r, usage, count),
         "AWS::ApiGateway::RestApi" => vec![meter(
             "API Gateway",
             "apigw.rest.1m",
@@ -475,21 +437,7 @@ fn meters_of(
             "REST API requests",
         )
         .driven_by("api_requests")],
-        "AWS::Logs::LogGroup" => {
-            let share = usage.logs_ingested_gb / count("AWS::Logs::LogGroup");
-            let months = num(r, "RetentionInDays").map_or(12.0, |d| (d / 30.0).min(12.0));
-            vec![
-                meter("CloudWatch", "logs.ingest.gb", share, "log ingestion (share of the logs assumption)")
-                    .driven_by("logs_ingested_gb"),
-                meter(
-                    "CloudWatch",
-                    "logs.storage.gb",
-                    share * months,
-                    format!("log storage, {months:.1} months kept (upper bound)"),
-                )
-                .driven_by("logs_ingested_gb"),
-            ]
-        }
+        "AWS::Logs::LogGroup" => log_group_meters(r, usage, count),
         "AWS::CloudWatch::Alarm" => vec![meter("CloudWatch", "cloudwatch.alarm", 1.0, "standard-resolution alarm")],
         "AWS::SecretsManager::Secret" => vec![
             meter("Secrets Manager", "secrets.secret", 1.0, "secret"),
@@ -516,16 +464,7 @@ fn meters_of(
             let n = num(r, "NumCacheNodes").unwrap_or(1.0);
             vec![meter("ElastiCache", format!("elasticache.{node}"), n * h, format!("{n} × {node}, {h} h"))]
         }
-        "AWS::ECS::Service" => {
-            let task = ev.target(r.property("TaskDefinition"));
-            let cpu = task.and_then(|t| num(t, "Cpu")).unwrap_or(256.0) / 1024.0;
-            let mem = task.and_then(|t| num(t, "Memory")).unwrap_or(512.0) / 1024.0;
-            let n = num(r, "DesiredCount").unwrap_or(1.0);
-            vec![
-                meter("ECS Fargate", "fargate.vcpu-hour", n * cpu * h, format!("{n} task × {cpu} vCPU × {h} h")),
-                meter("ECS Fargate", "fargate.gb-hour", n * mem * h, format!("{n} task × {mem} GB × {h} h")),
-            ]
-        }
+        "AWS::ECS::Service" => fargate_meters(r, ev, h),
         "AWS::ECR::Repository" => {
             vec![meter("ECR", "ecr.storage.gb", usage.ecr_storage_gb, "image storage").driven_by("ecr_storage_gb")]
         }
@@ -542,6 +481,120 @@ fn meters_of(
         "AWS::KMS::Key" => vec![meter("KMS", "kms.key", 1.0, "customer managed key")],
         _ => return None,
     })
+}
+
+/// An internet-facing load balancer also pays for its nodes' public addresses and the traffic out.
+fn load_balancer_meters(r: &EvaluatedResource, usage: &Usage, h: f64) -> Vec<Meter> {
+    let mut ms = vec![
+        meter("ALB", "alb.hour", h, format!("Application Load Balancer, {h} h")),
+        meter("ALB", "alb.lcu-hour", usage.alb_lcu * h, format!("{} LCU average × {h} h", usage.alb_lcu))
+            .driven_by("alb_lcu"),
+    ];
+    if text(r, "Scheme") != Some("internal") {
+        let nodes = r.property("Subnets").and_then(Value::as_list).map_or(2, <[Value]>::len) as f64;
+        ms.push(meter(
+            "Public IPv4",
+            "ipv4.hour",
+            nodes * h,
+            format!("{nodes} public IPv4 addresses of the load balancer nodes"),
+        ));
+        ms.push(
+            meter("Data Transfer", "transfer.out.gb", usage.data_transfer_out_gb, "data transfer out to the internet")
+                .driven_by("data_transfer_out_gb"),
+        );
+    }
+    ms
+}
+
+/// A primary (single-AZ or Multi-AZ) or a read replica; a replica naming no storage size has its source's.
+fn database_meters(r: &EvaluatedResource, ev: &Evaluation, h: f64) -> Vec<Meter> {
+    let class = text(r, "DBInstanceClass").unwrap_or("db.t3.micro");
+    let replica = r.property("SourceDBInstanceIdentifier").is_some();
+    let multi = flag(r, "MultiAZ") && !replica;
+    let source = if replica { ev.target(r.property("SourceDBInstanceIdentifier")) } else { None };
+    let storage =
+        num(r, "AllocatedStorage").or_else(|| source.and_then(|s| num(s, "AllocatedStorage"))).unwrap_or(20.0);
+    let az = if multi { ".multi-az" } else { "" };
+    let role = if replica {
+        "read replica"
+    } else if multi {
+        "Multi-AZ"
+    } else {
+        "single-AZ"
+    };
+    vec![
+        meter("RDS MySQL", format!("rds.mysql.{class}{az}"), h, format!("{class} {role}, {h} h")),
+        meter(
+            "RDS MySQL",
+            format!("rds.storage.gp3{az}"),
+            storage,
+            format!("{storage} GB gp3 storage ({role}); backups up to this size are free"),
+        ),
+    ]
+}
+
+/// Storage by the bucket's `Purpose` tag; only the uploads bucket carries the request assumptions.
+fn bucket_meters(r: &EvaluatedResource, usage: &Usage) -> Vec<Meter> {
+    let purpose = r.tag("Purpose").unwrap_or("other");
+    let (gb, key) = match purpose {
+        "assets" => (usage.s3_assets_gb, "s3_assets_gb"),
+        "uploads" => (usage.s3_uploads_gb, "s3_uploads_gb"),
+        "backups" => (usage.s3_backups_gb, "s3_backups_gb"),
+        _ => (0.0, "s3_assets_gb"),
+    };
+    let mut ms = vec![meter("S3", "s3.standard.gb", gb, format!("{purpose}: Standard storage")).driven_by(key)];
+    if purpose == "uploads" {
+        ms.push(
+            meter("S3", "s3.put.1k", usage.s3_put_requests / 1000.0, "PUT/POST requests").driven_by("s3_put_requests"),
+        );
+        ms.push(meter("S3", "s3.get.1k", usage.s3_get_requests / 1000.0, "GET requests").driven_by("s3_get_requests"));
+    }
+    ms
+}
+
+/// Each function takes an equal share of the invocations assumption.
+fn lambda_meters(r: &EvaluatedResource, usage: &Usage, count: &dyn Fn(&str) -> f64) -> Vec<Meter> {
+    let memory_gb = num(r, "MemorySize").unwrap_or(128.0) / 1024.0;
+    let share = usage.lambda_requests / count("AWS::Lambda::Function");
+    vec![
+        meter("Lambda", "lambda.request.1m", share / 1e6, "invocations").driven_by("lambda_requests"),
+        meter(
+            "Lambda",
+            "lambda.gb-second",
+            share * usage.lambda_avg_duration_ms / 1000.0 * memory_gb,
+            format!("compute at {} MB × {} ms", memory_gb * 1024.0, usage.lambda_avg_duration_ms),
+        )
+        .driven_by("lambda_avg_duration_ms"),
+    ]
+}
+
+/// Each log group takes an equal share of the ingestion assumption and stores it for its retention, a year at most.
+fn log_group_meters(r: &EvaluatedResource, usage: &Usage, count: &dyn Fn(&str) -> f64) -> Vec<Meter> {
+    let share = usage.logs_ingested_gb / count("AWS::Logs::LogGroup");
+    let months = num(r, "RetentionInDays").map_or(12.0, |d| (d / 30.0).min(12.0));
+    vec![
+        meter("CloudWatch", "logs.ingest.gb", share, "log ingestion (share of the logs assumption)")
+            .driven_by("logs_ingested_gb"),
+        meter(
+            "CloudWatch",
+            "logs.storage.gb",
+            share * months,
+            format!("log storage, {months:.1} months kept (upper bound)"),
+        )
+        .driven_by("logs_ingested_gb"),
+    ]
+}
+
+/// The service's tasks, sized by their task definition.
+fn fargate_meters(r: &EvaluatedResource, ev: &Evaluation, h: f64) -> Vec<Meter> {
+    let task = ev.target(r.property("TaskDefinition"));
+    let cpu = task.and_then(|t| num(t, "Cpu")).unwrap_or(256.0) / 1024.0;
+    let mem = task.and_then(|t| num(t, "Memory")).unwrap_or(512.0) / 1024.0;
+    let n = num(r, "DesiredCount").unwrap_or(1.0);
+    vec![
+        meter("ECS Fargate", "fargate.vcpu-hour", n * cpu * h, format!("{n} task × {cpu} vCPU × {h} h")),
+        meter("ECS Fargate", "fargate.gb-hour", n * mem * h, format!("{n} task × {mem} GB × {h} h")),
+    ]
 }
 
 /// Instances, their volumes and their detailed monitoring, from launch template data.

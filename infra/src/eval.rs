@@ -491,39 +491,13 @@ impl Evaluator<'_> {
                 let (l, r) = (self.eval(&a[0], at)?, self.eval(&a[1], at)?);
                 Ok(Value::Bool(equal(&l, &r)))
             }
-            "Fn::And" | "Fn::Or" => {
-                let items = v
-                    .as_array()
-                    .filter(|i| (2..=10).contains(&i.len()))
-                    .ok_or_else(|| self.malformed(at, format!("`{name}` takes 2 to 10 conditions")))?;
-                let mut acc = name == "Fn::And";
-                for item in items {
-                    let b = self.bool_arg(name, item, at)?;
-                    acc = if name == "Fn::And" { acc && b } else { acc || b };
-                }
-                Ok(Value::Bool(acc))
-            }
+            "Fn::And" | "Fn::Or" => self.and_or(name, v, at),
             "Fn::Not" => {
                 let a = self.args(name, v, 1, at)?;
                 Ok(Value::Bool(!self.bool_arg(name, &a[0], at)?))
             }
             "Fn::Sub" => self.sub(v, at),
-            "Fn::GetAtt" => {
-                let (id, attr) = match v {
-                    Json::String(s) => match s.split_once('.') {
-                        Some((id, attr)) => (id.to_owned(), attr.to_owned()),
-                        None => return Err(self.malformed(at, "`Fn::GetAtt` takes `Resource.Attribute`")),
-                    },
-                    Json::Array(a) if a.len() == 2 => (
-                        a[0].as_str()
-                            .ok_or_else(|| self.malformed(at, "`Fn::GetAtt` starts with a resource name"))?
-                            .to_owned(),
-                        self.text_arg(name, &a[1], at)?,
-                    ),
-                    _ => return Err(self.malformed(at, "`Fn::GetAtt` takes [Resource, Attribute]")),
-                };
-                Ok(Value::Attr { resource: self.resource_key(&id, at)?, attribute: attr })
-            }
+            "Fn::GetAtt" => self.get_att(name, v, at),
             "Fn::ImportValue" => {
                 let export = self.text_arg(name, v, at)?;
                 self.ctx
@@ -532,24 +506,7 @@ impl Evaluator<'_> {
                     .cloned()
                     .ok_or_else(|| self.err(at, TemplateProblem::MissingExport(export)))
             }
-            "Fn::Select" => {
-                let a = self.args(name, v, 2, at)?;
-                let index = self
-                    .eval(&a[0], at)?
-                    .as_f64()
-                    .filter(|i| *i >= 0.0 && i.fract() == 0.0)
-                    .ok_or_else(|| self.malformed(at, "`Fn::Select` needs a whole index"))?
-                    as usize;
-                match self.eval(&a[1], at)? {
-                    Value::List(items) => items.get(index).cloned().ok_or_else(|| {
-                        self.malformed(
-                            at,
-                            format!("`Fn::Select` index {index} is past the end of a list of {}", items.len()),
-                        )
-                    }),
-                    other => Err(self.malformed(at, format!("`Fn::Select` needs a list, got `{}`", other.display()))),
-                }
-            }
+            "Fn::Select" => self.select(name, v, at),
             "Fn::GetAZs" => {
                 let region = self.text_arg(name, v, at)?;
                 if !region.is_empty() && region != self.ctx.region {
@@ -557,25 +514,7 @@ impl Evaluator<'_> {
                 }
                 Ok(Value::List(self.ctx.availability_zones.iter().map(|z| Value::String(z.clone())).collect()))
             }
-            "Fn::Join" => {
-                let a = self.args(name, v, 2, at)?;
-                let delimiter =
-                    a[0].as_str().ok_or_else(|| self.malformed(at, "`Fn::Join` starts with a delimiter"))?;
-                let items = match self.eval(&a[1], at)? {
-                    Value::List(items) => items,
-                    other => {
-                        return Err(self.malformed(at, format!("`Fn::Join` needs a list, got `{}`", other.display())))
-                    }
-                };
-                let mut parts = Vec::new();
-                for (i, item) in items.into_iter().enumerate() {
-                    if i > 0 && !delimiter.is_empty() {
-                        parts.push(Value::String(delimiter.to_owned()));
-                    }
-                    parts.push(item);
-                }
-                Ok(concat(parts))
-            }
+            "Fn::Join" => self.join(name, v, at),
             "Fn::Split" => {
                 let a = self.args(name, v, 2, at)?;
                 let delimiter = a[0]
@@ -584,23 +523,89 @@ impl Evaluator<'_> {
                     .ok_or_else(|| self.malformed(at, "`Fn::Split` starts with a delimiter"))?;
                 Ok(Value::List(split(self.eval(&a[1], at)?, delimiter)))
             }
-            "Fn::FindInMap" => {
-                let a = self.args(name, v, 3, at)?;
-                let keys =
-                    [self.text_arg(name, &a[0], at)?, self.text_arg(name, &a[1], at)?, self.text_arg(name, &a[2], at)?];
-                let found = self
-                    .t
-                    .mappings
-                    .get(&keys[0])
-                    .and_then(|m| m.get(&keys[1]))
-                    .and_then(|m| m.get(&keys[2]))
-                    .ok_or_else(|| self.malformed(at, format!("no mapping entry {}", keys.join("."))))?;
-                self.eval(found, at)
-            }
+            "Fn::FindInMap" => self.find_in_map(name, v, at),
             // The encoding is CloudFormation's business; the text is what matters here.
             "Fn::Base64" => self.eval(v, at),
             other => Err(self.err(at, TemplateProblem::UnsupportedIntrinsic(other.to_owned()))),
         }
+    }
+
+    /// `Fn::And` or `Fn::Or` over 2 to 10 conditions.
+    fn and_or(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+        let items = v
+            .as_array()
+            .filter(|i| (2..=10).contains(&i.len()))
+            .ok_or_else(|| self.malformed(at, format!("`{name}` takes 2 to 10 conditions")))?;
+        let mut acc = name == "Fn::And";
+        for item in items {
+            let b = self.bool_arg(name, item, at)?;
+            acc = if name == "Fn::And" { acc && b } else { acc || b };
+        }
+        Ok(Value::Bool(acc))
+    }
+
+    /// Either `Resource.Attribute` or `[Resource, Attribute]`.
+    fn get_att(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+        let (id, attr) = match v {
+            Json::String(s) => match s.split_once('.') {
+                Some((id, attr)) => (id.to_owned(), attr.to_owned()),
+                None => return Err(self.malformed(at, "`Fn::GetAtt` takes `Resource.Attribute`")),
+            },
+            Json::Array(a) if a.len() == 2 => (
+                a[0].as_str().ok_or_else(|| self.malformed(at, "`Fn::GetAtt` starts with a resource name"))?.to_owned(),
+                self.text_arg(name, &a[1], at)?,
+            ),
+            _ => return Err(self.malformed(at, "`Fn::GetAtt` takes [Resource, Attribute]")),
+        };
+        Ok(Value::Attr { resource: self.resource_key(&id, at)?, attribute: attr })
+    }
+
+    /// `Fn::Select`: a whole index into a list.
+    fn select(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+        let a = self.args(name, v, 2, at)?;
+        let index = self
+            .eval(&a[0], at)?
+            .as_f64()
+            .filter(|i| *i >= 0.0 && i.fract() == 0.0)
+            .ok_or_else(|| self.malformed(at, "`Fn::Select` needs a whole index"))? as usize;
+        match self.eval(&a[1], at)? {
+            Value::List(items) => items.get(index).cloned().ok_or_else(|| {
+                self.malformed(at, format!("`Fn::Select` index {index} is past the end of a list of {}", items.len()))
+            }),
+            other => Err(self.malformed(at, format!("`Fn::Select` needs a list, got `{}`", other.display()))),
+        }
+    }
+
+    /// `Fn::Join`, kept symbolic where an item is only known at deployment.
+    fn join(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+        let a = self.args(name, v, 2, at)?;
+        let delimiter = a[0].as_str().ok_or_else(|| self.malformed(at, "`Fn::Join` starts with a delimiter"))?;
+        let items = match self.eval(&a[1], at)? {
+            Value::List(items) => items,
+            other => return Err(self.malformed(at, format!("`Fn::Join` needs a list, got `{}`", other.display()))),
+        };
+        let mut parts = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 && !delimiter.is_empty() {
+                parts.push(Value::String(delimiter.to_owned()));
+            }
+            parts.push(item);
+        }
+        Ok(concat(parts))
+    }
+
+    /// `Fn::FindInMap` over the template's `Mappings`.
+    fn find_in_map(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+        let a = self.args(name, v, 3, at)?;
+        let keys = [self.text_arg(name, &a[0], at)?, self.text_arg(name, &a[1], at)?, self.text_arg(name, &a[2], at)?];
+        let found = self
+            .t
+            .mappings
+            .get(&keys[0])
+            .and_then(|m| m.get(&keys[1]))
+            .and_then(|m| m.get(&keys[2]))
+            .ok_or_else(|| self.malformed(at, format!("no mapping entry {}", keys.join("."))))?;
+        self.eval(found, at)
     }
 
     fn resource_key(&self, id: &str, at: &str) -> Result<ResourceKey> {
