@@ -1,111 +1,16 @@
-//! The pages: the tier catalog and a tier's review page.
+//! A tier's review page: usage assumptions and optional services on one side, the estimate
+//! (totals, diagram, cost table) on the other, following every change; then the rollout plan with
+//! the tier's choices, and the request form.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::format::{quantity, unit_price, usd};
-use crate::model::{OptionView, ServiceView, TierQuery, TierSummary, TierView, UsageFieldView};
-use crate::{get_tier_view, list_tiers};
-
-#[component]
-pub fn NotFound() -> impl IntoView {
-    view! {
-        <section class="page">
-            <h1>"Page not found"</h1>
-            <p><a href="/">"Back to the tier catalog"</a></p>
-        </section>
-    }
-}
-
-fn error_view(message: String) -> AnyView {
-    view! { <p class="error" role="alert">{message}</p> }.into_any()
-}
-
-#[component]
-pub fn CatalogPage() -> impl IntoView {
-    let tiers = Resource::new(|| (), |_| list_tiers());
-    view! {
-        <section class="page">
-            <h1>"Choose a tier"</h1>
-            <p class="lead">
-                "Three ways to run the Concert Platform on AWS. Every figure is computed from the "
-                "CloudFormation templates the portal deploys, priced for us-east-1."
-            </p>
-            <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tiers…"</p> }>
-                {move || Suspend::new(async move {
-                    match tiers.await {
-                        Ok(list) => view! { <TierComparison tiers=list/> }.into_any(),
-                        Err(e) => error_view(e.to_string()),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-}
-
-#[component]
-fn TierComparison(tiers: Vec<TierSummary>) -> impl IntoView {
-    let yes_no = |b: bool| if b { "Yes" } else { "No" };
-    let rows: Vec<(&'static str, Vec<String>)> = vec![
-        ("Monthly cost", tiers.iter().map(|t| usd(t.monthly_usd)).collect()),
-        ("Pricing", tiers.iter().map(|t| t.pricing.clone()).collect()),
-        (
-            "On-demand / reserved",
-            tiers
-                .iter()
-                .map(|t| format!("{} / {}", usd(t.on_demand_monthly_usd), usd(t.reserved_monthly_usd)))
-                .collect(),
-        ),
-        ("Availability zones in use", tiers.iter().map(|t| t.availability_zones.to_string()).collect()),
-        ("NAT gateways", tiers.iter().map(|t| t.nat_gateways.to_string()).collect()),
-        ("Backend instances", tiers.iter().map(|t| quantity(t.instances)).collect()),
-        ("Multi-AZ database", tiers.iter().map(|t| yes_no(t.multi_az_database).to_owned()).collect()),
-        ("Read replica", tiers.iter().map(|t| yes_no(t.read_replica).to_owned()).collect()),
-        ("CloudFront", tiers.iter().map(|t| yes_no(t.cloudfront).to_owned()).collect()),
-        ("Resources", tiers.iter().map(|t| t.resource_count.to_string()).collect()),
-    ];
-    let headers = tiers.iter().map(|t| view! { <th scope="col">{t.name.clone()}</th> }).collect_view();
-    view! {
-        <ul class="tier-cards" aria-label="Tiers">
-            {tiers
-                .iter()
-                .map(|t| {
-                    let href = format!("/tiers/{}", t.id);
-                    let heading_id = format!("tier-{}", t.id);
-                    view! {
-                        <li class="tier-card" aria-labelledby=heading_id.clone()>
-                            <h2 id=heading_id.clone()>{t.name.clone()}</h2>
-                            <p class="price"><strong>{usd(t.monthly_usd)}</strong>" / month"</p>
-                            <p class="summary">{t.summary.clone()}</p>
-                            <p class="availability">{t.availability.clone()}</p>
-                            <ul class="included">
-                                {t.included.iter().map(|i| view! { <li>{i.clone()}</li> }).collect_view()}
-                            </ul>
-                            <a class="button" href=href>{format!("Review {}", t.name)}</a>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
-        <div class="table-scroll">
-            <table class="comparison">
-                <caption>"Side by side"</caption>
-                <thead><tr><th scope="col">"Tier"</th>{headers}</tr></thead>
-                <tbody>
-                    {rows
-                        .into_iter()
-                        .map(|(label, cells)| view! {
-                            <tr>
-                                <th scope="row">{label}</th>
-                                {cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
-                            </tr>
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
-}
+use crate::components::cost_table::CostTable;
+use crate::components::feedback::error_view;
+use crate::components::request_form::RequestSection;
+use crate::format::usd;
+use crate::get_tier_view;
+use crate::model::{OptionView, TierQuery, TierView, UsageFieldView};
 
 #[component]
 pub fn TierPage() -> impl IntoView {
@@ -189,7 +94,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
             </div>
         </div>
         <Phases view=initial/>
-        <crate::workflow::RequestSection query=Signal::derive(move || TierQuery {
+        <RequestSection query=Signal::derive(move || TierQuery {
             tier: request_tier.clone(),
             options: options.get(),
             usage: usage.get(),
@@ -325,62 +230,6 @@ fn TierResults(view: TierView) -> impl IntoView {
             <figcaption>"Architecture: select a resource to see its cost line; the P number links to its phase."</figcaption>
         </figure>
         <CostTable services=view.services.clone()/>
-    }
-}
-
-#[component]
-pub fn CostTable(services: Vec<ServiceView>) -> impl IntoView {
-    view! {
-        <div class="table-scroll">
-            <table class="cost">
-                <caption>"Monthly cost, line by line"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Resource"</th>
-                        <th scope="col">"Phase"</th>
-                        <th scope="col">"What"</th>
-                        <th scope="col" class="num">"Quantity"</th>
-                        <th scope="col" class="num">"Unit price"</th>
-                        <th scope="col" class="num">"Monthly"</th>
-                    </tr>
-                </thead>
-                {services
-                    .into_iter()
-                    .map(|s| {
-                        let seed = s.seed_usd.map(|v| format!("seed: {}", usd(v)));
-                        view! {
-                            <tbody>
-                                <tr class="service-row">
-                                    <th scope="rowgroup" colspan="5">
-                                        {s.service.clone()}
-                                        {seed.map(|t| view! { <span class="seed">{t}</span> })}
-                                        {s.note.clone().map(|n| view! { <span class="note">{n}</span> })}
-                                    </th>
-                                    <td class="num"><strong>{usd(s.monthly_usd)}</strong></td>
-                                </tr>
-                                {s.lines
-                                    .into_iter()
-                                    .map(|l| {
-                                        let free = (l.free_quantity > 0.0)
-                                            .then(|| format!(" ({} free)", quantity(l.free_quantity)));
-                                        view! {
-                                            <tr id=l.anchor.clone()>
-                                                <td>{l.resource.clone()}</td>
-                                                <td><a href=format!("#phase-{}", l.phase)>{l.phase}</a></td>
-                                                <td>{l.description.clone()}</td>
-                                                <td class="num">{format!("{} {}", quantity(l.quantity), l.unit)}{free}</td>
-                                                <td class="num">{unit_price(l.unit_price_usd)}</td>
-                                                <td class="num">{usd(l.monthly_usd)}</td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        }
-                    })
-                    .collect_view()}
-            </table>
-        </div>
     }
 }
 

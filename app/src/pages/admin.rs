@@ -1,7 +1,9 @@
-//! The admin page: users and their roles.
+//! The admin page (`/admin`): everyone who can sign in with their roles, each row saved on its
+//! own, and the form that adds a user.
 
 use leptos::prelude::*;
 
+use crate::components::feedback::error_view;
 use crate::model::{Refusal, UserView, ROLES};
 use crate::{create_user, list_users, save_roles};
 
@@ -28,8 +30,8 @@ pub fn AdminPage() -> impl IntoView {
                             </div>
                             <AddUser/>
                         }.into_any(),
-                        Ok(Err(r)) => view! { <p class="error" role="alert">{r.message}</p> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(Err(r)) => error_view(r.message),
+                        Err(e) => error_view(e.to_string()),
                     }
                 })}
             </Suspense>

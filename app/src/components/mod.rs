@@ -1,0 +1,19 @@
+//! Widgets shared by the pages. A component never imports a page; pages import these.
+//!
+//! - [`nav`]: the header's site navigation, and [`nav::go`] (a full-load navigation).
+//! - [`feedback`]: [`feedback::error_view`], a failure shown in place of what could not load.
+//! - [`status`]: a request's or rollout's status badge, and the classes and labels of stack and
+//!   phase statuses.
+//! - [`cost_table`]: the line-by-line monthly cost table.
+//! - [`request_form`]: the "Request this tier" section and its form.
+//! - [`preview`]: the change preview of an update request.
+//! - [`rollout`]: a rollout, loaded and then followed live; its phases, events, controls, diagram
+//!   and the teardown form.
+
+pub mod cost_table;
+pub mod feedback;
+pub mod nav;
+pub mod preview;
+pub mod request_form;
+pub mod rollout;
+pub mod status;

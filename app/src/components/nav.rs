@@ -1,0 +1,61 @@
+//! The site navigation in the header (links by role, the sandbox badge, sign-out) and [`go`],
+//! the full-load navigation used after signing in or out and after a request is made.
+
+use leptos::prelude::*;
+
+use crate::{sandbox_mode, sign_out, whoami};
+
+/// Sends the browser to `path` with a full load, so every part of the page sees the new session.
+pub fn go(path: &str) {
+    let _ = window().location().set_href(path);
+}
+
+#[component]
+pub fn SiteNav() -> impl IntoView {
+    let user = Resource::new(|| (), |_| whoami());
+    let sandbox = Resource::new(|| (), |_| sandbox_mode());
+    let signing_out = Action::new(|_: &()| sign_out());
+    Effect::new(move |_| {
+        if signing_out.value().get().is_some() {
+            go("/");
+        }
+    });
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(sandbox.await, Ok(true)).then(|| view! {
+                    <span class="badge-sandbox" title="Deployments go to the local moto sandbox on this machine, not to AWS">
+                        "Sandbox"
+                    </span>
+                })
+            })}
+        </Suspense>
+        <nav class="site-nav" aria-label="Main">
+            <a href="/">"Tiers"</a>
+            <a href="/requests">"History"</a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(u)) => {
+                            let approver = u.has("approver");
+                            let admin = u.has("admin");
+                            let mine = format!("/requests?requester={}", u.name);
+                            view! {
+                                <a href=mine>"My requests"</a>
+                                {approver.then(|| view! { <a href="/approvals">"Approvals"</a> })}
+                                {admin.then(|| view! { <a href="/admin">"Users"</a> })}
+                                <a href="/settings">"Settings"</a>
+                                <span class="who">{format!("Signed in as {}", u.name)}</span>
+                                <button type="button" class="link-button" on:click=move |_| { signing_out.dispatch(()); }>
+                                    "Sign out"
+                                </button>
+                            }
+                                .into_any()
+                        }
+                        _ => view! { <a href="/signin">"Sign in"</a> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </nav>
+    }
+}
