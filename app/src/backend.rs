@@ -1,13 +1,15 @@
-//! The server side of the server functions, implemented by the `server` crate
-//! and handed to the app through Leptos context. Keeps AWS, database and
-//! catalog code out of the UI crate.
+//! The server side of the server functions, implemented by the `server` crate and handed to the
+//! app through Leptos context. Keeps AWS, database and catalog code out of the UI crate.
+//!
+//! A server function resolves its caller once ([`Backend::caller`], from the session cookie) and
+//! hands the [`Caller`] to the method it calls; the server checks what that caller may do.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::model::{
-    HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, RolloutDetail, SessionUser, SettingsView,
-    TierQuery, TierSummary, TierView, UserView,
+    Decision, HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, Role, RolloutDetail, SessionUser,
+    SettingsView, TeardownForm, TierQuery, TierSummary, TierView, UserView,
 };
 
 /// A failure the UI can show as it is: the message names what was wrong.
@@ -21,10 +23,31 @@ pub enum BackendError {
     Internal(String),
 }
 
+impl BackendError {
+    /// A refusal not about one field.
+    pub fn refused(message: impl Into<String>) -> BackendError {
+        BackendError::Refused(Refusal { field: None, message: message.into() })
+    }
+}
+
+/// The signed-in person a server function acts for, resolved from the session once per call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub id: i64,
+    pub name: String,
+    pub roles: Vec<Role>,
+}
+
+impl Caller {
+    pub fn session_user(&self) -> SessionUser {
+        SessionUser { name: self.name.clone(), roles: self.roles.clone() }
+    }
+}
+
 pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, BackendError>> + Send + 'a>>;
 
-/// `session` is the value of the session cookie, if the browser sent one.
 pub trait Backend: Send + Sync + 'static {
+    // Public: the catalog and how the portal is set up.
     fn tiers(&self) -> Result<Vec<TierSummary>, BackendError>;
     fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError>;
     fn sandbox(&self) -> bool;
@@ -32,7 +55,10 @@ pub trait Backend: Send + Sync + 'static {
     fn single_sign_on(&self) -> Option<String>;
     /// Whether cookies must be `Secure` (the portal is served over HTTPS).
     fn secure_cookies(&self) -> bool;
-    fn who<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, Option<SessionUser>>;
+
+    // Sessions.
+    /// The user behind a session cookie's value; `None` for no or an ended session.
+    fn caller<'a>(&'a self, session: &'a str) -> Boxed<'a, Option<Caller>>;
     /// Returns the user and the new session id.
     fn sign_in<'a>(
         &'a self,
@@ -40,37 +66,36 @@ pub trait Backend: Send + Sync + 'static {
         password: &'a str,
         address: Option<IpAddr>,
     ) -> Boxed<'a, (SessionUser, String)>;
-    fn sign_out<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, ()>;
-    fn create_request<'a>(&'a self, session: Option<&'a str>, form: RequestForm) -> Boxed<'a, i64>;
-    fn history<'a>(&'a self, session: Option<&'a str>, query: HistoryQuery) -> Boxed<'a, HistoryPage>;
-    fn request<'a>(&'a self, session: Option<&'a str>, id: i64) -> Boxed<'a, RequestDetail>;
+    fn sign_out<'a>(&'a self, session: &'a str) -> Boxed<'a, ()>;
+
+    // Requests.
+    fn create_request<'a>(&'a self, caller: &'a Caller, form: RequestForm) -> Boxed<'a, i64>;
+    fn history<'a>(&'a self, caller: &'a Caller, query: HistoryQuery) -> Boxed<'a, HistoryPage>;
+    fn request<'a>(&'a self, caller: &'a Caller, id: i64) -> Boxed<'a, RequestDetail>;
     fn decide<'a>(
         &'a self,
-        session: Option<&'a str>,
+        caller: &'a Caller,
         id: i64,
-        approve: bool,
+        decision: Decision,
         comment: String,
     ) -> Boxed<'a, RequestDetail>;
-    fn rollout<'a>(&'a self, session: Option<&'a str>, id: i64) -> Boxed<'a, RolloutDetail>;
-    /// Retries (`retry`) or cancels a rollout; answers with its new state.
-    fn steer_rollout<'a>(&'a self, session: Option<&'a str>, id: i64, retry: bool) -> Boxed<'a, RolloutDetail>;
     /// Requests the teardown of an environment; returns the new request's id.
-    fn request_teardown<'a>(
-        &'a self,
-        session: Option<&'a str>,
-        environment: String,
-        region: String,
-        role_arn: String,
-        justification: String,
-    ) -> Boxed<'a, i64>;
-    fn settings<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, SettingsView>;
-    fn users<'a>(&'a self, session: Option<&'a str>) -> Boxed<'a, Vec<UserView>>;
-    fn set_roles<'a>(&'a self, session: Option<&'a str>, name: String, roles: Vec<String>) -> Boxed<'a, UserView>;
+    fn request_teardown<'a>(&'a self, caller: &'a Caller, form: TeardownForm) -> Boxed<'a, i64>;
+
+    // Rollouts.
+    fn rollout<'a>(&'a self, caller: &'a Caller, id: i64) -> Boxed<'a, RolloutDetail>;
+    /// Retries (`retry`) or cancels a rollout; answers with its new state.
+    fn steer_rollout<'a>(&'a self, caller: &'a Caller, id: i64, retry: bool) -> Boxed<'a, RolloutDetail>;
+
+    // Administration.
+    fn settings<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, SettingsView>;
+    fn users<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, Vec<UserView>>;
+    fn set_roles<'a>(&'a self, caller: &'a Caller, name: String, roles: Vec<Role>) -> Boxed<'a, UserView>;
     fn add_user<'a>(
         &'a self,
-        session: Option<&'a str>,
+        caller: &'a Caller,
         name: String,
-        roles: Vec<String>,
+        roles: Vec<Role>,
         password: String,
     ) -> Boxed<'a, UserView>;
 }

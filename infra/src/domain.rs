@@ -257,3 +257,16 @@ impl RoleArn {
         &self.0
     }
 }
+
+/// `"…".parse()` for the types that only hold valid values, so stored texts read back typed.
+macro_rules! from_str_by_parse {
+    ($($name:ident),+) => {
+        $(impl FromStr for $name {
+            type Err = InfraError;
+            fn from_str(value: &str) -> Result<Self, InfraError> {
+                $name::parse(value)
+            }
+        })+
+    };
+}
+from_str_by_parse!(EnvironmentName, Region, RoleArn);

@@ -57,9 +57,12 @@ fn other() -> Value {
     Value::Ref { r#ref: ResourceKey::new(Phase::Network, "Other") }
 }
 
+/// A case: the expression, the parameters it is evaluated with, and what it must give.
+type Case<T> = (&'static str, &'static [(&'static str, &'static str)], T);
+
 #[test]
 fn intrinsics_evaluate_as_cloudformation_does() {
-    let cases: Vec<(&str, &[(&str, &str)], Value)> = vec![
+    let cases: Vec<Case<Value>> = vec![
         ("!Ref Env", &[], s("dev")),
         ("!Ref Env", &[("Env", "prod")], s("prod")),
         ("{ Ref: Env }", &[], s("dev")),
@@ -128,7 +131,7 @@ fn problem(expr: &str, params: &[(&str, &str)]) -> TemplateProblem {
 
 #[test]
 fn bad_expressions_are_named_errors() {
-    let cases: Vec<(&str, &[(&str, &str)], TemplateProblem)> = vec![
+    let cases: Vec<Case<TemplateProblem>> = vec![
         ("!If [Nope, a, b]", &[], TemplateProblem::UnknownCondition("Nope".into())),
         ("!Ref Missing", &[], TemplateProblem::UnknownReference("Missing".into())),
         ("!ImportValue nobody-exports-this", &[], TemplateProblem::MissingExport("nobody-exports-this".into())),

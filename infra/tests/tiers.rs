@@ -31,7 +31,8 @@ fn private_subnets(ev: &infra::Evaluation) -> usize {
 }
 
 /// (tier, NAT gateways, private subnets, Multi-AZ, replicas, CloudFront, instance type, desired)
-const EXPECTED: [(TierId, usize, usize, bool, usize, usize, &str, f64); 3] = [
+type Expected = (TierId, usize, usize, bool, usize, usize, &'static str, f64);
+const EXPECTED: [Expected; 3] = [
     (TierId::Development, 1, 1, false, 0, 0, "t3.micro", 1.0),
     (TierId::ProductionLite, 1, 2, false, 0, 1, "t3.small", 2.0),
     (TierId::FullProduction, 2, 2, true, 1, 1, "t3.small", 2.0),

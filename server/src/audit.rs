@@ -1,11 +1,11 @@
 //! The audit trail: append-only, each entry carrying the hash of the one
 //! before it, so an edited, removed or reordered entry breaks the chain.
 
+use app::model::AuditAction;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Any;
 
-use crate::db::{db_error, get, now_ms, Database, Dialect};
+use crate::db::{get, get_parsed, now_ms, Database, Dialect, Transaction};
 use crate::error::ServerError;
 
 /// The `prev_hash` of the first entry.
@@ -16,7 +16,7 @@ pub struct AuditEntry {
     pub id: i64,
     pub at: i64,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub subject: String,
     pub details: serde_json::Value,
     pub prev_hash: String,
@@ -36,40 +36,36 @@ fn entry_hash(prev_hash: &str, at: i64, actor: &str, action: &str, subject: &str
 /// Appends an entry inside the caller's transaction, so it commits or rolls back with the action.
 pub async fn append(
     db: &Database,
-    tx: &mut sqlx::Transaction<'static, Any>,
+    tx: &mut Transaction,
     actor: &str,
-    action: &str,
+    action: AuditAction,
     subject: &str,
     details: serde_json::Value,
 ) -> Result<(), ServerError> {
     if db.dialect == Dialect::Postgres {
         // Serialises appends: two transactions must not both extend the same last entry.
-        sqlx::query("SELECT pg_advisory_xact_lock(7305001)").execute(&mut **tx).await.map_err(db_error)?;
+        sqlx::query("SELECT pg_advisory_xact_lock(7305001)").execute(&mut **tx).await?;
     }
-    let last = sqlx::query("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_error)?;
+    let last = sqlx::query("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(&mut **tx).await?;
     let prev_hash = match &last {
         Some(row) => get::<String>(row, "hash")?,
         None => GENESIS.to_owned(),
     };
     let at = now_ms();
     let details = details.to_string();
-    let hash = entry_hash(&prev_hash, at, actor, action, subject, &details);
+    let hash = entry_hash(&prev_hash, at, actor, action.as_str(), subject, &details);
     sqlx::query(
         "INSERT INTO audit_log (at, actor, action, subject, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(at)
     .bind(actor)
-    .bind(action)
+    .bind(action.as_str())
     .bind(subject)
     .bind(&details)
     .bind(&prev_hash)
     .bind(&hash)
     .execute(&mut **tx)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(())
 }
 
@@ -92,8 +88,7 @@ pub async fn verify(db: &Database) -> Result<Result<u64, ChainBreak>, ServerErro
         )
         .bind(after)
         .fetch_all(&db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
         if rows.is_empty() {
             return Ok(Ok(count));
         }
@@ -134,7 +129,7 @@ fn entry(row: &sqlx::any::AnyRow) -> Result<AuditEntry, ServerError> {
         id: get(row, "id")?,
         at: get(row, "at")?,
         actor: get(row, "actor")?,
-        action: get(row, "action")?,
+        action: get_parsed(row, "action")?,
         subject: get(row, "subject")?,
         details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
         prev_hash: get(row, "prev_hash")?,
@@ -150,8 +145,7 @@ pub async fn page(db: &Database, before_id: Option<i64>, limit: i64) -> Result<V
     .bind(before_id.unwrap_or(i64::MAX))
     .bind(limit.clamp(1, 500))
     .fetch_all(&db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     rows.iter().map(entry).collect()
 }
 
@@ -162,7 +156,6 @@ pub async fn about(db: &Database, subject: &str) -> Result<Vec<AuditEntry>, Serv
     )
     .bind(subject)
     .fetch_all(&db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     rows.iter().map(entry).collect()
 }

@@ -1,4 +1,6 @@
-//! The `portal` command line: `serve`, `cost`, `diagram`, `templates render`.
+//! The `portal` command line: its arguments (clap), the offline commands (`cost`, `diagram`,
+//! `templates render`), the database ones (`migrate`, `user add`, `audit verify`) and `serve`,
+//! which hands its settings to [`Application`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,13 +11,12 @@ use infra::{Catalog, DeploymentSpec, EnvironmentName, Region, TierId};
 
 use std::collections::BTreeSet;
 
+use crate::application::Application;
 use crate::audit;
 use crate::db::Database;
 use crate::error::ServerError;
 use crate::people::{self, Role};
-use crate::requests::ApprovalPolicy;
-use crate::state::Portal;
-use crate::views::CatalogService;
+use crate::settings::Settings;
 
 #[derive(Debug, Parser)]
 #[command(name = "portal", version, about = "Concert Platform deployment portal")]
@@ -145,7 +146,7 @@ pub enum TemplatesCommand {
 pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, ServerError> {
     match command {
         Command::Serve { .. } | Command::Migrate { .. } | Command::User { .. } | Command::Audit { .. } => {
-            Err(ServerError::Startup("this command needs the database, not an offline run".into()))
+            Err(ServerError::Internal("this command needs the database, not an offline run".into()))
         }
         Command::Cost { tier, usage, options, no_free_tier, format } => {
             let tier: TierId = tier.parse()?;
@@ -174,7 +175,7 @@ pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, S
                         "unpriced": report.estimate.unpriced,
                         "usage": report.usage,
                     });
-                    serde_json::to_string_pretty(&json).map_err(|e| ServerError::Startup(e.to_string()))?
+                    serde_json::to_string_pretty(&json)?
                 }
                 Format::Table => cost_table(&report),
             })
@@ -285,7 +286,7 @@ pub async fn run_database(command: &Command) -> Result<String, ServerError> {
             Ok("migrations applied".into())
         }
         Command::User { command: UserCommand::Add { name, roles, token, no_password, database_url } } => {
-            let roles: BTreeSet<Role> = roles.iter().map(|r| r.parse()).collect::<Result<_, _>>()?;
+            let roles: BTreeSet<Role> = roles.iter().map(|r| people::parse_role(r)).collect::<Result<_, _>>()?;
             let password = if *no_password { None } else { Some(read_password()?) };
             let db = Database::connect(database_url).await?;
             let (user, token) = people::add_user(&db, name, &roles, password.as_deref(), *token).await?;
@@ -304,50 +305,13 @@ pub async fn run_database(command: &Command) -> Result<String, ServerError> {
                 Err(broken) => Err(ServerError::AuditBroken(broken.to_string())),
             }
         }
-        _ => Err(ServerError::Startup("not a database command".into())),
+        _ => Err(ServerError::Internal("not a database command".into())),
     }
 }
 
-/// Starts the HTTP server on `addr` with the embedded catalog.
-pub async fn serve(
-    catalog: Arc<Catalog>,
-    addr: SocketAddr,
-    database_url: &str,
-    site_root: &str,
-    policy: Option<&std::path::Path>,
-) -> Result<(), ServerError> {
-    let policy = match policy {
-        Some(path) => ApprovalPolicy::load(path)?,
-        None => ApprovalPolicy::default(),
-    };
-    let db = Database::connect(database_url).await?;
-    let sandbox = std::env::var("PORTAL_SANDBOX").is_ok_and(|v| v == "1");
-    let service = Arc::new(CatalogService::new(catalog, sandbox));
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let mut portal = Portal::new(service, db, policy).with_aws(aws);
-    if let Some(config) = crate::oidc::OidcConfig::from_env()? {
-        tracing::info!(issuer = %config.issuer, "OpenID Connect sign-in enabled");
-        portal = portal.with_oidc(crate::oidc::OidcProvider::new(config)?);
-    }
-    let portal = Arc::new(portal);
-    // Requests lapse on their own: a sweep every minute marks and audits them.
-    let sweeper = portal.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            if let Err(e) = sweeper.requests().expire_due().await {
-                tracing::warn!(error = %e, "expiring requests failed");
-            }
-        }
-    });
-    // Approved requests are deployed in the background; a rollout another process abandoned
-    // (its lease lapsed) is taken over here.
-    let engine = crate::rollout::Engine::new(portal.clone(), crate::rollout::EngineConfig::from_env());
-    engine.spawn(portal.rollout_wake.clone());
-    if let Some(url) = portal.webhook_url.clone() {
-        crate::notify::spawn_worker(portal.db.clone(), url);
-    }
-    let options = crate::http::leptos_options(addr, site_root);
-    crate::http::serve(addr, crate::http::router(portal, options)).await
+/// `portal serve`: the portal from its settings, with every background task, until stopped.
+pub async fn serve(catalog: Arc<Catalog>, settings: Settings) -> Result<(), ServerError> {
+    let application = Application::build(catalog, settings).await?;
+    application.start_background();
+    application.run_until_stopped().await
 }

@@ -15,14 +15,13 @@ pub enum Dialect {
     Postgres,
 }
 
+/// A transaction on the portal's database (either dialect).
+pub type Transaction = sqlx::Transaction<'static, sqlx::Any>;
+
 #[derive(Clone)]
 pub struct Database {
     pub pool: AnyPool,
     pub dialect: Dialect,
-}
-
-pub(crate) fn db_error(e: sqlx::Error) -> ServerError {
-    ServerError::Database(e.to_string())
 }
 
 /// Milliseconds since the Unix epoch: portable across both databases.
@@ -71,17 +70,17 @@ impl Database {
             Dialect::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Dialect::Postgres => sqlx::migrate!("migrations/postgres"),
         };
-        migrator.run(&self.pool).await.map_err(|e| ServerError::Startup(format!("database migration failed: {e}")))
+        Ok(migrator.run(&self.pool).await?)
     }
 
     /// Starts a write transaction; on SQLite it takes the write lock at once
     /// (BEGIN IMMEDIATE) so two writers never both read then both write.
-    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ServerError> {
+    pub async fn begin_write(&self) -> Result<Transaction, ServerError> {
         let tx = match self.dialect {
             Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Dialect::Postgres => self.pool.begin().await,
         };
-        tx.map_err(db_error)
+        Ok(tx?)
     }
 }
 
@@ -111,14 +110,38 @@ pub(crate) fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, ServerError
 where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
-    row.try_get(column).map_err(db_error)
+    Ok(row.try_get(column)?)
+}
+
+/// A text column read back as its type: an enum (a status, a kind) or a domain type
+/// (`TierId`); a value that does not parse is a [`ServerError::Stored`] naming the column.
+pub(crate) fn get_parsed<T>(row: &AnyRow, column: &'static str) -> Result<T, ServerError>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    get::<String>(row, column)?.parse().map_err(ServerError::stored(column))
+}
+
+/// Like [`get_parsed`] for a nullable column.
+pub(crate) fn get_parsed_opt<T>(row: &AnyRow, column: &'static str) -> Result<Option<T>, ServerError>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    get::<Option<String>>(row, column)?.map(|s| s.parse().map_err(ServerError::stored(column))).transpose()
+}
+
+/// A column holding JSON written by the portal itself, read back as its type.
+pub(crate) fn get_json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &'static str) -> Result<T, ServerError> {
+    serde_json::from_str(&get::<String>(row, column)?).map_err(ServerError::stored(column))
 }
 
 /// Runs one statement on a server-level connection (tests create and drop databases with it).
 pub async fn admin_execute(url: &str, statement: &str) -> Result<(), ServerError> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(url).await.map_err(db_error)?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut conn).await.map_err(db_error)?;
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut conn).await?;
     Ok(())
 }

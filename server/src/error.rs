@@ -1,9 +1,14 @@
 //! The server's one error type, and how each kind answers over HTTP.
+//!
+//! Sources are kept (`#[source]`/`#[from]`) so a log line shows the whole chain; the HTTP body says
+//! what the caller can act on and never leaks a database or SDK message for a 5xx.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use infra::InfraError;
+
+use crate::rollout::aws::AwsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -29,18 +34,35 @@ pub enum ServerError {
     #[error("the audit trail is broken: {0}")]
     AuditBroken(String),
     #[error("database error: {0}")]
-    Database(String),
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value the code does not know (a status no enum has): the database was edited by hand,
+    /// or written by a newer portal.
+    #[error("the database's `{column}` holds a value the portal cannot read: {source}")]
+    Stored {
+        column: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("cannot read {path}: {source}")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("AWS {operation} failed: {message}")]
-    Aws { operation: &'static str, message: String },
+    #[error(transparent)]
+    Aws(#[from] AwsError),
     /// A service the portal depends on (the OIDC provider) did not answer as it should.
     #[error("{0}")]
     Upstream(String),
+    /// Something the portal needs is not set up (no AWS configuration, single sign-on off).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an impossible state: the caller can do nothing about it.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The portal cannot start: configuration, address, database.
     #[error("{0}")]
     Startup(String),
 }
@@ -50,14 +72,22 @@ impl ServerError {
         match self {
             ServerError::NotFound { .. } => StatusCode::NOT_FOUND,
             ServerError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ServerError::Aws { .. } | ServerError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            ServerError::Aws(_) | ServerError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            ServerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServerError::Conflict(_) => StatusCode::CONFLICT,
             ServerError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServerError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+            ServerError::Catalog(_)
+            | ServerError::AuditBroken(_)
+            | ServerError::Database(_)
+            | ServerError::Migration(_)
+            | ServerError::Stored { .. }
+            | ServerError::Io { .. }
+            | ServerError::Internal(_)
+            | ServerError::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -71,13 +101,35 @@ impl ServerError {
             ServerError::BadRequest(_) => "bad_request",
             ServerError::TooLarge(_) => "too_large",
             ServerError::TooManyRequests(_) => "too_many_requests",
-            ServerError::Database(_) => "database_error",
+            ServerError::Database(_) | ServerError::Migration(_) | ServerError::Stored { .. } => "database_error",
             ServerError::AuditBroken(_) => "audit_broken",
             ServerError::Io { .. } => "io_error",
-            ServerError::Aws { .. } => "aws_error",
+            ServerError::Aws(_) => "aws_error",
             ServerError::Upstream(_) => "upstream_error",
+            ServerError::Unavailable(_) => "unavailable",
+            ServerError::Internal(_) => "internal_error",
             ServerError::Startup(_) => "startup_error",
         }
+    }
+
+    /// A 422 about one field of the input.
+    pub fn invalid(field: &str, message: impl Into<String>) -> ServerError {
+        ServerError::Invalid { code: "invalid_field", message: message.into(), field: Some(field.to_owned()) }
+    }
+
+    /// A stored text that does not parse as its type (an enum, a domain type).
+    pub fn stored<E>(column: &'static str) -> impl FnOnce(E) -> ServerError
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        move |source| ServerError::Stored { column, source: Box::new(source) }
+    }
+}
+
+/// Serialising our own values cannot fail unless a type is broken: an internal error.
+impl From<serde_json::Error> for ServerError {
+    fn from(e: serde_json::Error) -> Self {
+        ServerError::Internal(format!("JSON: {e}"))
     }
 }
 
@@ -108,10 +160,13 @@ impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(error = %self, "request failed");
+            tracing::error!(error = %self, source = ?std::error::Error::source(&self), "request failed");
         }
         let message = match &self {
-            ServerError::Database(_) => "the portal's database failed; the action was not recorded".to_owned(),
+            ServerError::Database(_) | ServerError::Migration(_) | ServerError::Stored { .. } => {
+                "the portal's database failed; the action was not recorded".to_owned()
+            }
+            ServerError::Internal(_) => "the portal failed; the action was not recorded".to_owned(),
             other => other.to_string(),
         };
         let mut body = serde_json::json!({ "code": self.code(), "message": message });

@@ -1,23 +1,21 @@
-//! The `portal` server: HTTP (pages, server functions, JSON API), command
-//! line, and the only code that talks to AWS.
+//! The `portal` server: the only code that talks to AWS and to the database.
+//!
+//! Layers, dependencies one way: [`web`] (HTTP: router, API, pages' backend, live events, single
+//! sign-on) → the domains [`requests`], [`rollout`], [`people`] → [`audit`], [`notify`], [`db`].
+//! [`application`] puts them together from [`settings`]; [`cli`] is the command line.
+//! See ARCHITECTURE.md for the map.
 
-pub mod api;
+pub mod application;
 pub mod audit;
-pub mod aws;
+pub mod catalog;
 pub mod cli;
 pub mod db;
 pub mod error;
-pub mod http;
-pub mod live;
 pub mod notify;
-pub mod oidc;
 pub mod people;
-pub mod preview;
 pub mod requests;
 pub mod rollout;
-pub mod sessions;
-pub mod state;
-pub mod ui;
-pub mod views;
+pub mod settings;
+pub mod web;
 
 pub use error::ServerError;

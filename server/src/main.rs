@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use server::cli::{Cli, Command};
+use server::settings::Settings;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,7 +21,10 @@ async fn main() -> ExitCode {
     };
     let result = match &cli.command {
         Command::Serve { addr, database_url, site_root, policy } => {
-            server::cli::serve(catalog, *addr, database_url, site_root, policy.as_deref()).await
+            match Settings::from_env(*addr, database_url, site_root, policy.as_deref()) {
+                Ok(settings) => server::cli::serve(catalog, settings).await,
+                Err(e) => Err(e),
+            }
         }
         db @ (Command::Migrate { .. } | Command::User { .. } | Command::Audit { .. }) => {
             server::cli::run_database(db).await.map(|out| println!("{out}"))

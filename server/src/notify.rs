@@ -5,34 +5,55 @@
 
 use std::time::Duration;
 
-use crate::db::{db_error, get, now_ms, Database};
+use app::model::{DeliveryStatus, NotificationEvent};
+
+use crate::db::{get, get_parsed, now_ms, Database, Transaction};
 use crate::error::ServerError;
 
 /// Attempts before a delivery is marked failed.
 const MAX_ATTEMPTS: i64 = 8;
 
-/// Queues a notification inside the caller's transaction.
-pub async fn enqueue(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    event: &str,
-    subject: &str,
-    text: &str,
-    details: serde_json::Value,
-) -> Result<(), ServerError> {
-    // Slack reads `text`; other receivers get the structured fields too.
-    let payload = serde_json::json!({ "text": text, "event": event, "subject": subject, "details": details });
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (event, subject, payload, status, next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', $4, $4)",
-    )
-    .bind(event)
-    .bind(subject)
-    .bind(payload.to_string())
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    Ok(())
+/// Queues notifications, or drops them when no webhook is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notifier {
+    enabled: bool,
+}
+
+impl Notifier {
+    /// `enabled` when a webhook URL is configured: without one nothing is queued.
+    pub fn new(enabled: bool) -> Notifier {
+        Notifier { enabled }
+    }
+
+    /// Queues a notification inside the caller's transaction, so it is sent if and only if what it
+    /// announces is committed.
+    pub async fn enqueue(
+        self,
+        tx: &mut Transaction,
+        event: NotificationEvent,
+        subject: &str,
+        text: &str,
+        details: serde_json::Value,
+    ) -> Result<(), ServerError> {
+        if !self.enabled {
+            return Ok(());
+        }
+        // Slack reads `text`; other receivers get the structured fields too.
+        let payload = serde_json::json!({ "text": text, "event": event, "subject": subject, "details": details });
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (event, subject, payload, status, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(event.as_str())
+        .bind(subject)
+        .bind(payload.to_string())
+        .bind(DeliveryStatus::Pending.as_str())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
 }
 
 pub use app::model::DeliveryView as Delivery;
@@ -42,15 +63,14 @@ pub async fn deliveries(db: &Database, limit: i64) -> Result<Vec<Delivery>, Serv
     sqlx::query("SELECT * FROM webhook_deliveries ORDER BY id DESC LIMIT $1")
         .bind(limit)
         .fetch_all(&db.pool)
-        .await
-        .map_err(db_error)?
+        .await?
         .iter()
         .map(|r| {
             Ok(Delivery {
                 id: get(r, "id")?,
                 event: get(r, "event")?,
                 subject: get(r, "subject")?,
-                status: get(r, "status")?,
+                status: get_parsed(r, "status")?,
                 attempts: get(r, "attempts")?,
                 last_error: get(r, "last_error")?,
                 created_at: get(r, "created_at")?,
@@ -64,24 +84,27 @@ pub async fn deliveries(db: &Database, limit: i64) -> Result<Vec<Delivery>, Serv
 pub async fn deliver_due(db: &Database, client: &reqwest::Client, url: &str) -> Result<usize, ServerError> {
     let now = now_ms();
     let due = sqlx::query(
-        "SELECT id, payload, attempts, next_attempt_at FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT 20",
+        "SELECT id, payload, attempts, next_attempt_at FROM webhook_deliveries WHERE status = $1 AND next_attempt_at <= $2 \
+         ORDER BY id LIMIT 20",
     )
+    .bind(DeliveryStatus::Pending.as_str())
     .bind(now)
     .fetch_all(&db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let mut attempted = 0;
     for row in due {
         let id: i64 = get(&row, "id")?;
         let attempts: i64 = get::<i64>(&row, "attempts")? + 1;
         // Claim it (another process may be delivering too): push its next attempt out first.
-        let claimed = sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND status = 'pending'")
-            .bind(now + 60_000)
-            .bind(id)
-            .bind(get::<i64>(&row, "next_attempt_at")?)
-            .execute(&db.pool)
-            .await
-            .map_err(db_error)?;
+        let claimed = sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND status = $4",
+        )
+        .bind(now + 60_000)
+        .bind(id)
+        .bind(get::<i64>(&row, "next_attempt_at")?)
+        .bind(DeliveryStatus::Pending.as_str())
+        .execute(&db.pool)
+        .await?;
         if claimed.rows_affected() != 1 {
             continue;
         }
@@ -95,27 +118,28 @@ pub async fn deliver_due(db: &Database, client: &reqwest::Client, url: &str) -> 
         };
         match error {
             None => {
-                sqlx::query("UPDATE webhook_deliveries SET status = 'delivered', attempts = $1, delivered_at = $2 WHERE id = $3")
-                    .bind(attempts)
-                    .bind(now_ms())
-                    .bind(id)
-                    .execute(&db.pool)
-                    .await
-                    .map_err(db_error)?;
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET status = $1, attempts = $2, delivered_at = $3 WHERE id = $4",
+                )
+                .bind(DeliveryStatus::Delivered.as_str())
+                .bind(attempts)
+                .bind(now_ms())
+                .bind(id)
+                .execute(&db.pool)
+                .await?;
             }
             Some(error) => {
-                let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+                let status = if attempts >= MAX_ATTEMPTS { DeliveryStatus::Failed } else { DeliveryStatus::Pending };
                 // 2 s, 4 s, 8 s … capped at 10 minutes.
                 let backoff = 2_000i64.saturating_mul(1 << attempts.min(20)).min(600_000);
                 sqlx::query("UPDATE webhook_deliveries SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4 WHERE id = $5")
-                    .bind(status)
+                    .bind(status.as_str())
                     .bind(attempts)
                     .bind(&error)
                     .bind(now_ms() + backoff)
                     .bind(id)
                     .execute(&db.pool)
-                    .await
-                    .map_err(db_error)?;
+                    .await?;
             }
         }
     }

@@ -9,6 +9,7 @@
 # a bounded number of requests; stops by itself.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/lib.sh
 . "$here/../../scripts/lib.sh"
 cd "$PORTAL_ROOT"
 

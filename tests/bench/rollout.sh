@@ -11,6 +11,7 @@
 # portal, CLI, ...) on fresh environment names, so neither side benefits from the other's order.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/lib.sh
 . "$here/../../scripts/lib.sh"
 cd "$PORTAL_ROOT"
 
@@ -96,7 +97,7 @@ cli_run() {
     complete="$("$aws" cloudformation list-stacks --endpoint-url "$endpoint" --region us-east-1 \
         --stack-status-filter CREATE_COMPLETE --query "length(StackSummaries[?starts_with(StackName, '$env-')])" --output text)"
     [ "$complete" = 6 ] || { echo "bench: the CLI left $complete of 6 stacks complete for $env" >&2; return 1; }
-    echo "$(echo "$end - $start" | bc -l)"
+    echo "$end - $start" | bc -l
 }
 
 command -v bc >/dev/null || { echo "bench: installing bc"; apt-get install -y bc >/dev/null; }

@@ -299,11 +299,13 @@ impl Drop for TestDatabase {
     }
 }
 
-/// The portal's HTTP server, in-process on a random port, with its own fresh database.
+/// The portal's HTTP server, in-process on a random port, with its own fresh database, built by
+/// the same [`server::application::Application`] as `portal serve`; no background task runs
+/// unless the test starts it.
 pub struct TestPortal {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    pub portal: Arc<server::state::Portal>,
+    pub portal: Arc<server::web::state::Portal>,
     pub database: TestDatabase,
 }
 
@@ -318,27 +320,36 @@ impl TestPortal {
 
     /// With an AWS SDK configuration (moto's, in tests).
     pub async fn start_with(backend: Backend, aws: Option<aws_config::SdkConfig>) -> TestPortal {
-        Self::start_configured(backend, aws, |_, portal| portal).await
+        Self::start_configured(backend, aws, |_, _| {}).await
     }
 
-    /// `configure` sees the address the portal will listen on (for its public URL) before it starts.
+    /// `configure` sees the address the portal will listen on (for its public URL) and may change
+    /// the settings before it starts.
     pub async fn start_configured(
         backend: Backend,
         aws: Option<aws_config::SdkConfig>,
-        configure: impl FnOnce(SocketAddr, server::state::Portal) -> server::state::Portal,
+        configure: impl FnOnce(SocketAddr, &mut server::settings::Settings),
     ) -> TestPortal {
         let database = TestDatabase::create(backend).await;
-        let db = server::db::Database::connect(&database.url).await.expect("database opens");
-        let catalog = Arc::new(infra::Catalog::embedded().expect("embedded catalog loads"));
-        let service = Arc::new(server::views::CatalogService::new(catalog, true));
-        let mut portal = server::state::Portal::new(service, db, Default::default());
-        portal.aws = aws;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
-        let portal = Arc::new(configure(addr, portal));
-        let router = server::http::router(portal.clone(), leptos_options(addr));
+        let mut settings = server::settings::Settings::new(database.url.clone());
+        settings.addr = addr;
+        settings.site_root = repo_root().join("target/site").display().to_string();
+        settings.sandbox = true;
+        settings.aws = match aws {
+            Some(config) => server::settings::AwsSettings::Given(config),
+            None => server::settings::AwsSettings::None,
+        };
+        settings.background = server::settings::Background::NONE;
+        configure(addr, &mut settings);
+        let catalog = Arc::new(infra::Catalog::embedded().expect("embedded catalog loads"));
+        let application =
+            server::application::Application::build_on(catalog, settings, listener).await.expect("portal builds");
+        application.start_background();
+        let portal = application.portal().clone();
         tokio::spawn(async move {
-            let _ = axum_serve(listener, router).await;
+            let _ = application.run_until_stopped().await;
         });
         TestPortal {
             addr,
@@ -351,17 +362,13 @@ impl TestPortal {
 
     /// Runs the rollout engine in this process, with a short lease and quick polling.
     pub fn start_engine(&self) -> Arc<server::rollout::Engine> {
-        let engine = server::rollout::Engine::new(
-            self.portal.clone(),
-            server::rollout::EngineConfig {
-                owner: server::rollout::process_name(),
-                lease: Duration::from_secs(3),
-                poll: Duration::from_millis(100),
-                max_running: 4,
-            },
-        );
-        engine.spawn(self.portal.rollout_wake.clone());
-        engine
+        let config = server::rollout::EngineConfig {
+            owner: server::rollout::process_name(),
+            lease: Duration::from_secs(3),
+            poll: Duration::from_millis(100),
+            max_running: 4,
+        };
+        server::application::spawn_engine(&self.portal, config)
     }
 
     /// One JSON API call: status and body (the body as a string when it is not JSON).
@@ -392,12 +399,4 @@ impl TestPortal {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
-}
-
-fn leptos_options(addr: SocketAddr) -> server::http::LeptosOptions {
-    server::http::leptos_options(addr, &repo_root().join("target/site").display().to_string())
-}
-
-async fn axum_serve(listener: tokio::net::TcpListener, router: server::http::Router) -> std::io::Result<()> {
-    server::http::serve_on(listener, router).await
 }

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use app::model::{AuditAction, Decision, PhaseStatus, RolloutStatus};
 use portal_tests::{free_port, Backend, FaultProxy, Moto, TestDatabase};
 use server::people::{add_user, Role, User};
 
@@ -75,20 +76,20 @@ impl Drop for PortalProcess {
 }
 
 /// A portal in this process for setting up users and approvals (it runs no engine).
-async fn control(database_url: &str) -> Arc<server::state::Portal> {
+async fn control(database_url: &str) -> Arc<server::web::state::Portal> {
     let db = server::db::Database::connect(database_url).await.expect("database");
     let catalog = Arc::new(infra::Catalog::embedded().expect("catalog"));
-    let service = Arc::new(server::views::CatalogService::new(catalog, true));
-    Arc::new(server::state::Portal::new(service, db, Default::default()))
+    let service = Arc::new(server::catalog::CatalogService::new(catalog, true));
+    Arc::new(server::web::state::Portal::new(service, db, Default::default()))
 }
 
-async fn user(portal: &server::state::Portal, name: &str, role: Role) -> User {
+async fn user(portal: &server::web::state::Portal, name: &str, role: Role) -> User {
     let roles: BTreeSet<Role> = [role].into_iter().collect();
     add_user(&portal.db, name, &roles, None, false).await.expect("user").0
 }
 
 /// Requests Development for `environment` as `lead` and approves it as `approver`; returns the rollout id.
-async fn approved(portal: &server::state::Portal, lead: &User, approver: &User, environment: &str) -> i64 {
+async fn approved(portal: &server::web::state::Portal, lead: &User, approver: &User, environment: &str) -> i64 {
     let request = portal
         .requests()
         .create(
@@ -102,7 +103,7 @@ async fn approved(portal: &server::state::Portal, lead: &User, approver: &User, 
         )
         .await
         .expect("created");
-    let record = portal.requests().decide(approver, request.id, true, "ok").await.expect("approved");
+    let record = portal.requests().decide(approver, request.id, Decision::Approve, "ok").await.expect("approved");
     record.rollout_id.expect("rollout queued")
 }
 
@@ -114,7 +115,7 @@ async fn wait_for(what: &str, timeout: Duration, mut check: impl AsyncFnMut() ->
     }
 }
 
-async fn audit_count(portal: &server::state::Portal, action: &str, subject: &str) -> usize {
+async fn audit_count(portal: &server::web::state::Portal, action: AuditAction, subject: &str) -> usize {
     server::audit::about(&portal.db, subject).await.expect("audit").iter().filter(|e| e.action == action).count()
 }
 
@@ -151,25 +152,25 @@ async fn a_killed_portal_resumes_its_rollout_without_duplicates() {
     let mut first = PortalProcess::start(&database.url, &proxy.endpoint);
     wait_for("phase 3 to start", Duration::from_secs(120), async || {
         first.assert_running();
-        let view = server::rollout::view(&portal.db, id).await.expect("view");
-        view.phases.get(2).is_some_and(|p| p.status == "running")
+        let view = portal.rollouts().view(id).await.expect("view");
+        view.phases.get(2).is_some_and(|p| p.status == PhaseStatus::Running)
     })
     .await;
     first.kill();
-    let at_kill = server::rollout::view(&portal.db, id).await.expect("view");
-    assert_eq!(at_kill.status, "running", "killed mid-rollout");
-    assert_eq!(at_kill.phases[2].status, "running", "killed inside phase 3");
+    let at_kill = portal.rollouts().view(id).await.expect("view");
+    assert_eq!(at_kill.status, RolloutStatus::Running, "killed mid-rollout");
+    assert_eq!(at_kill.phases[2].status, PhaseStatus::Running, "killed inside phase 3");
 
     let mut second = PortalProcess::start(&database.url, &proxy.endpoint);
     wait_for("the rollout to end", Duration::from_secs(180), async || {
         second.assert_running();
-        let view = server::rollout::view(&portal.db, id).await.expect("view");
-        matches!(view.status.as_str(), "succeeded" | "failed" | "cancelled")
+        let view = portal.rollouts().view(id).await.expect("view");
+        view.status.ended()
     })
     .await;
-    let done = server::rollout::view(&portal.db, id).await.expect("view");
-    assert_eq!(done.status, "succeeded", "{done:?}");
-    assert!(done.phases.iter().all(|p| p.status == "done"), "{done:?}");
+    let done = portal.rollouts().view(id).await.expect("view");
+    assert_eq!(done.status, RolloutStatus::Succeeded, "{done:?}");
+    assert!(done.phases.iter().all(|p| p.status == PhaseStatus::Done), "{done:?}");
 
     // Exactly one stack per phase, and every event moto has for them recorded exactly once.
     let cfn = aws_sdk_cloudformation::Client::new(&moto.sdk_config().await);
@@ -179,7 +180,7 @@ async fn a_killed_portal_resumes_its_rollout_without_duplicates() {
         listed.stack_summaries().iter().filter(|s| s.stack_name().is_some_and(|n| n.starts_with("phoenix-"))).collect();
     assert_eq!(phoenix.len(), 6, "no duplicate stack");
     let expected = moto_events(&cfn, &stacks).await;
-    let recorded = server::rollout::events(&portal.db, id, 0, 10_000).await.expect("events");
+    let recorded = portal.rollouts().events(id, 0, 10_000).await.expect("events");
     let total: usize = expected.values().map(BTreeSet::len).sum();
     assert_eq!(recorded.len(), total, "every event once: moto has {total}, the portal recorded {}", recorded.len());
     let row = sqlx::query("SELECT COUNT(DISTINCT event_id) AS n FROM rollout_events WHERE rollout_id = $1")
@@ -188,9 +189,13 @@ async fn a_killed_portal_resumes_its_rollout_without_duplicates() {
         .await
         .expect("count");
     assert_eq!(sqlx::Row::try_get::<i64, _>(&row, "n").expect("n") as usize, total);
-    assert_eq!(audit_count(&portal, "rollout.started", &format!("rollout:{id}")).await, 2, "started, then resumed");
-    assert_eq!(audit_count(&portal, "rollout.succeeded", &format!("rollout:{id}")).await, 1);
-    let phase_entries = audit_count(&portal, "rollout.phase", &format!("rollout:{id}")).await;
+    assert_eq!(
+        audit_count(&portal, AuditAction::RolloutStarted, &format!("rollout:{id}")).await,
+        2,
+        "started, then resumed"
+    );
+    assert_eq!(audit_count(&portal, AuditAction::RolloutSucceeded, &format!("rollout:{id}")).await, 1);
+    let phase_entries = audit_count(&portal, AuditAction::RolloutPhase, &format!("rollout:{id}")).await;
     assert_eq!(phase_entries, 6, "each phase finished once");
 }
 
@@ -224,11 +229,11 @@ async fn two_portals_on_postgres_run_each_rollout_exactly_once() {
     .await;
     let mut runners = BTreeSet::new();
     for id in &ids {
-        let view = server::rollout::view(&portal.db, *id).await.expect("view");
-        assert_eq!(view.status, "succeeded", "{view:?}");
+        let view = portal.rollouts().view(*id).await.expect("view");
+        assert_eq!(view.status, RolloutStatus::Succeeded, "{view:?}");
         let subject = format!("rollout:{id}");
-        assert_eq!(audit_count(&portal, "rollout.started", &subject).await, 1, "rollout {id} started once");
-        assert_eq!(audit_count(&portal, "rollout.phase", &subject).await, 6, "rollout {id}: each phase once");
+        assert_eq!(audit_count(&portal, AuditAction::RolloutStarted, &subject).await, 1, "rollout {id} started once");
+        assert_eq!(audit_count(&portal, AuditAction::RolloutPhase, &subject).await, 6, "rollout {id}: each phase once");
         let row = sqlx::query("SELECT details FROM audit_log WHERE subject = $1 AND action = 'rollout.started'")
             .bind(&subject)
             .fetch_one(&portal.db.pool)

@@ -353,7 +353,7 @@ async fn requests_past_their_time_expire_and_are_audited() {
             catalog: &portal.portal.catalog.catalog,
             digest: &portal.portal.digest,
             policy: &policy,
-            notify: false,
+            notifier: server::notify::Notifier::new(false),
             rollout_wake: &portal.portal.rollout_wake,
         };
         // A request made under a policy whose requests are already due.
@@ -533,6 +533,6 @@ async fn sign_in_sets_a_strict_cookie_and_failures_are_limited_and_audited() {
 
     // The lock is in the database: another portal process on it refuses vera too.
     let db = server::db::Database::connect(&portal.database.url).await.expect("database");
-    let refused = server::sessions::sign_in(&db, "vera", "vera-password-long", None).await;
+    let refused = server::people::sessions::sign_in(&db, "vera", "vera-password-long", None).await;
     assert!(matches!(refused, Err(server::ServerError::TooManyRequests(_))), "{refused:?}");
 }

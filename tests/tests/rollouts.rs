@@ -159,7 +159,7 @@ async fn each_tier_rolls_out_all_six_phases() {
     assert_eq!(live_stacks(&cfn, "ro-development").await.len(), 6);
     // The whole history is in the audit trail, which still verifies.
     let entries = server::audit::page(&portal.portal.db, None, 500).await.expect("audit");
-    let succeeded = entries.iter().filter(|e| e.action == "rollout.succeeded").count();
+    let succeeded = entries.iter().filter(|e| e.action == app::model::AuditAction::RolloutSucceeded).count();
     assert_eq!(succeeded, 4, "three tiers and the repeat");
     assert!(server::audit::verify(&portal.portal.db).await.expect("verify").is_ok());
 }
@@ -471,9 +471,8 @@ async fn webhooks_announce_approvals_needed_and_rollout_results_and_retry_failur
     let moto = Moto::start();
     let (url, received) = webhook_receiver(1).await;
     let hook = url.clone();
-    let portal = TestPortal::start_configured(Backend::Sqlite, Some(moto.sdk_config().await), move |_, mut portal| {
-        portal.webhook_url = Some(hook);
-        portal
+    let portal = TestPortal::start_configured(Backend::Sqlite, Some(moto.sdk_config().await), move |_, settings| {
+        settings.webhook_url = Some(hook);
     })
     .await;
     let people = people(&portal).await;

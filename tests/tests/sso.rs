@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 
+use app::model::AuditAction;
 use portal_tests::{backends, Backend, OidcMock, TestPortal};
-use server::oidc::{parse_role_map, OidcConfig, OidcProvider};
+use server::people::oidc::{parse_role_map, OidcConfig};
 use server::people::{add_user, list_users, Role};
 
 async fn portal_with_sso(backend: Backend, provider: &OidcMock) -> TestPortal {
     let issuer = provider.issuer.clone();
-    TestPortal::start_configured(backend, None, move |addr, portal| {
+    TestPortal::start_configured(backend, None, move |addr, settings| {
         let config = OidcConfig {
             issuer,
             client_id: "concert-portal".into(),
@@ -20,7 +21,7 @@ async fn portal_with_sso(backend: Backend, provider: &OidcMock) -> TestPortal {
                 .expect("role map"),
             label: "Cognito".into(),
         };
-        portal.with_oidc(OidcProvider::new(config).expect("provider"))
+        settings.oidc = Some(config);
     })
     .await
 }
@@ -66,7 +67,7 @@ async fn roles_of(portal: &TestPortal, name: &str) -> Option<BTreeSet<Role>> {
     users.into_iter().find(|u| u.name == name).map(|u| u.roles)
 }
 
-async fn audit_actions(portal: &TestPortal) -> Vec<(String, String)> {
+async fn audit_actions(portal: &TestPortal) -> Vec<(AuditAction, String)> {
     server::audit::page(&portal.portal.db, None, 100)
         .await
         .expect("audit")
@@ -112,7 +113,8 @@ async fn sign_in_through_the_provider_maps_groups_to_roles() {
         let (status, _, _) = finish(&authorize_at_provider(&portal, "sub-carol").await).await;
         assert_eq!(status, 200);
         assert_eq!(roles_of(&portal, "carol").await, Some(BTreeSet::from([Role::Requester, Role::Viewer])));
-        let signins = audit_actions(&portal).await.into_iter().filter(|(a, m)| a == "signin" && m == "oidc").count();
+        let signins =
+            audit_actions(&portal).await.into_iter().filter(|(a, m)| *a == AuditAction::SignIn && m == "oidc").count();
         assert_eq!(signins, 2, "{backend:?}: each sign-in audited");
     }
 }
@@ -132,7 +134,7 @@ async fn refused_sign_ins_say_why_and_create_nothing() {
         assert!(cookie.is_none());
         assert!(page.contains("none of your groups (marketing) grants a role"), "{page}");
         assert_eq!(roles_of(&portal, "dave").await, None);
-        assert!(audit_actions(&portal).await.contains(&("signin.failed".into(), "oidc".into())));
+        assert!(audit_actions(&portal).await.contains(&(AuditAction::SignInFailed, "oidc".into())));
 
         // A provider identity never takes over a local account by name.
         let roles = BTreeSet::from([Role::Admin]);

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::model::Role;
 use crate::{sandbox_mode, sign_out, whoami};
 
 /// Sends the browser to `path` with a full load, so every part of the page sees the new session.
@@ -37,8 +38,8 @@ pub fn SiteNav() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match user.await {
                         Ok(Some(u)) => {
-                            let approver = u.has("approver");
-                            let admin = u.has("admin");
+                            let approver = u.has(Role::Approver);
+                            let admin = u.has(Role::Admin);
                             let mine = format!("/requests?requester={}", u.name);
                             view! {
                                 <a href=mine>"My requests"</a>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::PreviewView;
+use crate::model::{PreviewStatus, PreviewView};
 
 /// The change preview of an update request, phase by phase.
 #[component]
@@ -11,9 +11,9 @@ pub fn PreviewSection(preview: PreviewView) -> impl IntoView {
     view! {
         <section class="preview" aria-labelledby="preview-heading">
             <h2 id="preview-heading">"What CloudFormation will change"</h2>
-            {match preview.status.as_str() {
-                "computing" => view! { <p class="loading" role="status">"Computing the change sets…"</p> }.into_any(),
-                "failed" => view! { <p class="error" role="alert">{format!("The changes could not be computed: {}", preview.error.clone().unwrap_or_default())}</p> }.into_any(),
+            {match preview.status {
+                PreviewStatus::Computing => view! { <p class="loading" role="status">"Computing the change sets…"</p> }.into_any(),
+                PreviewStatus::Failed => view! { <p class="error" role="alert">{format!("The changes could not be computed: {}", preview.error.clone().unwrap_or_default())}</p> }.into_any(),
                 _ => view! {
                     <div class="table-scroll"><table class="changes">
                         <thead><tr><th scope="col">"Phase"</th><th scope="col">"Action"</th><th scope="col">"Resource"</th><th scope="col">"Type"</th><th scope="col">"Replacement"</th></tr></thead>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::nav::go;
-use crate::model::{Refusal, RequestForm, TierQuery};
+use crate::model::{Refusal, RequestForm, Role, TierQuery};
 use crate::{request_deployment, whoami};
 
 /// The request form at the foot of a tier page, for signed-in requesters.
@@ -17,7 +17,7 @@ pub fn RequestSection(query: Signal<TierQuery>) -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(Some(u)) if u.has("requester") => view! { <RequestFormView query=query/> }.into_any(),
+                        Ok(Some(u)) if u.has(Role::Requester) => view! { <RequestFormView query=query/> }.into_any(),
                         Ok(Some(u)) => view! {
                             <p>{format!("{} cannot request deployments: that needs the requester role.", u.name)}</p>
                         }.into_any(),

@@ -15,7 +15,9 @@ use crate::components::feedback::error_view;
 use crate::components::nav::go;
 use crate::components::status::{phase_label, status_badge, status_class};
 use crate::format::timestamp;
-use crate::model::{RolloutDetail, RolloutEventView, RolloutPhaseView, RolloutView};
+use crate::model::{
+    PhaseStatus, RolloutDetail, RolloutEventView, RolloutKind, RolloutPhaseView, RolloutStatus, RolloutView,
+};
 use crate::{get_rollout, request_teardown, steer_rollout};
 
 /// A rollout, loaded and then followed live; on its own page or inside its request's page.
@@ -50,7 +52,7 @@ fn RolloutLive(detail: RolloutDetail, heading: bool) -> impl IntoView {
             <RolloutProgress rollout=rollout/>
             <RolloutControls id=id may_steer=detail.may_steer rollout=rollout events=events/>
             <PhaseCards rollout=rollout events=events/>
-            {move || (may_request_teardown && rollout.with(|r| r.status == "succeeded")).then(|| {
+            {move || (may_request_teardown && rollout.with(|r| r.status == RolloutStatus::Succeeded)).then(|| {
                 let r = rollout.get_untracked();
                 view! { <TeardownForm environment=r.environment region=r.region role_arn=role_arn.clone()/> }
             })}
@@ -91,7 +93,7 @@ fn RolloutHeading(id: i64, heading: bool, #[prop(into)] rollout: Signal<RolloutV
             let title = format!(
                 "Rollout #{}: {} of {} ({}, {})",
                 r.id,
-                if r.kind == "teardown" { "teardown" } else { "deployment" },
+                if r.kind == RolloutKind::Teardown { "teardown" } else { "deployment" },
                 r.environment,
                 r.tier,
                 r.region
@@ -110,10 +112,10 @@ fn RolloutHeading(id: i64, heading: bool, #[prop(into)] rollout: Signal<RolloutV
 /// and the failure, if any.
 #[component]
 fn RolloutProgress(#[prop(into)] rollout: Signal<RolloutView>) -> impl IntoView {
-    let done = move || rollout.with(|r| r.phases.iter().filter(|p| p.status == "done").count());
+    let done = move || rollout.with(|r| r.phases.iter().filter(|p| p.status == PhaseStatus::Done).count());
     view! {
         <p class="status-line">
-            {move || rollout.with(|r| status_badge(&r.status))}
+            {move || rollout.with(|r| status_badge(r.status.as_str()))}
             <span role="status" aria-live="polite" class="rollout-summary">{move || rollout.with(summary)}</span>
         </p>
         <label class="progress-label">
@@ -127,17 +129,17 @@ fn RolloutProgress(#[prop(into)] rollout: Signal<RolloutView>) -> impl IntoView 
 
 /// One line saying where the rollout is, for the live region.
 fn summary(r: &RolloutView) -> String {
-    let done = r.phases.iter().filter(|p| p.status == "done").count();
+    let done = r.phases.iter().filter(|p| p.status == PhaseStatus::Done).count();
     let total = r.phases.len().max(6);
-    match r.status.as_str() {
-        "queued" => "Queued: waiting for the engine (one rollout at a time per environment).".to_owned(),
-        "running" => match r.phases.iter().find(|p| p.status == "running") {
+    match r.status {
+        RolloutStatus::Queued => "Queued: waiting for the engine (one rollout at a time per environment).".to_owned(),
+        RolloutStatus::Running => match r.phases.iter().find(|p| p.status == PhaseStatus::Running) {
             Some(p) => format!("Phase {} of {total} running: {} ({} done).", p.number, p.name, done),
             None => format!("Running: {done} of {total} phases done."),
         },
-        "succeeded" => format!("Succeeded: all {total} phases done."),
-        "failed" => format!("Failed after {done} of {total} phases."),
-        _ => format!("Cancelled after {done} of {total} phases."),
+        RolloutStatus::Succeeded => format!("Succeeded: all {total} phases done."),
+        RolloutStatus::Failed => format!("Failed after {done} of {total} phases."),
+        RolloutStatus::Cancelled => format!("Cancelled after {done} of {total} phases."),
     }
 }
 
@@ -167,7 +169,7 @@ fn RolloutControls(
             <button type="button" class="button danger" disabled=move || steer.pending().get()
                 on:click=move |_| { steer.dispatch(false); }>"Cancel rollout"</button>
         })}
-        {move || (may_steer && rollout.with(|r| r.status == "failed" || r.status == "cancelled")).then(|| view! {
+        {move || (may_steer && rollout.with(|r| matches!(r.status, RolloutStatus::Failed | RolloutStatus::Cancelled))).then(|| view! {
             <button type="button" class="button" disabled=move || steer.pending().get()
                 on:click=move |_| { steer.dispatch(true); }>"Retry from the failed phase"</button>
         })}
@@ -204,7 +206,7 @@ fn PhaseCard(phase: RolloutPhaseView, events: Signal<Vec<RolloutEventView>>) -> 
             aria-label=format!("Phase {number}: {} — {}", phase.name, phase.status)>
             <div class="phase-head">
                 <strong>{format!("{number}. {}", phase.name)}</strong>
-                <span class="phase-status">{phase_label(&phase.status)}</span>
+                <span class="phase-status">{phase_label(phase.status)}</span>
             </div>
             <p class="muted">
                 <code>{phase.stack_name.clone()}</code>
@@ -315,10 +317,10 @@ fn colours(class: &str) -> Option<(&'static str, &'static str)> {
 fn diagram_style(rollout: &RolloutView, events: &[RolloutEventView]) -> String {
     let mut css = String::new();
     for p in &rollout.phases {
-        let class = match (p.status.as_str(), rollout.kind.as_str()) {
-            ("done", "teardown") => "deleted",
-            ("done", _) => "complete",
-            ("running", _) => "progress",
+        let class = match (p.status, rollout.kind) {
+            (PhaseStatus::Done, RolloutKind::Teardown) => "deleted",
+            (PhaseStatus::Done, RolloutKind::Deploy) => "complete",
+            (PhaseStatus::Running, _) => "progress",
             _ => continue,
         };
         if let Some((fill, stroke)) = colours(class) {

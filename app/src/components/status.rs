@@ -3,9 +3,12 @@
 
 use leptos::prelude::*;
 
-/// A request's or rollout's status as a badge (`status status-{status}`).
-pub fn status_badge(status: &str) -> impl IntoView {
-    view! { <span class=format!("status status-{status}")>{status.to_owned()}</span> }
+use crate::model::PhaseStatus;
+
+/// A request's or rollout's status as a badge (`status status-{status}`): pass the status's
+/// `as_str()`.
+pub fn status_badge(status: &'static str) -> impl IntoView {
+    view! { <span class=format!("status status-{status}")>{status}</span> }
 }
 
 /// The status class of a stack event's resource status, for the diagram and the event list.
@@ -24,12 +27,12 @@ pub fn status_class(status: &str) -> &'static str {
 }
 
 /// A rollout phase's status with its symbol, as its card shows it.
-pub fn phase_label(status: &str) -> &'static str {
+pub fn phase_label(status: PhaseStatus) -> &'static str {
     match status {
-        "done" => "✓ done",
-        "running" => "● running",
-        "failed" => "✗ failed",
-        "cancelled" => "⊘ cancelled",
-        _ => "○ pending",
+        PhaseStatus::Done => "✓ done",
+        PhaseStatus::Running => "● running",
+        PhaseStatus::Failed => "✗ failed",
+        PhaseStatus::Cancelled => "⊘ cancelled",
+        PhaseStatus::Pending => "○ pending",
     }
 }

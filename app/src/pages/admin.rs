@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::feedback::error_view;
-use crate::model::{Refusal, UserView, ROLES};
+use crate::model::{Refusal, Role, UserView};
 use crate::{create_user, list_users, save_roles};
 
 #[component]
@@ -22,7 +22,7 @@ pub fn AdminPage() -> impl IntoView {
                                     <caption>"Everyone who can sign in"</caption>
                                     <thead><tr>
                                         <th scope="col">"User"</th>
-                                        {ROLES.iter().map(|r| view! { <th scope="col">{*r}</th> }).collect_view()}
+                                        {Role::ALL.iter().map(|r| view! { <th scope="col">{r.as_str()}</th> }).collect_view()}
                                         <th scope="col">"Save"</th>
                                     </tr></thead>
                                     <tbody>{list.into_iter().map(|u| view! { <UserRow user=u/> }).collect_view()}</tbody>
@@ -54,14 +54,12 @@ fn UserRow(user: UserView) -> impl IntoView {
     view! {
         <tr>
             <th scope="row">{user.name.clone()}</th>
-            {ROLES.iter().map(|role| {
-                let role = role.to_string();
+            {Role::ALL.iter().copied().map(|role| {
                 let label = format!("{role} role for {user_name}");
                 let checked = user.roles.contains(&role);
                 view! {
                     <td><input type="checkbox" aria-label=label checked=checked on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        let role = role.clone();
                         roles.update(|rs| { rs.retain(|r| *r != role); if on { rs.push(role); } });
                     }/></td>
                 }
@@ -80,7 +78,7 @@ fn UserRow(user: UserView) -> impl IntoView {
 fn AddUser() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let roles = RwSignal::new(Vec::<String>::new());
+    let roles = RwSignal::new(Vec::<Role>::new());
     let add =
         Action::new(move |_: &()| create_user(name.get_untracked(), roles.get_untracked(), password.get_untracked()));
     Effect::new(move |_| {
@@ -102,12 +100,10 @@ fn AddUser() -> impl IntoView {
                 <input id="new-password" type="password" required autocomplete="new-password"
                     on:input=move |ev| password.set(event_target_value(&ev))/></div>
             <fieldset><legend>"Roles"</legend>
-                {ROLES.iter().map(|role| {
-                    let role = role.to_string();
-                    let label = role.clone();
+                {Role::ALL.iter().copied().map(|role| {
+                    let label = role.as_str();
                     view! { <label class="check"><input type="checkbox" on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        let role = role.clone();
                         roles.update(|rs| { rs.retain(|r| *r != role); if on { rs.push(role); } });
                     }/>{label}</label> }
                 }).collect_view()}

@@ -8,7 +8,7 @@ use crate::components::feedback::error_view;
 use crate::components::status::status_badge;
 use crate::format::{timestamp, usd};
 use crate::history;
-use crate::model::{HistoryQuery, RequestRow};
+use crate::model::{HistoryQuery, RequestRow, RequestStatus, RolloutKind};
 
 fn rows_table(rows: Vec<RequestRow>, caption: &'static str) -> impl IntoView {
     view! {
@@ -34,8 +34,8 @@ fn rows_table(rows: Vec<RequestRow>, caption: &'static str) -> impl IntoView {
                             <tr>
                                 <td><a href=format!("/requests/{}", r.id)>{format!("#{}", r.id)}</a></td>
                                 <td>{r.environment.clone()}</td>
-                                <td>{r.tier.clone()}{(r.kind == "teardown").then(|| view! { " " <strong class="warning">"teardown"</strong> })}</td>
-                                <td>{status_badge(&r.status)}</td>
+                                <td>{r.tier.clone()}{(r.kind == RolloutKind::Teardown).then(|| view! { " " <strong class="warning">"teardown"</strong> })}</td>
+                                <td>{status_badge(r.status.as_str())}</td>
                                 <td>{format!("{} of {}", r.approvals, r.required_approvals)}</td>
                                 <td>{r.requester.clone()}</td>
                                 <td class="num">{usd(r.monthly_usd)}</td>
@@ -101,7 +101,7 @@ pub fn HistoryPageView() -> impl IntoView {
                             </select></div>
                         <div class="field"><label for="f-status">"Status"</label>
                             <select id="f-status" name="status">
-                                {["", "pending", "approved", "rejected", "expired"].into_iter().map(|t| view! {
+                                {std::iter::once("").chain(RequestStatus::ALL.iter().map(|s| s.as_str())).map(|t| view! {
                                     <option value=t selected=q.status.as_deref().unwrap_or("") == t>{if t.is_empty() { "Any" } else { t }}</option>
                                 }).collect_view()}
                             </select></div>

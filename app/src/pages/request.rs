@@ -11,7 +11,7 @@ use crate::components::preview::PreviewSection;
 use crate::components::rollout::RolloutSection;
 use crate::components::status::status_badge;
 use crate::format::{timestamp, usd};
-use crate::model::{Refusal, RequestDetail};
+use crate::model::{PreviewStatus, Refusal, RequestDetail, RequestStatus, RolloutKind};
 use crate::{decide_request, get_request_detail};
 
 #[component]
@@ -56,7 +56,10 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
     // While the request waits for approvers (or its change preview), look again every 2 s, so
     // whoever watches sees the approval and the rollout start without reloading.
     let waiting = Memo::new(move |_| {
-        current.with(|d| d.row.status == "pending" || d.preview.as_ref().is_some_and(|p| p.status == "computing"))
+        current.with(|d| {
+            d.row.status == RequestStatus::Pending
+                || d.preview.as_ref().is_some_and(|p| p.status == PreviewStatus::Computing)
+        })
     });
     let refresh = Action::new(move |_: &()| get_request_detail(current.get_untracked().row.id));
     Effect::new(move |_| {
@@ -87,7 +90,7 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
             view! {
                 <h1>{format!("Request #{}: {} ({})", r.id, r.environment, r.tier)}</h1>
                 <p class="status-line">
-                    {status_badge(&r.status)}
+                    {status_badge(r.status.as_str())}
                     <span>{format!(" {} of {} approvals · {} a month · {} · requested by {} on {}",
                         r.approvals, r.required_approvals, usd(r.monthly_usd), r.region, r.requester, timestamp(r.created_at))}</span>
                 </p>
@@ -98,7 +101,7 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                         None => format!("A new environment: {} a month.", usd(r.monthly_usd)),
                     }}
                 </p>
-                {(d.kind == "teardown").then(|| view! {
+                {(d.kind == RolloutKind::Teardown).then(|| view! {
                     <p class="warning">"A teardown: approving it deletes every stack of this environment, last phase first."</p>
                 })}
                 {d.catalog_changed.then(|| view! {
@@ -112,7 +115,7 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                 <h2>"Timeline"</h2>
                 <ol class="timeline">
                     {d.timeline.iter().map(|t| view! {
-                        <li><time>{timestamp(t.at)}</time>" "<strong>{t.actor.clone()}</strong>" "{t.action.clone()}
+                        <li><time>{timestamp(t.at)}</time>" "<strong>{t.actor.clone()}</strong>" "{t.action.as_str()}
                             {(!t.detail.is_empty()).then(|| format!(": {}", t.detail))}</li>
                     }).collect_view()}
                 </ol>

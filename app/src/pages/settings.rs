@@ -59,7 +59,7 @@ fn SettingsView(settings: SettingsView) -> impl IntoView {
                         <tr class=format!("delivery-{}", d.status)>
                             <td>{timestamp(d.created_at)}</td>
                             <td>{format!("{} ({})", d.event, d.subject)}</td>
-                            <td>{d.status.clone()}</td>
+                            <td>{d.status.as_str()}</td>
                             <td>{d.attempts}</td>
                             <td>{d.last_error.unwrap_or_default()}</td>
                         </tr>

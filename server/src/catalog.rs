@@ -1,5 +1,5 @@
-//! Turns the catalog's reports into the page models of the `app` crate, and
-//! implements the app's [`Backend`] on top of them.
+//! The catalog, parsed once at start-up, and its reports turned into the page models of the
+//! `app` crate (tier summaries, tier views with cost lines, phases, usage, options, diagram).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

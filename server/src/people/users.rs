@@ -1,80 +1,17 @@
 //! Users, their roles, password hashes (argon2id) and API tokens (only a hash is stored).
 
 use std::collections::BTreeSet;
-use std::str::FromStr;
 
+use app::model::{AuditAction, Role};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::audit;
-use crate::db::{db_error, get, now_ms, Database};
+use crate::db::{get, get_parsed, now_ms, Database, Transaction};
 use crate::error::ServerError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Requester,
-    Approver,
-    Admin,
-    Viewer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Requester => "requester",
-            Role::Approver => "approver",
-            Role::Admin => "admin",
-            Role::Viewer => "viewer",
-        }
-    }
-}
-
-impl FromStr for Role {
-    type Err = ServerError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "requester" => Ok(Role::Requester),
-            "approver" => Ok(Role::Approver),
-            "admin" => Ok(Role::Admin),
-            "viewer" => Ok(Role::Viewer),
-            other => Err(ServerError::Invalid {
-                code: "invalid_role",
-                message: format!("unknown role `{other}`: expected requester, approver, admin or viewer"),
-                field: Some("role".into()),
-            }),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct User {
-    pub id: i64,
-    pub name: String,
-    pub roles: BTreeSet<Role>,
-}
-
-impl User {
-    pub fn has(&self, role: Role) -> bool {
-        self.roles.contains(&role)
-    }
-
-    /// Fails with 403 unless the user holds one of `roles`.
-    pub fn require(&self, roles: &[Role], action: &str) -> Result<(), ServerError> {
-        if roles.iter().any(|r| self.has(*r)) {
-            Ok(())
-        } else {
-            Err(ServerError::Forbidden(format!(
-                "{} may not {action}: it needs the role {}",
-                self.name,
-                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
-            )))
-        }
-    }
-}
+use crate::people::User;
 
 fn valid_user_name(name: &str) -> Result<(), ServerError> {
     let ok = (2..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
@@ -101,7 +38,7 @@ pub fn hash_password(password: &str) -> Result<String, ServerError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ServerError::Startup(format!("password hashing failed: {e}")))
+        .map_err(|e| ServerError::Internal(format!("password hashing failed: {e}")))
 }
 
 pub fn verify_password(hash: &str, password: &str) -> bool {
@@ -133,11 +70,7 @@ pub async fn add_user(
     }
     let password_hash = password.map(hash_password).transpose()?;
     let mut tx = db.begin_write().await?;
-    let exists = sqlx::query("SELECT id FROM users WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    let exists = sqlx::query("SELECT id FROM users WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
     if exists.is_some() {
         return Err(ServerError::Conflict(format!("a user named `{name}` already exists")));
     }
@@ -146,8 +79,7 @@ pub async fn add_user(
         .bind(password_hash)
         .bind(now_ms())
         .fetch_one(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
     let id: i64 = get(&row, "id")?;
     insert_roles(&mut tx, id, roles).await?;
     let token = if with_token {
@@ -159,8 +91,7 @@ pub async fn add_user(
             .bind(token_hash(&token))
             .bind(now_ms())
             .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+            .await?;
         Some(token)
     } else {
         None
@@ -170,32 +101,27 @@ pub async fn add_user(
         db,
         &mut tx,
         "portal",
-        "user.added",
+        AuditAction::UserAdded,
         &format!("user:{name}"),
         serde_json::json!({ "roles": role_names, "token": with_token }),
     )
     .await?;
-    tx.commit().await.map_err(db_error)?;
+    tx.commit().await?;
     Ok((User { id, name: name.to_owned(), roles: roles.clone() }, token))
 }
 
 pub(crate) async fn load_user(db: &Database, id: i64) -> Result<Option<User>, ServerError> {
-    let Some(row) = sqlx::query("SELECT id, name FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
-        .map_err(db_error)?
+    let Some(row) = sqlx::query("SELECT id, name FROM users WHERE id = $1").bind(id).fetch_optional(&db.pool).await?
     else {
         return Ok(None);
     };
     let roles = sqlx::query("SELECT role FROM user_roles WHERE user_id = $1")
         .bind(id)
         .fetch_all(&db.pool)
-        .await
-        .map_err(db_error)?
+        .await?
         .iter()
-        .filter_map(|r| get::<String>(r, "role").ok()?.parse().ok())
-        .collect();
+        .map(|r| get_parsed::<Role>(r, "role"))
+        .collect::<Result<_, _>>()?;
     Ok(Some(User { id: get(&row, "id")?, name: get(&row, "name")?, roles }))
 }
 
@@ -209,26 +135,20 @@ pub async fn authenticate(db: &Database, authorization: Option<&str>) -> Result<
     let row = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = $1")
         .bind(token_hash(token))
         .fetch_optional(&db.pool)
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| ServerError::Unauthorized("unknown or revoked token".into()))?;
     load_user(db, get(&row, "user_id")?)
         .await?
         .ok_or_else(|| ServerError::Unauthorized("the token's user no longer exists".into()))
 }
 
-async fn insert_roles(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    user_id: i64,
-    roles: &BTreeSet<Role>,
-) -> Result<(), ServerError> {
+async fn insert_roles(tx: &mut Transaction, user_id: i64, roles: &BTreeSet<Role>) -> Result<(), ServerError> {
     for role in roles {
         sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(user_id)
             .bind(role.as_str())
             .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
+            .await?;
     }
     Ok(())
 }
@@ -239,16 +159,15 @@ pub async fn list_users(db: &Database) -> Result<Vec<User>, ServerError> {
         "SELECT u.id, u.name, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id ORDER BY u.name, r.role",
     )
     .fetch_all(&db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     let mut users: Vec<User> = Vec::new();
     for row in &rows {
         let id: i64 = get(row, "id")?;
-        let role: Option<String> = get(row, "role")?;
+        let role: Option<Role> = crate::db::get_parsed_opt(row, "role")?;
         if users.last().map(|u| u.id) != Some(id) {
             users.push(User { id, name: get(row, "name")?, roles: BTreeSet::new() });
         }
-        if let (Some(user), Some(role)) = (users.last_mut(), role.and_then(|r| r.parse().ok())) {
+        if let (Some(user), Some(role)) = (users.last_mut(), role) {
             user.roles.insert(role);
         }
     }
@@ -269,30 +188,38 @@ pub async fn set_roles(db: &Database, actor: &User, name: &str, roles: &BTreeSet
     let row = sqlx::query("SELECT id FROM users WHERE name = $1")
         .bind(name)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?
+        .await?
         .ok_or_else(|| ServerError::NotFound { code: "unknown_user", message: format!("no user `{name}`") })?;
     let id: i64 = get(&row, "id")?;
     if id == actor.id && !roles.contains(&Role::Admin) {
         return Err(ServerError::Conflict("an admin cannot remove their own admin role".into()));
     }
-    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await.map_err(db_error)?;
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
     insert_roles(&mut tx, id, roles).await?;
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     audit::append(
         db,
         &mut tx,
         &actor.name,
-        "user.roles",
+        AuditAction::UserRoles,
         &format!("user:{name}"),
         serde_json::json!({ "roles": names }),
     )
     .await?;
-    tx.commit().await.map_err(db_error)?;
+    tx.commit().await?;
     Ok(User { id, name: name.to_owned(), roles: roles.clone() })
 }
 
 /// Role names to roles; the first unknown one is an error naming it.
 pub fn parse_roles(roles: &[String]) -> Result<BTreeSet<Role>, ServerError> {
-    roles.iter().map(|r| r.parse()).collect()
+    roles.iter().map(|r| parse_role(r)).collect()
+}
+
+/// A role name, or a 422 naming it and the roles there are.
+pub fn parse_role(name: &str) -> Result<Role, ServerError> {
+    name.parse().map_err(|e: app::model::UnknownValue| ServerError::Invalid {
+        code: "invalid_role",
+        message: e.to_string(),
+        field: Some("role".into()),
+    })
 }

@@ -7,10 +7,13 @@ use std::time::Duration;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
+use app::model::AuditAction;
+
 use crate::audit;
-use crate::db::{db_error, get, now_ms, Database};
+use crate::db::{get, now_ms, Database, Transaction};
 use crate::error::ServerError;
-use crate::people::{load_user, verify_password, User};
+use crate::people::users::{load_user, verify_password};
+use crate::people::User;
 
 const SESSION_HOURS: i64 = 12;
 
@@ -26,26 +29,23 @@ async fn recent_failures(db: &Database, key: &str) -> Result<i64, ServerError> {
         .bind(key)
         .bind(now_ms() - WINDOW.as_millis() as i64)
         .fetch_one(&db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     get(&row, "n")
 }
 
-async fn record_failure(tx: &mut sqlx::Transaction<'static, sqlx::Any>, keys: [&str; 2]) -> Result<(), ServerError> {
+async fn record_failure(tx: &mut Transaction, keys: [&str; 2]) -> Result<(), ServerError> {
     let now = now_ms();
     // Old failures no longer count: they go as new ones come.
     sqlx::query("DELETE FROM signin_failures WHERE at <= $1")
         .bind(now - WINDOW.as_millis() as i64)
         .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
     for key in keys {
         sqlx::query("INSERT INTO signin_failures (key, at) VALUES ($1, $2)")
             .bind(key)
             .bind(now)
             .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
+            .await?;
     }
     Ok(())
 }
@@ -68,11 +68,8 @@ pub async fn sign_in(
     {
         return Err(ServerError::TooManyRequests("too many failed sign-ins; wait 15 minutes and try again".into()));
     }
-    let row = sqlx::query("SELECT id, password_hash FROM users WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&db.pool)
-        .await
-        .map_err(db_error)?;
+    let row =
+        sqlx::query("SELECT id, password_hash FROM users WHERE name = $1").bind(name).fetch_optional(&db.pool).await?;
     let user_id = match &row {
         Some(row) => {
             let hash: Option<String> = get(row, "password_hash")?;
@@ -87,33 +84,33 @@ pub async fn sign_in(
             db,
             &mut tx,
             name,
-            "signin.failed",
+            AuditAction::SignInFailed,
             &format!("user:{name}"),
             serde_json::json!({ "address": address }),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
+        tx.commit().await?;
         return Err(ServerError::Unauthorized("wrong user name or password".into()));
     };
-    sqlx::query("DELETE FROM signin_failures WHERE key = $1")
-        .bind(&account_key)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    sqlx::query("DELETE FROM signin_failures WHERE key = $1").bind(&account_key).execute(&mut *tx).await?;
     let id = open_session(&mut tx, user_id).await?;
-    audit::append(db, &mut tx, name, "signin", &format!("user:{name}"), serde_json::json!({ "address": address }))
-        .await?;
-    tx.commit().await.map_err(db_error)?;
+    audit::append(
+        db,
+        &mut tx,
+        name,
+        AuditAction::SignIn,
+        &format!("user:{name}"),
+        serde_json::json!({ "address": address }),
+    )
+    .await?;
+    tx.commit().await?;
     let user =
         load_user(db, user_id).await?.ok_or_else(|| ServerError::Unauthorized("the user no longer exists".into()))?;
     Ok((user, id))
 }
 
 /// Opens a session for `user_id` inside the caller's transaction; returns the cookie value.
-pub(crate) async fn open_session(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    user_id: i64,
-) -> Result<String, ServerError> {
+pub(crate) async fn open_session(tx: &mut Transaction, user_id: i64) -> Result<String, ServerError> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let id = hex::encode(bytes);
@@ -124,8 +121,7 @@ pub(crate) async fn open_session(
         .bind(now)
         .bind(now + SESSION_HOURS * 3_600_000)
         .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
+        .await?;
     Ok(id)
 }
 
@@ -134,8 +130,7 @@ pub async fn user_for_session(db: &Database, id: &str) -> Result<Option<User>, S
         .bind(hash_id(id))
         .bind(now_ms())
         .fetch_optional(&db.pool)
-        .await
-        .map_err(db_error)?;
+        .await?;
     match row {
         Some(row) => load_user(db, get(&row, "user_id")?).await,
         None => Ok(None),
@@ -147,11 +142,8 @@ pub async fn sign_out(db: &Database, id: &str) -> Result<(), ServerError> {
         return Ok(());
     };
     let mut tx = db.begin_write().await?;
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(hash_id(id))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    audit::append(db, &mut tx, &user.name, "signout", &format!("user:{}", user.name), serde_json::json!({})).await?;
-    tx.commit().await.map_err(db_error)
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(hash_id(id)).execute(&mut *tx).await?;
+    audit::append(db, &mut tx, &user.name, AuditAction::SignOut, &format!("user:{}", user.name), serde_json::json!({}))
+        .await?;
+    Ok(tx.commit().await?)
 }

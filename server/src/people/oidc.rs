@@ -16,11 +16,14 @@ use openidconnect::{
 };
 use tokio::sync::OnceCell;
 
+use app::model::AuditAction;
+
 use crate::audit;
-use crate::db::{db_error, get, now_ms, Database};
+use crate::db::{get, now_ms, Database};
 use crate::error::ServerError;
-use crate::people::{load_user, Role, User};
-use crate::sessions::open_session;
+use crate::people::sessions::open_session;
+use crate::people::users::load_user;
+use crate::people::{Role, User};
 
 /// A started sign-in must come back from the provider within this time.
 const PENDING_MINUTES: i64 = 10;
@@ -46,9 +49,9 @@ pub struct OidcConfig {
 }
 
 impl OidcConfig {
-    /// Reads `PORTAL_OIDC_*`; `None` when `PORTAL_OIDC_ISSUER` is unset (local sign-in only).
-    pub fn from_env() -> Result<Option<OidcConfig>, ServerError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// From `PORTAL_OIDC_*` and `PORTAL_PUBLIC_URL` as `var` reads them; `None` when
+    /// `PORTAL_OIDC_ISSUER` is unset (local sign-in only).
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Option<OidcConfig>, ServerError> {
         let Some(issuer) = var("PORTAL_OIDC_ISSUER") else {
             return Ok(None);
         };
@@ -178,17 +181,15 @@ impl OidcProvider {
         sqlx::query("DELETE FROM oidc_pending WHERE created_at < $1")
             .bind(now - PENDING_MINUTES * 60_000)
             .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+            .await?;
         sqlx::query("INSERT INTO oidc_pending (state, nonce, pkce_verifier, created_at) VALUES ($1, $2, $3, $4)")
             .bind(state.secret())
             .bind(nonce.secret())
             .bind(verifier.secret())
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+            .await?;
+        tx.commit().await?;
         Ok(url.to_string())
     }
 
@@ -200,14 +201,9 @@ impl OidcProvider {
         let pending = sqlx::query("SELECT nonce, pkce_verifier, created_at FROM oidc_pending WHERE state = $1")
             .bind(state)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        sqlx::query("DELETE FROM oidc_pending WHERE state = $1")
-            .bind(state)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
+            .await?;
+        sqlx::query("DELETE FROM oidc_pending WHERE state = $1").bind(state).execute(&mut *tx).await?;
+        tx.commit().await?;
         let pending = pending.ok_or_else(|| {
             ServerError::Unauthorized(
                 "single sign-on failed: unknown or already used sign-in state; start again".into(),
@@ -246,93 +242,6 @@ impl OidcProvider {
     }
 }
 
-/// `GET /auth/oidc/start` and `GET /auth/oidc/callback`.
-pub fn routes() -> axum::Router<std::sync::Arc<crate::state::Portal>> {
-    axum::Router::new()
-        .route(START_PATH, axum::routing::get(start_handler))
-        .route(CALLBACK_PATH, axum::routing::get(callback_handler))
-}
-
-fn provider(portal: &crate::state::Portal) -> Result<&OidcProvider, ServerError> {
-    portal.oidc.as_deref().ok_or_else(|| ServerError::NotFound {
-        code: "sso_not_configured",
-        message: "single sign-on is not configured on this portal (PORTAL_OIDC_ISSUER)".into(),
-    })
-}
-
-async fn start_handler(
-    axum::extract::State(portal): axum::extract::State<std::sync::Arc<crate::state::Portal>>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    match async { provider(&portal)?.start(&portal.db).await }.await {
-        Ok(url) => axum::response::Redirect::to(&url).into_response(),
-        Err(e) => sign_in_problem(e),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct Callback {
-    state: Option<String>,
-    code: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
-async fn callback_handler(
-    axum::extract::State(portal): axum::extract::State<std::sync::Arc<crate::state::Portal>>,
-    axum::extract::Query(callback): axum::extract::Query<Callback>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let outcome = async {
-        let provider = provider(&portal)?;
-        if let Some(error) = &callback.error {
-            return Err(ServerError::Unauthorized(format!(
-                "the provider refused the sign-in: {error}{}",
-                callback.error_description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
-            )));
-        }
-        let (Some(state), Some(code)) = (&callback.state, &callback.code) else {
-            return Err(ServerError::BadRequest("the provider's answer lacks `state` or `code`".into()));
-        };
-        provider.finish(&portal.db, state, code).await
-    }
-    .await;
-    match outcome {
-        Ok((user, session)) => {
-            let cookie = app::backend::session_cookie(&session, portal.secure_cookies);
-            // A page of our own rather than a redirect: a SameSite=Strict cookie is not sent on a
-            // redirect chain that started at the provider's site, but is on this page's navigation.
-            let body = format!(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Signed in</title>\
-                 <meta http-equiv=\"refresh\" content=\"0;url=/\"></head><body><main>\
-                 <p>Signed in as {}. <a href=\"/\">Continue to the portal</a>.</p></main></body></html>",
-                html_escape(&user.name)
-            );
-            ([(axum::http::header::SET_COOKIE, cookie)], axum::response::Html(body)).into_response()
-        }
-        Err(e) => sign_in_problem(e),
-    }
-}
-
-/// A sign-in that failed in the browser flow: a readable page with the reason and a way back.
-fn sign_in_problem(e: ServerError) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let status = e.status();
-    if status.is_server_error() {
-        tracing::warn!(error = %e, "single sign-on failed");
-    }
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in failed</title></head>\
-         <body><main><h1>Sign-in failed</h1><p role=\"alert\">{}</p><p><a href=\"/signin\">Back to sign-in</a></p></main></body></html>",
-        html_escape(&e.to_string())
-    );
-    (status, axum::response::Html(body)).into_response()
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 fn id_token_payload(jwt: &str) -> Result<serde_json::Value, ServerError> {
     let part = jwt.split('.').nth(1).ok_or_else(|| oidc_error("ID token", "not a JWT"))?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -356,30 +265,23 @@ pub async fn sign_in_external(
             db,
             &mut tx,
             name,
-            "signin.failed",
+            AuditAction::SignInFailed,
             &format!("user:{name}"),
             serde_json::json!({ "method": "oidc", "groups": groups, "reason": "no group grants a role" }),
         )
         .await?;
-        tx.commit().await.map_err(db_error)?;
+        tx.commit().await?;
         return Err(ServerError::Forbidden(format!(
             "signed in at the provider as `{name}`, but none of your groups ({}) grants a role in the portal; ask an admin",
             if groups.is_empty() { "none".to_owned() } else { groups.join(", ") }
         )));
     }
-    let by_subject = sqlx::query("SELECT id FROM users WHERE external_subject = $1")
-        .bind(subject)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    let by_subject =
+        sqlx::query("SELECT id FROM users WHERE external_subject = $1").bind(subject).fetch_optional(&mut *tx).await?;
     let user_id: i64 = match by_subject {
         Some(row) => get(&row, "id")?,
         None => {
-            let taken = sqlx::query("SELECT id FROM users WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?;
+            let taken = sqlx::query("SELECT id FROM users WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;
             if taken.is_some() {
                 // Never attach a provider identity to an existing local account by name alone.
                 return Err(ServerError::Conflict(format!(
@@ -393,19 +295,17 @@ pub async fn sign_in_external(
             .bind(now_ms())
             .bind(subject)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(db_error)?;
+            .await?;
             get(&row, "id")?
         }
     };
-    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *tx).await.map_err(db_error)?;
+    sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
     for role in roles {
         sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(user_id)
             .bind(role.as_str())
             .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+            .await?;
     }
     let cookie = open_session(&mut tx, user_id).await?;
     let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
@@ -413,12 +313,12 @@ pub async fn sign_in_external(
         db,
         &mut tx,
         name,
-        "signin",
+        AuditAction::SignIn,
         &format!("user:{name}"),
         serde_json::json!({ "method": "oidc", "groups": groups, "roles": role_names }),
     )
     .await?;
-    tx.commit().await.map_err(db_error)?;
+    tx.commit().await?;
     let user =
         load_user(db, user_id).await?.ok_or_else(|| ServerError::Unauthorized("the user no longer exists".into()))?;
     Ok((user, cookie))

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod status;
+pub use status::*;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TierSummary {
     pub id: String,
@@ -114,12 +117,12 @@ pub struct TierQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionUser {
     pub name: String,
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
 }
 
 impl SessionUser {
-    pub fn has(&self, role: &str) -> bool {
-        self.roles.iter().any(|r| r == role)
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
     }
 }
 
@@ -131,6 +134,15 @@ pub struct RequestForm {
     pub role_arn: String,
     pub justification: String,
     pub query: TierQuery,
+}
+
+/// The teardown request on a rollout page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeardownForm {
+    pub environment: String,
+    pub region: String,
+    pub role_arn: String,
+    pub justification: String,
 }
 
 /// A refused action, with the field it is about when there is one.
@@ -154,12 +166,11 @@ pub struct HistoryQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestRow {
     pub id: i64,
-    /// `deploy` or `teardown`.
-    pub kind: String,
+    pub kind: RolloutKind,
     pub environment: String,
     pub tier: String,
     pub region: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub requester: String,
     pub monthly_usd: f64,
     pub approvals: i64,
@@ -178,7 +189,7 @@ pub struct HistoryPage {
 pub struct TimelineEntry {
     pub at: i64,
     pub actor: String,
-    pub action: String,
+    pub action: AuditAction,
     pub detail: String,
 }
 
@@ -197,10 +208,9 @@ pub struct RequestDetail {
     /// What the environment costs now (its last approved request), for the difference.
     pub current_monthly_usd: Option<f64>,
     pub may_decide: bool,
-    /// `deploy` or `teardown`.
-    pub kind: String,
+    pub kind: RolloutKind,
     /// The rollout this request started, once approved: its id and status.
-    pub rollout: Option<(i64, String)>,
+    pub rollout: Option<(i64, RolloutStatus)>,
     /// For an environment that already runs: what CloudFormation will change, per phase.
     pub preview: Option<PreviewView>,
 }
@@ -219,8 +229,7 @@ pub struct ResourceChange {
 /// The changes an update will make, computed with change sets before anyone approves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PreviewView {
-    /// computing, ready, failed
-    pub status: String,
+    pub status: PreviewStatus,
     pub error: Option<String>,
     pub phases: Vec<PreviewPhase>,
 }
@@ -239,13 +248,12 @@ pub struct PreviewPhase {
 pub struct RolloutView {
     pub id: i64,
     pub request_id: i64,
-    pub kind: String,
+    pub kind: RolloutKind,
     pub environment: String,
     pub region: String,
     pub account_id: String,
     pub tier: String,
-    /// queued, running, succeeded, failed, cancelled
-    pub status: String,
+    pub status: RolloutStatus,
     pub attempt: i64,
     pub failure: Option<String>,
     pub cancel_requested: bool,
@@ -257,7 +265,7 @@ pub struct RolloutView {
 
 impl RolloutView {
     pub fn ended(&self) -> bool {
-        matches!(self.status.as_str(), "succeeded" | "failed" | "cancelled")
+        self.status.ended()
     }
 }
 
@@ -266,10 +274,8 @@ pub struct RolloutPhaseView {
     pub number: i64,
     pub name: String,
     pub stack_name: String,
-    /// pending, running, done, failed, cancelled
-    pub status: String,
-    /// create, update, delete, unchanged
-    pub action: Option<String>,
+    pub status: PhaseStatus,
+    pub action: Option<PhaseAction>,
     pub resource_count: i64,
     pub changes: Vec<ResourceChange>,
     pub outputs: Vec<(String, String)>,
@@ -328,7 +334,7 @@ pub struct DeliveryView {
     pub id: i64,
     pub event: String,
     pub subject: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: i64,
@@ -338,7 +344,5 @@ pub struct DeliveryView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserView {
     pub name: String,
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
 }
-
-pub const ROLES: [&str; 4] = ["requester", "approver", "admin", "viewer"];

@@ -5,26 +5,39 @@
 
 use std::time::Duration;
 
-use app::model::{PreviewPhase, PreviewView, ResourceChange};
+use std::sync::Arc;
 
-use crate::aws::{environment_config, CloudFormation, Created};
-use crate::db::{db_error, get, now_ms, Database};
+use app::model::{PreviewPhase, PreviewStatus, PreviewView, ResourceChange, RolloutKind, RolloutStatus};
+use infra::Catalog;
+
+use crate::db::{get, get_json, get_parsed, now_ms, Database};
 use crate::error::ServerError;
 use crate::requests::RequestRecord;
-use crate::state::Portal;
+use crate::rollout::aws::{AwsError, CloudFormation, Created};
+use crate::rollout::spec::{stored_spec, StoredTarget};
+use crate::rollout::sts::environment_config;
+
+/// What computing a preview needs.
+pub struct Previews<'a> {
+    pub db: &'a Database,
+    pub catalog: &'a Arc<Catalog>,
+    /// The portal's own AWS configuration; without it no preview is computed.
+    pub aws: Option<&'a aws_config::SdkConfig>,
+}
 
 /// Whether the portal has deployed this request's environment before (an update, not a new one).
 async fn environment_runs(db: &Database, request: &RequestRecord) -> Result<bool, ServerError> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM rollouts WHERE account_id = $1 AND region = $2 AND environment = $3 \
-         AND kind = 'deploy' AND status = 'succeeded'",
+         AND kind = $4 AND status = $5",
     )
     .bind(&request.account_id)
-    .bind(&request.region)
-    .bind(&request.environment)
+    .bind(request.region.as_str())
+    .bind(request.environment.as_str())
+    .bind(RolloutKind::Deploy.as_str())
+    .bind(RolloutStatus::Succeeded.as_str())
     .fetch_one(&db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(get::<i64>(&row, "n")? > 0)
 }
 
@@ -32,23 +45,21 @@ pub async fn load(db: &Database, request_id: i64) -> Result<Option<PreviewView>,
     let Some(row) = sqlx::query("SELECT status, error, phases FROM request_previews WHERE request_id = $1")
         .bind(request_id)
         .fetch_optional(&db.pool)
-        .await
-        .map_err(db_error)?
+        .await?
     else {
         return Ok(None);
     };
-    let phases: String = get(&row, "phases")?;
     Ok(Some(PreviewView {
-        status: get(&row, "status")?,
+        status: get_parsed(&row, "status")?,
         error: get(&row, "error")?,
-        phases: serde_json::from_str(&phases).unwrap_or_default(),
+        phases: get_json(&row, "phases")?,
     }))
 }
 
 async fn store(
     db: &Database,
     request_id: i64,
-    status: &str,
+    status: PreviewStatus,
     error: Option<&str>,
     phases: &[PreviewPhase],
 ) -> Result<(), ServerError> {
@@ -58,58 +69,71 @@ async fn store(
          updated_at = excluded.updated_at",
     )
     .bind(request_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(error)
-    .bind(serde_json::to_string(phases).unwrap_or_else(|_| "[]".into()))
+    .bind(serde_json::to_string(phases)?)
     .bind(now_ms())
     .execute(&db.pool)
-    .await
-    .map_err(db_error)?;
+    .await?;
     Ok(())
 }
 
 /// Starts computing the preview of a new deploy request in the background, if its environment
 /// already runs. The request page shows "computing" until it is stored. A preview that cannot be
 /// started is logged: the request itself stands.
-pub async fn start(portal: &Portal, request: &RequestRecord) {
-    if let Err(e) = try_start(portal, request).await {
-        tracing::warn!(request = request.id, error = %e, "the change preview could not be started");
+impl Previews<'_> {
+    pub async fn start(&self, request: &RequestRecord) {
+        if let Err(e) = self.try_start(request).await {
+            tracing::warn!(request = request.id, error = %e, "the change preview could not be started");
+        }
+    }
+
+    async fn try_start(&self, request: &RequestRecord) -> Result<(), ServerError> {
+        let Some(aws) = self.aws.cloned() else { return Ok(()) };
+        if request.kind != RolloutKind::Deploy || !environment_runs(self.db, request).await? {
+            return Ok(());
+        }
+        store(self.db, request.id, PreviewStatus::Computing, None, &[]).await?;
+        let (db, catalog, request) = (self.db.clone(), self.catalog.clone(), request.clone());
+        tokio::spawn(async move {
+            let stored = match compute(&catalog, &aws, &request).await {
+                Ok(phases) => store(&db, request.id, PreviewStatus::Ready, None, &phases).await,
+                Err(e) => store(&db, request.id, PreviewStatus::Failed, Some(&e.to_string()), &[]).await,
+            };
+            if let Err(e) = stored {
+                tracing::warn!(request = request.id, error = %e, "storing the change preview failed");
+            }
+        });
+        Ok(())
     }
 }
 
-async fn try_start(portal: &Portal, request: &RequestRecord) -> Result<(), ServerError> {
-    let Some(aws) = portal.aws.clone() else { return Ok(()) };
-    if request.kind != "deploy" || !environment_runs(&portal.db, request).await? {
-        return Ok(());
-    }
-    store(&portal.db, request.id, "computing", None, &[]).await?;
-    let (db, catalog, request) = (portal.db.clone(), portal.catalog.clone(), request.clone());
-    tokio::spawn(async move {
-        let outcome = compute(&catalog.catalog, &aws, &request).await;
-        let stored = match outcome {
-            Ok(phases) => store(&db, request.id, "ready", None, &phases).await,
-            Err(e) => store(&db, request.id, "failed", Some(&e.to_string()), &[]).await,
-        };
-        if let Err(e) = stored {
-            tracing::warn!(request = request.id, error = %e, "storing the change preview failed");
-        }
-    });
-    Ok(())
+/// Why a preview could not be computed.
+#[derive(Debug, thiserror::Error)]
+enum PreviewError {
+    #[error("the request no longer renders: {0}")]
+    Unrenderable(#[from] infra::InfraError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
 }
 
 async fn compute(
-    catalog: &infra::Catalog,
+    catalog: &Catalog,
     base: &aws_config::SdkConfig,
     request: &RequestRecord,
-) -> Result<Vec<PreviewPhase>, ServerError> {
-    let options: Vec<String> = serde_json::from_value(request.options.clone()).unwrap_or_default();
-    let unrenderable = |e: String| ServerError::Startup(format!("the request no longer renders: {e}"));
-    let spec = crate::rollout::request_spec(catalog, &request.tier, &options, &request.environment, &request.region)
-        .map_err(unrenderable)?;
-    let phases = infra::render::render(catalog, &spec).map_err(|e| unrenderable(e.to_string()))?;
-    let evaluation = catalog.evaluate(&spec).map_err(|e| unrenderable(e.to_string()))?;
-    let config =
-        environment_config(base, &request.role_arn, &request.region, &format!("portal-preview-{}", request.id)).await;
+) -> Result<Vec<PreviewPhase>, PreviewError> {
+    let options = request.option_names();
+    let target = StoredTarget {
+        tier: request.tier,
+        options: &options,
+        environment: &request.environment,
+        region: request.region,
+    };
+    let spec = stored_spec(catalog, target)?;
+    let phases = infra::render::render(catalog, &spec)?;
+    let evaluation = catalog.evaluate(&spec)?;
+    let session = format!("portal-preview-{}", request.id);
+    let config = environment_config(base, request.role_arn.as_str(), request.region.as_str(), &session).await;
     let cfn = CloudFormation::from_config(&config);
     let mut out = Vec::new();
     for (phase, evaluated) in phases.iter().zip(&evaluation.phases) {
@@ -142,7 +166,9 @@ async fn compute(
             let _ = cfn.delete_change_set(stack, &name).await;
             let state = state?;
             if state.status == "FAILED" && !state.empty() {
-                return Err(ServerError::Aws { operation: "CreateChangeSet", message: state.reason });
+                let refused =
+                    AwsError::Failed { operation: "CreateChangeSet", code: String::new(), message: state.reason };
+                return Err(refused.into());
             }
             state.changes
         };

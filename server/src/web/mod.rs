@@ -1,4 +1,13 @@
-//! The HTTP server: Leptos pages and server functions, the JSON API, static files.
+//! The web layer: the axum router (Leptos pages and server functions, the JSON API, single
+//! sign-on, static files), the authenticated caller, live events, and the pages' backend.
+//! HTTP stays here: domain modules get typed values, never requests or headers.
+
+pub mod api;
+pub mod auth;
+pub mod live;
+pub mod sso;
+pub mod state;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,8 +19,7 @@ pub use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 
-use crate::error::ServerError;
-use crate::state::Portal;
+use crate::web::state::Portal;
 
 pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(app::App);
@@ -28,7 +36,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options);
-    crate::api::routes().merge(crate::oidc::routes()).with_state(portal).merge(pages).layer(CompressionLayer::new())
+    api::routes().merge(sso::routes()).with_state(portal).merge(pages).layer(CompressionLayer::new())
 }
 
 /// Leptos options for a compiled site under `site_root` (cargo-leptos's `site-root`).
@@ -40,14 +48,6 @@ pub fn leptos_options(addr: SocketAddr, site_root: &str) -> LeptosOptions {
         .site_addr(addr)
         .env(leptos::config::Env::PROD)
         .build()
-}
-
-/// Binds `addr` and serves until the process is stopped.
-pub async fn serve(addr: SocketAddr, router: Router) -> Result<(), ServerError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| ServerError::Startup(format!("cannot listen on {addr}: {e}")))?;
-    serve_on(listener, router).await.map_err(|e| ServerError::Startup(e.to_string()))
 }
 
 /// Serves on a bound listener (tests bind port 0 first).

@@ -3,26 +3,25 @@
 //! reconnecting client (`Last-Event-ID`) misses nothing.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::{self, Stream, StreamExt};
 
-use crate::state::Portal;
+use crate::rollout::RolloutStore;
 
 const POLL: Duration = Duration::from_millis(250);
 
 struct Cursor {
-    portal: Arc<Portal>,
+    store: RolloutStore,
     id: i64,
     after: i64,
     last_state: Option<String>,
     ended: bool,
 }
 
-pub fn rollout_stream(portal: Arc<Portal>, id: i64, after: i64) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let cursor = Cursor { portal, id, after, last_state: None, ended: false };
+pub fn rollout_stream(store: RolloutStore, id: i64, after: i64) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let cursor = Cursor { store, id, after, last_state: None, ended: false };
     let stream = stream::unfold(cursor, |mut cursor| async move {
         if cursor.ended {
             return None;
@@ -38,14 +37,14 @@ pub fn rollout_stream(portal: Arc<Portal>, id: i64, after: i64) -> Sse<impl Stre
 async fn next_batch(cursor: &mut Cursor) -> Vec<Event> {
     loop {
         let mut out = Vec::new();
-        let view = match crate::rollout::view(&cursor.portal.db, cursor.id).await {
+        let view = match cursor.store.view(cursor.id).await {
             Ok(view) => view,
             Err(e) => {
                 cursor.ended = true;
                 return vec![Event::default().event("error").data(e.to_string())];
             }
         };
-        let events = crate::rollout::events(&cursor.portal.db, cursor.id, cursor.after, 500).await.unwrap_or_default();
+        let events = cursor.store.events(cursor.id, cursor.after, 500).await.unwrap_or_default();
         let more_events = events.len() == 500;
         for e in events {
             cursor.after = e.id;
@@ -58,10 +57,10 @@ async fn next_batch(cursor: &mut Cursor) -> Vec<Event> {
             out.push(Event::default().event("state").data(state.clone()));
             cursor.last_state = Some(state);
         }
-        let terminal = matches!(view.status.as_str(), "succeeded" | "failed" | "cancelled");
+        let terminal = view.status.ended();
         if terminal && !more_events {
             cursor.ended = true;
-            out.push(Event::default().event("end").data(view.status));
+            out.push(Event::default().event("end").data(view.status.as_str()));
             return out;
         }
         if !out.is_empty() {

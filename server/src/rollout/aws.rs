@@ -5,6 +5,9 @@
 //! The operations here are the rollout engine's building blocks. Each one is
 //! safe to repeat: mutating calls carry a client token, and lookups tell apart
 //! "not there" from "failed".
+//!
+//! Over 400 lines on purpose: every CloudFormation call and the one place its errors are
+//! classified ([`AwsError::classify`]) stay together.
 
 use std::time::Duration;
 
@@ -13,18 +16,60 @@ use aws_sdk_cloudformation::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::error::ServerError;
+/// An AWS call that did not succeed, classified once from the SDK's error metadata (code and
+/// message), so callers match on a variant instead of searching message texts.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AwsError {
+    /// The stack or change set does not exist (CloudFormation says so with a ValidationError).
+    #[error("AWS {operation} failed: {message}")]
+    NotFound { operation: &'static str, message: String },
+    /// An update that would change nothing: a success for the portal.
+    #[error("AWS {operation}: no changes to make")]
+    NothingToChange { operation: &'static str },
+    /// Throttling, timeouts, dropped connections, 5xx, still failing after the patience ran out.
+    #[error("AWS {operation} failed: {message} (still failing after retries)")]
+    Transient { operation: &'static str, message: String },
+    /// Refused for good: the code and message are the service's own.
+    #[error("AWS {operation} failed: {}", failed_text(code, message))]
+    Failed { operation: &'static str, code: String, message: String },
+}
 
-/// The service's own code and message ("ValidationError: Template error: …"), not the raw response.
-fn sdk_message<E, R>(e: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match (e.code(), e.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (None, Some(message)) => message.to_owned(),
-        _ => aws_sdk_cloudformation::error::DisplayErrorContext(e).to_string(),
+fn failed_text(code: &str, message: &str) -> String {
+    if code.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{code}: {message}")
+    }
+}
+
+impl AwsError {
+    /// Classifies a failed call.
+    fn classify<E, R>(operation: &'static str, e: &SdkError<E, R>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let code = e.code().unwrap_or_default().to_owned();
+        let message = match e.message() {
+            Some(message) => message.to_owned(),
+            None => aws_sdk_cloudformation::error::DisplayErrorContext(e).to_string(),
+        };
+        if is_transient(e) {
+            return AwsError::Transient { operation, message: failed_text(&code, &message) };
+        }
+        let missing = code == "ChangeSetNotFound"
+            || code == "ChangeSetNotFoundException"
+            || code == "StackNotFoundException"
+            || (code == "ValidationError" && message.contains("does not exist"));
+        if missing {
+            return AwsError::NotFound { operation, message };
+        }
+        // CloudFormation refuses an empty update with a ValidationError of this text; an endpoint
+        // may do so on CreateChangeSet instead of failing the change set.
+        if code == "ValidationError" && message.contains("No updates are to be performed") {
+            return AwsError::NothingToChange { operation };
+        }
+        AwsError::Failed { operation, code, message }
     }
 }
 
@@ -51,18 +96,9 @@ where
     }
 }
 
-/// An AWS call that failed for good, with the operation it was.
-fn failed<E, R>(operation: &'static str, e: &SdkError<E, R>) -> ServerError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    ServerError::Aws { operation, message: sdk_message(e) }
-}
-
 /// Calls `op` until it succeeds or fails with a non-transient error; transient ones back off
 /// (0.2 s doubling to 10 s) for up to `patience`. The SDK retries first; this outlasts longer storms.
-pub async fn retrying<T, E, R, F, Fut>(operation: &'static str, patience: Duration, mut op: F) -> Result<T, ServerError>
+pub async fn retrying<T, E, R, F, Fut>(operation: &'static str, patience: Duration, mut op: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
@@ -74,12 +110,14 @@ where
     loop {
         match op().await {
             Ok(value) => return Ok(value),
-            Err(e) if is_transient(&e) && started.elapsed() < patience => {
-                tracing::warn!(operation, error = %sdk_message(&e), "transient AWS error; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(10));
-            }
-            Err(e) => return Err(failed(operation, &e)),
+            Err(e) => match AwsError::classify(operation, &e) {
+                AwsError::Transient { message, .. } if started.elapsed() < patience => {
+                    tracing::warn!(operation, error = %message, "transient AWS error; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+                classified => return Err(classified),
+            },
         }
     }
 }
@@ -165,7 +203,7 @@ impl CloudFormation {
     }
 
     /// The stack, or `None` when there is none of that name.
-    pub async fn stack(&self, stack_name: &str) -> Result<Option<StackState>, ServerError> {
+    pub async fn stack(&self, stack_name: &str) -> Result<Option<StackState>, AwsError> {
         let result =
             retrying("DescribeStacks", self.patience, || self.client.describe_stacks().stack_name(stack_name).send())
                 .await;
@@ -181,13 +219,13 @@ impl CloudFormation {
                     })
                     .collect(),
             })),
-            Err(ServerError::Aws { message, .. }) if message.contains("does not exist") => Ok(None),
+            Err(AwsError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// The change set, or `None` when it was never created (or went with its deleted stack).
-    pub async fn change_set(&self, stack_name: &str, name: &str) -> Result<Option<ChangeSetState>, ServerError> {
+    pub async fn change_set(&self, stack_name: &str, name: &str) -> Result<Option<ChangeSetState>, AwsError> {
         let mut changes = Vec::new();
         let mut next: Option<String> = None;
         loop {
@@ -202,11 +240,7 @@ impl CloudFormation {
             .await;
             let out = match result {
                 Ok(out) => out,
-                Err(ServerError::Aws { message, .. })
-                    if message.contains("ChangeSetNotFound") || message.contains("does not exist") =>
-                {
-                    return Ok(None)
-                }
+                Err(AwsError::NotFound { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             };
             for change in out.changes() {
@@ -242,7 +276,7 @@ impl CloudFormation {
         template_body: &str,
         parameters: &[(String, String)],
         token: &str,
-    ) -> Result<Created, ServerError> {
+    ) -> Result<Created, AwsError> {
         let parameters: Vec<Parameter> =
             parameters.iter().map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build()).collect();
         let kind = if update { ChangeSetType::Update } else { ChangeSetType::Create };
@@ -263,9 +297,7 @@ impl CloudFormation {
         match result {
             Ok(_) => Ok(Created::ChangeSet),
             // Some endpoints refuse an empty update outright instead of failing the change set.
-            Err(ServerError::Aws { message, .. }) if message.contains("No updates are to be performed") => {
-                Ok(Created::NothingToChange)
-            }
+            Err(AwsError::NothingToChange { .. }) => Ok(Created::NothingToChange),
             Err(e) => Err(e),
         }
     }
@@ -276,9 +308,9 @@ impl CloudFormation {
         stack_name: &str,
         name: &str,
         poll: Duration,
-    ) -> Result<ChangeSetState, ServerError> {
+    ) -> Result<ChangeSetState, AwsError> {
         loop {
-            let state = self.change_set(stack_name, name).await?.ok_or_else(|| ServerError::Aws {
+            let state = self.change_set(stack_name, name).await?.ok_or_else(|| AwsError::NotFound {
                 operation: "DescribeChangeSet",
                 message: format!("change set {name} of {stack_name} vanished"),
             })?;
@@ -289,7 +321,7 @@ impl CloudFormation {
         }
     }
 
-    pub async fn execute_change_set(&self, stack_name: &str, name: &str, token: &str) -> Result<(), ServerError> {
+    pub async fn execute_change_set(&self, stack_name: &str, name: &str, token: &str) -> Result<(), AwsError> {
         retrying("ExecuteChangeSet", self.patience, || {
             self.client
                 .execute_change_set()
@@ -302,7 +334,7 @@ impl CloudFormation {
         .map(|_| ())
     }
 
-    pub async fn delete_stack(&self, stack_name: &str, token: &str) -> Result<(), ServerError> {
+    pub async fn delete_stack(&self, stack_name: &str, token: &str) -> Result<(), AwsError> {
         retrying("DeleteStack", self.patience, || {
             self.client.delete_stack().stack_name(stack_name).client_request_token(token).send()
         })
@@ -310,7 +342,7 @@ impl CloudFormation {
         .map(|_| ())
     }
 
-    pub async fn cancel_update(&self, stack_name: &str, token: &str) -> Result<(), ServerError> {
+    pub async fn cancel_update(&self, stack_name: &str, token: &str) -> Result<(), AwsError> {
         retrying("CancelUpdateStack", self.patience, || {
             self.client.cancel_update_stack().stack_name(stack_name).client_request_token(token).send()
         })
@@ -324,7 +356,7 @@ impl CloudFormation {
         &self,
         stack_name: &str,
         seen: &(dyn Fn(&str) -> bool + Sync),
-    ) -> Result<Vec<StackEvent>, ServerError> {
+    ) -> Result<Vec<StackEvent>, AwsError> {
         let mut events = Vec::new();
         let mut next: Option<String> = None;
         'pages: loop {
@@ -334,7 +366,7 @@ impl CloudFormation {
             .await;
             let out = match result {
                 Ok(out) => out,
-                Err(ServerError::Aws { message, .. }) if message.contains("does not exist") => break,
+                Err(AwsError::NotFound { .. }) => break,
                 Err(e) => return Err(e),
             };
             for e in out.stack_events() {
@@ -366,7 +398,7 @@ impl CloudFormation {
     }
 
     /// How many resources the stack holds now.
-    pub async fn resource_count(&self, stack_name: &str) -> Result<i64, ServerError> {
+    pub async fn resource_count(&self, stack_name: &str) -> Result<i64, AwsError> {
         let out = retrying("DescribeStackResources", self.patience, || {
             self.client.describe_stack_resources().stack_name(stack_name).send()
         })
@@ -375,80 +407,12 @@ impl CloudFormation {
     }
 }
 
-/// Which account and principal the portal's own credentials act as (STS GetCallerIdentity).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct CallerIdentity {
-    pub account: String,
-    pub arn: String,
-    pub user_id: String,
-}
-
-pub async fn caller_identity(config: &aws_config::SdkConfig) -> Result<CallerIdentity, ServerError> {
-    let client = aws_sdk_sts::Client::new(config);
-    let out = retrying("GetCallerIdentity", Duration::from_secs(20), || client.get_caller_identity().send()).await?;
-    Ok(CallerIdentity {
-        account: out.account().unwrap_or_default().to_owned(),
-        arn: out.arn().unwrap_or_default().to_owned(),
-        user_id: out.user_id().unwrap_or_default().to_owned(),
-    })
-}
-
-/// The SDK configuration for one environment: its region, and credentials from assuming its deploy
-/// role (session named after the rollout). The SDK caches them and assumes the role again before
-/// they expire, so a phase that outlasts one session (a Multi-AZ database) keeps going.
-pub async fn environment_config(
-    base: &aws_config::SdkConfig,
-    role_arn: &str,
-    region: &str,
-    session_name: &str,
-) -> aws_config::SdkConfig {
-    let region = aws_config::Region::new(region.to_owned());
-    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-        .session_name(session_name)
-        .region(region.clone())
-        .configure(base)
-        .build()
-        .await;
-    base.to_builder()
-        .region(region)
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(6))
-        .build()
-}
-
 impl CloudFormation {
-    pub async fn delete_change_set(&self, stack_name: &str, name: &str) -> Result<(), ServerError> {
+    pub async fn delete_change_set(&self, stack_name: &str, name: &str) -> Result<(), AwsError> {
         retrying("DeleteChangeSet", self.patience, || {
             self.client.delete_change_set().stack_name(stack_name).change_set_name(name).send()
         })
         .await
         .map(|_| ())
-    }
-}
-
-/// Why the environment's credentials could not be had.
-#[derive(Debug)]
-pub enum CredentialsProblem {
-    /// STS did not answer in time: worth trying again later.
-    Transient(String),
-    /// The role cannot be assumed (access denied, no such role, bad ARN): the rollout fails.
-    Refused(String),
-}
-
-/// Assumes the environment's deploy role once, up front, so a role the portal cannot assume ends
-/// the rollout at once with STS's reason instead of failing every later call.
-pub async fn check_credentials(config: &aws_config::SdkConfig, role_arn: &str) -> Result<(), CredentialsProblem> {
-    use aws_credential_types::provider::error::CredentialsError;
-    use aws_credential_types::provider::ProvideCredentials;
-    let Some(provider) = config.credentials_provider() else {
-        return Err(CredentialsProblem::Refused("the portal has no AWS credentials".into()));
-    };
-    match provider.provide_credentials().await {
-        Ok(_) => Ok(()),
-        Err(e @ CredentialsError::ProviderTimedOut(_)) => Err(CredentialsProblem::Transient(e.to_string())),
-        Err(e) => Err(CredentialsProblem::Refused(format!(
-            "cannot assume the deploy role {role_arn}: {}",
-            aws_sdk_cloudformation::error::DisplayErrorContext(&e)
-        ))),
     }
 }

@@ -1,0 +1,234 @@
+//! Every status, kind and action the portal stores, as enums: a misspelt one does not compile.
+//! Each is stored and sent as its `as_str` text (serde uses the same text), and read back with
+//! `FromStr`, whose error names the type and the value it could not read.
+
+use serde::{Deserialize, Serialize};
+
+/// A stored or sent text that is none of an enum's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} `{value}`: expected {expected}")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+    pub expected: String,
+}
+
+/// `a, b or c`.
+fn one_of(texts: &[&str]) -> String {
+    match texts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => texts.join(""),
+    }
+}
+
+/// An enum stored as text: `as_str`, `Display`, `FromStr`, serde, and `ALL` from one list of
+/// (variant, text) pairs.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident ($what:literal) { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(UnknownValue {
+                        kind: $what,
+                        value: other.to_owned(),
+                        expected: one_of(&[$($text),+]),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// What a person may do in the portal.
+    Role ("role") {
+        Requester = "requester",
+        Approver = "approver",
+        Admin = "admin",
+        Viewer = "viewer",
+    }
+}
+
+text_enum! {
+    /// What a request asks for, and so what its rollout does.
+    RolloutKind ("request kind") {
+        Deploy = "deploy",
+        Teardown = "teardown",
+    }
+}
+
+text_enum! {
+    /// Where a request stands. Only `Pending` can change; the others are final.
+    RequestStatus ("request status") {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+        Expired = "expired",
+    }
+}
+
+text_enum! {
+    /// One approver's decision on a request.
+    Decision ("decision") {
+        Approve = "approve",
+        Reject = "reject",
+    }
+}
+
+text_enum! {
+    /// A rollout's life: queued until a process claims it, running under its lease, then ended.
+    RolloutStatus ("rollout status") {
+        Queued = "queued",
+        Running = "running",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
+impl RolloutStatus {
+    /// Succeeded, failed or cancelled: nothing more happens unless someone retries.
+    pub fn ended(self) -> bool {
+        matches!(self, RolloutStatus::Succeeded | RolloutStatus::Failed | RolloutStatus::Cancelled)
+    }
+}
+
+text_enum! {
+    /// One phase (one stack) of a rollout.
+    PhaseStatus ("phase status") {
+        Pending = "pending",
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
+impl PhaseStatus {
+    pub fn ended(self) -> bool {
+        matches!(self, PhaseStatus::Done | PhaseStatus::Failed | PhaseStatus::Cancelled)
+    }
+}
+
+text_enum! {
+    /// What a phase did to its stack.
+    PhaseAction ("phase action") {
+        Create = "create",
+        Update = "update",
+        Delete = "delete",
+        Unchanged = "unchanged",
+    }
+}
+
+text_enum! {
+    /// The change preview stored with an update request.
+    PreviewStatus ("preview status") {
+        Computing = "computing",
+        Ready = "ready",
+        Failed = "failed",
+    }
+}
+
+text_enum! {
+    /// A queued webhook notification.
+    DeliveryStatus ("delivery status") {
+        Pending = "pending",
+        Delivered = "delivered",
+        Failed = "failed",
+    }
+}
+
+text_enum! {
+    /// What a webhook notification announces.
+    NotificationEvent ("notification event") {
+        NeedsApproval = "request.needs_approval",
+        RolloutSucceeded = "rollout.succeeded",
+        RolloutFailed = "rollout.failed",
+    }
+}
+
+text_enum! {
+    /// Every kind of entry in the audit trail.
+    AuditAction ("audit action") {
+        RequestCreated = "request.created",
+        /// One approver's approval (the request may need more).
+        RequestApproval = "request.approval",
+        RequestRejected = "request.rejected",
+        /// The last approval needed arrived: a rollout is queued.
+        RequestApproved = "request.approved",
+        RequestExpired = "request.expired",
+        RolloutStarted = "rollout.started",
+        RolloutPhase = "rollout.phase",
+        RolloutSucceeded = "rollout.succeeded",
+        RolloutFailed = "rollout.failed",
+        RolloutCancelled = "rollout.cancelled",
+        /// Someone asked a rollout to stop.
+        RolloutCancel = "rollout.cancel",
+        RolloutRetry = "rollout.retry",
+        UserAdded = "user.added",
+        UserRoles = "user.roles",
+        SignIn = "signin",
+        SignInFailed = "signin.failed",
+        SignOut = "signout",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_reads_back_from_its_text_and_serde_agrees() {
+        fn check<T>(all: &[T])
+        where
+            T: Copy + PartialEq + std::fmt::Debug + std::fmt::Display + std::str::FromStr + Serialize,
+        {
+            for value in all {
+                let text = value.to_string();
+                assert_eq!(text.parse::<T>().ok(), Some(*value), "{text}");
+                assert_eq!(serde_json::to_value(value).ok(), Some(serde_json::Value::String(text)));
+            }
+        }
+        check(Role::ALL);
+        check(RolloutKind::ALL);
+        check(RequestStatus::ALL);
+        check(Decision::ALL);
+        check(RolloutStatus::ALL);
+        check(PhaseStatus::ALL);
+        check(PhaseAction::ALL);
+        check(PreviewStatus::ALL);
+        check(DeliveryStatus::ALL);
+        check(NotificationEvent::ALL);
+        check(AuditAction::ALL);
+    }
+
+    #[test]
+    fn an_unknown_text_is_named_with_what_was_expected() {
+        let Err(e) = "aproved".parse::<RequestStatus>() else { panic!("a misspelt status was read") };
+        assert_eq!(e.to_string(), "unknown request status `aproved`: expected pending, approved, rejected or expired");
+    }
+}

@@ -1,0 +1,124 @@
+//! The one place the portal is put together: [`Application::build`] turns [`Settings`] into a
+//! database, the shared state, the router and a bound listener; the background tasks (rollout
+//! engine, expiry sweep, webhook worker) start from here too. `portal serve` and the integration
+//! tests both go through it, so the tests exercise the production wiring.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use infra::Catalog;
+use tokio::net::TcpListener;
+
+use crate::catalog::CatalogService;
+use crate::db::Database;
+use crate::error::ServerError;
+use crate::notify::Notifier;
+use crate::people::oidc::OidcProvider;
+use crate::rollout::{Engine, EngineConfig, EngineDeps};
+use crate::settings::{AwsSettings, Settings};
+use crate::web::state::Portal;
+
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    portal: Arc<Portal>,
+    router: axum::Router,
+    settings: Settings,
+}
+
+impl Application {
+    /// Binds `settings.addr` (port 0 picks a free one) and builds the portal behind it.
+    pub async fn build(catalog: Arc<Catalog>, settings: Settings) -> Result<Application, ServerError> {
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .map_err(|e| ServerError::Startup(format!("cannot listen on {}: {e}", settings.addr)))?;
+        Self::build_on(catalog, settings, listener).await
+    }
+
+    /// Builds the portal behind a listener the caller bound (a test that needs the address first).
+    pub async fn build_on(
+        catalog: Arc<Catalog>,
+        settings: Settings,
+        listener: TcpListener,
+    ) -> Result<Application, ServerError> {
+        let addr = listener.local_addr().map_err(|e| ServerError::Startup(format!("no local address: {e}")))?;
+        let db = Database::connect(&settings.database_url).await?;
+        let service = Arc::new(CatalogService::new(catalog, settings.sandbox));
+        let mut portal = Portal::new(service, db, settings.policy.clone());
+        portal.secure_cookies = settings.secure_cookies();
+        portal.aws = match &settings.aws {
+            AwsSettings::FromEnvironment => {
+                Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+            }
+            AwsSettings::Given(config) => Some(config.clone()),
+            AwsSettings::None => None,
+        };
+        portal.webhook = settings.webhook_url.is_some();
+        portal.notifier = Notifier::new(portal.webhook);
+        if let Some(config) = settings.oidc.clone() {
+            tracing::info!(issuer = %config.issuer, "OpenID Connect sign-in enabled");
+            portal.oidc = Some(Arc::new(OidcProvider::new(config)?));
+        }
+        let portal = Arc::new(portal);
+        let router = crate::web::router(portal.clone(), crate::web::leptos_options(addr, &settings.site_root));
+        Ok(Application { listener, addr, portal, router, settings })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn portal(&self) -> &Arc<Portal> {
+        &self.portal
+    }
+
+    /// Starts the background tasks `settings.background` asks for.
+    pub fn start_background(&self) {
+        let background = self.settings.background;
+        if background.engine {
+            spawn_engine(&self.portal, self.settings.engine.clone());
+        }
+        if background.expiry_sweep {
+            spawn_expiry_sweep(self.portal.clone());
+        }
+        if let (true, Some(url)) = (background.webhooks, &self.settings.webhook_url) {
+            crate::notify::spawn_worker(self.portal.db.clone(), url.clone());
+        }
+    }
+
+    /// Serves HTTP until the process is stopped (Ctrl-C / SIGINT).
+    pub async fn run_until_stopped(self) -> Result<(), ServerError> {
+        crate::web::serve_on(self.listener, self.router)
+            .await
+            .map_err(|e| ServerError::Startup(format!("the HTTP server stopped: {e}")))
+    }
+}
+
+/// The rollout engine of this process: approved requests are deployed in the background, and a
+/// rollout another process abandoned (its lease lapsed) is taken over.
+pub fn spawn_engine(portal: &Arc<Portal>, config: EngineConfig) -> Arc<Engine> {
+    let deps = EngineDeps {
+        store: portal.rollouts(),
+        catalog: portal.catalog.catalog.clone(),
+        digest: portal.digest.clone(),
+        aws: portal.aws.clone(),
+        notifier: portal.notifier,
+    };
+    let engine = Engine::new(deps, config);
+    engine.spawn(portal.rollout_wake.clone());
+    engine
+}
+
+/// Requests lapse on their own: a sweep every minute marks and audits them.
+pub fn spawn_expiry_sweep(portal: Arc<Portal>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = portal.requests().expire_due().await {
+                tracing::warn!(error = %e, "expiring requests failed");
+            }
+        }
+    })
+}

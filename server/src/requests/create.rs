@@ -1,0 +1,229 @@
+//! New requests: a deployment (cost snapshot and catalog digest stored with it) or the teardown
+//! of an environment the portal deployed. One function stores either, refusing a second pending
+//! request for the same environment.
+
+use std::collections::BTreeMap;
+
+use app::model::{AuditAction, NotificationEvent, RequestStatus, Role, RolloutKind, RolloutStatus};
+use infra::{DeploymentSpec, EnvironmentName, Region, RoleArn, TierId};
+use serde::Deserialize;
+
+use crate::audit;
+use crate::db::{get, get_parsed, now_ms};
+use crate::error::ServerError;
+use crate::people::User;
+use crate::requests::{subject, RequestRecord, Requests};
+
+/// The body of `POST /api/requests`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub environment: String,
+    pub tier: String,
+    pub region: String,
+    pub role_arn: String,
+    pub justification: String,
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
+    #[serde(default)]
+    pub usage: Option<BTreeMap<String, f64>>,
+}
+
+/// A request to delete an environment's stacks (`POST /api/teardowns`); approved like a deployment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTeardown {
+    pub environment: String,
+    pub region: String,
+    pub role_arn: String,
+    pub justification: String,
+}
+
+/// A request about to be stored, deployment or teardown.
+struct Pending {
+    kind: RolloutKind,
+    target: Target,
+    tier: TierId,
+    /// JSON texts, as stored.
+    options: String,
+    usage: String,
+    monthly_cents: i64,
+    estimate: String,
+    required: i64,
+}
+
+/// Where a request points and why, parsed from what the requester typed.
+struct Target {
+    environment: EnvironmentName,
+    region: Region,
+    role_arn: RoleArn,
+    justification: String,
+}
+
+impl Target {
+    fn parse(environment: &str, region: &str, role_arn: &str, justification: &str) -> Result<Target, ServerError> {
+        let environment = EnvironmentName::parse(environment.trim())
+            .map_err(|e| ServerError::invalid("environment", e.to_string()))?;
+        let region = Region::parse(region.trim())
+            .map_err(|_| ServerError::invalid("region", format!("unknown region `{region}`")))?;
+        let role_arn = RoleArn::parse(role_arn.trim()).map_err(|e| ServerError::invalid("role_arn", e.to_string()))?;
+        let justification = justification.trim().to_owned();
+        if justification.chars().count() < 10 || justification.chars().count() > 2000 {
+            return Err(ServerError::invalid("justification", "say why in 10 to 2,000 characters"));
+        }
+        Ok(Target { environment, region, role_arn, justification })
+    }
+}
+
+impl Requests<'_> {
+    pub async fn create(&self, user: &User, input: NewRequest) -> Result<RequestRecord, ServerError> {
+        user.require(&[Role::Requester], "request a deployment")?;
+        let tier: TierId =
+            input.tier.parse().map_err(|e: infra::InfraError| ServerError::invalid("tier", e.to_string()))?;
+        let target = Target::parse(&input.environment, &input.region, &input.role_arn, &input.justification)?;
+        // Their errors become 422s naming `options` or `usage.<key>` (see ServerError's From).
+        let options = self.catalog.options(tier, input.options.as_deref())?;
+        let usage = self.catalog.usage(input.usage.iter().flatten().map(|(k, v)| (k.as_str(), *v)))?;
+        let spec = DeploymentSpec {
+            tier,
+            environment: target.environment.clone(),
+            region: target.region,
+            options: options.clone(),
+            domain_name: None,
+        };
+        let report = self.catalog.report(&spec, &usage, true)?;
+        let monthly = report.estimate.monthly_usd;
+        let required = self.policy.required(tier, monthly);
+        let announcement = format!(
+            "{} requests {tier} for `{}` in {} (${monthly:.2}/month): needs {required} approval(s).",
+            user.name,
+            target.environment,
+            target.region.as_str(),
+        );
+        let details = serde_json::json!({
+            "environment": target.environment, "tier": tier, "region": target.region,
+            "monthly_usd": monthly, "required_approvals": required,
+        });
+        let pending = Pending {
+            kind: RolloutKind::Deploy,
+            target,
+            tier,
+            options: serde_json::to_string(&options)?,
+            usage: serde_json::to_string(&usage)?,
+            monthly_cents: (monthly * 100.0).round() as i64,
+            estimate: serde_json::to_string(&report.estimate)?,
+            required,
+        };
+        self.insert_pending(user, pending, details, &announcement).await
+    }
+
+    /// Requests the teardown of an environment the portal deployed: the tier and options of its last
+    /// successful deployment decide the approval policy; the monthly cost afterwards is zero.
+    pub async fn create_teardown(&self, user: &User, input: NewTeardown) -> Result<RequestRecord, ServerError> {
+        user.require(&[Role::Requester], "request a teardown")?;
+        let target = Target::parse(&input.environment, &input.region, &input.role_arn, &input.justification)?;
+        let (environment, region, account) =
+            (target.environment.as_str(), target.region.as_str(), target.role_arn.account_id());
+        let deployed = sqlx::query(
+            "SELECT r.tier, r.options, r.usage FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
+             WHERE o.account_id = $1 AND o.region = $2 AND o.environment = $3 AND o.status = $4 \
+             ORDER BY o.id DESC LIMIT 1",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(environment)
+        .bind(RolloutStatus::Succeeded.as_str())
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or_else(|| {
+            ServerError::invalid(
+                "environment",
+                format!("the portal has not deployed `{environment}` in {account} / {region}: nothing to tear down"),
+            )
+        })?;
+        let tier: TierId = get_parsed(&deployed, "tier")?;
+        let required = self.policy.required(tier, 0.0);
+        let announcement = format!(
+            "{} requests the teardown of `{environment}` in {region}: needs {required} approval(s).",
+            user.name
+        );
+        let details = serde_json::json!({
+            "kind": RolloutKind::Teardown, "environment": environment, "region": region, "required_approvals": required,
+        });
+        let pending = Pending {
+            kind: RolloutKind::Teardown,
+            tier,
+            options: get(&deployed, "options")?,
+            usage: get(&deployed, "usage")?,
+            monthly_cents: 0,
+            estimate: "{}".into(),
+            required,
+            target,
+        };
+        self.insert_pending(user, pending, details, &announcement).await
+    }
+
+    /// Stores a new pending request with its audit entry (and notification), in one transaction;
+    /// refused while the environment has another pending request.
+    async fn insert_pending(
+        &self,
+        user: &User,
+        pending: Pending,
+        details: serde_json::Value,
+        announcement: &str,
+    ) -> Result<RequestRecord, ServerError> {
+        let Pending { kind, target, tier, options, usage, monthly_cents, estimate, required } = pending;
+        let (environment, region, account) =
+            (target.environment.as_str(), target.region.as_str(), target.role_arn.account_id());
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        let clash = sqlx::query(
+            "SELECT id FROM deployment_requests WHERE account_id = $1 AND region = $2 AND environment = $3 \
+             AND status = $4",
+        )
+        .bind(account)
+        .bind(region)
+        .bind(environment)
+        .bind(RequestStatus::Pending.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = clash {
+            return Err(ServerError::Conflict(format!(
+                "request {} for environment `{environment}` in {account} / {region} is still pending",
+                get::<i64>(&row, "id")?,
+            )));
+        }
+        let row = sqlx::query(
+            "INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, \
+             usage, monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, \
+             expires_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             RETURNING id",
+        )
+        .bind(environment)
+        .bind(tier.as_str())
+        .bind(region)
+        .bind(account)
+        .bind(target.role_arn.as_str())
+        .bind(&target.justification)
+        .bind(&options)
+        .bind(&usage)
+        .bind(monthly_cents)
+        .bind(&estimate)
+        .bind(self.digest)
+        .bind(required)
+        .bind(user.id)
+        .bind(RequestStatus::Pending.as_str())
+        .bind(now)
+        .bind(now + self.policy.expires_after_hours * 3_600_000)
+        .bind(kind.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = get(&row, "id")?;
+        audit::append(self.db, &mut tx, &user.name, AuditAction::RequestCreated, &subject(id), details).await?;
+        let text = format!("{announcement} Request {id}.");
+        let details = serde_json::json!({ "request_id": id });
+        self.notifier.enqueue(&mut tx, NotificationEvent::NeedsApproval, &subject(id), &text, details).await?;
+        tx.commit().await?;
+        self.get(id).await
+    }
+}

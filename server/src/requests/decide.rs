@@ -1,0 +1,186 @@
+//! Approving and rejecting. One decision per approver per request, nobody decides on their own
+//! request, and the approval that completes the count queues the rollout in the same transaction.
+
+use app::model::{AuditAction, Decision, RequestStatus, Role, RolloutStatus};
+
+use crate::audit;
+use crate::db::{get, get_parsed, get_parsed_opt, now_ms, Dialect, Transaction};
+use crate::error::ServerError;
+use crate::people::User;
+use crate::requests::{subject, unknown_request, RequestRecord, Requests};
+
+/// The request row as a decision needs it, read under the write lock.
+struct Locked {
+    status: RequestStatus,
+    requester: i64,
+    required: i64,
+    expires_at: i64,
+}
+
+impl Requests<'_> {
+    /// Records an approval or a rejection. Idempotent per approver: a repeated call changes
+    /// nothing. Concurrent calls are serialised on the request row.
+    pub async fn decide(
+        &self,
+        user: &User,
+        id: i64,
+        decision: Decision,
+        comment: &str,
+    ) -> Result<RequestRecord, ServerError> {
+        let action = match decision {
+            Decision::Approve => "approve a request",
+            Decision::Reject => "reject a request",
+        };
+        user.require(&[Role::Approver], action)?;
+        if comment.chars().count() > 2000 {
+            return Err(ServerError::invalid("comment", "a comment has at most 2,000 characters"));
+        }
+        let mut tx = self.db.begin_write().await?;
+        let locked = self.lock(&mut tx, id).await?;
+        if let Some(previous) = self.previous_decision(&mut tx, id, user).await? {
+            drop(tx);
+            if previous == decision {
+                return self.get(id).await;
+            }
+            return Err(ServerError::Conflict(format!("{} already chose to {previous} request {id}", user.name)));
+        }
+        if locked.requester == user.id {
+            return Err(ServerError::Forbidden("nobody approves or rejects their own request".into()));
+        }
+        if locked.status == RequestStatus::Pending && now_ms() > locked.expires_at {
+            self.expire(&mut tx, id).await?;
+            tx.commit().await?;
+            return Err(ServerError::Conflict(format!("request {id} expired before it was decided")));
+        }
+        if locked.status != RequestStatus::Pending {
+            return Err(ServerError::Conflict(format!("request {id} is already {}", locked.status)));
+        }
+        self.record(&mut tx, id, user, decision, comment).await?;
+        match decision {
+            Decision::Approve => self.approve_if_complete(&mut tx, id, locked.required).await?,
+            Decision::Reject => self.set_status(&mut tx, id, RequestStatus::Rejected).await?,
+        }
+        tx.commit().await?;
+        self.rollout_wake.notify_one();
+        self.get(id).await
+    }
+
+    async fn lock(&self, tx: &mut Transaction, id: i64) -> Result<Locked, ServerError> {
+        // PostgreSQL locks the row; SQLite's BEGIN IMMEDIATE already holds the only write lock.
+        let select = match self.db.dialect {
+            Dialect::Postgres => {
+                "SELECT status, requester_id, required_approvals, expires_at FROM deployment_requests \
+                 WHERE id = $1 FOR UPDATE"
+            }
+            Dialect::Sqlite => {
+                "SELECT status, requester_id, required_approvals, expires_at FROM deployment_requests WHERE id = $1"
+            }
+        };
+        let row = sqlx::query(select).bind(id).fetch_optional(&mut **tx).await?.ok_or_else(|| unknown_request(id))?;
+        Ok(Locked {
+            status: get_parsed(&row, "status")?,
+            requester: get(&row, "requester_id")?,
+            required: get(&row, "required_approvals")?,
+            expires_at: get(&row, "expires_at")?,
+        })
+    }
+
+    async fn previous_decision(
+        &self,
+        tx: &mut Transaction,
+        id: i64,
+        user: &User,
+    ) -> Result<Option<Decision>, ServerError> {
+        let row = sqlx::query("SELECT decision FROM approvals WHERE request_id = $1 AND approver_id = $2")
+            .bind(id)
+            .bind(user.id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        Ok(row.map(|r| get_parsed_opt(&r, "decision")).transpose()?.flatten())
+    }
+
+    async fn record(
+        &self,
+        tx: &mut Transaction,
+        id: i64,
+        user: &User,
+        decision: Decision,
+        comment: &str,
+    ) -> Result<(), ServerError> {
+        sqlx::query(
+            "INSERT INTO approvals (request_id, approver_id, decision, comment, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(user.id)
+        .bind(decision.as_str())
+        .bind(comment)
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+        let action = match decision {
+            Decision::Approve => AuditAction::RequestApproval,
+            Decision::Reject => AuditAction::RequestRejected,
+        };
+        let details = serde_json::json!({ "comment": comment });
+        audit::append(self.db, tx, &user.name, action, &subject(id), details).await
+    }
+
+    /// With enough approvals, the request is approved and its rollout queued (at most one per
+    /// request: a unique key).
+    async fn approve_if_complete(&self, tx: &mut Transaction, id: i64, required: i64) -> Result<(), ServerError> {
+        let count: i64 = get(
+            &sqlx::query("SELECT COUNT(*) AS n FROM approvals WHERE request_id = $1 AND decision = $2")
+                .bind(id)
+                .bind(Decision::Approve.as_str())
+                .fetch_one(&mut **tx)
+                .await?,
+            "n",
+        )?;
+        if count < required {
+            return Ok(());
+        }
+        self.set_status(tx, id, RequestStatus::Approved).await?;
+        sqlx::query(
+            "INSERT INTO rollouts (request_id, status, created_at, kind, environment, account_id, region) \
+             SELECT id, $1, $2, kind, environment, account_id, region FROM deployment_requests WHERE id = $3 \
+             ON CONFLICT (request_id) DO NOTHING",
+        )
+        .bind(RolloutStatus::Queued.as_str())
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+        let details = serde_json::json!({ "approvals": count });
+        audit::append(self.db, tx, "portal", AuditAction::RequestApproved, &subject(id), details).await
+    }
+
+    /// Moves a pending request to a final status.
+    async fn set_status(&self, tx: &mut Transaction, id: i64, status: RequestStatus) -> Result<(), ServerError> {
+        sqlx::query("UPDATE deployment_requests SET status = $1, decided_at = $2 WHERE id = $3 AND status = $4")
+            .bind(status.as_str())
+            .bind(now_ms())
+            .bind(id)
+            .bind(RequestStatus::Pending.as_str())
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Marks a pending request expired, with its audit entry; `false` if it was no longer pending.
+    pub(crate) async fn expire(&self, tx: &mut Transaction, id: i64) -> Result<bool, ServerError> {
+        let changed =
+            sqlx::query("UPDATE deployment_requests SET status = $1, decided_at = $2 WHERE id = $3 AND status = $4")
+                .bind(RequestStatus::Expired.as_str())
+                .bind(now_ms())
+                .bind(id)
+                .bind(RequestStatus::Pending.as_str())
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+        if changed == 1 {
+            let details = serde_json::json!({});
+            audit::append(self.db, tx, "portal", AuditAction::RequestExpired, &subject(id), details).await?;
+        }
+        Ok(changed == 1)
+    }
+}

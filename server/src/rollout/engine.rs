@@ -1,0 +1,294 @@
+//! The rollout engine: claims approved rollouts and runs them phase by phase in the background of
+//! a portal process, under a lease.
+//!
+//! Everything a rollout has done is in the database before the next AWS call, and every AWS call
+//! can be repeated (deterministic change-set names, client tokens), so a process killed at any
+//! point is replaced by one that reads the state back and carries on. A rollout is run by the
+//! process holding its lease; the lease is renewed by a heartbeat and taken over by another process
+//! when it lapses. One rollout at a time per environment (name, account, region).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::model::{AuditAction, PhaseStatus, RolloutKind, RolloutStatus};
+use infra::render::RenderedPhase;
+use infra::Catalog;
+use tokio::sync::Notify;
+
+use crate::db::now_ms;
+use crate::error::ServerError;
+use crate::notify::Notifier;
+use crate::rollout::aws::{AwsError, CloudFormation};
+use crate::rollout::phase::{PhaseEnd, PhaseRun};
+use crate::rollout::spec::{render_stored, StoredTarget};
+use crate::rollout::store::{Control, Job, RolloutStore};
+use crate::rollout::sts::{check_credentials, environment_config, CredentialsProblem};
+
+/// How the engine paces itself; tests shorten the lease to see takeovers quickly.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// This process's name in `lease_owner`.
+    pub owner: String,
+    /// A lease not renewed for this long may be taken over.
+    pub lease: Duration,
+    /// Stack and change-set polling interval.
+    pub poll: Duration,
+    /// Rollouts this process runs at once; the rest wait for it, or for another process.
+    pub max_running: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            owner: process_name(),
+            lease: Duration::from_secs(30),
+            poll: Duration::from_millis(500),
+            max_running: 4,
+        }
+    }
+}
+
+/// `host:pid:random`, unique per process start.
+pub fn process_name() -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    format!("{}:{}:{:08x}", host.trim(), std::process::id(), OsRng.next_u32())
+}
+
+/// What the engine works with, and nothing more.
+pub struct EngineDeps {
+    pub store: RolloutStore,
+    pub catalog: Arc<Catalog>,
+    /// Digest of `catalog`: a rollout approved on another one fails.
+    pub digest: String,
+    /// The portal's own AWS configuration; each environment's role is assumed from it.
+    pub aws: Option<aws_config::SdkConfig>,
+    pub notifier: Notifier,
+}
+
+/// Runs rollouts in the background of a portal process.
+pub struct Engine {
+    pub(crate) store: RolloutStore,
+    catalog: Arc<Catalog>,
+    digest: String,
+    aws: Option<aws_config::SdkConfig>,
+    notifier: Notifier,
+    pub(crate) config: EngineConfig,
+    /// Rollouts this process is running now.
+    running: std::sync::Mutex<HashSet<i64>>,
+}
+
+/// Why a run stopped before the rollout ended (it will be picked up again).
+#[derive(Debug)]
+pub(crate) enum Interrupted {
+    LeaseLost,
+    Error(ServerError),
+}
+
+impl From<ServerError> for Interrupted {
+    fn from(e: ServerError) -> Self {
+        Interrupted::Error(e)
+    }
+}
+
+impl From<AwsError> for Interrupted {
+    fn from(e: AwsError) -> Self {
+        Interrupted::Error(ServerError::Aws(e))
+    }
+}
+
+impl Engine {
+    pub fn new(deps: EngineDeps, config: EngineConfig) -> Arc<Engine> {
+        let EngineDeps { store, catalog, digest, aws, notifier } = deps;
+        Arc::new(Engine { store, catalog, digest, aws, notifier, config, running: Default::default() })
+    }
+
+    /// Claims and runs rollouts until the process ends: woken at once by an approval in this
+    /// process, and every poll interval for the ones other processes approved or abandoned.
+    pub fn spawn(self: &Arc<Self>, wake: Arc<Notify>) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let busy = engine.running.lock().map(|r| r.len() >= engine.config.max_running).unwrap_or(true);
+                let claimed = if busy { Ok(None) } else { engine.claim().await };
+                match claimed {
+                    Ok(Some(id)) => {
+                        let runner = engine.clone();
+                        tokio::spawn(async move { runner.run(id).await });
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "claiming a rollout failed"),
+                }
+                let interval = engine.config.poll.max(Duration::from_millis(200)) * 2;
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(interval) => {}
+                }
+            }
+        })
+    }
+
+    fn lease_until(&self) -> i64 {
+        now_ms() + self.config.lease.as_millis() as i64
+    }
+
+    /// Takes the oldest runnable rollout whose lease is free (see [`RolloutStore::claim`]).
+    pub async fn claim(&self) -> Result<Option<i64>, ServerError> {
+        let Some(id) = self.store.claim(&self.config.owner, self.lease_until()).await? else { return Ok(None) };
+        if let Ok(mut running) = self.running.lock() {
+            if !running.insert(id) {
+                // Ours already (a lapsed lease we are still working under): the live run carries on.
+                return Ok(None);
+            }
+        }
+        Ok(Some(id))
+    }
+
+    /// Runs a claimed rollout under its lease until it ends, the lease is lost, or an error
+    /// interrupts it (then the lease lapses and a process picks it up again).
+    pub async fn run(self: Arc<Self>, id: i64) {
+        let beat = self.config.lease / 3;
+        let work = self.drive(id);
+        tokio::pin!(work);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut work => break outcome,
+                _ = tokio::time::sleep(beat) => match self.store.renew_lease(id, &self.config.owner, self.lease_until()).await {
+                    Ok(true) => {}
+                    Ok(false) => break Err(Interrupted::LeaseLost),
+                    Err(e) => tracing::warn!(rollout = id, error = %e, "lease heartbeat failed"),
+                },
+            }
+        };
+        match outcome {
+            Ok(()) => {}
+            Err(Interrupted::LeaseLost) => {
+                tracing::warn!(rollout = id, "lease taken over by another process; stopped here")
+            }
+            Err(Interrupted::Error(e)) => {
+                tracing::warn!(rollout = id, error = %e, "rollout interrupted; it resumes when its lease lapses");
+            }
+        }
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&id);
+        }
+    }
+
+    /// The rollout from wherever it stands to its end: checks, credentials, then each phase not
+    /// yet done, in order (last first for a teardown).
+    async fn drive(&self, id: i64) -> Result<(), Interrupted> {
+        let job = self.store.job(id).await?;
+        let teardown = job.kind == RolloutKind::Teardown;
+        if !teardown && job.catalog_digest != self.digest {
+            let reason =
+                "the templates or prices changed after approval, so the approval is void; request the deployment again";
+            return self.finish(id, RolloutStatus::Failed, Some(reason)).await;
+        }
+        let mut phases = match self.phases(&job) {
+            Ok(phases) => phases,
+            Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
+        };
+        if teardown {
+            phases.reverse();
+        }
+        let rows: Vec<(i64, String, String)> =
+            phases.iter().map(|(n, p)| (*n, p.phase.title().to_owned(), p.stack_name.clone())).collect();
+        self.store.ensure_phase_rows(id, &rows).await?;
+        let started = serde_json::json!({ "attempt": job.attempt, "kind": job.kind, "owner": self.config.owner });
+        self.store.audit(id, AuditAction::RolloutStarted, started).await?;
+
+        let cfn = match self.environment(id, &job).await? {
+            Ok(cfn) => cfn,
+            Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
+        };
+        for (number, phase) in &phases {
+            if self.store.phase_row(id, *number).await?.status == PhaseStatus::Done {
+                continue;
+            }
+            if self.control(id).await?.cancel {
+                return self.finish_cancelled(id).await;
+            }
+            // Also the change set's name. It names the environment: moto finds change sets by name
+            // alone, and two portals' rollout ids may coincide.
+            let token = format!("portal-{}-r{id}-a{}-p{number}", job.environment, job.attempt);
+            let run =
+                PhaseRun { engine: self, cfn: &cfn, id, number: *number, stack: &phase.stack_name, token: &token };
+            let end = if teardown { run.delete().await } else { run.deploy(phase).await };
+            let end = match end {
+                Ok(end) => end,
+                // An AWS error that retries did not cure is the phase's failure, recorded with its reason.
+                Err(Interrupted::Error(e @ ServerError::Aws(_))) => PhaseEnd::Failed(e.to_string()),
+                Err(other) => return Err(other),
+            };
+            match end {
+                PhaseEnd::Done => {}
+                PhaseEnd::Failed(reason) => {
+                    self.store.set_phase(id, *number, PhaseStatus::Failed, Some(&reason)).await?;
+                    let message = format!("phase {number} ({}) failed: {reason}", phase.phase.slug());
+                    return self.finish(id, RolloutStatus::Failed, Some(&message)).await;
+                }
+                PhaseEnd::Cancelled => {
+                    self.store.set_phase(id, *number, PhaseStatus::Cancelled, Some("cancelled by request")).await?;
+                    return self.finish_cancelled(id).await;
+                }
+            }
+        }
+        self.finish(id, RolloutStatus::Succeeded, None).await
+    }
+
+    /// The phases as they will be deployed, numbered; `Err(reason)` when the request no longer renders.
+    fn phases(&self, job: &Job) -> Result<Vec<(i64, RenderedPhase)>, String> {
+        let target =
+            StoredTarget { tier: job.tier, options: &job.options, environment: &job.environment, region: job.region };
+        let phases = render_stored(&self.catalog, target).map_err(|e| e.to_string())?;
+        Ok(phases.into_iter().map(|p| (i64::from(p.phase.number()), p)).collect())
+    }
+
+    /// CloudFormation in the environment's account, through its deploy role. The role is assumed
+    /// once up front, so a role the portal cannot assume ends the rollout at once with STS's reason
+    /// (`Ok(Err(reason))`); an STS that does not answer interrupts it, to be resumed.
+    async fn environment(&self, id: i64, job: &Job) -> Result<Result<CloudFormation, String>, Interrupted> {
+        let Some(base) = self.aws.clone() else {
+            return Ok(Err("the portal has no AWS configuration".to_owned()));
+        };
+        let config =
+            environment_config(&base, job.role_arn.as_str(), job.region.as_str(), &format!("portal-rollout-{id}"))
+                .await;
+        match check_credentials(&config, job.role_arn.as_str()).await {
+            Ok(()) => Ok(Ok(CloudFormation::from_config(&config))),
+            Err(CredentialsProblem::Refused(reason)) => Ok(Err(reason)),
+            Err(CredentialsProblem::Transient(message)) => {
+                Err(AwsError::Transient { operation: "AssumeRole", message }.into())
+            }
+        }
+    }
+
+    pub(crate) async fn control(&self, id: i64) -> Result<Control, ServerError> {
+        self.store.control(id, &self.config.owner).await
+    }
+
+    /// Work is only recorded while this process holds the lease.
+    pub(crate) async fn still_ours(&self, id: i64) -> Result<(), Interrupted> {
+        if self.control(id).await?.ours {
+            Ok(())
+        } else {
+            Err(Interrupted::LeaseLost)
+        }
+    }
+
+    async fn finish_cancelled(&self, id: i64) -> Result<(), Interrupted> {
+        self.store.cancel_pending_phases(id).await?;
+        self.finish(id, RolloutStatus::Cancelled, Some("cancelled by request")).await
+    }
+
+    /// Ends the rollout (with its audit entry and notification) if this process still holds it.
+    async fn finish(&self, id: i64, status: RolloutStatus, failure: Option<&str>) -> Result<(), Interrupted> {
+        if self.store.finish(id, &self.config.owner, status, failure, self.notifier).await? {
+            Ok(())
+        } else {
+            Err(Interrupted::LeaseLost)
+        }
+    }
+}

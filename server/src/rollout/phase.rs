@@ -1,0 +1,217 @@
+//! One phase of a rollout against CloudFormation: deploy (find or create the change set, record its
+//! changes, execute it unless already executed, follow the stack to a terminal status) or delete,
+//! resumable from any point. The rows it writes go through [`RolloutStore`]; the lease is checked
+//! before every mutating call.
+
+use std::collections::HashSet;
+
+use app::model::{PhaseAction, PhaseStatus};
+use infra::render::RenderedPhase;
+
+use crate::db::now_ms;
+use crate::error::ServerError;
+use crate::rollout::aws::{CloudFormation, Created, StackEvent, StackState};
+use crate::rollout::engine::{Engine, Interrupted};
+use crate::rollout::store::PhaseResult;
+
+/// How one phase ended.
+pub(crate) enum PhaseEnd {
+    Done,
+    Failed(String),
+    Cancelled,
+}
+
+/// One phase of one rollout, as the engine runs it.
+pub(crate) struct PhaseRun<'a> {
+    pub engine: &'a Engine,
+    pub cfn: &'a CloudFormation,
+    pub id: i64,
+    pub number: i64,
+    pub stack: &'a str,
+    /// The change set's name and the client token of every mutating call: it names the
+    /// environment, rollout, attempt and phase, so a repeated call is the same call.
+    pub token: &'a str,
+}
+
+impl PhaseRun<'_> {
+    /// Deploys the phase's template.
+    pub async fn deploy(&self, phase: &RenderedPhase) -> Result<PhaseEnd, Interrupted> {
+        let store = &self.engine.store;
+        self.engine.still_ours(self.id).await?;
+        store.set_phase(self.id, self.number, PhaseStatus::Running, None).await?;
+        let mut existing = self.cfn.stack(self.stack).await?;
+
+        // A stack whose creation failed and rolled back cannot be updated: delete it first (retry).
+        if existing.as_ref().is_some_and(|s| s.status == "ROLLBACK_COMPLETE") {
+            match self.follow_deletion(&format!("{}-clear", self.token)).await? {
+                Some(reason) => {
+                    return Ok(PhaseEnd::Failed(format!("removing the rolled-back stack failed: {reason}")))
+                }
+                None => existing = None,
+            }
+        }
+        if self.cfn.change_set(self.stack, self.token).await?.is_none() {
+            if let Some(s) = existing.as_ref().filter(|s| s.in_progress()) {
+                // Someone else is changing this stack: wait for them rather than fail on a conflict.
+                tracing::info!(stack = self.stack, status = %s.status, "waiting for an operation already in progress");
+                self.follow_stack(None).await?;
+            }
+            let update = existing.as_ref().is_some_and(|s| s.status != "REVIEW_IN_PROGRESS");
+            let created = self
+                .cfn
+                .create_change_set(self.stack, self.token, update, &phase.template_body, &phase.parameters, self.token)
+                .await?;
+            if created == Created::NothingToChange {
+                return self.unchanged().await;
+            }
+        }
+        let state = self.cfn.settled_change_set(self.stack, self.token, self.engine.config.poll).await?;
+        if state.empty() {
+            return self.unchanged().await;
+        }
+        if state.status == "FAILED" {
+            return Ok(PhaseEnd::Failed(format!("CloudFormation refused the change set: {}", state.reason)));
+        }
+        // After a restart the stack may exist because this very change set created it: the action
+        // recorded before execution is the one that holds.
+        let action = match store.phase_row(self.id, self.number).await?.action {
+            Some(recorded) => recorded,
+            None if existing.is_some() => PhaseAction::Update,
+            None => PhaseAction::Create,
+        };
+        store.record_changes(self.id, self.number, action, &state.changes).await?;
+        if state.executable() {
+            if self.engine.control(self.id).await?.cancel {
+                return Ok(PhaseEnd::Cancelled);
+            }
+            self.engine.still_ours(self.id).await?;
+            self.cfn.execute_change_set(self.stack, self.token, self.token).await?;
+        }
+        let cancel_token = format!("{}-cancel", self.token);
+        match self.follow_stack(Some(&cancel_token)).await? {
+            Some(end) if end.succeeded() => {
+                let resource_count = self.cfn.resource_count(self.stack).await?;
+                let result = PhaseResult { action, changes: &state.changes, outputs: &end.outputs, resource_count };
+                store.record_phase_done(self.id, self.number, result).await?;
+                Ok(PhaseEnd::Done)
+            }
+            Some(end) => {
+                if self.engine.control(self.id).await?.cancel && end.status == "UPDATE_ROLLBACK_COMPLETE" {
+                    return Ok(PhaseEnd::Cancelled);
+                }
+                Ok(PhaseEnd::Failed(self.failure_reason(&end).await?))
+            }
+            None => Ok(PhaseEnd::Failed(format!("stack {} disappeared during the deployment", self.stack))),
+        }
+    }
+
+    /// Deletes the phase's stack (a teardown).
+    pub async fn delete(&self) -> Result<PhaseEnd, Interrupted> {
+        let store = &self.engine.store;
+        self.engine.still_ours(self.id).await?;
+        store.set_phase(self.id, self.number, PhaseStatus::Running, None).await?;
+        let resource_count = match self.cfn.stack(self.stack).await? {
+            Some(s) if s.status != "DELETE_COMPLETE" => self.cfn.resource_count(self.stack).await.unwrap_or(0),
+            _ => 0,
+        };
+        match self.follow_deletion(self.token).await? {
+            Some(reason) => Ok(PhaseEnd::Failed(reason)),
+            None => {
+                let result = PhaseResult { action: PhaseAction::Delete, changes: &[], outputs: &[], resource_count };
+                store.record_phase_done(self.id, self.number, result).await?;
+                Ok(PhaseEnd::Done)
+            }
+        }
+    }
+
+    /// Nothing to change: a success, with the stack's outputs as they are.
+    async fn unchanged(&self) -> Result<PhaseEnd, Interrupted> {
+        let outputs = self.cfn.stack(self.stack).await?.map(|s| s.outputs).unwrap_or_default();
+        let resource_count = self.cfn.resource_count(self.stack).await?;
+        let result = PhaseResult { action: PhaseAction::Unchanged, changes: &[], outputs: &outputs, resource_count };
+        self.engine.store.record_phase_done(self.id, self.number, result).await?;
+        Ok(PhaseEnd::Done)
+    }
+
+    /// Follows the stack until it is no longer in progress, recording its events. Cancels an update
+    /// in progress when the rollout is asked to stop (`cancel_token`). `None` when the stack is gone.
+    async fn follow_stack(&self, cancel_token: Option<&str>) -> Result<Option<StackState>, Interrupted> {
+        let store = &self.engine.store;
+        let since = store.phase_row(self.id, self.number).await?.started_at.unwrap_or_else(now_ms);
+        let mut seen = store.recorded_event_ids(self.id, self.number).await?;
+        let mut cancelled = false;
+        loop {
+            self.record_events(since, &mut seen).await?;
+            let Some(state) = self.cfn.stack(self.stack).await? else { return Ok(None) };
+            if !state.in_progress() {
+                // One more read: events written just before the terminal status are not lost.
+                self.record_events(since, &mut seen).await?;
+                return Ok(Some(state));
+            }
+            let control = self.engine.control(self.id).await?;
+            if !control.ours {
+                return Err(Interrupted::LeaseLost);
+            }
+            if let Some(token) = cancel_token {
+                if !cancelled && control.cancel && state.status == "UPDATE_IN_PROGRESS" {
+                    self.cfn.cancel_update(self.stack, token).await?;
+                    cancelled = true;
+                }
+            }
+            tokio::time::sleep(self.engine.config.poll).await;
+        }
+    }
+
+    /// Deletes the stack and follows it until gone; `Some(reason)` if the deletion failed.
+    async fn follow_deletion(&self, token: &str) -> Result<Option<String>, Interrupted> {
+        let Some(state) = self.cfn.stack(self.stack).await? else { return Ok(None) };
+        if state.status == "DELETE_COMPLETE" {
+            return Ok(None);
+        }
+        if state.status != "DELETE_IN_PROGRESS" {
+            self.engine.still_ours(self.id).await?;
+            self.cfn.delete_stack(self.stack, token).await?;
+        }
+        match self.follow_stack(None).await? {
+            None => Ok(None),
+            Some(s) if s.status == "DELETE_COMPLETE" => Ok(None),
+            Some(s) => Ok(Some(self.failure_reason(&s).await?)),
+        }
+    }
+
+    /// Stores the events not stored yet. `seen` holds every event id read so far (stored or not
+    /// ours), so each poll reads only the stack's newest events.
+    async fn record_events(&self, since: i64, seen: &mut HashSet<String>) -> Result<(), ServerError> {
+        let events = self.cfn.events(self.stack, &|event_id| seen.contains(event_id)).await?;
+        seen.extend(events.iter().map(|e| e.event_id.clone()));
+        // Only this phase's operations: earlier events of the same stack belong to earlier rollouts.
+        // CloudFormation tags an operation's events with its client request token (ours name the
+        // rollout and phase); where an endpoint does not, the phase's start time decides.
+        let (rollout, phase) = (format!("-r{}-a", self.id), format!("-p{}", self.number));
+        let ours = |token: &str| token.contains(&rollout) && token.contains(&phase);
+        let fresh: Vec<&StackEvent> = events
+            .iter()
+            .filter(|e| {
+                if e.client_request_token.is_empty() {
+                    e.at_ms >= since - 2_000
+                } else {
+                    ours(&e.client_request_token)
+                }
+            })
+            .collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        self.engine.store.record_events(self.id, self.number, &fresh).await
+    }
+
+    /// The status reason of the first resource that failed in this phase; the stack's own reason
+    /// when no resource says more.
+    async fn failure_reason(&self, state: &StackState) -> Result<String, ServerError> {
+        Ok(match self.engine.store.first_failed_resource(self.id, self.number).await? {
+            Some(reason) => reason,
+            None if !state.reason.is_empty() => format!("stack ended {}: {}", state.status, state.reason),
+            None => format!("stack ended {}", state.status),
+        })
+    }
+}

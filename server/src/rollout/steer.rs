@@ -1,0 +1,152 @@
+//! People steering a rollout: cancel (a queued one at once, a running one before its next phase)
+//! and retry (a new attempt from the first unfinished phase). Each is one transaction with its
+//! audit entry; who may do it is checked here.
+
+use app::model::{AuditAction, PhaseStatus, Role, RolloutKind, RolloutStatus};
+use tokio::sync::Notify;
+
+use crate::audit;
+use crate::db::{get, get_parsed, now_ms, Database};
+use crate::error::ServerError;
+use crate::people::User;
+use crate::rollout::store::{subject, unknown_rollout};
+
+/// Who may retry or cancel a rollout: whoever requested it, approvers and admins.
+pub fn may_steer(user: &User, requester: &str) -> bool {
+    user.name == requester || user.has(Role::Approver) || user.has(Role::Admin)
+}
+
+/// What people can do to rollouts.
+pub struct Steering<'a> {
+    pub db: &'a Database,
+    /// Digest of the catalog this process serves: a retry under another is refused.
+    pub digest: &'a str,
+    /// Wakes this process's engine for a retried rollout.
+    pub wake: &'a Notify,
+}
+
+impl Steering<'_> {
+    /// Retries (`retry`) or cancels a rollout on a user's behalf, after checking they may.
+    pub async fn steer(&self, user: &User, id: i64, retry: bool) -> Result<(), ServerError> {
+        let requester = self.requester(id).await?;
+        if !may_steer(user, &requester) {
+            let action = if retry { "retry" } else { "cancel" };
+            return Err(ServerError::Forbidden(format!(
+                "only the requester, an approver or an admin may {action} rollout {id}"
+            )));
+        }
+        if retry {
+            self.retry(id, &user.name).await?;
+            self.wake.notify_one();
+            Ok(())
+        } else {
+            self.cancel(id, &user.name).await
+        }
+    }
+
+    async fn requester(&self, id: i64) -> Result<String, ServerError> {
+        let row = sqlx::query(
+            "SELECT u.name FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
+             JOIN users u ON u.id = r.requester_id WHERE o.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.db.pool)
+        .await?
+        .ok_or_else(|| unknown_rollout(id))?;
+        get(&row, "name")
+    }
+
+    /// Asks a queued or running rollout to stop: no later phase starts, and an update in progress
+    /// is cancelled (CancelUpdateStack). A queued one is cancelled at once.
+    pub async fn cancel(&self, id: i64, actor: &str) -> Result<(), ServerError> {
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        let row = sqlx::query("SELECT status FROM rollouts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| unknown_rollout(id))?;
+        let status: RolloutStatus = get_parsed(&row, "status")?;
+        match status {
+            RolloutStatus::Queued => {
+                sqlx::query("UPDATE rollouts SET status = $1, cancel_requested = 1, finished_at = $2 WHERE id = $3")
+                    .bind(RolloutStatus::Cancelled.as_str())
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE rollout_phases SET status = $1 WHERE rollout_id = $2 AND status = $3")
+                    .bind(PhaseStatus::Cancelled.as_str())
+                    .bind(id)
+                    .bind(PhaseStatus::Pending.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            RolloutStatus::Running => {
+                sqlx::query("UPDATE rollouts SET cancel_requested = 1 WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ended => {
+                return Err(ServerError::Conflict(format!(
+                    "rollout {id} is {ended}; only a queued or running one can be cancelled"
+                )))
+            }
+        }
+        let details = serde_json::json!({ "was": status });
+        audit::append(self.db, &mut tx, actor, AuditAction::RolloutCancel, &subject(id), details).await?;
+        Ok(tx.commit().await?)
+    }
+
+    /// Queues a failed or cancelled rollout again as a new attempt, from its first unfinished phase.
+    pub async fn retry(&self, id: i64, actor: &str) -> Result<(), ServerError> {
+        let mut tx = self.db.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT o.status, o.attempt, o.kind, r.catalog_digest FROM rollouts o \
+             JOIN deployment_requests r ON r.id = o.request_id WHERE o.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| unknown_rollout(id))?;
+        let status: RolloutStatus = get_parsed(&row, "status")?;
+        if !matches!(status, RolloutStatus::Failed | RolloutStatus::Cancelled) {
+            return Err(ServerError::Conflict(format!(
+                "rollout {id} is {status}; only a failed or cancelled one can be retried"
+            )));
+        }
+        let kind: RolloutKind = get_parsed(&row, "kind")?;
+        if kind == RolloutKind::Deploy && get::<String>(&row, "catalog_digest")? != self.digest {
+            return Err(ServerError::Conflict(
+                "the templates or prices changed since this request was approved, so its approval is void; \
+                 request the deployment again"
+                    .into(),
+            ));
+        }
+        let attempt: i64 = get::<i64>(&row, "attempt")? + 1;
+        sqlx::query(
+            "UPDATE rollouts SET status = $1, attempt = $2, failure = NULL, cancel_requested = 0, finished_at = NULL, \
+             lease_owner = NULL, lease_expires_at = NULL WHERE id = $3",
+        )
+        .bind(RolloutStatus::Queued.as_str())
+        .bind(attempt)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE rollout_phases SET status = $1, reason = NULL, action = NULL, changes = '[]', started_at = NULL, \
+             finished_at = NULL WHERE rollout_id = $2 AND status IN ($3, $4, $5)",
+        )
+        .bind(PhaseStatus::Pending.as_str())
+        .bind(id)
+        .bind(PhaseStatus::Failed.as_str())
+        .bind(PhaseStatus::Cancelled.as_str())
+        .bind(PhaseStatus::Running.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let details = serde_json::json!({ "attempt": attempt });
+        audit::append(self.db, &mut tx, actor, AuditAction::RolloutRetry, &subject(id), details).await?;
+        Ok(tx.commit().await?)
+    }
+}

@@ -1,0 +1,141 @@
+//! Everything the portal is configured with, read once: the command line and environment
+//! (`LEPTOS_SITE_ADDR`, `DATABASE_URL`, `PORTAL_*`) in [`Settings::from_env`], or built by a test.
+//! Nothing else in the server reads the environment, except the AWS SDK's own configuration
+//! (`AWS_*`), which the SDK reads when the settings ask it to.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::ServerError;
+use crate::people::oidc::OidcConfig;
+use crate::requests::ApprovalPolicy;
+use crate::rollout::EngineConfig;
+
+/// Where the portal's AWS credentials and endpoint come from.
+#[derive(Clone, Default)]
+pub enum AwsSettings {
+    /// The SDK's default chain and `AWS_ENDPOINT_URL`.
+    #[default]
+    FromEnvironment,
+    /// A configuration made by the caller (tests point it at moto).
+    Given(aws_config::SdkConfig),
+    /// No AWS at all: deployments fail with a clear reason.
+    None,
+}
+
+/// Which background tasks a process runs. Each is opt-in so a test starts only what it watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Background {
+    /// The rollout engine.
+    pub engine: bool,
+    /// Marks requests past their expiry, every minute.
+    pub expiry_sweep: bool,
+    /// Delivers queued webhook notifications (only with a webhook URL).
+    pub webhooks: bool,
+}
+
+impl Background {
+    pub const ALL: Background = Background { engine: true, expiry_sweep: true, webhooks: true };
+    pub const NONE: Background = Background { engine: false, expiry_sweep: false, webhooks: false };
+}
+
+#[derive(Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// Folder of the compiled site (wasm, JS, CSS), as cargo-leptos writes it.
+    pub site_root: String,
+    pub policy: ApprovalPolicy,
+    /// Deployments go to the local sandbox (moto): the pages say so.
+    pub sandbox: bool,
+    /// The portal's public URL (`PORTAL_PUBLIC_URL`): cookies are `Secure` when it is https.
+    pub public_url: Option<String>,
+    /// Where notifications go (`PORTAL_WEBHOOK_URL`); none are queued without it.
+    pub webhook_url: Option<String>,
+    pub oidc: Option<OidcConfig>,
+    pub engine: EngineConfig,
+    pub aws: AwsSettings,
+    pub background: Background,
+}
+
+impl Settings {
+    /// Defaults for a database: no sandbox badge, no single sign-on, no webhook, AWS from the
+    /// environment, every background task on.
+    pub fn new(database_url: impl Into<String>) -> Settings {
+        Settings {
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: database_url.into(),
+            site_root: "target/site".into(),
+            policy: ApprovalPolicy::default(),
+            sandbox: false,
+            public_url: None,
+            webhook_url: None,
+            oidc: None,
+            engine: EngineConfig::default(),
+            aws: AwsSettings::FromEnvironment,
+            background: Background::ALL,
+        }
+    }
+
+    /// `portal serve`'s settings: its arguments (which clap already filled from
+    /// `LEPTOS_SITE_ADDR`, `DATABASE_URL`, `LEPTOS_SITE_ROOT`, `PORTAL_POLICY`) and the `PORTAL_*`
+    /// variables.
+    pub fn from_env(
+        addr: SocketAddr,
+        database_url: &str,
+        site_root: &str,
+        policy: Option<&Path>,
+    ) -> Result<Settings, ServerError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let seconds = |name: &str, default: Duration| -> Result<Duration, ServerError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => {
+                    v.parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0).map(Duration::from_secs_f64).ok_or_else(
+                        || ServerError::Startup(format!("{name} must be a positive number of seconds, got `{v}`")),
+                    )
+                }
+            }
+        };
+        let defaults = EngineConfig::default();
+        let engine = EngineConfig {
+            lease: seconds("PORTAL_LEASE_SECONDS", defaults.lease)?,
+            poll: match var("PORTAL_POLL_MS") {
+                None => defaults.poll,
+                Some(v) => v.parse().map(Duration::from_millis).map_err(|_| {
+                    ServerError::Startup(format!("PORTAL_POLL_MS must be a whole number of milliseconds, got `{v}`"))
+                })?,
+            },
+            max_running: match var("PORTAL_MAX_ROLLOUTS") {
+                None => defaults.max_running,
+                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ServerError::Startup(format!("PORTAL_MAX_ROLLOUTS must be a positive whole number, got `{v}`"))
+                })?,
+            },
+            ..defaults
+        };
+        Ok(Settings {
+            addr,
+            database_url: database_url.to_owned(),
+            site_root: site_root.to_owned(),
+            policy: match policy {
+                Some(path) => ApprovalPolicy::load(path)?,
+                None => ApprovalPolicy::default(),
+            },
+            sandbox: var("PORTAL_SANDBOX").is_some_and(|v| v == "1"),
+            public_url: var("PORTAL_PUBLIC_URL"),
+            webhook_url: var("PORTAL_WEBHOOK_URL"),
+            oidc: OidcConfig::from_vars(&var)?,
+            engine,
+            aws: AwsSettings::FromEnvironment,
+            background: Background::ALL,
+        })
+    }
+
+    /// Cookies carry `Secure` when the portal is served over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}

@@ -1,0 +1,115 @@
+//! `/api/users` (list, add, roles), `/api/audit`, `/api/identity` and
+//! `/api/webhooks/deliveries`: the portal's own administration.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+
+use crate::error::ServerError;
+use crate::people::{add_user as add, list_users as list, parse_roles, Role};
+use crate::web::api::Body;
+use crate::web::auth::Caller;
+use crate::web::state::Portal;
+
+/// Which AWS account the portal deploys from: shown before anyone approves.
+pub(super) async fn identity(
+    State(portal): State<Arc<Portal>>,
+    _caller: Caller,
+) -> Result<impl IntoResponse, ServerError> {
+    let config =
+        portal.aws.as_ref().ok_or_else(|| ServerError::Unavailable("the portal has no AWS configuration".into()))?;
+    let identity = crate::rollout::sts::caller_identity(config).await?;
+    Ok(Json(serde_json::json!({
+        "account": identity.account,
+        "arn": identity.arn,
+        "user_id": identity.user_id,
+        "region": config.region().map(|r| r.to_string()),
+        "sandbox": portal.catalog.sandbox,
+    })))
+}
+
+pub(super) async fn list_users(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ServerError> {
+    caller.require(&[Role::Admin], "list users")?;
+    Ok(Json(serde_json::json!({ "users": list(&portal.db).await? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewUser {
+    name: String,
+    roles: Vec<String>,
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    token: bool,
+}
+
+/// Adds a user; with `token: true` the answer carries the token, once.
+pub(super) async fn add_user(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Body(input): Body<NewUser>,
+) -> Result<impl IntoResponse, ServerError> {
+    caller.require(&[Role::Admin], "add users")?;
+    let roles = parse_roles(&input.roles)?;
+    if input.password.is_none() && !input.token {
+        return Err(ServerError::Invalid {
+            code: "no_credentials",
+            message: "give a password or ask for a token: otherwise the user could never sign in".into(),
+            field: Some("password".into()),
+        });
+    }
+    let (user, token) = add(&portal.db, &input.name, &roles, input.password.as_deref(), input.token).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "user": user, "token": token }))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RoleChange {
+    roles: Vec<String>,
+}
+
+pub(super) async fn set_roles(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Body(change): Body<RoleChange>,
+) -> Result<impl IntoResponse, ServerError> {
+    let user = crate::people::set_roles(&portal.db, &caller, &name, &parse_roles(&change.roles)?).await?;
+    Ok(Json(serde_json::json!({ "user": user })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+pub(super) async fn audit_log(
+    State(portal): State<Arc<Portal>>,
+    _caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> Result<impl IntoResponse, ServerError> {
+    let entries = crate::audit::page(&portal.db, q.before, q.limit.unwrap_or(100)).await?;
+    let next = entries.last().map(|e| e.id);
+    Ok(Json(serde_json::json!({ "entries": entries, "next_before": next })))
+}
+
+pub(super) async fn webhook_deliveries(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ServerError> {
+    caller.require(&[Role::Admin], "see webhook deliveries")?;
+    Ok(Json(serde_json::json!({
+        "webhook": portal.webhook,
+        "deliveries": crate::notify::deliveries(&portal.db, 200).await?,
+    })))
+}

@@ -1,0 +1,101 @@
+//! `GET /api/tiers`, `/api/tiers/{id}` (cost, phases, usage, options) and its diagram as SVG.
+//! Public: the catalog is the same for everyone.
+
+use std::sync::Arc;
+
+use app::model::TierQuery;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+
+use crate::error::ServerError;
+use crate::web::state::Portal;
+
+/// `?options=sqs,sns&free_tier=false&usage.cloudfront_transfer_gb=2048`
+#[derive(Debug, Default, Deserialize)]
+#[serde(transparent)]
+pub(super) struct TierParams(std::collections::BTreeMap<String, String>);
+
+impl TierParams {
+    fn query(self, tier: String) -> Result<TierQuery, ServerError> {
+        let invalid = |key: &str, message: String| ServerError::Invalid {
+            code: "invalid_input",
+            message,
+            field: Some(key.to_owned()),
+        };
+        let mut query = TierQuery { tier, free_tier: true, ..Default::default() };
+        for (key, raw) in self.0 {
+            match key.as_str() {
+                "options" => {
+                    query.options = Some(raw.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+                }
+                "free_tier" => {
+                    query.free_tier = raw
+                        .parse()
+                        .map_err(|_| invalid(&key, format!("`free_tier` must be true or false, got `{raw}`")))?
+                }
+                _ => {
+                    let Some(name) = key.strip_prefix("usage.") else {
+                        return Err(invalid(&key, format!("unknown query parameter `{key}`")));
+                    };
+                    let value = raw
+                        .parse::<f64>()
+                        .map_err(|_| invalid(&key, format!("usage `{name}` must be a number, got `{raw}`")))?;
+                    query.usage.push((name.to_owned(), value));
+                }
+            }
+        }
+        Ok(query)
+    }
+}
+
+pub(super) async fn list_tiers(State(portal): State<Arc<Portal>>) -> Result<impl IntoResponse, ServerError> {
+    Ok(Json(serde_json::json!({ "tiers": portal.catalog.summaries()? })))
+}
+
+pub(super) async fn tier(
+    State(portal): State<Arc<Portal>>,
+    Path(id): Path<String>,
+    Query(params): Query<TierParams>,
+) -> Result<impl IntoResponse, ServerError> {
+    let service = &portal.catalog;
+    let report = service.report(&params.query(id)?)?;
+    let summary = service.summary(&report);
+    let phases: Vec<serde_json::Value> = report
+        .evaluation
+        .phases
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "number": p.phase.number(),
+                "slug": p.phase.slug(),
+                "title": p.phase.title(),
+                "stack_name": p.stack_name,
+                "parameters": p.parameters,
+                "resources": p.resources.iter().map(|r| serde_json::json!({
+                    "logical_id": r.key.logical_id,
+                    "type": r.resource_type,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "tier": summary,
+        "decisions": report.tier.decisions,
+        "estimate": report.estimate,
+        "usage": report.usage,
+        "options": report.evaluation.spec.options,
+        "phases": phases,
+    })))
+}
+
+pub(super) async fn diagram(
+    State(portal): State<Arc<Portal>>,
+    Path(id): Path<String>,
+    Query(params): Query<TierParams>,
+) -> Result<impl IntoResponse, ServerError> {
+    let report = portal.catalog.report(&params.query(id)?)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], portal.catalog.catalog.diagram(&report)))
+}

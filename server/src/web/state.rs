@@ -1,0 +1,75 @@
+//! What the handlers share, built once by [`crate::application`]: the catalog, the database, the
+//! approval policy, the AWS configuration, single sign-on, the notifier and the engine's wake-up.
+//! Handlers hand each domain module the parts it needs (`requests()`, `rollouts()`…), never this.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::catalog::CatalogService;
+use crate::db::Database;
+use crate::notify::Notifier;
+use crate::people::oidc::OidcProvider;
+use crate::requests::preview::Previews;
+use crate::requests::{catalog_digest, ApprovalPolicy, Requests};
+use crate::rollout::{RolloutStore, Steering};
+
+pub struct Portal {
+    pub catalog: Arc<CatalogService>,
+    pub db: Database,
+    pub policy: ApprovalPolicy,
+    /// Digest of the templates, tiers and prices this process serves.
+    pub digest: String,
+    /// Set when the portal is served over HTTPS (`PORTAL_PUBLIC_URL=https://…`).
+    pub secure_cookies: bool,
+    /// The AWS SDK configuration (credentials chain, region, `AWS_ENDPOINT_URL`); `None` when not set up.
+    pub aws: Option<aws_config::SdkConfig>,
+    /// Whether a webhook is configured (`PORTAL_WEBHOOK_URL`).
+    pub webhook: bool,
+    pub notifier: Notifier,
+    /// Wakes this process's rollout engine when an approval or a retry queues a rollout.
+    pub rollout_wake: Arc<Notify>,
+    /// OpenID Connect sign-in, when configured (`PORTAL_OIDC_*`).
+    pub oidc: Option<Arc<OidcProvider>>,
+}
+
+impl Portal {
+    pub fn new(catalog: Arc<CatalogService>, db: Database, policy: ApprovalPolicy) -> Self {
+        let digest = catalog_digest(&catalog.catalog);
+        Portal {
+            catalog,
+            db,
+            policy,
+            digest,
+            secure_cookies: false,
+            aws: None,
+            webhook: false,
+            notifier: Notifier::new(false),
+            rollout_wake: Arc::new(Notify::new()),
+            oidc: None,
+        }
+    }
+
+    pub fn requests(&self) -> Requests<'_> {
+        Requests {
+            db: &self.db,
+            catalog: &self.catalog.catalog,
+            digest: &self.digest,
+            policy: &self.policy,
+            notifier: self.notifier,
+            rollout_wake: &self.rollout_wake,
+        }
+    }
+
+    pub fn rollouts(&self) -> RolloutStore {
+        RolloutStore::new(self.db.clone())
+    }
+
+    pub fn steering(&self) -> Steering<'_> {
+        Steering { db: &self.db, digest: &self.digest, wake: &self.rollout_wake }
+    }
+
+    pub fn previews(&self) -> Previews<'_> {
+        Previews { db: &self.db, catalog: &self.catalog.catalog, aws: self.aws.as_ref() }
+    }
+}

@@ -1,0 +1,339 @@
+//! The app's [`Backend`]: what the pages' server functions call. Each method gets the caller the
+//! server function resolved once from the session, turns it back into a [`User`], and calls the
+//! domain modules; domain errors become the refusals the pages show next to their fields.
+
+use std::net::IpAddr;
+
+use app::backend::{Backend, BackendError, Boxed, Caller};
+use app::model::{
+    Decision, HistoryPage, HistoryQuery, IdentityView, Refusal, RequestDetail, RequestForm, RequestRow, RequestStatus,
+    Role, RolloutDetail, RolloutKind, RolloutStatus, ServiceView, SessionUser, SettingsView, TeardownForm, TierQuery,
+    TierSummary, TierView, TimelineEntry, UserView,
+};
+
+use crate::error::ServerError;
+use crate::people::{sessions, User};
+use crate::requests::{HistoryFilter, NewRequest, NewTeardown, RequestRecord};
+use crate::web::state::Portal;
+
+pub(crate) fn to_backend(e: ServerError) -> BackendError {
+    match e {
+        ServerError::NotFound { message, .. } => BackendError::NotFound(message),
+        ServerError::Invalid { message, field, .. } => BackendError::Refused(Refusal { field, message }),
+        e @ (ServerError::Unauthorized(_)
+        | ServerError::Forbidden(_)
+        | ServerError::Conflict(_)
+        | ServerError::TooManyRequests(_)) => BackendError::refused(e.to_string()),
+        other => {
+            if other.status().is_server_error() {
+                tracing::error!(error = %other, "a page's call failed");
+            }
+            BackendError::Internal(other.to_string())
+        }
+    }
+}
+
+fn caller_of(user: User) -> Caller {
+    Caller { id: user.id, name: user.name, roles: user.roles.into_iter().collect() }
+}
+
+fn user_of(caller: &Caller) -> User {
+    User { id: caller.id, name: caller.name.clone(), roles: caller.roles.iter().copied().collect() }
+}
+
+fn session_user(user: &User) -> SessionUser {
+    SessionUser { name: user.name.clone(), roles: user.roles.iter().copied().collect() }
+}
+
+fn user_view(user: &User) -> UserView {
+    UserView { name: user.name.clone(), roles: user.roles.iter().copied().collect() }
+}
+
+/// Runs a domain call for a caller, mapping its error for the pages.
+fn boxed<'a, T, F>(work: F) -> Boxed<'a, T>
+where
+    F: std::future::Future<Output = Result<T, ServerError>> + Send + 'a,
+{
+    Box::pin(async move { work.await.map_err(to_backend) })
+}
+
+impl Portal {
+    /// The cost lines and diagram of a request: the diagram drawn from its own spec, the cost
+    /// from the stored snapshot when there is one.
+    fn as_requested(
+        &self,
+        record: &RequestRecord,
+        estimate: Option<infra::cost::Estimate>,
+    ) -> (Vec<ServiceView>, String) {
+        let query = TierQuery {
+            tier: record.tier.as_str().to_owned(),
+            options: Some(record.option_names()),
+            usage: record.usage.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            free_tier: true,
+        };
+        match self.catalog.report(&query) {
+            Ok(mut report) => {
+                if let Some(stored) = estimate {
+                    report.estimate = stored;
+                }
+                let view = self.catalog.view(&report);
+                (view.services, view.diagram_svg)
+            }
+            // A request the catalog no longer renders still shows its text; the page says the catalog changed.
+            Err(_) => (Vec::new(), String::new()),
+        }
+    }
+
+    async fn rollout_detail(&self, user: &User, id: i64) -> Result<RolloutDetail, ServerError> {
+        let store = self.rollouts();
+        let rollout = store.view(id).await?;
+        let record = self.requests().get(rollout.request_id).await?;
+        let events = store.events(id, 0, 5_000).await?;
+        let (_, diagram_svg) = self.as_requested(&record, None);
+        Ok(RolloutDetail {
+            may_request_teardown: user.has(Role::Requester)
+                && rollout.kind == RolloutKind::Deploy
+                && rollout.status == RolloutStatus::Succeeded,
+            role_arn: record.role_arn.as_str().to_owned(),
+            may_steer: crate::rollout::may_steer(user, &record.requester),
+            rollout,
+            events,
+            diagram_svg,
+        })
+    }
+
+    async fn detail(&self, user: &User, id: i64) -> Result<RequestDetail, ServerError> {
+        let requests = self.requests();
+        let record = requests.get(id).await?;
+        let current_monthly_usd = requests.current_monthly_usd(&record).await?;
+        let timeline = crate::audit::about(&self.db, &crate::requests::subject(id))
+            .await?
+            .into_iter()
+            .map(|t| TimelineEntry {
+                at: t.at,
+                actor: t.actor,
+                action: t.action,
+                detail: t.details.get("comment").and_then(|c| c.as_str()).unwrap_or_default().to_owned(),
+            })
+            .collect();
+        let estimate = requests.stored_estimate(id).await?;
+        let (services, diagram_svg) = self.as_requested(&record, estimate);
+        let decided_by_me = record.approvals.iter().any(|a| a.approver == user.name);
+        let may_decide = user.has(Role::Approver)
+            && record.status == RequestStatus::Pending
+            && record.requester != user.name
+            && !decided_by_me;
+        Ok(RequestDetail {
+            row: RequestRow {
+                id,
+                kind: record.kind,
+                environment: record.environment.as_str().to_owned(),
+                tier: record.tier.as_str().to_owned(),
+                region: record.region.as_str().to_owned(),
+                status: record.status,
+                requester: record.requester.clone(),
+                monthly_usd: record.monthly_usd,
+                approvals: record.approvals_given(),
+                required_approvals: record.required_approvals,
+                created_at: record.created_at,
+            },
+            role_arn: record.role_arn.as_str().to_owned(),
+            justification: record.justification.clone(),
+            options: record.option_names(),
+            timeline,
+            services,
+            diagram_svg,
+            catalog_changed: record.catalog_digest != self.digest,
+            current_monthly_usd,
+            may_decide,
+            kind: record.kind,
+            rollout: record.rollout_id.zip(record.rollout_status),
+            preview: record.preview,
+        })
+    }
+
+    async fn settings_view(&self, user: &User) -> Result<SettingsView, ServerError> {
+        let identity = match &self.aws {
+            Some(config) => crate::rollout::sts::caller_identity(config)
+                .await
+                .map(|i| IdentityView {
+                    account: i.account,
+                    arn: i.arn,
+                    region: config.region().map(|r| r.to_string()),
+                })
+                .map_err(|e| e.to_string()),
+            None => Err("the portal has no AWS configuration".to_owned()),
+        };
+        let deliveries =
+            if user.has(Role::Admin) { Some(crate::notify::deliveries(&self.db, 50).await?) } else { None };
+        Ok(SettingsView {
+            identity,
+            sandbox: self.catalog.sandbox,
+            single_sign_on: self.oidc.as_ref().map(|p| p.config.label.clone()),
+            webhook: self.webhook,
+            deliveries,
+        })
+    }
+
+    fn history_filter(user: &User, query: HistoryQuery) -> Result<HistoryFilter, ServerError> {
+        if query.awaiting_me {
+            user.require(&[Role::Approver], "see the approvals queue")?;
+        }
+        Ok(HistoryFilter {
+            environment: query.environment,
+            tier: query.tier,
+            status: query.status,
+            requester: query.requester,
+            before: query.before,
+            limit: Some(50),
+            awaiting: query.awaiting_me.then_some(user.id),
+        })
+    }
+}
+
+impl Backend for Portal {
+    fn tiers(&self) -> Result<Vec<TierSummary>, BackendError> {
+        self.catalog.summaries().map_err(to_backend)
+    }
+
+    fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError> {
+        let report = self.catalog.report(query).map_err(to_backend)?;
+        Ok(self.catalog.view(&report))
+    }
+
+    fn sandbox(&self) -> bool {
+        self.catalog.sandbox
+    }
+
+    fn single_sign_on(&self) -> Option<String> {
+        self.oidc.as_ref().map(|p| p.config.label.clone())
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
+    fn caller<'a>(&'a self, session: &'a str) -> Boxed<'a, Option<Caller>> {
+        boxed(async move { Ok(sessions::user_for_session(&self.db, session).await?.map(caller_of)) })
+    }
+
+    fn sign_in<'a>(
+        &'a self,
+        name: &'a str,
+        password: &'a str,
+        address: Option<IpAddr>,
+    ) -> Boxed<'a, (SessionUser, String)> {
+        boxed(async move {
+            let (user, id) = sessions::sign_in(&self.db, name, password, address).await?;
+            Ok((session_user(&user), id))
+        })
+    }
+
+    fn sign_out<'a>(&'a self, session: &'a str) -> Boxed<'a, ()> {
+        boxed(sessions::sign_out(&self.db, session))
+    }
+
+    fn create_request<'a>(&'a self, caller: &'a Caller, form: RequestForm) -> Boxed<'a, i64> {
+        boxed(async move {
+            let input = NewRequest {
+                environment: form.environment,
+                tier: form.query.tier,
+                region: form.region,
+                role_arn: form.role_arn,
+                justification: form.justification,
+                options: form.query.options,
+                usage: Some(form.query.usage.into_iter().collect()),
+            };
+            let record = self.requests().create(&user_of(caller), input).await?;
+            self.previews().start(&record).await;
+            Ok(record.id)
+        })
+    }
+
+    fn history<'a>(&'a self, caller: &'a Caller, query: HistoryQuery) -> Boxed<'a, HistoryPage> {
+        boxed(async move {
+            let user = user_of(caller);
+            let filter = Self::history_filter(&user, query)?;
+            let (rows, next_before) = self.requests().history(&user, &filter).await?;
+            Ok(HistoryPage { rows, next_before })
+        })
+    }
+
+    fn request<'a>(&'a self, caller: &'a Caller, id: i64) -> Boxed<'a, RequestDetail> {
+        boxed(self.detail_for(caller, id))
+    }
+
+    fn decide<'a>(
+        &'a self,
+        caller: &'a Caller,
+        id: i64,
+        decision: Decision,
+        comment: String,
+    ) -> Boxed<'a, RequestDetail> {
+        boxed(async move {
+            self.requests().decide(&user_of(caller), id, decision, &comment).await?;
+            self.detail_for(caller, id).await
+        })
+    }
+
+    fn request_teardown<'a>(&'a self, caller: &'a Caller, form: TeardownForm) -> Boxed<'a, i64> {
+        boxed(async move {
+            let TeardownForm { environment, region, role_arn, justification } = form;
+            let input = NewTeardown { environment, region, role_arn, justification };
+            Ok(self.requests().create_teardown(&user_of(caller), input).await?.id)
+        })
+    }
+
+    fn rollout<'a>(&'a self, caller: &'a Caller, id: i64) -> Boxed<'a, RolloutDetail> {
+        boxed(async move { self.rollout_detail(&user_of(caller), id).await })
+    }
+
+    fn steer_rollout<'a>(&'a self, caller: &'a Caller, id: i64, retry: bool) -> Boxed<'a, RolloutDetail> {
+        boxed(async move {
+            let user = user_of(caller);
+            self.steering().steer(&user, id, retry).await?;
+            self.rollout_detail(&user, id).await
+        })
+    }
+
+    fn settings<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, SettingsView> {
+        boxed(async move { self.settings_view(&user_of(caller)).await })
+    }
+
+    fn users<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, Vec<UserView>> {
+        boxed(async move {
+            user_of(caller).require(&[Role::Admin], "manage users")?;
+            Ok(crate::people::list_users(&self.db).await?.iter().map(user_view).collect())
+        })
+    }
+
+    fn set_roles<'a>(&'a self, caller: &'a Caller, name: String, roles: Vec<Role>) -> Boxed<'a, UserView> {
+        boxed(async move {
+            let admin = user_of(caller);
+            admin.require(&[Role::Admin], "manage users")?;
+            let roles = roles.into_iter().collect();
+            Ok(user_view(&crate::people::set_roles(&self.db, &admin, &name, &roles).await?))
+        })
+    }
+
+    fn add_user<'a>(
+        &'a self,
+        caller: &'a Caller,
+        name: String,
+        roles: Vec<Role>,
+        password: String,
+    ) -> Boxed<'a, UserView> {
+        boxed(async move {
+            user_of(caller).require(&[Role::Admin], "manage users")?;
+            let roles = roles.into_iter().collect();
+            let (user, _) = crate::people::add_user(&self.db, name.trim(), &roles, Some(&password), false).await?;
+            Ok(user_view(&user))
+        })
+    }
+}
+
+impl Portal {
+    async fn detail_for(&self, caller: &Caller, id: i64) -> Result<RequestDetail, ServerError> {
+        self.detail(&user_of(caller), id).await
+    }
+}
