@@ -51,7 +51,7 @@ impl Application {
             AwsSettings::FromEnvironment => {
                 Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
             }
-            AwsSettings::Given(config) => Some(config.clone()),
+            AwsSettings::Given(config) => Some(config.as_ref().clone()),
             AwsSettings::None => None,
         };
         portal.webhook = settings.webhook_url.is_some();

@@ -19,7 +19,7 @@ pub enum AwsSettings {
     #[default]
     FromEnvironment,
     /// A configuration made by the caller (tests point it at moto).
-    Given(aws_config::SdkConfig),
+    Given(Box<aws_config::SdkConfig>),
     /// No AWS at all: deployments fail with a clear reason.
     None,
 }

@@ -338,7 +338,7 @@ impl TestPortal {
         settings.site_root = repo_root().join("target/site").display().to_string();
         settings.sandbox = true;
         settings.aws = match aws {
-            Some(config) => server::settings::AwsSettings::Given(config),
+            Some(config) => server::settings::AwsSettings::Given(Box::new(config)),
             None => server::settings::AwsSettings::None,
         };
         settings.background = server::settings::Background::NONE;

@@ -210,7 +210,7 @@ fn PhaseCard(phase: RolloutPhaseView, events: Signal<Vec<RolloutEventView>>) -> 
             </div>
             <p class="muted">
                 <code>{phase.stack_name.clone()}</code>
-                {phase.action.clone().map(|a| format!(" · {a}"))}
+                {phase.action.map(|a| format!(" · {a}"))}
                 {(phase.resource_count > 0).then(|| format!(" · {} resources", phase.resource_count))}
             </p>
             {phase.reason.clone().map(|reason| view! { <p class="error">{reason}</p> })}
