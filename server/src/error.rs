@@ -8,8 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use infra::InfraError;
 
-use crate::rollout::aws::AwsError;
-
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error("{message}")]
@@ -174,5 +172,31 @@ impl IntoResponse for ServerError {
             body["field"] = serde_json::Value::String(field.clone());
         }
         (status, Json(serde_json::json!({ "error": body }))).into_response()
+    }
+}
+
+/// An AWS call that did not succeed, classified once from the SDK's error metadata (code and
+/// message), so callers match on a variant instead of searching message texts.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AwsError {
+    /// The stack or change set does not exist (CloudFormation says so with a ValidationError).
+    #[error("AWS {operation} failed: {message}")]
+    NotFound { operation: &'static str, message: String },
+    /// An update that would change nothing: a success for the portal.
+    #[error("AWS {operation}: no changes to make")]
+    NothingToChange { operation: &'static str },
+    /// Throttling, timeouts, dropped connections, 5xx, still failing after the patience ran out.
+    #[error("AWS {operation} failed: {message} (still failing after retries)")]
+    Transient { operation: &'static str, message: String },
+    /// Refused for good: the code and message are the service's own.
+    #[error("AWS {operation} failed: {}", failed_text(code, message))]
+    Failed { operation: &'static str, code: String, message: String },
+}
+
+pub(crate) fn failed_text(code: &str, message: &str) -> String {
+    if code.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{code}: {message}")
     }
 }

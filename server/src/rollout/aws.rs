@@ -7,7 +7,7 @@
 //! "not there" from "failed".
 //!
 //! Over 400 lines on purpose: every CloudFormation call and the one place its errors are
-//! classified ([`AwsError::classify`]) stay together.
+//! classified (`classify`) stay together.
 
 use std::time::Duration;
 
@@ -16,61 +16,36 @@ use aws_sdk_cloudformation::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// An AWS call that did not succeed, classified once from the SDK's error metadata (code and
-/// message), so callers match on a variant instead of searching message texts.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum AwsError {
-    /// The stack or change set does not exist (CloudFormation says so with a ValidationError).
-    #[error("AWS {operation} failed: {message}")]
-    NotFound { operation: &'static str, message: String },
-    /// An update that would change nothing: a success for the portal.
-    #[error("AWS {operation}: no changes to make")]
-    NothingToChange { operation: &'static str },
-    /// Throttling, timeouts, dropped connections, 5xx, still failing after the patience ran out.
-    #[error("AWS {operation} failed: {message} (still failing after retries)")]
-    Transient { operation: &'static str, message: String },
-    /// Refused for good: the code and message are the service's own.
-    #[error("AWS {operation} failed: {}", failed_text(code, message))]
-    Failed { operation: &'static str, code: String, message: String },
-}
+use crate::error::failed_text;
+pub use crate::error::AwsError;
 
-fn failed_text(code: &str, message: &str) -> String {
-    if code.is_empty() {
-        message.to_owned()
-    } else {
-        format!("{code}: {message}")
+/// Classifies a failed call, once, from the SDK's error metadata.
+fn classify<E, R>(operation: &'static str, e: &SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = e.code().unwrap_or_default().to_owned();
+    let message = match e.message() {
+        Some(message) => message.to_owned(),
+        None => aws_sdk_cloudformation::error::DisplayErrorContext(e).to_string(),
+    };
+    if is_transient(e) {
+        return AwsError::Transient { operation, message: failed_text(&code, &message) };
     }
-}
-
-impl AwsError {
-    /// Classifies a failed call.
-    fn classify<E, R>(operation: &'static str, e: &SdkError<E, R>) -> AwsError
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-    {
-        let code = e.code().unwrap_or_default().to_owned();
-        let message = match e.message() {
-            Some(message) => message.to_owned(),
-            None => aws_sdk_cloudformation::error::DisplayErrorContext(e).to_string(),
-        };
-        if is_transient(e) {
-            return AwsError::Transient { operation, message: failed_text(&code, &message) };
-        }
-        let missing = code == "ChangeSetNotFound"
-            || code == "ChangeSetNotFoundException"
-            || code == "StackNotFoundException"
-            || (code == "ValidationError" && message.contains("does not exist"));
-        if missing {
-            return AwsError::NotFound { operation, message };
-        }
-        // CloudFormation refuses an empty update with a ValidationError of this text; an endpoint
-        // may do so on CreateChangeSet instead of failing the change set.
-        if code == "ValidationError" && message.contains("No updates are to be performed") {
-            return AwsError::NothingToChange { operation };
-        }
-        AwsError::Failed { operation, code, message }
+    let missing = code == "ChangeSetNotFound"
+        || code == "ChangeSetNotFoundException"
+        || code == "StackNotFoundException"
+        || (code == "ValidationError" && message.contains("does not exist"));
+    if missing {
+        return AwsError::NotFound { operation, message };
     }
+    // CloudFormation refuses an empty update with a ValidationError of this text; an endpoint
+    // may do so on CreateChangeSet instead of failing the change set.
+    if code == "ValidationError" && message.contains("No updates are to be performed") {
+        return AwsError::NothingToChange { operation };
+    }
+    AwsError::Failed { operation, code, message }
 }
 
 /// Throttling, timeouts, dropped connections and 5xx: worth another try, never a failed rollout.
@@ -110,7 +85,7 @@ where
     loop {
         match op().await {
             Ok(value) => return Ok(value),
-            Err(e) => match AwsError::classify(operation, &e) {
+            Err(e) => match classify(operation, &e) {
                 AwsError::Transient { message, .. } if started.elapsed() < patience => {
                     tracing::warn!(operation, error = %message, "transient AWS error; retrying");
                     tokio::time::sleep(delay).await;

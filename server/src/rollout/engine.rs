@@ -17,12 +17,13 @@ use infra::Catalog;
 use tokio::sync::Notify;
 
 use crate::db::now_ms;
+use crate::error::AwsError;
 use crate::error::ServerError;
 use crate::notify::Notifier;
-use crate::rollout::aws::{AwsError, CloudFormation};
-use crate::rollout::phase::{PhaseEnd, PhaseRun};
+use crate::rollout::aws::CloudFormation;
+use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, PhaseRun};
 use crate::rollout::spec::{render_stored, StoredTarget};
-use crate::rollout::store::{Control, Job, RolloutStore};
+use crate::rollout::store::{Job, RolloutStore};
 use crate::rollout::sts::{check_credentials, environment_config, CredentialsProblem};
 
 /// How the engine paces itself; tests shorten the lease to see takeovers quickly.
@@ -69,33 +70,14 @@ pub struct EngineDeps {
 
 /// Runs rollouts in the background of a portal process.
 pub struct Engine {
-    pub(crate) store: RolloutStore,
+    store: RolloutStore,
     catalog: Arc<Catalog>,
     digest: String,
     aws: Option<aws_config::SdkConfig>,
     notifier: Notifier,
-    pub(crate) config: EngineConfig,
+    config: EngineConfig,
     /// Rollouts this process is running now.
     running: std::sync::Mutex<HashSet<i64>>,
-}
-
-/// Why a run stopped before the rollout ended (it will be picked up again).
-#[derive(Debug)]
-pub(crate) enum Interrupted {
-    LeaseLost,
-    Error(ServerError),
-}
-
-impl From<ServerError> for Interrupted {
-    fn from(e: ServerError) -> Self {
-        Interrupted::Error(e)
-    }
-}
-
-impl From<AwsError> for Interrupted {
-    fn from(e: AwsError) -> Self {
-        Interrupted::Error(ServerError::Aws(e))
-    }
 }
 
 impl Engine {
@@ -203,18 +185,19 @@ impl Engine {
             Ok(cfn) => cfn,
             Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
         };
+        let lease = self.lease();
         for (number, phase) in &phases {
             if self.store.phase_row(id, *number).await?.status == PhaseStatus::Done {
                 continue;
             }
-            if self.control(id).await?.cancel {
+            if lease.control(id).await?.cancel {
                 return self.finish_cancelled(id).await;
             }
             // Also the change set's name. It names the environment: moto finds change sets by name
             // alone, and two portals' rollout ids may coincide.
             let token = format!("portal-{}-r{id}-a{}-p{number}", job.environment, job.attempt);
             let run =
-                PhaseRun { engine: self, cfn: &cfn, id, number: *number, stack: &phase.stack_name, token: &token };
+                PhaseRun { lease: &lease, cfn: &cfn, id, number: *number, stack: &phase.stack_name, token: &token };
             let end = if teardown { run.delete().await } else { run.deploy(phase).await };
             let end = match end {
                 Ok(end) => end,
@@ -265,17 +248,8 @@ impl Engine {
         }
     }
 
-    pub(crate) async fn control(&self, id: i64) -> Result<Control, ServerError> {
-        self.store.control(id, &self.config.owner).await
-    }
-
-    /// Work is only recorded while this process holds the lease.
-    pub(crate) async fn still_ours(&self, id: i64) -> Result<(), Interrupted> {
-        if self.control(id).await?.ours {
-            Ok(())
-        } else {
-            Err(Interrupted::LeaseLost)
-        }
+    fn lease(&self) -> Lease<'_> {
+        Lease { store: &self.store, owner: &self.config.owner, poll: self.config.poll }
     }
 
     async fn finish_cancelled(&self, id: i64) -> Result<(), Interrupted> {

@@ -8,11 +8,55 @@ use std::collections::HashSet;
 use app::model::{PhaseAction, PhaseStatus};
 use infra::render::RenderedPhase;
 
+use std::time::Duration;
+
 use crate::db::now_ms;
-use crate::error::ServerError;
+use crate::error::{AwsError, ServerError};
 use crate::rollout::aws::{CloudFormation, Created, StackEvent, StackState};
-use crate::rollout::engine::{Engine, Interrupted};
-use crate::rollout::store::PhaseResult;
+use crate::rollout::store::{Control, PhaseResult, RolloutStore};
+
+/// Why a run stopped before the rollout ended (it will be picked up again).
+#[derive(Debug)]
+pub(crate) enum Interrupted {
+    LeaseLost,
+    Error(ServerError),
+}
+
+impl From<ServerError> for Interrupted {
+    fn from(e: ServerError) -> Self {
+        Interrupted::Error(e)
+    }
+}
+
+impl From<AwsError> for Interrupted {
+    fn from(e: AwsError) -> Self {
+        Interrupted::Error(ServerError::Aws(e))
+    }
+}
+
+/// The rollout's rows and the lease this process works under: what a phase needs of the engine.
+pub(crate) struct Lease<'a> {
+    pub store: &'a RolloutStore,
+    /// This process's name in `lease_owner`.
+    pub owner: &'a str,
+    /// Stack and change-set polling interval.
+    pub poll: Duration,
+}
+
+impl Lease<'_> {
+    pub async fn control(&self, id: i64) -> Result<Control, ServerError> {
+        self.store.control(id, self.owner).await
+    }
+
+    /// Work is only recorded while this process holds the lease.
+    pub async fn still_ours(&self, id: i64) -> Result<(), Interrupted> {
+        if self.control(id).await?.ours {
+            Ok(())
+        } else {
+            Err(Interrupted::LeaseLost)
+        }
+    }
+}
 
 /// How one phase ended.
 pub(crate) enum PhaseEnd {
@@ -23,7 +67,7 @@ pub(crate) enum PhaseEnd {
 
 /// One phase of one rollout, as the engine runs it.
 pub(crate) struct PhaseRun<'a> {
-    pub engine: &'a Engine,
+    pub lease: &'a Lease<'a>,
     pub cfn: &'a CloudFormation,
     pub id: i64,
     pub number: i64,
@@ -36,8 +80,8 @@ pub(crate) struct PhaseRun<'a> {
 impl PhaseRun<'_> {
     /// Deploys the phase's template.
     pub async fn deploy(&self, phase: &RenderedPhase) -> Result<PhaseEnd, Interrupted> {
-        let store = &self.engine.store;
-        self.engine.still_ours(self.id).await?;
+        let store = self.lease.store;
+        self.lease.still_ours(self.id).await?;
         store.set_phase(self.id, self.number, PhaseStatus::Running, None).await?;
         let mut existing = self.cfn.stack(self.stack).await?;
 
@@ -65,7 +109,7 @@ impl PhaseRun<'_> {
                 return self.unchanged().await;
             }
         }
-        let state = self.cfn.settled_change_set(self.stack, self.token, self.engine.config.poll).await?;
+        let state = self.cfn.settled_change_set(self.stack, self.token, self.lease.poll).await?;
         if state.empty() {
             return self.unchanged().await;
         }
@@ -81,10 +125,10 @@ impl PhaseRun<'_> {
         };
         store.record_changes(self.id, self.number, action, &state.changes).await?;
         if state.executable() {
-            if self.engine.control(self.id).await?.cancel {
+            if self.lease.control(self.id).await?.cancel {
                 return Ok(PhaseEnd::Cancelled);
             }
-            self.engine.still_ours(self.id).await?;
+            self.lease.still_ours(self.id).await?;
             self.cfn.execute_change_set(self.stack, self.token, self.token).await?;
         }
         let cancel_token = format!("{}-cancel", self.token);
@@ -96,7 +140,7 @@ impl PhaseRun<'_> {
                 Ok(PhaseEnd::Done)
             }
             Some(end) => {
-                if self.engine.control(self.id).await?.cancel && end.status == "UPDATE_ROLLBACK_COMPLETE" {
+                if self.lease.control(self.id).await?.cancel && end.status == "UPDATE_ROLLBACK_COMPLETE" {
                     return Ok(PhaseEnd::Cancelled);
                 }
                 Ok(PhaseEnd::Failed(self.failure_reason(&end).await?))
@@ -107,8 +151,8 @@ impl PhaseRun<'_> {
 
     /// Deletes the phase's stack (a teardown).
     pub async fn delete(&self) -> Result<PhaseEnd, Interrupted> {
-        let store = &self.engine.store;
-        self.engine.still_ours(self.id).await?;
+        let store = self.lease.store;
+        self.lease.still_ours(self.id).await?;
         store.set_phase(self.id, self.number, PhaseStatus::Running, None).await?;
         let resource_count = match self.cfn.stack(self.stack).await? {
             Some(s) if s.status != "DELETE_COMPLETE" => self.cfn.resource_count(self.stack).await.unwrap_or(0),
@@ -129,14 +173,14 @@ impl PhaseRun<'_> {
         let outputs = self.cfn.stack(self.stack).await?.map(|s| s.outputs).unwrap_or_default();
         let resource_count = self.cfn.resource_count(self.stack).await?;
         let result = PhaseResult { action: PhaseAction::Unchanged, changes: &[], outputs: &outputs, resource_count };
-        self.engine.store.record_phase_done(self.id, self.number, result).await?;
+        self.lease.store.record_phase_done(self.id, self.number, result).await?;
         Ok(PhaseEnd::Done)
     }
 
     /// Follows the stack until it is no longer in progress, recording its events. Cancels an update
     /// in progress when the rollout is asked to stop (`cancel_token`). `None` when the stack is gone.
     async fn follow_stack(&self, cancel_token: Option<&str>) -> Result<Option<StackState>, Interrupted> {
-        let store = &self.engine.store;
+        let store = self.lease.store;
         let since = store.phase_row(self.id, self.number).await?.started_at.unwrap_or_else(now_ms);
         let mut seen = store.recorded_event_ids(self.id, self.number).await?;
         let mut cancelled = false;
@@ -148,7 +192,7 @@ impl PhaseRun<'_> {
                 self.record_events(since, &mut seen).await?;
                 return Ok(Some(state));
             }
-            let control = self.engine.control(self.id).await?;
+            let control = self.lease.control(self.id).await?;
             if !control.ours {
                 return Err(Interrupted::LeaseLost);
             }
@@ -158,7 +202,7 @@ impl PhaseRun<'_> {
                     cancelled = true;
                 }
             }
-            tokio::time::sleep(self.engine.config.poll).await;
+            tokio::time::sleep(self.lease.poll).await;
         }
     }
 
@@ -169,7 +213,7 @@ impl PhaseRun<'_> {
             return Ok(None);
         }
         if state.status != "DELETE_IN_PROGRESS" {
-            self.engine.still_ours(self.id).await?;
+            self.lease.still_ours(self.id).await?;
             self.cfn.delete_stack(self.stack, token).await?;
         }
         match self.follow_stack(None).await? {
@@ -202,13 +246,13 @@ impl PhaseRun<'_> {
         if fresh.is_empty() {
             return Ok(());
         }
-        self.engine.store.record_events(self.id, self.number, &fresh).await
+        self.lease.store.record_events(self.id, self.number, &fresh).await
     }
 
     /// The status reason of the first resource that failed in this phase; the stack's own reason
     /// when no resource says more.
     async fn failure_reason(&self, state: &StackState) -> Result<String, ServerError> {
-        Ok(match self.engine.store.first_failed_resource(self.id, self.number).await? {
+        Ok(match self.lease.store.first_failed_resource(self.id, self.number).await? {
             Some(reason) => reason,
             None if !state.reason.is_empty() => format!("stack ended {}: {}", state.status, state.reason),
             None => format!("stack ended {}", state.status),

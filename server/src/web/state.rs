@@ -1,4 +1,4 @@
-//! What the handlers share, built once by [`crate::application`]: the catalog, the database, the
+//! What the handlers share, built once when the application starts: the catalog, the database, the
 //! approval policy, the AWS configuration, single sign-on, the notifier and the engine's wake-up.
 //! Handlers hand each domain module the parts it needs (`requests()`, `rollouts()`…), never this.
 
