@@ -13,7 +13,7 @@ use leptos::prelude::*;
 
 use crate::components::feedback::error_view;
 use crate::components::nav::go;
-use crate::components::status::{phase_label, status_badge, status_class};
+use crate::components::status::{phase_label, status_badge, ResourceLook};
 use crate::format::timestamp;
 use crate::model::{
     PhaseStatus, RolloutDetail, RolloutEventView, RolloutKind, RolloutPhaseView, RolloutStatus, RolloutView,
@@ -239,7 +239,7 @@ fn PhaseEvents(number: i64, events: Signal<Vec<RolloutEventView>>) -> impl IntoV
                 <thead><tr><th scope="col">"Time"</th><th scope="col">"Resource"</th><th scope="col">"Status"</th><th scope="col">"Reason"</th></tr></thead>
                 <tbody>
                     {move || phase_events().into_iter().map(|e| view! {
-                        <tr class=format!("event-{}", status_class(&e.status))>
+                        <tr class=format!("event-{}", ResourceLook::of(&e.status).class())>
                             <td>{e.at.clone()}</td>
                             <td>{e.logical_id.clone()}<br/><span class="muted">{e.resource_type.clone()}</span></td>
                             <td>{e.status.clone()}</td>
@@ -301,29 +301,18 @@ fn RolloutDiagram(
     }
 }
 
-/// The fill and stroke of a status class on the diagram; none for a resource not yet touched.
-fn colours(class: &str) -> Option<(&'static str, &'static str)> {
-    Some(match class {
-        "complete" => ("#dcfce7", "#15803d"),
-        "progress" => ("#fef9c3", "#a16207"),
-        "failed" => ("#fee2e2", "#b91c1c"),
-        "deleted" => ("#e5e7eb", "#6b7280"),
-        _ => return None,
-    })
-}
-
 /// CSS colouring the diagram: each phase's resources by the phase's state (a stack that completed
 /// holds only complete resources), then each resource by its own latest event where there is one.
 fn diagram_style(rollout: &RolloutView, events: &[RolloutEventView]) -> String {
     let mut css = String::new();
     for p in &rollout.phases {
-        let class = match (p.status, rollout.kind) {
-            (PhaseStatus::Done, RolloutKind::Teardown) => "deleted",
-            (PhaseStatus::Done, RolloutKind::Deploy) => "complete",
-            (PhaseStatus::Running, _) => "progress",
+        let look = match (p.status, rollout.kind) {
+            (PhaseStatus::Done, RolloutKind::Teardown) => ResourceLook::Deleted,
+            (PhaseStatus::Done, RolloutKind::Deploy) => ResourceLook::Complete,
+            (PhaseStatus::Running, _) => ResourceLook::Progress,
             _ => continue,
         };
-        if let Some((fill, stroke)) = colours(class) {
+        if let Some((fill, stroke)) = look.colours() {
             css.push_str(&format!(
                 ".rollout-diagram g.resource[data-phase=\"{}\"] rect {{ fill: {fill}; stroke: {stroke}; stroke-width: 2px; }}\n",
                 p.number
@@ -339,7 +328,7 @@ fn diagram_style(rollout: &RolloutView, events: &[RolloutEventView]) -> String {
         if !id.chars().all(|c| c.is_ascii_alphanumeric()) {
             continue;
         }
-        if let Some((fill, stroke)) = colours(status_class(status)) {
+        if let Some((fill, stroke)) = ResourceLook::of(status).colours() {
             css.push_str(&format!(
                 ".rollout-diagram g.resource[data-phase=\"{phase}\"][data-resource=\"{id}\"] rect {{ fill: {fill}; stroke: {stroke}; stroke-width: 2px; }}\n"
             ));
