@@ -17,6 +17,7 @@ use crate::notify::Notifier;
 use crate::people::oidc::OidcProvider;
 use crate::rollout::{Engine, EngineConfig, EngineDeps};
 use crate::settings::{AwsSettings, Settings};
+use crate::web::csrf::OwnOrigin;
 use crate::web::state::Portal;
 
 pub struct Application {
@@ -47,6 +48,7 @@ impl Application {
         let service = Arc::new(CatalogService::new(catalog, settings.sandbox));
         let mut portal = Portal::new(service, db, settings.policy.clone());
         portal.secure_cookies = settings.secure_cookies();
+        portal.own_origin = OwnOrigin::from_public_url(settings.public_url.as_deref());
         portal.aws = match &settings.aws {
             AwsSettings::FromEnvironment => {
                 Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
@@ -110,7 +112,8 @@ pub fn spawn_engine(portal: &Arc<Portal>, config: EngineConfig) -> Arc<Engine> {
     engine
 }
 
-/// Requests lapse on their own: a sweep every minute marks and audits them.
+/// Requests lapse on their own: a sweep every minute marks and audits them, and removes the
+/// sessions that have ended (expired or idle).
 pub fn spawn_expiry_sweep(portal: Arc<Portal>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -118,6 +121,9 @@ pub fn spawn_expiry_sweep(portal: Arc<Portal>) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             if let Err(e) = portal.requests().expire_due().await {
                 tracing::warn!(error = %e, "expiring requests failed");
+            }
+            if let Err(e) = crate::people::sessions::sweep(&portal.db).await {
+                tracing::warn!(error = %e, "sweeping ended sessions failed");
             }
         }
     })

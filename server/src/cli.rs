@@ -113,6 +113,18 @@ pub enum UserCommand {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
+    /// Disable a user: their sessions end at once, their tokens stop working, sign-in is refused.
+    Disable {
+        name: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        name: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -297,6 +309,15 @@ pub async fn run_database(command: &Command) -> Result<String, ServerError> {
                 out.push_str(&token);
             }
             Ok(out)
+        }
+        Command::User {
+            command:
+                command @ (UserCommand::Disable { name, database_url } | UserCommand::Enable { name, database_url }),
+        } => {
+            let disable = matches!(command, UserCommand::Disable { .. });
+            let db = Database::connect(database_url).await?;
+            let user = people::set_disabled(&db, &people::User::operator(), name, disable).await?;
+            Ok(format!("user {} is {}", user.name, if user.disabled { "disabled" } else { "enabled" }))
         }
         Command::Audit { command: AuditCommand::Verify { database_url } } => {
             let db = Database::connect(database_url).await?;

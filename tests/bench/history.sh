@@ -59,7 +59,7 @@ port="$(portal_free_port)"
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 portal_wait_http "http://127.0.0.1:$port/" 60 "$pid"
-cookie="$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$port/rpc/sign_in" \
+cookie="$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$port/rpc/sign_in" -H "Origin: http://127.0.0.1:$port" \
     --data 'name=bench-viewer&password=bench-password-1' | sed -n 's/^[Ss]et-[Cc]ookie: \(portal_session=[0-9a-f]*\).*/\1/p')"
 [ -n "$cookie" ] || portal_die "could not sign in as bench-viewer"
 # Measure real pages: the newest request must be on the first page.

@@ -7,4 +7,5 @@ mod processes;
 mod requests;
 mod rollouts;
 mod sandbox;
+mod security;
 mod sso;

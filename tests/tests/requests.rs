@@ -74,14 +74,14 @@ async fn role_matrix() {
         let people = people(&portal).await;
         let target = create(&portal, "lead", &people, "matrix-base", "development").await;
 
-        // (role, may create, may approve/reject, may read)
+        // (role, may create, may approve/reject, may read requests, may read the raw audit trail)
         let matrix = [
-            ("lead", true, false, true),
-            ("alice", false, true, true),
-            ("root", false, false, true),
-            ("watcher", false, false, true),
+            ("lead", true, false, true, false),
+            ("alice", false, true, true, true),
+            ("root", false, false, true, true),
+            ("watcher", false, false, true, false),
         ];
-        for (i, (who, may_create, may_decide, may_read)) in matrix.into_iter().enumerate() {
+        for (i, (who, may_create, may_decide, may_read, may_audit)) in matrix.into_iter().enumerate() {
             let before = (
                 count(&portal, "deployment_requests").await,
                 count(&portal, "approvals").await,
@@ -121,7 +121,7 @@ async fn role_matrix() {
             let (s, _) = call(&portal, "GET", &format!("/api/requests/{target}"), Some(people.token(who)), None).await;
             assert_eq!(s, if may_read { 200 } else { 403 }, "{backend:?} {who} read");
             let (s, _) = call(&portal, "GET", "/api/audit", Some(people.token(who)), None).await;
-            assert_eq!(s, if may_read { 200 } else { 403 }, "{backend:?} {who} audit");
+            assert_eq!(s, if may_audit { 200 } else { 403 }, "{backend:?} {who} audit");
         }
         // No token, or a wrong one: 401.
         let (s, body) = call(&portal, "POST", "/api/requests", None, Some(request_body("anon", "development"))).await;
@@ -359,7 +359,12 @@ async fn requests_past_their_time_expire_and_are_audited() {
         // A request made under a policy whose requests are already due.
         let stale = requests
             .create(
-                &server::people::User { id: 1, name: "lead".into(), roles: [Role::Requester].into_iter().collect() },
+                &server::people::User {
+                    id: 1,
+                    name: "lead".into(),
+                    roles: [Role::Requester].into_iter().collect(),
+                    disabled: false,
+                },
                 serde_json::from_value(request_body("stale-env", "development")).expect("body"),
             )
             .await
@@ -492,6 +497,7 @@ async fn sign_in(portal: &TestPortal, name: &str, password: &str) -> (Option<Str
     let res = portal
         .client
         .post(portal.url("/rpc/sign_in"))
+        .header("origin", portal.url(""))
         .form(&[("name", name), ("password", password)])
         .send()
         .await

@@ -34,11 +34,20 @@ fn location(response: &reqwest::Response) -> String {
     response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
 }
 
-/// Starts a sign-in at the portal and submits the provider's form as `sub`; returns the callback URL.
-async fn authorize_at_provider(portal: &TestPortal, sub: &str) -> String {
+/// Starts a sign-in at the portal and submits the provider's form as `sub`; returns the callback
+/// URL and the cookie binding the sign-in to this "browser".
+async fn authorize_at_provider(portal: &TestPortal, sub: &str) -> (String, String) {
     let client = no_redirects();
     let start = client.get(portal.url("/auth/oidc/start")).send().await.expect("start");
     assert_eq!(start.status().as_u16(), 303, "start redirects to the provider");
+    let binding = start
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+        .expect("the start binds the sign-in to the browser");
+    assert!(binding.starts_with("portal_sso="), "{binding}");
     let authorize = location(&start);
     assert!(authorize.contains("code_challenge="), "PKCE: {authorize}");
     assert!(authorize.contains("nonce="), "nonce: {authorize}");
@@ -46,12 +55,17 @@ async fn authorize_at_provider(portal: &TestPortal, sub: &str) -> String {
     assert_eq!(form.status().as_u16(), 302, "the provider sends the browser back");
     let callback = location(&form);
     assert!(callback.starts_with(&portal.url("/auth/oidc/callback")), "{callback}");
-    callback
+    (callback, binding)
 }
 
-/// Follows the callback; returns its status, the session cookie it set, and the page text.
-async fn finish(callback: &str) -> (u16, Option<String>, String) {
-    let response = no_redirects().get(callback).send().await.expect("callback");
+/// Follows the callback in the browser holding `binding` (none: another browser); returns its
+/// status, the session cookie it set, and the page text.
+async fn finish(callback: &str, binding: Option<&str>) -> (u16, Option<String>, String) {
+    let mut request = no_redirects().get(callback);
+    if let Some(cookie) = binding {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.expect("callback");
     let status = response.status().as_u16();
     let cookie = response
         .headers()
@@ -60,6 +74,12 @@ async fn finish(callback: &str) -> (u16, Option<String>, String) {
         .and_then(|c| c.split(';').next())
         .map(str::to_owned);
     (status, cookie, response.text().await.unwrap_or_default())
+}
+
+/// A whole sign-in as `sub`, in one browser.
+async fn sign_in_as(portal: &TestPortal, sub: &str) -> (u16, Option<String>, String) {
+    let (callback, binding) = authorize_at_provider(portal, sub).await;
+    finish(&callback, Some(&binding)).await
 }
 
 async fn roles_of(portal: &TestPortal, name: &str) -> Option<BTreeSet<Role>> {
@@ -85,8 +105,7 @@ async fn sign_in_through_the_provider_maps_groups_to_roles() {
             .set_user("sub-carol", serde_json::json!({ "preferred_username": "carol", "cognito:groups": ["portal-approvers", "unrelated"] }))
             .await;
 
-        let callback = authorize_at_provider(&portal, "sub-carol").await;
-        let (status, cookie, page) = finish(&callback).await;
+        let (status, cookie, page) = sign_in_as(&portal, "sub-carol").await;
         assert_eq!(status, 200, "{backend:?}: {page}");
         assert!(page.contains("Signed in as carol"), "{page}");
         let cookie = cookie.expect("a session cookie");
@@ -110,7 +129,7 @@ async fn sign_in_through_the_provider_maps_groups_to_roles() {
                 serde_json::json!({ "preferred_username": "carol", "cognito:groups": ["portal-leads"] }),
             )
             .await;
-        let (status, _, _) = finish(&authorize_at_provider(&portal, "sub-carol").await).await;
+        let (status, _, _) = sign_in_as(&portal, "sub-carol").await;
         assert_eq!(status, 200);
         assert_eq!(roles_of(&portal, "carol").await, Some(BTreeSet::from([Role::Requester, Role::Viewer])));
         let signins =
@@ -129,7 +148,7 @@ async fn refused_sign_ins_say_why_and_create_nothing() {
         provider
             .set_user("sub-dave", serde_json::json!({ "preferred_username": "dave", "cognito:groups": ["marketing"] }))
             .await;
-        let (status, cookie, page) = finish(&authorize_at_provider(&portal, "sub-dave").await).await;
+        let (status, cookie, page) = sign_in_as(&portal, "sub-dave").await;
         assert_eq!(status, 403, "{backend:?}: {page}");
         assert!(cookie.is_none());
         assert!(page.contains("none of your groups (marketing) grants a role"), "{page}");
@@ -145,7 +164,7 @@ async fn refused_sign_ins_say_why_and_create_nothing() {
                 serde_json::json!({ "preferred_username": "erin", "cognito:groups": ["portal-approvers"] }),
             )
             .await;
-        let (status, cookie, page) = finish(&authorize_at_provider(&portal, "sub-erin").await).await;
+        let (status, cookie, page) = sign_in_as(&portal, "sub-erin").await;
         assert_eq!(status, 409, "{backend:?}: {page}");
         assert!(cookie.is_none());
         assert_eq!(roles_of(&portal, "erin").await, Some(roles.clone()), "the local account is untouched");
@@ -157,13 +176,22 @@ async fn refused_sign_ins_say_why_and_create_nothing() {
                 serde_json::json!({ "preferred_username": "frank", "cognito:groups": ["portal-admins"] }),
             )
             .await;
-        let callback = authorize_at_provider(&portal, "sub-frank").await;
-        assert_eq!(finish(&callback).await.0, 200);
-        let (status, cookie, page) = finish(&callback).await;
+        let (callback, binding) = authorize_at_provider(&portal, "sub-frank").await;
+        assert_eq!(finish(&callback, Some(&binding)).await.0, 200);
+        let (status, cookie, page) = finish(&callback, Some(&binding)).await;
         assert_eq!((status, cookie), (401, None), "replayed: {page}");
         assert!(page.contains("already used"), "{page}");
         let forged = callback.replace("state=", "state=x");
-        assert_eq!(finish(&forged).await.0, 401);
+        assert_eq!(finish(&forged, Some(&binding)).await.0, 401);
+
+        // A callback URL opened in another browser (sent to a victim: login CSRF) signs nobody in,
+        // with no binding cookie or with that browser's own.
+        for other in [None, Some("portal_sso=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")] {
+            let (callback, _) = authorize_at_provider(&portal, "sub-frank").await;
+            let (status, cookie, page) = finish(&callback, other).await;
+            assert_eq!((status, cookie), (401, None), "{backend:?} {other:?}: {page}");
+            assert!(page.contains("started in another browser"), "{page}");
+        }
 
         // The provider's own refusal is shown, not a 500.
         let denied = no_redirects()

@@ -189,8 +189,16 @@ text_enum! {
         /// Someone asked a rollout to stop.
         RolloutCancel = "rollout.cancel",
         RolloutRetry = "rollout.retry",
+        /// An approval that no longer counts: its approver lost the approver role.
+        ApprovalVoided = "request.approval_voided",
         UserAdded = "user.added",
         UserRoles = "user.roles",
+        UserDisabled = "user.disabled",
+        UserEnabled = "user.enabled",
+        /// An admin set a new password.
+        UserPassword = "user.password",
+        TokenCreated = "token.created",
+        TokenRevoked = "token.revoked",
         SignIn = "signin",
         SignInFailed = "signin.failed",
         SignOut = "signout",

@@ -3,14 +3,18 @@
 //! headers and hands over their values.
 
 pub mod oidc;
+pub mod passwords;
+pub mod records;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 
 use std::collections::BTreeSet;
 
 pub use app::model::Role;
 use serde::Serialize;
-pub use users::{add_user, authenticate, list_users, parse_role, parse_roles, set_roles};
+pub use tokens::authenticate;
+pub use users::{add_user, list_users, parse_role, parse_roles, reset_password, set_disabled, set_roles};
 
 use crate::error::ServerError;
 
@@ -20,9 +24,16 @@ pub struct User {
     pub id: i64,
     pub name: String,
     pub roles: BTreeSet<Role>,
+    /// A disabled user cannot sign in; their sessions and tokens are refused.
+    pub disabled: bool,
 }
 
 impl User {
+    /// Whoever runs the `portal` command line on the server: an admin, recorded as `portal-cli`.
+    pub fn operator() -> User {
+        User { id: 0, name: "portal-cli".into(), roles: BTreeSet::from([Role::Admin]), disabled: false }
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

@@ -14,6 +14,7 @@ use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, Scope, TokenResponse,
 };
+use sha2::Digest as _;
 use tokio::sync::OnceCell;
 
 use app::model::AuditAction;
@@ -21,8 +22,8 @@ use app::model::AuditAction;
 use crate::audit;
 use crate::db::{get, now_ms, Database};
 use crate::error::ServerError;
+use crate::people::records::load_user;
 use crate::people::sessions::open_session;
-use crate::people::users::load_user;
 use crate::people::{Role, User};
 
 /// A started sign-in must come back from the provider within this time.
@@ -167,7 +168,9 @@ impl OidcProvider {
     }
 
     /// Starts a sign-in: stores state, nonce and PKCE verifier; returns the provider URL to send the browser to.
-    pub async fn start(&self, db: &Database) -> Result<String, ServerError> {
+    /// `browser` is a secret the starting browser keeps (a short-lived cookie): only a callback
+    /// that brings it back finishes this sign-in.
+    pub async fn start(&self, db: &Database, browser: &str) -> Result<String, ServerError> {
         let client = self.client().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state, nonce) = client
@@ -182,26 +185,36 @@ impl OidcProvider {
             .bind(now - PENDING_MINUTES * 60_000)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO oidc_pending (state, nonce, pkce_verifier, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(state.secret())
-            .bind(nonce.secret())
-            .bind(verifier.secret())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO oidc_pending (state, nonce, pkce_verifier, created_at, browser_hash) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(state.secret())
+        .bind(nonce.secret())
+        .bind(verifier.secret())
+        .bind(now)
+        .bind(browser_hash(browser))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(url.to_string())
     }
 
     /// Finishes a sign-in: exchanges the code, verifies the ID token, maps groups to roles,
     /// creates or updates the user and opens a session. Returns the user and the cookie value.
-    pub async fn finish(&self, db: &Database, state: &str, code: &str) -> Result<(User, String), ServerError> {
+    pub async fn finish(
+        &self,
+        db: &Database,
+        state: &str,
+        code: &str,
+        browser: Option<&str>,
+    ) -> Result<(User, String), ServerError> {
         // The state is single use: taken out before anything else can fail.
         let mut tx = db.begin_write().await?;
-        let pending = sqlx::query("SELECT nonce, pkce_verifier, created_at FROM oidc_pending WHERE state = $1")
-            .bind(state)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let pending =
+            sqlx::query("SELECT nonce, pkce_verifier, created_at, browser_hash FROM oidc_pending WHERE state = $1")
+                .bind(state)
+                .fetch_optional(&mut *tx)
+                .await?;
         sqlx::query("DELETE FROM oidc_pending WHERE state = $1").bind(state).execute(&mut *tx).await?;
         tx.commit().await?;
         let pending = pending.ok_or_else(|| {
@@ -209,6 +222,13 @@ impl OidcProvider {
                 "single sign-on failed: unknown or already used sign-in state; start again".into(),
             )
         })?;
+        // A callback URL sent to someone else (login CSRF) arrives without the starting browser's secret.
+        let expected: Option<String> = get(&pending, "browser_hash")?;
+        if expected.is_none() || expected != browser.map(browser_hash) {
+            return Err(ServerError::Unauthorized(
+                "single sign-on failed: this sign-in was started in another browser; start again here".into(),
+            ));
+        }
         if get::<i64>(&pending, "created_at")? < now_ms() - PENDING_MINUTES * 60_000 {
             return Err(ServerError::Unauthorized(format!(
                 "single sign-on failed: the sign-in took longer than {PENDING_MINUTES} minutes; start again"
@@ -242,6 +262,10 @@ impl OidcProvider {
     }
 }
 
+fn browser_hash(secret: &str) -> String {
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
 fn id_token_payload(jwt: &str) -> Result<serde_json::Value, ServerError> {
     let part = jwt.split('.').nth(1).ok_or_else(|| oidc_error("ID token", "not a JWT"))?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -261,6 +285,14 @@ pub async fn sign_in_external(
 ) -> Result<(User, String), ServerError> {
     let mut tx = db.begin_write().await?;
     if roles.is_empty() {
+        // Whoever this identity was before, it holds nothing now: its sessions end too.
+        let known = sqlx::query("SELECT id FROM users WHERE external_subject = $1")
+            .bind(subject)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = known {
+            crate::people::records::end_sessions(&mut tx, get(&row, "id")?).await?;
+        }
         audit::append(
             db,
             &mut tx,
@@ -276,9 +308,14 @@ pub async fn sign_in_external(
             if groups.is_empty() { "none".to_owned() } else { groups.join(", ") }
         )));
     }
-    let by_subject =
-        sqlx::query("SELECT id FROM users WHERE external_subject = $1").bind(subject).fetch_optional(&mut *tx).await?;
+    let by_subject = sqlx::query("SELECT id, disabled_at FROM users WHERE external_subject = $1")
+        .bind(subject)
+        .fetch_optional(&mut *tx)
+        .await?;
     let user_id: i64 = match by_subject {
+        Some(row) if get::<Option<i64>>(&row, "disabled_at")?.is_some() => {
+            return Err(ServerError::Forbidden(format!("the account `{name}` is disabled; ask an admin")));
+        }
         Some(row) => get(&row, "id")?,
         None => {
             let taken = sqlx::query("SELECT id FROM users WHERE name = $1").bind(name).fetch_optional(&mut *tx).await?;

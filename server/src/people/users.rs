@@ -1,20 +1,21 @@
-//! Users, their roles, password hashes (argon2id) and API tokens (only a hash is stored).
+//! Users: accounts, roles, password hashes (argon2id), and what admins do to them (roles,
+//! disabling, password resets). A change of roles or a disabled account ends the user's sessions
+//! at once; an approver who loses the role loses their approvals of pending requests.
 
 use std::collections::BTreeSet;
 
-use app::model::{AuditAction, Role};
-use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use sha2::{Digest, Sha256};
+use app::model::{AuditAction, Decision, RequestStatus, Role};
 
 use crate::audit;
 use crate::db::{get, get_parsed, now_ms, Database, Transaction};
 use crate::error::ServerError;
+use crate::people::passwords::hash_password;
+use crate::people::records::{load_user, MAX_NAME_LENGTH};
 use crate::people::User;
 
 fn valid_user_name(name: &str) -> Result<(), ServerError> {
-    let ok = (2..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+    let ok = (2..=MAX_NAME_LENGTH).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
     if ok {
         Ok(())
     } else {
@@ -24,31 +25,6 @@ fn valid_user_name(name: &str) -> Result<(), ServerError> {
             field: Some("name".into()),
         })
     }
-}
-
-pub fn hash_password(password: &str) -> Result<String, ServerError> {
-    if password.chars().count() < 12 {
-        return Err(ServerError::Invalid {
-            code: "weak_password",
-            message: "a password needs at least 12 characters".into(),
-            field: Some("password".into()),
-        });
-    }
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ServerError::Internal(format!("password hashing failed: {e}")))
-}
-
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Creates a user with roles, and optionally a password and an API token
@@ -82,19 +58,9 @@ pub async fn add_user(
         .await?;
     let id: i64 = get(&row, "id")?;
     insert_roles(&mut tx, id, roles).await?;
-    let token = if with_token {
-        let mut bytes = [0u8; 32];
-        OsRng.fill_bytes(&mut bytes);
-        let token = format!("cpp_{}", hex::encode(bytes));
-        sqlx::query("INSERT INTO api_tokens (user_id, token_hash, created_at) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(token_hash(&token))
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        Some(token)
-    } else {
-        None
+    let token = match with_token {
+        true => Some(crate::people::tokens::insert(&mut tx, id, "initial", None).await?.0),
+        false => None,
     };
     let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     audit::append(
@@ -107,39 +73,7 @@ pub async fn add_user(
     )
     .await?;
     tx.commit().await?;
-    Ok((User { id, name: name.to_owned(), roles: roles.clone() }, token))
-}
-
-pub(crate) async fn load_user(db: &Database, id: i64) -> Result<Option<User>, ServerError> {
-    let Some(row) = sqlx::query("SELECT id, name FROM users WHERE id = $1").bind(id).fetch_optional(&db.pool).await?
-    else {
-        return Ok(None);
-    };
-    let roles = sqlx::query("SELECT role FROM user_roles WHERE user_id = $1")
-        .bind(id)
-        .fetch_all(&db.pool)
-        .await?
-        .iter()
-        .map(|r| get_parsed::<Role>(r, "role"))
-        .collect::<Result<_, _>>()?;
-    Ok(Some(User { id: get(&row, "id")?, name: get(&row, "name")?, roles }))
-}
-
-/// The user behind `Authorization: Bearer <token>`; 401 when missing or unknown.
-pub async fn authenticate(db: &Database, authorization: Option<&str>) -> Result<User, ServerError> {
-    let token = authorization
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ServerError::Unauthorized("send `Authorization: Bearer <token>`".into()))?;
-    let row = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = $1")
-        .bind(token_hash(token))
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| ServerError::Unauthorized("unknown or revoked token".into()))?;
-    load_user(db, get(&row, "user_id")?)
-        .await?
-        .ok_or_else(|| ServerError::Unauthorized("the token's user no longer exists".into()))
+    Ok((User { id, name: name.to_owned(), roles: roles.clone(), disabled: false }, token))
 }
 
 async fn insert_roles(tx: &mut Transaction, user_id: i64, roles: &BTreeSet<Role>) -> Result<(), ServerError> {
@@ -156,7 +90,8 @@ async fn insert_roles(tx: &mut Transaction, user_id: i64, roles: &BTreeSet<Role>
 /// Every user with their roles, by name.
 pub async fn list_users(db: &Database) -> Result<Vec<User>, ServerError> {
     let rows = sqlx::query(
-        "SELECT u.id, u.name, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id ORDER BY u.name, r.role",
+        "SELECT u.id, u.name, u.disabled_at, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
+         ORDER BY u.name, r.role",
     )
     .fetch_all(&db.pool)
     .await?;
@@ -165,7 +100,8 @@ pub async fn list_users(db: &Database) -> Result<Vec<User>, ServerError> {
         let id: i64 = get(row, "id")?;
         let role: Option<Role> = crate::db::get_parsed_opt(row, "role")?;
         if users.last().map(|u| u.id) != Some(id) {
-            users.push(User { id, name: get(row, "name")?, roles: BTreeSet::new() });
+            let disabled = get::<Option<i64>>(row, "disabled_at")?.is_some();
+            users.push(User { id, name: get(row, "name")?, roles: BTreeSet::new(), disabled });
         }
         if let (Some(user), Some(role)) = (users.last_mut(), role) {
             user.roles.insert(role);
@@ -185,17 +121,28 @@ pub async fn set_roles(db: &Database, actor: &User, name: &str, roles: &BTreeSet
         });
     }
     let mut tx = db.begin_write().await?;
-    let row = sqlx::query("SELECT id FROM users WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| ServerError::NotFound { code: "unknown_user", message: format!("no user `{name}`") })?;
-    let id: i64 = get(&row, "id")?;
+    let (id, disabled) = user_id(&mut tx, name).await?;
     if id == actor.id && !roles.contains(&Role::Admin) {
         return Err(ServerError::Conflict("an admin cannot remove their own admin role".into()));
     }
+    let before: BTreeSet<Role> = sqlx::query("SELECT role FROM user_roles WHERE user_id = $1")
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| get_parsed::<Role>(r, "role"))
+        .collect::<Result<_, _>>()?;
+    if before == *roles {
+        tx.commit().await?;
+        return Ok(User { id, name: name.to_owned(), roles: roles.clone(), disabled });
+    }
     sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
     insert_roles(&mut tx, id, roles).await?;
+    // Whatever the user's sessions were allowed, they are not any more: they sign in again.
+    crate::people::records::end_sessions(&mut tx, id).await?;
+    if before.contains(&Role::Approver) && !roles.contains(&Role::Approver) {
+        void_pending_approvals(db, &mut tx, actor, id, name).await?;
+    }
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     audit::append(
         db,
@@ -207,7 +154,86 @@ pub async fn set_roles(db: &Database, actor: &User, name: &str, roles: &BTreeSet
     )
     .await?;
     tx.commit().await?;
-    Ok(User { id, name: name.to_owned(), roles: roles.clone() })
+    Ok(User { id, name: name.to_owned(), roles: roles.clone(), disabled })
+}
+
+/// The id of a user by name, and whether they are disabled; 404 when there is none.
+async fn user_id(tx: &mut Transaction, name: &str) -> Result<(i64, bool), ServerError> {
+    let row = sqlx::query("SELECT id, disabled_at FROM users WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| ServerError::NotFound { code: "unknown_user", message: format!("no user `{name}`") })?;
+    Ok((get(&row, "id")?, get::<Option<i64>>(&row, "disabled_at")?.is_some()))
+}
+
+/// An approval counts only while its approver holds the role: a demoted approver's approvals of
+/// pending requests are void, each audited on its request.
+async fn void_pending_approvals(
+    db: &Database,
+    tx: &mut Transaction,
+    actor: &User,
+    approver_id: i64,
+    approver: &str,
+) -> Result<(), ServerError> {
+    let pending = sqlx::query(
+        "SELECT a.id, a.request_id FROM approvals a JOIN deployment_requests r ON r.id = a.request_id \
+         WHERE a.approver_id = $1 AND a.voided_at IS NULL AND a.decision = $2 AND r.status = $3",
+    )
+    .bind(approver_id)
+    .bind(Decision::Approve.as_str())
+    .bind(RequestStatus::Pending.as_str())
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in pending {
+        let (id, request): (i64, i64) = (get(&row, "id")?, get(&row, "request_id")?);
+        sqlx::query("UPDATE approvals SET voided_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        let details =
+            serde_json::json!({ "approver": approver, "reason": "the approver no longer holds the approver role" });
+        audit::append(db, tx, &actor.name, AuditAction::ApprovalVoided, &format!("request:{request}"), details).await?;
+    }
+    Ok(())
+}
+
+/// Disables (`disabled`) or enables a user: an admin action, audited. A disabled user's sessions
+/// end at once, their tokens stop working, and they cannot sign in.
+pub async fn set_disabled(db: &Database, actor: &User, name: &str, disabled: bool) -> Result<User, ServerError> {
+    actor.require(&[Role::Admin], if disabled { "disable users" } else { "enable users" })?;
+    let mut tx = db.begin_write().await?;
+    let (id, was) = user_id(&mut tx, name).await?;
+    if id == actor.id && disabled {
+        return Err(ServerError::Conflict("an admin cannot disable their own account".into()));
+    }
+    if was != disabled {
+        let at = disabled.then(now_ms);
+        sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2").bind(at).bind(id).execute(&mut *tx).await?;
+        if disabled {
+            crate::people::records::end_sessions(&mut tx, id).await?;
+        }
+        let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
+        audit::append(db, &mut tx, &actor.name, action, &format!("user:{name}"), serde_json::json!({})).await?;
+    }
+    tx.commit().await?;
+    load_user(db, id)
+        .await?
+        .ok_or_else(|| ServerError::NotFound { code: "unknown_user", message: format!("no user `{name}`") })
+}
+
+/// Sets a new password for a user (an admin's reset), ending their sessions; audited.
+pub async fn reset_password(db: &Database, actor: &User, name: &str, password: &str) -> Result<(), ServerError> {
+    actor.require(&[Role::Admin], "reset passwords")?;
+    let hash = hash_password(password)?;
+    let mut tx = db.begin_write().await?;
+    let (id, _) = user_id(&mut tx, name).await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(id).execute(&mut *tx).await?;
+    crate::people::records::end_sessions(&mut tx, id).await?;
+    audit::append(db, &mut tx, &actor.name, AuditAction::UserPassword, &format!("user:{name}"), serde_json::json!({}))
+        .await?;
+    Ok(tx.commit().await?)
 }
 
 /// Role names to roles; the first unknown one is an error naming it.

@@ -91,11 +91,13 @@ impl Requests<'_> {
         id: i64,
         user: &User,
     ) -> Result<Option<Decision>, ServerError> {
-        let row = sqlx::query("SELECT decision FROM approvals WHERE request_id = $1 AND approver_id = $2")
-            .bind(id)
-            .bind(user.id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let row = sqlx::query(
+            "SELECT decision FROM approvals WHERE request_id = $1 AND approver_id = $2 AND voided_at IS NULL",
+        )
+        .bind(id)
+        .bind(user.id)
+        .fetch_optional(&mut **tx)
+        .await?;
         Ok(row.map(|r| get_parsed_opt(&r, "decision")).transpose()?.flatten())
     }
 
@@ -107,8 +109,11 @@ impl Requests<'_> {
         decision: Decision,
         comment: &str,
     ) -> Result<(), ServerError> {
+        // A voided decision (its approver was demoted, then promoted again) is replaced.
         sqlx::query(
-            "INSERT INTO approvals (request_id, approver_id, decision, comment, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO approvals (request_id, approver_id, decision, comment, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (request_id, approver_id) DO UPDATE SET decision = excluded.decision, \
+             comment = excluded.comment, created_at = excluded.created_at, voided_at = NULL",
         )
         .bind(id)
         .bind(user.id)
@@ -129,11 +134,13 @@ impl Requests<'_> {
     /// request: a unique key).
     async fn approve_if_complete(&self, tx: &mut Transaction, id: i64, required: i64) -> Result<(), ServerError> {
         let count: i64 = get(
-            &sqlx::query("SELECT COUNT(*) AS n FROM approvals WHERE request_id = $1 AND decision = $2")
-                .bind(id)
-                .bind(Decision::Approve.as_str())
-                .fetch_one(&mut **tx)
-                .await?,
+            &sqlx::query(
+                "SELECT COUNT(*) AS n FROM approvals WHERE request_id = $1 AND decision = $2 AND voided_at IS NULL",
+            )
+            .bind(id)
+            .bind(Decision::Approve.as_str())
+            .fetch_one(&mut **tx)
+            .await?,
             "n",
         )?;
         if count < required {

@@ -52,13 +52,15 @@ impl Requests<'_> {
         let rows = sqlx::query(
             "SELECT r.id, r.kind, r.environment, r.tier, r.region, r.status, r.monthly_cents, r.required_approvals, \
              r.created_at, u.name AS requester, \
-             (SELECT COUNT(*) FROM approvals a WHERE a.request_id = r.id AND a.decision = $9) AS approvals \
+             (SELECT COUNT(*) FROM approvals a WHERE a.request_id = r.id AND a.decision = $9 AND a.voided_at IS NULL) \
+             AS approvals \
              FROM deployment_requests r JOIN users u ON u.id = r.requester_id \
              WHERE r.id < $1 \
              AND ($2 IS NULL OR r.environment = $2) AND ($3 IS NULL OR r.tier = $3) \
              AND ($4 IS NULL OR r.status = $4) AND ($5 IS NULL OR u.name = $5) \
              AND ($6 IS NULL OR (r.status = $8 AND r.requester_id <> $6 \
-                  AND NOT EXISTS (SELECT 1 FROM approvals m WHERE m.request_id = r.id AND m.approver_id = $6))) \
+                  AND NOT EXISTS (SELECT 1 FROM approvals m WHERE m.request_id = r.id AND m.approver_id = $6 \
+                  AND m.voided_at IS NULL))) \
              ORDER BY r.id DESC LIMIT $7",
         )
         .bind(filter.before.unwrap_or(i64::MAX))

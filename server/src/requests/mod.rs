@@ -43,6 +43,8 @@ pub struct ApprovalRecord {
     pub decision: Decision,
     pub comment: String,
     pub at: i64,
+    /// No longer counts: its approver lost the approver role while the request was pending.
+    pub void: bool,
 }
 
 /// A stored request, read back typed.
@@ -75,7 +77,7 @@ pub struct RequestRecord {
 
 impl RequestRecord {
     pub fn approvals_given(&self) -> i64 {
-        self.approvals.iter().filter(|a| a.decision == Decision::Approve).count() as i64
+        self.approvals.iter().filter(|a| a.decision == Decision::Approve && !a.void).count() as i64
     }
 
     /// Option names as the catalog takes them.
@@ -135,7 +137,7 @@ impl Requests<'_> {
 
     async fn approvals(&self, id: i64) -> Result<Vec<ApprovalRecord>, ServerError> {
         sqlx::query(
-            "SELECT u.name AS approver, a.decision, a.comment, a.created_at FROM approvals a \
+            "SELECT u.name AS approver, a.decision, a.comment, a.created_at, a.voided_at FROM approvals a \
              JOIN users u ON u.id = a.approver_id WHERE a.request_id = $1 ORDER BY a.id",
         )
         .bind(id)
@@ -148,6 +150,7 @@ impl Requests<'_> {
                 decision: get_parsed(a, "decision")?,
                 comment: get(a, "comment")?,
                 at: get(a, "created_at")?,
+                void: get::<Option<i64>>(a, "voided_at")?.is_some(),
             })
         })
         .collect()

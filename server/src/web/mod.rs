@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod csrf;
 pub mod live;
 pub mod sso;
 pub mod state;
@@ -36,7 +37,13 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options);
-    api::routes().merge(sso::routes()).with_state(portal).merge(pages).layer(CompressionLayer::new())
+    let own_origin = portal.own_origin.clone();
+    api::routes()
+        .merge(sso::routes())
+        .with_state(portal)
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(own_origin, csrf::same_origin_only))
+        .layer(CompressionLayer::new())
 }
 
 /// Leptos options for a compiled site under `site_root` (cargo-leptos's `site-root`).

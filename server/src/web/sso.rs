@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{header, HeaderMap};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 
 use crate::error::ServerError;
 use crate::people::oidc::{OidcProvider, CALLBACK_PATH, START_PATH};
@@ -25,9 +26,39 @@ fn provider(portal: &Portal) -> Result<&OidcProvider, ServerError> {
     })
 }
 
+/// The cookie that binds a sign-in to the browser that started it: SameSite=Lax, since it must
+/// come back on the provider's redirect (a cross-site top-level navigation).
+const BROWSER_COOKIE: &str = "portal_sso";
+
+fn browser_cookie(value: &str, secure: bool) -> String {
+    let max_age = if value.is_empty() { 0 } else { 600 };
+    format!(
+        "{BROWSER_COOKIE}={value}; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+fn browser_secret(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == BROWSER_COOKIE)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 async fn start_handler(State(portal): State<Arc<Portal>>) -> Response {
-    match async { provider(&portal)?.start(&portal.db).await }.await {
-        Ok(url) => Redirect::to(&url).into_response(),
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    match async { provider(&portal)?.start(&portal.db, &secret).await }.await {
+        Ok(url) => {
+            ([(header::SET_COOKIE, browser_cookie(&secret, portal.secure_cookies))], Redirect::to(&url)).into_response()
+        }
         Err(e) => sign_in_problem(e),
     }
 }
@@ -40,7 +71,12 @@ struct Callback {
     error_description: Option<String>,
 }
 
-async fn callback_handler(State(portal): State<Arc<Portal>>, Query(callback): Query<Callback>) -> Response {
+async fn callback_handler(
+    State(portal): State<Arc<Portal>>,
+    headers: HeaderMap,
+    Query(callback): Query<Callback>,
+) -> Response {
+    let browser = browser_secret(&headers);
     let outcome = async {
         let provider = provider(&portal)?;
         if let Some(error) = &callback.error {
@@ -52,7 +88,7 @@ async fn callback_handler(State(portal): State<Arc<Portal>>, Query(callback): Qu
         let (Some(state), Some(code)) = (&callback.state, &callback.code) else {
             return Err(ServerError::BadRequest("the provider's answer lacks `state` or `code`".into()));
         };
-        provider.finish(&portal.db, state, code).await
+        provider.finish(&portal.db, state, code, browser.as_deref()).await
     }
     .await;
     match outcome {
@@ -66,7 +102,8 @@ async fn callback_handler(State(portal): State<Arc<Portal>>, Query(callback): Qu
                  <p>Signed in as {}. <a href=\"/\">Continue to the portal</a>.</p></main></body></html>",
                 html_escape(&user.name)
             );
-            ([(axum::http::header::SET_COOKIE, cookie)], Html(body)).into_response()
+            let done = browser_cookie("", portal.secure_cookies);
+            (AppendHeaders([(header::SET_COOKIE, cookie), (header::SET_COOKIE, done)]), Html(body)).into_response()
         }
         Err(e) => sign_in_problem(e),
     }

@@ -13,6 +13,7 @@ use crate::people::oidc::OidcProvider;
 use crate::requests::preview::Previews;
 use crate::requests::{catalog_digest, ApprovalPolicy, Requests};
 use crate::rollout::{RolloutStore, Steering};
+use crate::web::csrf::OwnOrigin;
 
 pub struct Portal {
     pub catalog: Arc<CatalogService>,
@@ -22,6 +23,8 @@ pub struct Portal {
     pub digest: String,
     /// Set when the portal is served over HTTPS (`PORTAL_PUBLIC_URL=https://…`).
     pub secure_cookies: bool,
+    /// The origin state-changing browser requests must come from.
+    pub own_origin: OwnOrigin,
     /// The AWS SDK configuration (credentials chain, region, `AWS_ENDPOINT_URL`); `None` when not set up.
     pub aws: Option<aws_config::SdkConfig>,
     /// Whether a webhook is configured (`PORTAL_WEBHOOK_URL`).
@@ -42,6 +45,7 @@ impl Portal {
             policy,
             digest,
             secure_cookies: false,
+            own_origin: OwnOrigin::SameHost,
             aws: None,
             webhook: false,
             notifier: Notifier::new(false),

@@ -33,12 +33,21 @@ pub(crate) fn to_backend(e: ServerError) -> BackendError {
     }
 }
 
+/// What a timeline entry adds after its action: a decision's comment, or whose approval was voided and why.
+fn timeline_detail(details: &serde_json::Value) -> String {
+    let text = |key: &str| details.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+    match (text("approver"), text("reason")) {
+        ("", "") => text("comment").to_owned(),
+        (approver, reason) => format!("{approver}'s approval no longer counts: {reason}"),
+    }
+}
+
 fn caller_of(user: User) -> Caller {
     Caller { id: user.id, name: user.name, roles: user.roles.into_iter().collect() }
 }
 
 fn user_of(caller: &Caller) -> User {
-    User { id: caller.id, name: caller.name.clone(), roles: caller.roles.iter().copied().collect() }
+    User { id: caller.id, name: caller.name.clone(), roles: caller.roles.iter().copied().collect(), disabled: false }
 }
 
 fn session_user(user: &User) -> SessionUser {
@@ -109,16 +118,11 @@ impl Portal {
         let timeline = crate::audit::about(&self.db, &crate::requests::subject(id))
             .await?
             .into_iter()
-            .map(|t| TimelineEntry {
-                at: t.at,
-                actor: t.actor,
-                action: t.action,
-                detail: t.details.get("comment").and_then(|c| c.as_str()).unwrap_or_default().to_owned(),
-            })
+            .map(|t| TimelineEntry { at: t.at, actor: t.actor, action: t.action, detail: timeline_detail(&t.details) })
             .collect();
         let estimate = requests.stored_estimate(id).await?;
         let (services, diagram_svg) = self.as_requested(&record, estimate);
-        let decided_by_me = record.approvals.iter().any(|a| a.approver == user.name);
+        let decided_by_me = record.approvals.iter().any(|a| a.approver == user.name && !a.void);
         let may_decide = user.has(Role::Approver)
             && record.status == RequestStatus::Pending
             && record.requester != user.name

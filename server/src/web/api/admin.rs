@@ -10,7 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use crate::error::ServerError;
-use crate::people::{add_user as add, list_users as list, parse_roles, Role};
+use crate::people::{add_user as add, list_users as list, parse_roles, tokens, Role};
 use crate::web::api::Body;
 use crate::web::auth::Caller;
 use crate::web::state::Portal;
@@ -95,9 +95,12 @@ pub(super) struct AuditQuery {
 
 pub(super) async fn audit_log(
     State(portal): State<Arc<Portal>>,
-    _caller: Caller,
+    caller: Caller,
     Query(q): Query<AuditQuery>,
 ) -> Result<impl IntoResponse, ServerError> {
+    // The raw trail holds sign-in addresses and every account's activity; viewers keep the
+    // timelines on request pages.
+    caller.require(&[Role::Admin, Role::Approver], "read the audit trail")?;
     let entries = crate::audit::page(&portal.db, q.before, q.limit.unwrap_or(100)).await?;
     let next = entries.last().map(|e| e.id);
     Ok(Json(serde_json::json!({ "entries": entries, "next_before": next })))
@@ -112,4 +115,87 @@ pub(super) async fn webhook_deliveries(
         "webhook": portal.webhook,
         "deliveries": crate::notify::deliveries(&portal.db, 200).await?,
     })))
+}
+
+pub(super) async fn disable_user(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    Ok(Json(serde_json::json!({ "user": crate::people::set_disabled(&portal.db, &caller, &name, true).await? })))
+}
+
+pub(super) async fn enable_user(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    Ok(Json(serde_json::json!({ "user": crate::people::set_disabled(&portal.db, &caller, &name, false).await? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PasswordReset {
+    password: String,
+}
+
+/// An admin sets a new password; the user's sessions end.
+pub(super) async fn reset_password(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Body(body): Body<PasswordReset>,
+) -> Result<impl IntoResponse, ServerError> {
+    crate::people::reset_password(&portal.db, &caller, &name, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TokenQuery {
+    /// Admins only: every user's tokens.
+    #[serde(default)]
+    all: bool,
+}
+
+/// The caller's tokens (an admin's `?all=true`: everyone's), never the tokens themselves.
+pub(super) async fn list_tokens(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Query(q): Query<TokenQuery>,
+) -> Result<impl IntoResponse, ServerError> {
+    let whose = if q.all {
+        caller.require(&[Role::Admin], "list everyone's tokens")?;
+        None
+    } else {
+        Some(caller.id)
+    };
+    Ok(Json(serde_json::json!({ "tokens": tokens::list(&portal.db, whose).await? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NewToken {
+    name: String,
+    #[serde(default)]
+    expires_in_days: Option<i64>,
+}
+
+/// A new token for the caller; the answer is the only time it is shown.
+pub(super) async fn create_token(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Body(body): Body<NewToken>,
+) -> Result<impl IntoResponse, ServerError> {
+    let (info, token) = tokens::create(&portal.db, &caller, &body.name, body.expires_in_days).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "token": token, "info": info }))))
+}
+
+pub(super) async fn revoke_token(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    let id = super::path_id(&id, "unknown_token", "token")?;
+    Ok(Json(serde_json::json!({ "token": tokens::revoke(&portal.db, &caller, id).await? })))
 }

@@ -40,6 +40,11 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/api/identity", get(admin::identity))
         .route("/api/users", get(admin::list_users).post(admin::add_user))
         .route("/api/users/{name}/roles", put(admin::set_roles))
+        .route("/api/users/{name}/disable", post(admin::disable_user))
+        .route("/api/users/{name}/enable", post(admin::enable_user))
+        .route("/api/users/{name}/password", put(admin::reset_password))
+        .route("/api/tokens", get(admin::list_tokens).post(admin::create_token))
+        .route("/api/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/api/webhooks/deliveries", get(admin::webhook_deliveries))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -1,0 +1,347 @@
+//! The trust boundary, over HTTP against the real server, on SQLite and on PostgreSQL: requests
+//! another site forges are refused, access can be revoked (disabled users, revoked and expired
+//! tokens, sessions ended by a role change), a demoted approver's approval stops counting, the
+//! sign-in limit holds under a burst, and the raw audit trail is for admins and approvers.
+
+use std::collections::BTreeSet;
+
+use portal_tests::{backends, TestPortal};
+use serde_json::{json, Value};
+use server::people::{add_user, Role};
+
+async fn user(portal: &TestPortal, name: &str, roles: &[Role], password: Option<&str>) -> String {
+    let roles: BTreeSet<Role> = roles.iter().copied().collect();
+    let (_, token) = add_user(&portal.portal.db, name, &roles, password, true).await.expect("user added");
+    token.expect("a token")
+}
+
+/// Signs in through the pages' server function, from the portal's own origin; the session cookie.
+async fn session(portal: &TestPortal, name: &str, password: &str) -> String {
+    let response = portal
+        .client
+        .post(portal.url("/rpc/sign_in"))
+        .header("origin", portal.url(""))
+        .form(&[("name", name), ("password", password)])
+        .send()
+        .await
+        .expect("sign in");
+    let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = response.text().await.unwrap_or_default();
+    cookie.and_then(|c| c.split(';').next().map(str::to_owned)).unwrap_or_else(|| panic!("no session: {body}"))
+}
+
+/// `GET path` with a session cookie: the status.
+async fn get_with_cookie(portal: &TestPortal, path: &str, cookie: &str) -> u16 {
+    portal.client.get(portal.url(path)).header("cookie", cookie).send().await.expect("get").status().as_u16()
+}
+
+async fn count(portal: &TestPortal, sql: &'static str) -> i64 {
+    let row = sqlx::query(sql).fetch_one(&portal.portal.db.pool).await.expect("count");
+    sqlx::Row::try_get::<i64, _>(&row, "n").expect("n")
+}
+
+fn request_body(environment: &str, tier: &str) -> Value {
+    json!({
+        "environment": environment, "tier": tier, "region": "us-east-1",
+        "role_arn": "arn:aws:iam::123456789012:role/portal-deploy",
+        "justification": "Security test of the trust boundary",
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_from_another_origin_are_refused() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        user(&portal, "root", &[Role::Admin], Some("root-password-long")).await;
+        let cookie = session(&portal, "root", "root-password-long").await;
+        let users_before = count(&portal, "SELECT COUNT(*) AS n FROM users").await;
+        // Another port on the same host is the same *site*: SameSite does not stop it, Origin does.
+        let evil = format!("http://127.0.0.1:{}", portal.addr.port() + 1);
+        let forged_json = json!({ "name": "mallory", "roles": ["admin"], "password": "mallory-password-long" });
+        // (path, Origin, Referer, content type, body)
+        type Forged = (&'static str, Option<String>, Option<String>, &'static str, String);
+        let attempts: Vec<Forged> = vec![
+            ("/rpc/create_user", Some(evil.clone()), None, "text/plain", forged_json.to_string()),
+            ("/rpc/create_user", Some(evil.clone()), None, "application/json", forged_json.to_string()),
+            ("/rpc/create_user", None, None, "application/json", forged_json.to_string()),
+            ("/rpc/create_user", Some("null".into()), None, "application/json", forged_json.to_string()),
+            ("/rpc/create_user", None, Some(format!("{evil}/page")), "application/json", forged_json.to_string()),
+            ("/rpc/sign_out", Some(evil.clone()), None, "application/x-www-form-urlencoded", String::new()),
+            ("/api/users", Some(evil.clone()), None, "application/json", forged_json.to_string()),
+            (
+                "/api/requests",
+                Some(evil.clone()),
+                None,
+                "text/plain",
+                request_body("forged", "development").to_string(),
+            ),
+        ];
+        for (path, origin, referer, content_type, body) in attempts {
+            let mut request = portal
+                .client
+                .post(portal.url(path))
+                .header("cookie", &cookie)
+                .header("content-type", content_type)
+                .body(body);
+            if let Some(origin) = &origin {
+                request = request.header("origin", origin);
+            }
+            if let Some(referer) = &referer {
+                request = request.header("referer", referer);
+            }
+            let response = request.send().await.expect("post");
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            assert_eq!(status, 403, "{backend:?} {path} from {origin:?}/{referer:?}: {text}");
+            assert!(
+                text.contains("not from the portal's own pages")
+                    || text.contains("names no Origin")
+                    || text.contains("not a web origin"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            count(&portal, "SELECT COUNT(*) AS n FROM users").await,
+            users_before,
+            "{backend:?}: nobody created"
+        );
+        // The session survived the forged sign-out.
+        assert_eq!(get_with_cookie(&portal, "/api/requests", &cookie).await, 200);
+
+        // The same calls from the portal's own pages work, and bearer tokens need no Origin.
+        let own = portal
+            .client
+            .post(portal.url("/rpc/create_user"))
+            .header("cookie", &cookie)
+            .header("origin", portal.url(""))
+            .json(&json!({ "name": "nina", "roles": ["viewer"], "password": "nina-password-long" }))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(own.status().as_u16(), 200, "{backend:?}: {}", own.text().await.unwrap_or_default());
+        let token = user(&portal, "api-admin", &[Role::Admin], None).await;
+        let (status, _) = portal
+            .call(
+                "POST",
+                "/api/users",
+                Some(&token),
+                Some(json!({ "name": "otto", "roles": ["viewer"], "token": true })),
+            )
+            .await;
+        assert_eq!(status, 201, "{backend:?}: bearer calls are not browser calls");
+        assert_eq!(count(&portal, "SELECT COUNT(*) AS n FROM users").await, users_before + 3);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_user_is_locked_out_at_once_and_enabled_again() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let admin = user(&portal, "root", &[Role::Admin], None).await;
+        let token = user(&portal, "vic", &[Role::Requester], Some("vic-password-long")).await;
+        let cookie = session(&portal, "vic", "vic-password-long").await;
+        assert_eq!(get_with_cookie(&portal, "/api/requests", &cookie).await, 200);
+        assert_eq!(portal.call("GET", "/api/requests", Some(&token), None).await.0, 200);
+
+        let (status, body) = portal.call("POST", "/api/users/vic/disable", Some(&admin), None).await;
+        assert_eq!((status, body["user"]["disabled"].as_bool()), (200, Some(true)), "{backend:?}: {body}");
+        // The very next request: session and token refused; sign-in says why.
+        assert_eq!(get_with_cookie(&portal, "/api/requests", &cookie).await, 401, "{backend:?}: session ended");
+        let (status, body) = portal.call("GET", "/api/requests", Some(&token), None).await;
+        assert_eq!(status, 401, "{backend:?}");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("disabled"), "{body}");
+        let refused = portal
+            .client
+            .post(portal.url("/rpc/sign_in"))
+            .header("origin", portal.url(""))
+            .form(&[("name", "vic"), ("password", "vic-password-long")])
+            .send()
+            .await
+            .expect("sign in");
+        assert!(refused.headers().get("set-cookie").is_none());
+        assert!(refused.text().await.unwrap_or_default().contains("is disabled"));
+        // An admin cannot lock themselves out; a viewer cannot disable anyone.
+        let (status, _) = portal.call("POST", "/api/users/root/disable", Some(&admin), None).await;
+        assert_eq!(status, 409);
+        let (status, _) = portal.call("POST", "/api/users/root/disable", Some(&token), None).await;
+        assert_eq!(status, 401, "vic's token is dead");
+
+        let (status, _) = portal.call("POST", "/api/users/vic/enable", Some(&admin), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            portal.call("GET", "/api/requests", Some(&token), None).await.0,
+            200,
+            "{backend:?}: the token works again"
+        );
+        let actions =
+            count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE action IN ('user.disabled', 'user.enabled')")
+                .await;
+        assert_eq!(actions, 2, "{backend:?}: both audited");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_named_listed_revoked_and_expire() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let admin = user(&portal, "root", &[Role::Admin], None).await;
+        let first = user(&portal, "tess", &[Role::Viewer], None).await;
+
+        let (status, body) = portal
+            .call("POST", "/api/tokens", Some(&first), Some(json!({ "name": "ci pipeline", "expires_in_days": 7 })))
+            .await;
+        assert_eq!(status, 201, "{backend:?}: {body}");
+        let second = body["token"].as_str().expect("token shown once").to_owned();
+        let id = body["info"]["id"].as_i64().expect("id");
+        assert!(second.starts_with(body["info"]["prefix"].as_str().unwrap_or("?")), "{body}");
+        let (_, listed) = portal.call("GET", "/api/tokens", Some(&second), None).await;
+        let tokens = listed["tokens"].as_array().cloned().unwrap_or_default();
+        assert_eq!(tokens.len(), 2, "{listed}");
+        assert!(tokens.iter().all(|t| t.get("token").is_none() && t["expires_at"].as_i64().is_some()), "{listed}");
+        assert!(!listed.to_string().contains(&second), "a listing never shows a token");
+
+        // Bad names and lifetimes are 422s naming the field.
+        for (body, field) in [
+            (json!({ "name": "" }), "name"),
+            (json!({ "name": "x", "expires_in_days": 0 }), "expires_in_days"),
+            (json!({ "name": "x", "expires_in_days": 10000 }), "expires_in_days"),
+        ] {
+            let (status, answer) = portal.call("POST", "/api/tokens", Some(&first), Some(body)).await;
+            assert_eq!((status, answer["error"]["field"].as_str()), (422, Some(field)), "{answer}");
+        }
+
+        // Someone else's token cannot be revoked (nor seen); its owner or an admin can.
+        let other = user(&portal, "uma", &[Role::Viewer], None).await;
+        let (status, _) = portal.call("POST", &format!("/api/tokens/{id}/revoke"), Some(&other), None).await;
+        assert_eq!(status, 404, "{backend:?}");
+        let (status, body) = portal.call("POST", &format!("/api/tokens/{id}/revoke"), Some(&first), None).await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = portal.call("GET", "/api/requests", Some(&second), None).await;
+        assert_eq!(status, 401);
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("revoked"), "{body}");
+        assert_eq!(portal.call("GET", "/api/tokens?all=true", Some(&first), None).await.0, 403);
+        let (_, all) = portal.call("GET", "/api/tokens?all=true", Some(&admin), None).await;
+        assert!(all["tokens"].as_array().is_some_and(|t| t.len() >= 4), "{all}");
+
+        // A token past its expiry is refused with the reason.
+        sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE user_id = (SELECT id FROM users WHERE name = 'tess')")
+            .execute(&portal.portal.db.pool)
+            .await
+            .expect("expire");
+        let (status, body) = portal.call("GET", "/api/requests", Some(&first), None).await;
+        assert_eq!(status, 401, "{backend:?}");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("expired"), "{body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_change_ends_sessions_and_a_demoted_approver_no_longer_counts() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let admin = user(&portal, "root", &[Role::Admin], None).await;
+        let lead = user(&portal, "lead", &[Role::Requester], None).await;
+        let alice = user(&portal, "alice", &[Role::Approver], Some("alice-password-long")).await;
+        let bob = user(&portal, "bob", &[Role::Approver], None).await;
+        let cookie = session(&portal, "alice", "alice-password-long").await;
+
+        // Full Production needs two approvals: alice gives one.
+        let (status, request) =
+            portal.call("POST", "/api/requests", Some(&lead), Some(request_body("void-env", "full-production"))).await;
+        assert_eq!(status, 201, "{request}");
+        let id = request["id"].as_i64().expect("id");
+        let (status, _) =
+            portal.call("POST", &format!("/api/requests/{id}/approve"), Some(&alice), Some(json!({}))).await;
+        assert_eq!(status, 200);
+
+        // alice is demoted: her session ends, her approval of the pending request is void.
+        let (status, _) =
+            portal.call("PUT", "/api/users/alice/roles", Some(&admin), Some(json!({ "roles": ["viewer"] }))).await;
+        assert_eq!(status, 200);
+        assert_eq!(get_with_cookie(&portal, "/api/requests", &cookie).await, 401, "{backend:?}: session ended");
+        let (_, record) = portal.call("GET", &format!("/api/requests/{id}"), Some(&lead), None).await;
+        assert_eq!(record["approvals"][0]["void"], true, "{backend:?}: {record}");
+        assert_eq!(record["status"], "pending");
+        let voided =
+            count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'request.approval_voided'").await;
+        assert_eq!(voided, 1);
+
+        // bob's approval alone is not enough: the void one does not count.
+        let (_, after_bob) =
+            portal.call("POST", &format!("/api/requests/{id}/approve"), Some(&bob), Some(json!({}))).await;
+        assert_eq!(after_bob["status"], "pending", "{backend:?}: {after_bob}");
+        // Promoted again, alice decides afresh and the request is approved.
+        portal.call("PUT", "/api/users/alice/roles", Some(&admin), Some(json!({ "roles": ["approver"] }))).await;
+        let (status, approved) =
+            portal.call("POST", &format!("/api/requests/{id}/approve"), Some(&alice), Some(json!({}))).await;
+        assert_eq!((status, approved["status"].as_str()), (200, Some("approved")), "{backend:?}: {approved}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_wrong_passwords_checks_at_most_the_limit() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        user(&portal, "wendy", &[Role::Viewer], Some("wendy-password-long")).await;
+        let attempts = (0..40).map(|_| {
+            let (client, url, origin) = (portal.client.clone(), portal.url("/rpc/sign_in"), portal.url(""));
+            tokio::spawn(async move {
+                let response = client
+                    .post(url)
+                    .header("origin", origin)
+                    .form(&[("name", "wendy"), ("password", "not-her-password")])
+                    .send()
+                    .await
+                    .expect("sign in");
+                response.text().await.unwrap_or_default()
+            })
+        });
+        let mut limited = 0;
+        for attempt in attempts.collect::<Vec<_>>() {
+            let text = attempt.await.expect("task");
+            limited += usize::from(text.contains("too many failed sign-ins"));
+        }
+        // Each attempt that got past the limit had its password checked and left a failed sign-in.
+        let checked = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'signin.failed'").await;
+        assert!(checked <= 5, "{backend:?}: {checked} passwords checked");
+        assert_eq!(limited, 40 - checked as usize, "{backend:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_keeps_no_mistyped_secret_and_the_raw_trail_is_for_admins_and_approvers() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let viewer = user(&portal, "walt", &[Role::Viewer], None).await;
+        let approver = user(&portal, "ada", &[Role::Approver], None).await;
+        // A password typed into the name field is not stored.
+        let response = portal
+            .client
+            .post(portal.url("/rpc/sign_in"))
+            .header("origin", portal.url(""))
+            .form(&[("name", "Hunter2-is-my-password"), ("password", "whatever-it-is")])
+            .send()
+            .await
+            .expect("sign in");
+        assert!(response.text().await.unwrap_or_default().contains("wrong user name or password"));
+        let kept = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE actor LIKE '%Hunter2%' OR subject LIKE '%Hunter2%' OR details LIKE '%Hunter2%'").await;
+        assert_eq!(kept, 0, "{backend:?}");
+        // A name longer than any account's is refused before anything is looked up or stored.
+        let long = "x".repeat(10_000);
+        let response = portal
+            .client
+            .post(portal.url("/rpc/sign_in"))
+            .header("origin", portal.url(""))
+            .form(&[("name", long.as_str()), ("password", "whatever-it-is")])
+            .send()
+            .await
+            .expect("sign in");
+        assert!(
+            response.status().is_success() && response.text().await.unwrap_or_default().contains("wrong user name")
+        );
+        let stored = count(&portal, "SELECT COUNT(*) AS n FROM signin_failures WHERE LENGTH(key) > 200").await;
+        assert_eq!(stored, 0);
+
+        assert_eq!(portal.call("GET", "/api/audit", Some(&viewer), None).await.0, 403, "{backend:?}");
+        assert_eq!(portal.call("GET", "/api/audit", Some(&approver), None).await.0, 200, "{backend:?}");
+    }
+}
