@@ -396,6 +396,21 @@ impl TestPortal {
         (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
     }
 
+    /// Signs in through the pages' server function, from the portal's own origin, as a browser
+    /// would: the session cookie (`portal_session=…`) if one was set, and the answer's text.
+    pub async fn sign_in(&self, name: &str, password: &str) -> (Option<String>, String) {
+        let response = self
+            .client
+            .post(self.url("/rpc/sign_in"))
+            .header("origin", self.url(""))
+            .form(&[("name", name), ("password", password)])
+            .send()
+            .await
+            .expect("sign in");
+        let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        (cookie, response.text().await.unwrap_or_default())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -494,16 +494,7 @@ async fn client_put(portal: &TestPortal, path: &str, token: &str, body: Value) -
 }
 
 async fn sign_in(portal: &TestPortal, name: &str, password: &str) -> (Option<String>, String) {
-    let res = portal
-        .client
-        .post(portal.url("/rpc/sign_in"))
-        .header("origin", portal.url(""))
-        .form(&[("name", name), ("password", password)])
-        .send()
-        .await
-        .expect("sign in");
-    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    (cookie, res.text().await.unwrap_or_default())
+    portal.sign_in(name, password).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,16 +17,7 @@ async fn user(portal: &TestPortal, name: &str, roles: &[Role], password: Option<
 
 /// Signs in through the pages' server function, from the portal's own origin; the session cookie.
 async fn session(portal: &TestPortal, name: &str, password: &str) -> String {
-    let response = portal
-        .client
-        .post(portal.url("/rpc/sign_in"))
-        .header("origin", portal.url(""))
-        .form(&[("name", name), ("password", password)])
-        .send()
-        .await
-        .expect("sign in");
-    let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let body = response.text().await.unwrap_or_default();
+    let (cookie, body) = portal.sign_in(name, password).await;
     cookie.and_then(|c| c.split(';').next().map(str::to_owned)).unwrap_or_else(|| panic!("no session: {body}"))
 }
 
@@ -150,16 +141,8 @@ async fn a_disabled_user_is_locked_out_at_once_and_enabled_again() {
         let (status, body) = portal.call("GET", "/api/requests", Some(&token), None).await;
         assert_eq!(status, 401, "{backend:?}");
         assert!(body["error"]["message"].as_str().unwrap_or_default().contains("disabled"), "{body}");
-        let refused = portal
-            .client
-            .post(portal.url("/rpc/sign_in"))
-            .header("origin", portal.url(""))
-            .form(&[("name", "vic"), ("password", "vic-password-long")])
-            .send()
-            .await
-            .expect("sign in");
-        assert!(refused.headers().get("set-cookie").is_none());
-        assert!(refused.text().await.unwrap_or_default().contains("is disabled"));
+        let (cookie, body) = portal.sign_in("vic", "vic-password-long").await;
+        assert!(cookie.is_none() && body.contains("is disabled"), "{body}");
         // An admin cannot lock themselves out; a viewer cannot disable anyone.
         let (status, _) = portal.call("POST", "/api/users/root/disable", Some(&admin), None).await;
         assert_eq!(status, 409);
@@ -314,30 +297,14 @@ async fn sign_in_keeps_no_mistyped_secret_and_the_raw_trail_is_for_admins_and_ap
         let viewer = user(&portal, "walt", &[Role::Viewer], None).await;
         let approver = user(&portal, "ada", &[Role::Approver], None).await;
         // A password typed into the name field is not stored.
-        let response = portal
-            .client
-            .post(portal.url("/rpc/sign_in"))
-            .header("origin", portal.url(""))
-            .form(&[("name", "Hunter2-is-my-password"), ("password", "whatever-it-is")])
-            .send()
-            .await
-            .expect("sign in");
-        assert!(response.text().await.unwrap_or_default().contains("wrong user name or password"));
+        let (_, body) = portal.sign_in("Hunter2-is-my-password", "whatever-it-is").await;
+        assert!(body.contains("wrong user name or password"), "{body}");
         let kept = count(&portal, "SELECT COUNT(*) AS n FROM audit_log WHERE actor LIKE '%Hunter2%' OR subject LIKE '%Hunter2%' OR details LIKE '%Hunter2%'").await;
         assert_eq!(kept, 0, "{backend:?}");
         // A name longer than any account's is refused before anything is looked up or stored.
         let long = "x".repeat(10_000);
-        let response = portal
-            .client
-            .post(portal.url("/rpc/sign_in"))
-            .header("origin", portal.url(""))
-            .form(&[("name", long.as_str()), ("password", "whatever-it-is")])
-            .send()
-            .await
-            .expect("sign in");
-        assert!(
-            response.status().is_success() && response.text().await.unwrap_or_default().contains("wrong user name")
-        );
+        let (cookie, body) = portal.sign_in(&long, "whatever-it-is").await;
+        assert!(cookie.is_none() && body.contains("wrong user name"), "{body}");
         let stored = count(&portal, "SELECT COUNT(*) AS n FROM signin_failures WHERE LENGTH(key) > 200").await;
         assert_eq!(stored, 0);
 
