@@ -204,11 +204,9 @@ macro_rules! usage_fields {
                 vec![$(UsageField { key: stringify!($key), label: $label, unit: $unit, value: self.$key }),*]
             }
 
-            /// Sets one assumption by key; the value must be a finite number of zero or more.
+            /// Sets one assumption by key; the value must be a finite number from zero to [`USAGE_MAX`].
             pub fn set(&mut self, key: &str, value: f64) -> Result<()> {
-                if !value.is_finite() || value < 0.0 {
-                    return Err(InfraError::data("usage", key, "must be a number of zero or more"));
-                }
+                check_usage_value("usage", key, value)?;
                 match key {
                     $(stringify!($key) => self.$key = value,)*
                     _ => return Err(InfraError::data("usage", key, "unknown usage assumption")),
@@ -217,6 +215,17 @@ macro_rules! usage_fields {
             }
         }
     };
+}
+
+/// The largest usage figure accepted (a trillion units a month): far above any real concert
+/// platform, low enough that every cost stays a finite number of dollars.
+pub const USAGE_MAX: f64 = 1e12;
+
+fn check_usage_value(file: &str, key: &str, value: f64) -> Result<()> {
+    if !value.is_finite() || !(0.0..=USAGE_MAX).contains(&value) {
+        return Err(InfraError::data(file, key, "must be a number from 0 to 1,000,000,000,000 (1e12)"));
+    }
+    Ok(())
 }
 
 usage_fields! {
@@ -246,9 +255,7 @@ impl Usage {
     pub fn parse(file: &str, text: &str) -> Result<Usage> {
         let usage: Usage = toml::from_str(text).map_err(|e| toml_error(file, text, e))?;
         for field in usage.fields() {
-            if !field.value.is_finite() || field.value < 0.0 {
-                return Err(InfraError::data(file, field.key, "must be a number of zero or more"));
-            }
+            check_usage_value(file, field.key, field.value)?;
         }
         Ok(usage)
     }

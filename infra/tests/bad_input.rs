@@ -124,6 +124,14 @@ fn malformed_usage_names_file_and_key() {
     assert_eq!((file.as_str(), key.as_str()), ("mine.json", "cloudfront_gb"));
     let (_, key) = data_error(base.with_overrides("mine.toml", "alb_lcu = -1").expect_err("refused"));
     assert_eq!(key, "alb_lcu");
+    // Past the bound (1e12), or not a number at all: refused naming the key, never an infinite cost.
+    for value in [1e308, 1.000_001e12, f64::INFINITY, f64::NAN, -0.5] {
+        let mut usage = base.clone();
+        let (file, key) = data_error(usage.set("cognito_mau", value).expect_err("refused"));
+        assert_eq!((file.as_str(), key.as_str()), ("usage", "cognito_mau"), "{value}");
+    }
+    let mut usage = base.clone();
+    usage.set("cognito_mau", infra::pricing::USAGE_MAX).expect("the bound itself is accepted");
     assert!(base.with_overrides("bad.toml", "[[[").is_err());
     let ok: Usage = base.with_overrides("ok.json", r#"{"cloudfront_transfer_gb": 2048}"#).expect("accepted");
     assert_eq!(ok.cloudfront_transfer_gb, 2048.0);

@@ -312,3 +312,53 @@ async fn sign_in_keeps_no_mistyped_secret_and_the_raw_trail_is_for_admins_and_ap
         assert_eq!(portal.call("GET", "/api/audit", Some(&approver), None).await.0, 200, "{backend:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_is_bounded_and_cannot_dodge_the_extra_approver() {
+    // What Full Production costs at the default usage and with every usage figure at zero.
+    let probe = TestPortal::start().await;
+    let (_, tier) = probe.call("GET", "/api/tiers/full-production", None, None).await;
+    let keys: Vec<String> = tier["usage"].as_object().map(|u| u.keys().cloned().collect()).unwrap_or_default();
+    assert!(keys.len() > 10, "{tier}");
+    let zero_query: Vec<String> = keys.iter().map(|k| format!("usage.{k}=0")).collect();
+    let (_, zero) =
+        probe.call("GET", &format!("/api/tiers/full-production?{}", zero_query.join("&")), None, None).await;
+    let (default_monthly, zero_monthly) = (
+        tier["estimate"]["monthly_usd"].as_f64().unwrap_or(0.0),
+        zero["estimate"]["monthly_usd"].as_f64().unwrap_or(0.0),
+    );
+    assert!(zero_monthly < default_monthly, "{zero_monthly} < {default_monthly}");
+    // Not a number, negative or past the bound: 422 naming the key, on every way in.
+    for value in ["NaN", "-1", "1e308", "inf"] {
+        let (status, body) =
+            probe.call("GET", &format!("/api/tiers/full-production?usage.cognito_mau={value}"), None, None).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (422, Some("usage.cognito_mau")), "{value}: {body}");
+    }
+
+    for backend in backends() {
+        // A policy whose extra-approver threshold lies between the two.
+        let threshold = (default_monthly + zero_monthly) / 2.0;
+        let portal = TestPortal::start_configured(backend, None, |_, settings| {
+            settings.policy.extra_approval_over_monthly_usd = threshold;
+        })
+        .await;
+        let lead = user(&portal, "lead", &[Role::Requester], None).await;
+        for (i, value) in [1e308, -1.0].into_iter().enumerate() {
+            let mut body = request_body(&format!("bounded-{i}"), "full-production");
+            body["usage"] = json!({ "cognito_mau": value });
+            let (status, answer) = portal.call("POST", "/api/requests", Some(&lead), Some(body)).await;
+            assert_eq!((status, answer["error"]["field"].as_str()), (422, Some("usage.cognito_mau")), "{answer}");
+        }
+        assert_eq!(count(&portal, "SELECT COUNT(*) AS n FROM deployment_requests").await, 0, "nothing stored");
+
+        let mut body = request_body("zero-traffic", "full-production");
+        body["usage"] = keys.iter().map(|k| (k.clone(), json!(0))).collect::<serde_json::Map<_, _>>().into();
+        let (status, zeroed) = portal.call("POST", "/api/requests", Some(&lead), Some(body)).await;
+        assert_eq!(status, 201, "{zeroed}");
+        assert!(zeroed["monthly_usd"].as_f64().unwrap_or(f64::MAX) < threshold, "{zeroed}");
+        assert_eq!(
+            zeroed["required_approvals"], 3,
+            "{backend:?}: two for Full Production, one more above the threshold"
+        );
+    }
+}

@@ -93,7 +93,17 @@ impl Requests<'_> {
         };
         let report = self.catalog.report(&spec, &usage, true)?;
         let monthly = report.estimate.monthly_usd;
-        let required = self.policy.required(tier, monthly);
+        // The policy judges the larger of the requested and the default usage, key by key: typing
+        // zero traffic cannot dodge the extra approver an expensive deployment needs.
+        let defaults = self.catalog.default_usage.fields();
+        let at_least_default = usage
+            .fields()
+            .into_iter()
+            .zip(defaults)
+            .map(|(asked, default)| (asked.key, asked.value.max(default.value)));
+        let policy_usage = self.catalog.usage(at_least_default)?;
+        let policy_monthly = self.catalog.report(&spec, &policy_usage, true)?.estimate.monthly_usd.max(monthly);
+        let required = self.policy.required(tier, policy_monthly);
         let announcement = format!(
             "{} requests {tier} for `{}` in {} (${monthly:.2}/month): needs {required} approval(s).",
             user.name,
