@@ -56,7 +56,7 @@ impl Application {
             AwsSettings::Given(config) => Some(config.as_ref().clone()),
             AwsSettings::None => None,
         };
-        portal.webhook = settings.webhook_url.is_some();
+        portal.webhook = settings.webhook.is_some();
         portal.notifier = Notifier::new(portal.webhook);
         if let Some(config) = settings.oidc.clone() {
             tracing::info!(issuer = %config.issuer, "OpenID Connect sign-in enabled");
@@ -84,8 +84,8 @@ impl Application {
         if background.expiry_sweep {
             spawn_expiry_sweep(self.portal.clone());
         }
-        if let (true, Some(url)) = (background.webhooks, &self.settings.webhook_url) {
-            crate::notify::spawn_worker(self.portal.db.clone(), url.clone());
+        if let (true, Some(webhook)) = (background.webhooks, &self.settings.webhook) {
+            crate::notify::spawn_worker(self.portal.db.clone(), webhook.clone());
         }
     }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::error::ServerError;
+use crate::notify::Webhook;
 use crate::people::oidc::OidcConfig;
 use crate::requests::ApprovalPolicy;
 use crate::rollout::EngineConfig;
@@ -52,8 +53,9 @@ pub struct Settings {
     pub sandbox: bool,
     /// The portal's public URL (`PORTAL_PUBLIC_URL`): cookies are `Secure` when it is https.
     pub public_url: Option<String>,
-    /// Where notifications go (`PORTAL_WEBHOOK_URL`); none are queued without it.
-    pub webhook_url: Option<String>,
+    /// Where notifications go and how they are signed (`PORTAL_WEBHOOK_URL`,
+    /// `PORTAL_WEBHOOK_SECRET`); none are queued without it.
+    pub webhook: Option<Webhook>,
     pub oidc: Option<OidcConfig>,
     pub engine: EngineConfig,
     pub aws: AwsSettings,
@@ -71,7 +73,7 @@ impl Settings {
             policy: ApprovalPolicy::default(),
             sandbox: false,
             public_url: None,
-            webhook_url: None,
+            webhook: None,
             oidc: None,
             engine: EngineConfig::default(),
             aws: AwsSettings::FromEnvironment,
@@ -126,7 +128,16 @@ impl Settings {
             },
             sandbox: var("PORTAL_SANDBOX").is_some_and(|v| v == "1"),
             public_url: var("PORTAL_PUBLIC_URL"),
-            webhook_url: var("PORTAL_WEBHOOK_URL"),
+            webhook: match (var("PORTAL_WEBHOOK_URL"), var("PORTAL_WEBHOOK_SECRET")) {
+                (None, _) => None,
+                (Some(url), Some(secret)) if secret.len() >= 16 => Some(Webhook { url, secret }),
+                (Some(_), _) => {
+                    return Err(ServerError::Startup(
+                        "PORTAL_WEBHOOK_URL needs PORTAL_WEBHOOK_SECRET (16 characters or more): every delivery is signed with it"
+                            .into(),
+                    ))
+                }
+            },
             oidc: OidcConfig::from_vars(&var)?,
             engine,
             aws: AwsSettings::FromEnvironment,

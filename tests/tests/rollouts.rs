@@ -439,15 +439,28 @@ async fn an_update_shows_cloudformations_changes_before_approval() {
 }
 
 /// A Slack-style receiver that fails its first `failures` deliveries, then records the rest.
+const WEBHOOK_SECRET: &str = "a-webhook-secret-for-tests";
+
+/// A receiver that checks each delivery's signature (as a real one must) and stores the body.
 async fn webhook_receiver(failures: usize) -> (String, Arc<Mutex<Vec<Value>>>) {
     let received = Arc::new(Mutex::new(Vec::new()));
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let store = received.clone();
     let app = axum::Router::new().route(
         "/hook",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+        axum::routing::post(move |headers: axum::http::HeaderMap, text: String| {
             let (store, calls) = (store.clone(), calls.clone());
             async move {
+                let header =
+                    |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                let timestamp: i64 = header("x-portal-timestamp").parse().unwrap_or(0);
+                let webhook = server::notify::Webhook { url: String::new(), secret: WEBHOOK_SECRET.into() };
+                if webhook.signature(timestamp, &text).ok() != Some(header("x-portal-signature")) {
+                    return axum::http::StatusCode::UNAUTHORIZED;
+                }
+                let Ok(body) = serde_json::from_str::<Value>(&text) else {
+                    return axum::http::StatusCode::BAD_REQUEST;
+                };
                 if calls.fetch_add(1, Ordering::SeqCst) < failures {
                     return axum::http::StatusCode::SERVICE_UNAVAILABLE;
                 }
@@ -472,7 +485,7 @@ async fn webhooks_announce_approvals_needed_and_rollout_results_and_retry_failur
     let (url, received) = webhook_receiver(1).await;
     let hook = url.clone();
     let portal = TestPortal::start_configured(Backend::Sqlite, Some(moto.sdk_config().await), move |_, settings| {
-        settings.webhook_url = Some(hook);
+        settings.webhook = Some(server::notify::Webhook { url: hook, secret: WEBHOOK_SECRET.into() });
     })
     .await;
     let people = people(&portal).await;
@@ -480,7 +493,10 @@ async fn webhooks_announce_approvals_needed_and_rollout_results_and_retry_failur
     let (_, admin) = add_user(&portal.portal.db, "root", &roles, None, true).await.expect("admin");
     let admin = admin.expect("token");
     portal.start_engine();
-    server::notify::spawn_worker(portal.portal.db.clone(), url);
+    server::notify::spawn_worker(
+        portal.portal.db.clone(),
+        server::notify::Webhook { url, secret: WEBHOOK_SECRET.into() },
+    );
 
     let id = approved_rollout(&portal, &people, "loud", "development").await;
     assert_eq!(wait_until_ended(&portal, &people, id).await["status"], "succeeded");

@@ -362,3 +362,62 @@ async fn usage_is_bounded_and_cannot_dodge_the_extra_approver() {
         );
     }
 }
+
+/// A receiver that redirects every delivery elsewhere, and counts what arrives elsewhere.
+async fn redirecting_receiver() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let followed = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = followed.clone();
+    let app = axum::Router::new()
+        .route("/moved", axum::routing::post(|| async { axum::response::Redirect::temporary("/elsewhere") }))
+        .route(
+            "/elsewhere",
+            axum::routing::post(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async { axum::http::StatusCode::OK }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/moved"), followed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_failures_keep_no_url_and_redirects_are_not_followed() {
+    let closed = portal_tests::free_port();
+    let (moved, followed) = redirecting_receiver().await;
+    for (url, expected) in
+        [(format!("http://127.0.0.1:{closed}/services/T000/B000/SECRET-PART"), "error"), (moved, "HTTP 307")]
+    {
+        let hook = url.clone();
+        let portal = TestPortal::start_configured(portal_tests::Backend::Sqlite, None, move |_, settings| {
+            settings.webhook = Some(server::notify::Webhook { url: hook, secret: "sixteen-chars-or-more".into() });
+            settings.background.webhooks = true;
+        })
+        .await;
+        let admin = user(&portal, "root", &[Role::Admin], None).await;
+        let lead = user(&portal, "lead", &[Role::Requester], None).await;
+        let (status, _) =
+            portal.call("POST", "/api/requests", Some(&lead), Some(request_body("hooked", "development"))).await;
+        assert_eq!(status, 201);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let delivery = loop {
+            let (_, body) = portal.call("GET", "/api/webhooks/deliveries", Some(&admin), None).await;
+            let first = body["deliveries"][0].clone();
+            if first["attempts"].as_i64().unwrap_or(0) >= 1 {
+                break first;
+            }
+            assert!(std::time::Instant::now() < deadline, "no delivery attempt: {body}");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        let error = delivery["last_error"].as_str().unwrap_or_default();
+        assert!(error.contains(expected), "{url}: {delivery}");
+        for part in ["SECRET-PART", "/services/", "/moved", "127.0.0.1"] {
+            assert!(!error.contains(part), "the stored error names the URL: {error}");
+        }
+    }
+    assert_eq!(followed.load(std::sync::atomic::Ordering::SeqCst), 0, "the redirect was not followed");
+}
