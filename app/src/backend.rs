@@ -102,15 +102,28 @@ pub trait Backend: Send + Sync + 'static {
 
 pub type SharedBackend = Arc<dyn Backend>;
 
-/// Name of the session cookie.
+/// Name of the session cookie over plain HTTP (a local portal).
 pub const SESSION_COOKIE: &str = "portal_session";
+/// Its name over HTTPS: the `__Host-` prefix makes the browser refuse it unless it is `Secure`,
+/// for `/` and set by this very host, so a neighbouring subdomain cannot plant a session.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-portal_session";
 
-/// The session id from a `Cookie` header, if it has a well-formed one.
-pub fn session_from_cookies(cookie_header: Option<&str>) -> Option<String> {
+fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session id from a `Cookie` header, if it has a well-formed one under the name this portal
+/// uses (`secure`: the `__Host-` one).
+pub fn session_from_cookies(cookie_header: Option<&str>, secure: bool) -> Option<String> {
+    let name = cookie_name(secure);
     cookie_header?
         .split(';')
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
         .filter(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
 }
@@ -119,7 +132,35 @@ pub fn session_from_cookies(cookie_header: Option<&str>) -> Option<String> {
 pub fn session_cookie(id: &str, secure: bool) -> String {
     let max_age = if id.is_empty() { 0 } else { 12 * 3600 };
     format!(
-        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        "{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_https_the_session_cookie_is_host_only_and_secure() {
+        let id = "ab".repeat(32);
+        let plain = session_cookie(&id, false);
+        let secure = session_cookie(&id, true);
+        assert!(plain.starts_with("portal_session=") && !plain.contains("Secure"), "{plain}");
+        assert!(
+            secure.starts_with("__Host-portal_session=") && secure.contains("; Secure") && secure.contains("Path=/;")
+        );
+        assert!(!secure.contains("Domain"), "{secure}");
+        let header = format!("portal_session={id}");
+        assert_eq!(session_from_cookies(Some(&header), false), Some(id.clone()));
+        assert_eq!(
+            session_from_cookies(Some(&header), true),
+            None,
+            "a cookie without the prefix is not ours over https"
+        );
+        let header = format!("other=1; __Host-portal_session={id}");
+        assert_eq!(session_from_cookies(Some(&header), true), Some(id));
+        assert_eq!(session_from_cookies(Some("portal_session=not-hex"), false), None);
+    }
 }

@@ -421,3 +421,38 @@ async fn webhook_failures_keep_no_url_and_redirects_are_not_followed() {
     }
     assert_eq!(followed.load(std::sync::atomic::Ordering::SeqCst), 0, "the redirect was not followed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_session_cookie_is_prefixed_and_secure() {
+    let portal = TestPortal::start_configured(portal_tests::Backend::Sqlite, None, |_, settings| {
+        settings.public_url = Some("https://portal.example.test".into());
+    })
+    .await;
+    user(&portal, "hana", &[Role::Viewer], Some("hana-password-long")).await;
+    let response = portal
+        .client
+        .post(portal.url("/rpc/sign_in"))
+        .header("origin", "https://portal.example.test")
+        .form(&[("name", "hana"), ("password", "hana-password-long")])
+        .send()
+        .await
+        .expect("sign in");
+    let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(cookie.starts_with("__Host-portal_session=") && cookie.contains("; Secure"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap_or_default().to_owned();
+    assert_eq!(get_with_cookie(&portal, "/api/requests", &pair).await, 200);
+    // The same id under the unprefixed name (as a neighbouring subdomain could set it) is not a session.
+    let unprefixed = pair.replace("__Host-", "");
+    assert_eq!(get_with_cookie(&portal, "/api/requests", &unprefixed).await, 401);
+    // The public URL is the one origin state changes may come from.
+    let (status, _) = portal
+        .client
+        .post(portal.url("/rpc/sign_in"))
+        .header("origin", portal.url(""))
+        .form(&[("name", "hana"), ("password", "hana-password-long")])
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .expect("sign in");
+    assert_eq!(status, 403);
+}

@@ -27,7 +27,8 @@ pub(crate) mod context {
     /// The session id the browser sent with this call.
     pub fn session() -> Option<String> {
         let parts = use_context::<http::request::Parts>()?;
-        session_from_cookies(parts.headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok()))
+        let secure = use_context::<SharedBackend>()?.secure_cookies();
+        session_from_cookies(parts.headers.get(http::header::COOKIE).and_then(|v| v.to_str().ok()), secure)
     }
 
     /// The signed-in caller, resolved once per call; refused with what to do otherwise.

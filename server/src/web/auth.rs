@@ -32,7 +32,7 @@ impl FromRequestParts<Arc<Portal>> for Caller {
         // even if a session cookie rides along.
         if authorization.is_none() {
             let cookies = parts.headers.get(header::COOKIE).and_then(|h| h.to_str().ok());
-            if let Some(id) = app::backend::session_from_cookies(cookies) {
+            if let Some(id) = app::backend::session_from_cookies(cookies, portal.secure_cookies) {
                 if let Some(user) = sessions::user_for_session(&portal.db, &id).await? {
                     return Ok(Caller(user));
                 }

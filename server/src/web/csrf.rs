@@ -53,7 +53,10 @@ fn check(method: &Method, path: &str, headers: &HeaderMap, own: &OwnOrigin) -> R
     if bearer {
         return Ok(());
     }
-    let cookie = app::backend::session_from_cookies(headers.get(header::COOKIE).and_then(|h| h.to_str().ok()));
+    // Either cookie name: a request carrying one is a browser's, whichever this portal uses.
+    let cookies = headers.get(header::COOKIE).and_then(|h| h.to_str().ok());
+    let cookie =
+        app::backend::session_from_cookies(cookies, false).or(app::backend::session_from_cookies(cookies, true));
     if !path.starts_with("/rpc/") && cookie.is_none() {
         return Ok(());
     }
