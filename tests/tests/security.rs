@@ -456,3 +456,32 @@ async fn over_https_the_session_cookie_is_prefixed_and_secure() {
         .expect("sign in");
     assert_eq!(status, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_approver_cancels_the_requester_needs_a_fresh_approval() {
+    for backend in backends() {
+        // No engine and no AWS: approved rollouts stay queued, so cancel and retry are all that happen.
+        let portal = TestPortal::start_on(backend).await;
+        let lead = user(&portal, "lead", &[Role::Requester], None).await;
+        let alice = user(&portal, "alice", &[Role::Approver], None).await;
+        let mut rollouts = Vec::new();
+        for environment in ["stopped-by-alice", "stopped-by-lead"] {
+            let (_, request) =
+                portal.call("POST", "/api/requests", Some(&lead), Some(request_body(environment, "development"))).await;
+            let id = request["id"].as_i64().expect("id");
+            let (_, approved) =
+                portal.call("POST", &format!("/api/requests/{id}/approve"), Some(&alice), Some(json!({}))).await;
+            rollouts.push(approved["rollout_id"].as_i64().expect("a rollout"));
+        }
+        let (by_alice, by_lead) = (rollouts[0], rollouts[1]);
+        portal.call("POST", &format!("/api/rollouts/{by_alice}/cancel"), Some(&alice), None).await;
+        portal.call("POST", &format!("/api/rollouts/{by_lead}/cancel"), Some(&lead), None).await;
+
+        let (status, body) = portal.call("POST", &format!("/api/rollouts/{by_alice}/retry"), Some(&lead), None).await;
+        assert_eq!(status, 409, "{backend:?}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("cancelled by alice"), "{body}");
+        // Their own cancel they may undo; an approver may retry what an approver stopped.
+        assert_eq!(portal.call("POST", &format!("/api/rollouts/{by_lead}/retry"), Some(&lead), None).await.0, 200);
+        assert_eq!(portal.call("POST", &format!("/api/rollouts/{by_alice}/retry"), Some(&alice), None).await.0, 200);
+    }
+}

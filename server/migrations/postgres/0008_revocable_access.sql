@@ -17,3 +17,6 @@ ALTER TABLE approvals ADD COLUMN voided_at BIGINT;
 
 -- A single sign-on is finished only in the browser that started it (a hash of its cookie).
 ALTER TABLE oidc_pending ADD COLUMN browser_hash TEXT;
+
+-- Who cancelled a rollout: a requester cannot retry what an approver stopped.
+ALTER TABLE rollouts ADD COLUMN cancelled_by TEXT;

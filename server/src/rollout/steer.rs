@@ -36,6 +36,9 @@ impl Steering<'_> {
             )));
         }
         if retry {
+            if user.name == requester {
+                self.refuse_retry_after_anothers_cancel(id, &requester).await?;
+            }
             self.retry(id, &user.name).await?;
             self.wake.notify_one();
             Ok(())
@@ -69,10 +72,13 @@ impl Steering<'_> {
         let status: RolloutStatus = get_parsed(&row, "status")?;
         match status {
             RolloutStatus::Queued => {
-                sqlx::query("UPDATE rollouts SET status = $1, cancel_requested = 1, finished_at = $2 WHERE id = $3")
-                    .bind(RolloutStatus::Cancelled.as_str())
-                    .bind(now)
-                    .bind(id)
+                sqlx::query(
+                    "UPDATE rollouts SET status = $1, cancel_requested = 1, finished_at = $2, cancelled_by = $3 WHERE id = $4",
+                )
+                .bind(RolloutStatus::Cancelled.as_str())
+                .bind(now)
+                .bind(actor)
+                .bind(id)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("UPDATE rollout_phases SET status = $1 WHERE rollout_id = $2 AND status = $3")
@@ -83,7 +89,8 @@ impl Steering<'_> {
                     .await?;
             }
             RolloutStatus::Running => {
-                sqlx::query("UPDATE rollouts SET cancel_requested = 1 WHERE id = $1")
+                sqlx::query("UPDATE rollouts SET cancel_requested = 1, cancelled_by = $1 WHERE id = $2")
+                    .bind(actor)
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
@@ -97,6 +104,24 @@ impl Steering<'_> {
         let details = serde_json::json!({ "was": status });
         audit::append(self.db, &mut tx, actor, AuditAction::RolloutCancel, &subject(id), details).await?;
         Ok(tx.commit().await?)
+    }
+
+    /// An approver who cancels a rollout has withdrawn consent: its requester needs a fresh
+    /// approval (a new request), not a retry. Approvers and admins may still retry it.
+    async fn refuse_retry_after_anothers_cancel(&self, id: i64, requester: &str) -> Result<(), ServerError> {
+        let row = sqlx::query("SELECT status, cancelled_by FROM rollouts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| unknown_rollout(id))?;
+        let status: RolloutStatus = get_parsed(&row, "status")?;
+        let cancelled_by: Option<String> = get(&row, "cancelled_by")?;
+        match cancelled_by {
+            Some(by) if status == RolloutStatus::Cancelled && by != requester => Err(ServerError::Conflict(format!(
+                "rollout {id} was cancelled by {by}; it needs a fresh approval: request the deployment again"
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Queues a failed or cancelled rollout again as a new attempt, from its first unfinished phase.
@@ -127,7 +152,7 @@ impl Steering<'_> {
         let attempt: i64 = get::<i64>(&row, "attempt")? + 1;
         sqlx::query(
             "UPDATE rollouts SET status = $1, attempt = $2, failure = NULL, cancel_requested = 0, finished_at = NULL, \
-             lease_owner = NULL, lease_expires_at = NULL WHERE id = $3",
+             lease_owner = NULL, lease_expires_at = NULL, cancelled_by = NULL WHERE id = $3",
         )
         .bind(RolloutStatus::Queued.as_str())
         .bind(attempt)
