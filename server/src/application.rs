@@ -57,6 +57,8 @@ impl Application {
             AwsSettings::None => None,
         };
         portal.webhook = settings.webhook.is_some();
+        portal.live_limits =
+            crate::web::live::LiveLimits::new(settings.live_streams_per_user, settings.live_streams_total);
         portal.notifier = Notifier::new(portal.webhook);
         if let Some(config) = settings.oidc.clone() {
             tracing::info!(issuer = %config.issuer, "OpenID Connect sign-in enabled");

@@ -58,6 +58,9 @@ pub struct Settings {
     pub webhook: Option<Webhook>,
     pub oidc: Option<OidcConfig>,
     pub engine: EngineConfig,
+    /// Live streams (rollout progress) open at once: per user, and in total.
+    pub live_streams_per_user: usize,
+    pub live_streams_total: usize,
     pub aws: AwsSettings,
     pub background: Background,
 }
@@ -76,6 +79,8 @@ impl Settings {
             webhook: None,
             oidc: None,
             engine: EngineConfig::default(),
+            live_streams_per_user: 8,
+            live_streams_total: 1_000,
             aws: AwsSettings::FromEnvironment,
             background: Background::ALL,
         }
@@ -101,6 +106,15 @@ impl Settings {
                 }
             }
         };
+        let count =
+            |name: &str, default: usize| -> Result<usize, ServerError> {
+                match var(name) {
+                    None => Ok(default),
+                    Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        ServerError::Startup(format!("{name} must be a positive whole number, got `{v}`"))
+                    }),
+                }
+            };
         let defaults = EngineConfig::default();
         let engine = EngineConfig {
             lease: seconds("PORTAL_LEASE_SECONDS", defaults.lease)?,
@@ -140,6 +154,8 @@ impl Settings {
             },
             oidc: OidcConfig::from_vars(&var)?,
             engine,
+            live_streams_per_user: count("PORTAL_LIVE_STREAMS_PER_USER", 8)?,
+            live_streams_total: count("PORTAL_LIVE_STREAMS_TOTAL", 1_000)?,
             aws: AwsSettings::FromEnvironment,
             background: Background::ALL,
         })

@@ -485,3 +485,44 @@ async fn after_an_approver_cancels_the_requester_needs_a_fresh_approval() {
         assert_eq!(portal.call("POST", &format!("/api/rollouts/{by_alice}/retry"), Some(&alice), None).await.0, 200);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_streams_are_capped_per_user_and_in_total() {
+    let portal = TestPortal::start_configured(portal_tests::Backend::Sqlite, None, |_, settings| {
+        settings.live_streams_per_user = 2;
+        settings.live_streams_total = 3;
+    })
+    .await;
+    let lead = user(&portal, "lead", &[Role::Requester], None).await;
+    let alice = user(&portal, "alice", &[Role::Approver], None).await;
+    let (_, request) =
+        portal.call("POST", "/api/requests", Some(&lead), Some(request_body("watched", "development"))).await;
+    let id = request["id"].as_i64().expect("id");
+    let (_, approved) =
+        portal.call("POST", &format!("/api/requests/{id}/approve"), Some(&alice), Some(json!({}))).await;
+    let rollout = approved["rollout_id"].as_i64().expect("rollout");
+    let path = format!("/api/rollouts/{rollout}/events");
+    let open = |token: String| {
+        let (client, url) = (portal.client.clone(), portal.url(&path));
+        async move { client.get(url).bearer_auth(token).send().await.expect("stream") }
+    };
+    // No engine runs: the rollout stays queued and each stream stays open.
+    let mut streams = vec![open(lead.clone()).await, open(lead.clone()).await];
+    assert!(streams.iter().all(|s| s.status() == 200));
+    let third = open(lead.clone()).await;
+    assert_eq!(third.status().as_u16(), 429, "a third stream for one user");
+    assert!(third.text().await.unwrap_or_default().contains("2 live streams open"));
+    streams.push(open(alice.clone()).await);
+    assert_eq!(streams[2].status().as_u16(), 200);
+    let fourth = open(alice.clone()).await;
+    assert_eq!(fourth.status().as_u16(), 429, "over the total");
+
+    // The rollout ends: every stream says so and closes, and its slot is given back.
+    portal.call("POST", &format!("/api/rollouts/{rollout}/cancel"), Some(&lead), None).await;
+    for stream in streams {
+        let text = tokio::time::timeout(std::time::Duration::from_secs(20), stream.text()).await.expect("ends");
+        assert!(text.unwrap_or_default().contains("event: end"));
+    }
+    let again = open(lead).await;
+    assert_eq!(again.status().as_u16(), 200, "slots come back when streams end");
+}

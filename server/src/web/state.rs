@@ -14,6 +14,7 @@ use crate::requests::preview::Previews;
 use crate::requests::{catalog_digest, ApprovalPolicy, Requests};
 use crate::rollout::{RolloutStore, Steering};
 use crate::web::csrf::OwnOrigin;
+use crate::web::live::LiveLimits;
 
 pub struct Portal {
     pub catalog: Arc<CatalogService>,
@@ -34,6 +35,8 @@ pub struct Portal {
     pub rollout_wake: Arc<Notify>,
     /// OpenID Connect sign-in, when configured (`PORTAL_OIDC_*`).
     pub oidc: Option<Arc<OidcProvider>>,
+    /// Live streams open at once, per user and in total.
+    pub live_limits: LiveLimits,
 }
 
 impl Portal {
@@ -51,6 +54,7 @@ impl Portal {
             notifier: Notifier::new(false),
             rollout_wake: Arc::new(Notify::new()),
             oidc: None,
+            live_limits: LiveLimits::new(8, 1_000),
         }
     }
 

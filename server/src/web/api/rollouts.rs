@@ -59,7 +59,7 @@ pub(super) struct EventsQuery {
 /// stack event as it is recorded; the stream ends once the rollout has ended and all is sent.
 pub(super) async fn events(
     State(portal): State<Arc<Portal>>,
-    _caller: Caller,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<EventsQuery>,
@@ -73,5 +73,6 @@ pub(super) async fn events(
         .and_then(|v| v.parse().ok())
         .or(q.after)
         .unwrap_or(0);
-    Ok(crate::web::live::rollout_stream(store, id, resume))
+    let slot = portal.live_limits.take(caller.id)?;
+    Ok(crate::web::live::rollout_stream(slot, store, id, resume))
 }
