@@ -526,3 +526,33 @@ async fn live_streams_are_capped_per_user_and_in_total() {
     let again = open(lead).await;
     assert_eq!(again.status().as_u16(), 200, "slots come back when streams end");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csv_export_streams_every_page() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let viewer = user(&portal, "walt", &[Role::Viewer], None).await;
+        // 1,200 requests: three pages of the export's 500.
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
+             INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, \
+             usage, monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, \
+             expires_at) SELECT 'env-' || i, 'development', 'us-east-1', '123456789012', \
+             'arn:aws:iam::123456789012:role/portal-deploy', 'bulk', '[]', '{}', 11111, '{}', 'x', 1, \
+             (SELECT id FROM users WHERE name = 'walt'), 'rejected', 1700000000000 + i, 1800000000000 FROM n",
+        )
+        .execute(&portal.portal.db.pool)
+        .await
+        .expect("fill");
+        let response =
+            portal.client.get(portal.url("/api/requests.csv")).bearer_auth(&viewer).send().await.expect("csv");
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.expect("text");
+        let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 1201, "{backend:?}: header and every row");
+        let ids: Vec<i64> = lines[1..].iter().filter_map(|l| l.split(',').next()?.parse().ok()).collect();
+        assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first, each once");
+        let (status, body) = portal.call("GET", "/api/requests.csv?status=sleeping", Some(&viewer), None).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (422, Some("status")), "a bad filter is still a 422");
+    }
+}

@@ -145,8 +145,19 @@ impl Requests<'_> {
     }
 }
 
-/// CSV of history rows (RFC 4180 quoting).
+/// The CSV header line of the history.
+pub const CSV_HEADER: &str =
+    "id,kind,environment,tier,region,status,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n";
+
+/// CSV of history rows (RFC 4180 quoting), header included.
 pub fn history_csv(rows: &[HistoryRow]) -> String {
+    let mut out = CSV_HEADER.to_owned();
+    out.push_str(&csv_rows(rows));
+    out
+}
+
+/// CSV lines of history rows, without the header.
+pub fn csv_rows(rows: &[HistoryRow]) -> String {
     fn cell(s: &str) -> String {
         if s.contains([',', '"', '\n', '\r']) || s.starts_with(['=', '+', '-', '@']) {
             // Quoted, and a leading formula character neutralised for spreadsheets.
@@ -156,9 +167,7 @@ pub fn history_csv(rows: &[HistoryRow]) -> String {
             s.to_owned()
         }
     }
-    let mut out = String::from(
-        "id,kind,environment,tier,region,status,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n",
-    );
+    let mut out = String::new();
     for r in rows {
         let fields = [
             r.id.to_string(),
