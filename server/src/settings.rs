@@ -130,6 +130,22 @@ impl Settings {
                     ServerError::Startup(format!("PORTAL_MAX_ROLLOUTS must be a positive whole number, got `{v}`"))
                 })?,
             },
+            give_up_after: match var("PORTAL_GIVE_UP_AFTER") {
+                None => defaults.give_up_after,
+                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ServerError::Startup(format!("PORTAL_GIVE_UP_AFTER must be a positive whole number, got `{v}`"))
+                })?,
+            },
+            stack_deadline: match var("PORTAL_STACK_DEADLINE_MINUTES") {
+                None => defaults.stack_deadline,
+                Some(v) => {
+                    v.parse::<u64>().ok().filter(|n| *n > 0).map(|m| Duration::from_secs(m * 60)).ok_or_else(|| {
+                        ServerError::Startup(format!(
+                            "PORTAL_STACK_DEADLINE_MINUTES must be a positive whole number, got `{v}`"
+                        ))
+                    })?
+                }
+            },
             ..defaults
         };
         Ok(Settings {

@@ -366,7 +366,7 @@ impl TestPortal {
             owner: server::rollout::process_name(),
             lease: Duration::from_secs(3),
             poll: Duration::from_millis(100),
-            max_running: 4,
+            ..Default::default()
         };
         server::application::spawn_engine(&self.portal, config)
     }

@@ -622,3 +622,57 @@ async fn a_stack_deleted_by_hand_is_created_again_and_the_rest_left_alone() {
     assert_eq!(actions, ["unchanged", "unchanged", "unchanged", "unchanged", "unchanged", "create"], "{rollout}");
     assert_eq!(live_stacks(&cfn, "drifted").await.len(), 6);
 }
+
+/// The engine of `portal` with a short lease and the given bounds.
+fn bounded_engine(portal: &TestPortal, give_up_after: i64, stack_deadline: Duration) {
+    let config = server::rollout::EngineConfig {
+        lease: Duration::from_secs(1),
+        poll: Duration::from_millis(100),
+        give_up_after,
+        stack_deadline,
+        ..Default::default()
+    };
+    server::application::spawn_engine(&portal.portal, config);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_engine_gives_up_on_errors_that_do_not_pass_and_on_stacks_that_never_finish() {
+    let moto = Moto::start();
+    // Phase 1 of `stuck` never leaves CREATE_IN_PROGRESS, as DescribeStacks reports it.
+    let in_progress = "<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+        <DescribeStacksResult><Stacks><member><StackName>stuck-network</StackName>\
+        <StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/stuck-network/1</StackId>\
+        <StackStatus>CREATE_IN_PROGRESS</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime>\
+        </member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>stuck</RequestId></ResponseMetadata>\
+        </DescribeStacksResponse>";
+    let rule =
+        portal_tests::fault_when(&["Action=DescribeStacks", "StackName=stuck-network"], (200, in_progress.into()));
+    let proxy = FaultProxy::start(&moto.endpoint, Some(rule), Duration::ZERO).await;
+    let portal = TestPortal::start_with(Backend::Sqlite, Some(portal_tests::sdk_config(&proxy.endpoint).await)).await;
+    let people = people(&portal).await;
+
+    // A rollout whose stored tier no longer reads: every run stops on the same error.
+    let broken = approved_rollout(&portal, &people, "unreadable", "development").await;
+    sqlx::query("UPDATE deployment_requests SET tier = 'platinum' WHERE environment = 'unreadable'")
+        .execute(&portal.portal.db.pool)
+        .await
+        .expect("break the stored tier");
+    let stuck = approved_rollout(&portal, &people, "stuck", "development").await;
+    bounded_engine(&portal, 3, Duration::from_secs(2));
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (broken, stuck) = loop {
+        let (_, a) = portal.call("GET", &format!("/api/rollouts/{broken}"), people.token("lead"), None).await;
+        let (_, b) = portal.call("GET", &format!("/api/rollouts/{stuck}"), people.token("lead"), None).await;
+        if a["status"] == "failed" && b["status"] == "failed" {
+            break (a, b);
+        }
+        assert!(Instant::now() < deadline, "the engine never gave up: {a} {b}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let failure = broken["failure"].as_str().unwrap_or_default();
+    assert!(failure.contains("gave up after 3 interruptions") && failure.contains("platinum"), "{failure}");
+    let reason = stuck["phases"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("stuck-network was still CREATE_IN_PROGRESS"), "{stuck}");
+    assert_eq!(phase_statuses(&stuck)[0], "failed");
+}

@@ -20,3 +20,6 @@ ALTER TABLE oidc_pending ADD COLUMN browser_hash TEXT;
 
 -- Who cancelled a rollout: a requester cannot retry what an approver stopped.
 ALTER TABLE rollouts ADD COLUMN cancelled_by TEXT;
+
+-- Errors that interrupted a rollout: the engine gives up after a bounded number.
+ALTER TABLE rollouts ADD COLUMN interruptions BIGINT NOT NULL DEFAULT 0;

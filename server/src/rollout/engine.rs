@@ -37,6 +37,12 @@ pub struct EngineConfig {
     pub poll: Duration,
     /// Rollouts this process runs at once; the rest wait for it, or for another process.
     pub max_running: usize,
+    /// A rollout interrupted this many times by an error that is not CloudFormation's answer (the
+    /// database, a stored value that no longer reads) fails with that error instead of being
+    /// taken up again for ever.
+    pub give_up_after: i64,
+    /// A stack still in progress this long after its phase started fails the phase.
+    pub stack_deadline: Duration,
 }
 
 impl Default for EngineConfig {
@@ -46,6 +52,8 @@ impl Default for EngineConfig {
             lease: Duration::from_secs(30),
             poll: Duration::from_millis(500),
             max_running: 4,
+            give_up_after: 5,
+            stack_deadline: Duration::from_secs(3 * 3600),
         }
     }
 }
@@ -149,12 +157,33 @@ impl Engine {
             Err(Interrupted::LeaseLost) => {
                 tracing::warn!(rollout = id, "lease taken over by another process; stopped here")
             }
-            Err(Interrupted::Error(e)) => {
-                tracing::warn!(rollout = id, error = %e, "rollout interrupted; it resumes when its lease lapses");
-            }
+            Err(Interrupted::Error(e)) => self.interrupted(id, &e).await,
+            // Only a phase waits on a stack, and a phase turns the deadline into its failure.
+            Err(Interrupted::Deadline(reason)) => self.interrupted(id, &ServerError::Internal(reason)).await,
         }
         if let Ok(mut running) = self.running.lock() {
             running.remove(&id);
+        }
+    }
+
+    /// Counts an interruption; past the bound the rollout fails with the error, otherwise it
+    /// resumes when its lease lapses.
+    async fn interrupted(&self, id: i64, error: &ServerError) {
+        let count = match self.store.count_interruption(id, &self.config.owner).await {
+            Ok(count) => count,
+            Err(e) => {
+                tracing::warn!(rollout = id, error = %e, "counting an interruption failed");
+                return;
+            }
+        };
+        if count < self.config.give_up_after {
+            tracing::warn!(rollout = id, error = %error, count, "rollout interrupted; it resumes when its lease lapses");
+            return;
+        }
+        let reason = format!("the portal gave up after {count} interruptions; the last: {error}");
+        tracing::error!(rollout = id, %reason, "rollout failed");
+        if let Err(e) = self.finish(id, RolloutStatus::Failed, Some(&reason)).await {
+            tracing::warn!(rollout = id, error = ?e, "failing the rollout failed");
         }
     }
 
@@ -201,8 +230,10 @@ impl Engine {
             let end = if teardown { run.delete().await } else { run.deploy(phase).await };
             let end = match end {
                 Ok(end) => end,
-                // An AWS error that retries did not cure is the phase's failure, recorded with its reason.
+                // An AWS error that retries did not cure is the phase's failure, recorded with its reason;
+                // so is a stack that stayed in progress past the deadline.
                 Err(Interrupted::Error(e @ ServerError::Aws(_))) => PhaseEnd::Failed(e.to_string()),
+                Err(Interrupted::Deadline(reason)) => PhaseEnd::Failed(reason),
                 Err(other) => return Err(other),
             };
             match end {
@@ -249,7 +280,12 @@ impl Engine {
     }
 
     fn lease(&self) -> Lease<'_> {
-        Lease { store: &self.store, owner: &self.config.owner, poll: self.config.poll }
+        Lease {
+            store: &self.store,
+            owner: &self.config.owner,
+            poll: self.config.poll,
+            stack_deadline: self.config.stack_deadline,
+        }
     }
 
     async fn finish_cancelled(&self, id: i64) -> Result<(), Interrupted> {

@@ -20,6 +20,8 @@ use crate::rollout::store::{Control, PhaseResult, RolloutStore};
 pub(crate) enum Interrupted {
     LeaseLost,
     Error(ServerError),
+    /// A stack stayed in progress past the deadline: the phase fails with this reason.
+    Deadline(String),
 }
 
 impl From<ServerError> for Interrupted {
@@ -41,6 +43,8 @@ pub(crate) struct Lease<'a> {
     pub owner: &'a str,
     /// Stack and change-set polling interval.
     pub poll: Duration,
+    /// How long a stack may stay in progress within one phase.
+    pub stack_deadline: Duration,
 }
 
 impl Lease<'_> {
@@ -195,6 +199,15 @@ impl PhaseRun<'_> {
             let control = self.lease.control(self.id).await?;
             if !control.ours {
                 return Err(Interrupted::LeaseLost);
+            }
+            if now_ms() - since > self.lease.stack_deadline.as_millis() as i64 {
+                return Err(Interrupted::Deadline(format!(
+                    "stack {} was still {} {} minutes after the phase started; the portal stopped waiting \
+                     (PORTAL_STACK_DEADLINE_MINUTES)",
+                    self.stack,
+                    state.status,
+                    self.lease.stack_deadline.as_secs() / 60
+                )));
             }
             if let Some(token) = cancel_token {
                 if !cancelled && control.cancel && state.status == "UPDATE_IN_PROGRESS" {

@@ -152,7 +152,7 @@ impl Steering<'_> {
         let attempt: i64 = get::<i64>(&row, "attempt")? + 1;
         sqlx::query(
             "UPDATE rollouts SET status = $1, attempt = $2, failure = NULL, cancel_requested = 0, finished_at = NULL, \
-             lease_owner = NULL, lease_expires_at = NULL, cancelled_by = NULL WHERE id = $3",
+             lease_owner = NULL, lease_expires_at = NULL, cancelled_by = NULL, interruptions = 0 WHERE id = $3",
         )
         .bind(RolloutStatus::Queued.as_str())
         .bind(attempt)

@@ -380,6 +380,19 @@ impl RolloutStore {
             .transpose()
     }
 
+    /// One more interruption of the rollout run by `owner`; returns how many there have been.
+    pub(crate) async fn count_interruption(&self, id: i64, owner: &str) -> Result<i64, ServerError> {
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE rollouts SET interruptions = interruptions + 1 WHERE id = $1 AND lease_owner = $2")
+            .bind(id)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query("SELECT interruptions FROM rollouts WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        get(&row, "interruptions")
+    }
+
     /// An audit entry about the rollout, on its own.
     pub(crate) async fn audit(
         &self,
