@@ -1,6 +1,7 @@
 //! Integration tests; each module covers one area.
 
 mod api;
+mod bad_input;
 mod cfn_lint;
 mod deploy;
 mod processes;

@@ -41,7 +41,7 @@ pub async fn add_user(
         return Err(ServerError::Invalid {
             code: "no_role",
             message: "a user needs at least one role".into(),
-            field: Some("role".into()),
+            field: Some("roles".into()),
         });
     }
     let password_hash = password.map(hash_password).transpose()?;
@@ -246,6 +246,6 @@ pub fn parse_role(name: &str) -> Result<Role, ServerError> {
     name.parse().map_err(|e: app::model::UnknownValue| ServerError::Invalid {
         code: "invalid_role",
         message: e.to_string(),
-        field: Some("role".into()),
+        field: Some("roles".into()),
     })
 }

@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::backend::SharedBackend;
+use axum::response::IntoResponse;
 pub use axum::Router;
 use leptos::prelude::provide_context;
 pub use leptos::prelude::LeptosOptions;
@@ -36,7 +37,9 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
             axum::routing::post(move |req| leptos_axum::handle_server_fns_with_context(context.clone(), req)),
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
-        .with_state(leptos_options);
+        .with_state(leptos_options)
+        // Leptos registers each server function's own route: the mapping wraps them all.
+        .layer(axum::middleware::map_response(bad_arguments_are_400));
     let own_origin = portal.own_origin.clone();
     api::routes()
         .merge(sso::routes())
@@ -67,4 +70,21 @@ pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std:
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
+}
+
+/// Leptos answers a server function whose arguments do not deserialize with a 500; it is the
+/// caller's mistake (our own pages never send such a call), so it is a 400, with the same body
+/// (`Deserialization|…`, which the server-function client still reads).
+async fn bad_arguments_are_400(response: axum::response::Response) -> axum::response::Response {
+    if response.status() != http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (http::StatusCode::INTERNAL_SERVER_ERROR, "the server function failed").into_response();
+    };
+    if [&b"Deserialization|"[..], b"Args|", b"MissingArg|"].iter().any(|p| bytes.starts_with(p)) {
+        parts.status = http::StatusCode::BAD_REQUEST;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }

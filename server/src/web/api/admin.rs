@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::error::ServerError;
 use crate::people::{add_user as add, list_users as list, parse_roles, tokens, Role};
-use crate::web::api::Body;
+use crate::web::api::{Body, Params};
 use crate::web::auth::Caller;
 use crate::web::state::Portal;
 
@@ -96,7 +96,7 @@ pub(super) struct AuditQuery {
 pub(super) async fn audit_log(
     State(portal): State<Arc<Portal>>,
     caller: Caller,
-    Query(q): Query<AuditQuery>,
+    Params(q): Params<AuditQuery>,
 ) -> Result<impl IntoResponse, ServerError> {
     // The raw trail holds sign-in addresses and every account's activity; viewers keep the
     // timelines on request pages.
@@ -162,7 +162,7 @@ pub(super) struct TokenQuery {
 pub(super) async fn list_tokens(
     State(portal): State<Arc<Portal>>,
     caller: Caller,
-    Query(q): Query<TokenQuery>,
+    Params(q): Params<TokenQuery>,
 ) -> Result<impl IntoResponse, ServerError> {
     let whose = if q.all {
         caller.require(&[Role::Admin], "list everyone's tokens")?;

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use app::model::TierQuery;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 
 use crate::error::ServerError;
+use crate::web::api::Params;
 use crate::web::state::Portal;
 
 /// `?options=sqs,sns&free_tier=false&usage.cloudfront_transfer_gb=2048`
@@ -58,7 +59,7 @@ pub(super) async fn list_tiers(State(portal): State<Arc<Portal>>) -> Result<impl
 pub(super) async fn tier(
     State(portal): State<Arc<Portal>>,
     Path(id): Path<String>,
-    Query(params): Query<TierParams>,
+    Params(params): Params<TierParams>,
 ) -> Result<impl IntoResponse, ServerError> {
     let service = &portal.catalog;
     let report = service.report(&params.query(id)?)?;
@@ -94,7 +95,7 @@ pub(super) async fn tier(
 pub(super) async fn diagram(
     State(portal): State<Arc<Portal>>,
     Path(id): Path<String>,
-    Query(params): Query<TierParams>,
+    Params(params): Params<TierParams>,
 ) -> Result<impl IntoResponse, ServerError> {
     let report = portal.catalog.report(&params.query(id)?)?;
     Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], portal.catalog.catalog.diagram(&report)))

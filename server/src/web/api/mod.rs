@@ -10,10 +10,9 @@ mod rollouts;
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest};
 use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Router;
 
 use crate::error::ServerError;
 use crate::web::state::Portal;
@@ -49,7 +48,8 @@ pub fn routes() -> Router<Arc<Portal>> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-/// A JSON body whose every rejection (syntax, wrong type, unknown field, size) is our JSON error.
+/// A JSON object body whose every rejection (syntax, wrong type, unknown field, size, not an
+/// object) is our JSON error; a value of the wrong type names its field.
 struct Body<T>(T);
 
 impl<S, T> FromRequest<S> for Body<T>
@@ -60,16 +60,65 @@ where
     type Rejection = ServerError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Body(value)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(ServerError::Invalid { code: "invalid_body", message: e.body_text(), field: None })
-            }
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ServerError::TooLarge(format!("the body is over {MAX_BODY_BYTES} bytes")))
-            }
-            Err(e) => Err(ServerError::BadRequest(e.body_text())),
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|ct| ct.split(';').next())
+            .map(|mime| mime.trim().to_ascii_lowercase())
+            .is_some_and(|mime| mime == "application/json" || mime.ends_with("+json"));
+        if !json {
+            return Err(ServerError::BadRequest("send the body as JSON, with `Content-Type: application/json`".into()));
         }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ServerError::TooLarge(format!("the body is over {MAX_BODY_BYTES} bytes"))
+            } else {
+                ServerError::BadRequest(e.body_text())
+            }
+        })?;
+        // A struct would also read from an array (`[]` is an empty tuple): only an object is a body.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ServerError::BadRequest("the body must be a JSON object".into()));
+        }
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                ServerError::BadRequest(format!("malformed JSON: {inner}"))
+            } else {
+                let field = (field != ".").then_some(field);
+                let message = match &field {
+                    Some(f) => format!("{f}: {inner}"),
+                    None => inner.to_string(),
+                };
+                ServerError::Invalid { code: "invalid_body", message, field }
+            }
+        })?;
+        deserializer.end().map_err(|e| ServerError::BadRequest(format!("malformed JSON: {e}")))?;
+        Ok(Body(value))
+    }
+}
+
+/// Query parameters whose every rejection is our JSON error (422) naming the parameter.
+struct Params<T>(T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ServerError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(Params).map_err(|e| {
+            let field = e.path().to_string();
+            let message = format!("query parameter {field}: {}", e.inner());
+            ServerError::Invalid { code: "invalid_query", message, field: (field != ".").then_some(field) }
+        })
     }
 }
 

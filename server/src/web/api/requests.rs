@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use app::model::Decision;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -14,7 +14,7 @@ use futures::StreamExt;
 
 use crate::requests::history::{csv_rows, CSV_HEADER};
 use crate::requests::{HistoryFilter, NewRequest, NewTeardown, RequestRecord};
-use crate::web::api::{path_id, Body};
+use crate::web::api::{path_id, Body, Params};
 use crate::web::auth::Caller;
 use crate::web::state::Portal;
 
@@ -36,7 +36,7 @@ pub(super) async fn create(
 pub(super) async fn list(
     State(portal): State<Arc<Portal>>,
     caller: Caller,
-    Query(filter): Query<HistoryFilter>,
+    Params(filter): Params<HistoryFilter>,
 ) -> Result<impl IntoResponse, ServerError> {
     let (rows, next) = portal.requests().history(&caller, &filter).await?;
     Ok(Json(serde_json::json!({ "requests": rows, "next_before": next })))
@@ -48,7 +48,7 @@ pub(super) async fn list(
 pub(super) async fn csv(
     State(portal): State<Arc<Portal>>,
     caller: Caller,
-    Query(mut filter): Query<HistoryFilter>,
+    Params(mut filter): Params<HistoryFilter>,
 ) -> Result<impl IntoResponse, ServerError> {
     filter.limit = Some(500);
     let (rows, next) = portal.requests().history(&caller, &filter).await?;

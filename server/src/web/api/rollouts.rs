@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use app::model::RolloutView;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
 
 use crate::error::ServerError;
-use crate::web::api::path_id;
+use crate::web::api::{path_id, Params};
 use crate::web::auth::Caller;
 use crate::web::state::Portal;
 
@@ -62,7 +62,7 @@ pub(super) async fn events(
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Query(q): Query<EventsQuery>,
+    Params(q): Params<EventsQuery>,
 ) -> Result<impl IntoResponse, ServerError> {
     let id = rollout_id(&id)?;
     let store = portal.rollouts();
