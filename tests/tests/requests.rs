@@ -327,6 +327,9 @@ async fn audit_verify_finds_edited_and_removed_entries() {
             // Editing is refused by the database itself.
             assert!(sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = 1").execute(&db.pool).await.is_err());
             assert!(sqlx::query("DELETE FROM audit_log WHERE id = 1").execute(&db.pool).await.is_err());
+            if backend == Backend::Postgres {
+                assert!(sqlx::query("TRUNCATE audit_log").execute(&db.pool).await.is_err(), "TRUNCATE too");
+            }
 
             tamper(&portal, backend, statement).await;
             let broken = server::audit::verify(db).await.expect("verify").expect_err("tampering is found");
