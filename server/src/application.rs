@@ -46,7 +46,9 @@ impl Application {
         let addr = listener.local_addr().map_err(|e| ServerError::Startup(format!("no local address: {e}")))?;
         let db = Database::connect(&settings.database_url).await?;
         let service = Arc::new(CatalogService::new(catalog, settings.sandbox));
+        let instance = db.instance_id().await?;
         let mut portal = Portal::new(service, db, settings.policy.clone());
+        portal.instance = instance;
         portal.secure_cookies = settings.secure_cookies();
         portal.own_origin = OwnOrigin::from_public_url(settings.public_url.as_deref());
         portal.aws = match &settings.aws {
@@ -108,6 +110,7 @@ pub fn spawn_engine(portal: &Arc<Portal>, config: EngineConfig) -> Arc<Engine> {
         digest: portal.digest.clone(),
         aws: portal.aws.clone(),
         notifier: portal.notifier,
+        instance: portal.instance.clone(),
     };
     let engine = Engine::new(deps, config);
     engine.spawn(portal.rollout_wake.clone());

@@ -73,6 +73,23 @@ impl Database {
         Ok(migrator.run(&self.pool).await?)
     }
 
+    /// This portal's identity (made on first use, the same for every process on this database):
+    /// the `portal:instance` tag of the stacks it creates.
+    pub async fn instance_id(&self) -> Result<String, ServerError> {
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
+        let mut bytes = [0u8; 16];
+        OsRng.fill_bytes(&mut bytes);
+        sqlx::query(
+            "INSERT INTO portal_instance (singleton, id, created_at) VALUES (1, $1, $2) ON CONFLICT (singleton) DO NOTHING",
+        )
+        .bind(hex::encode(bytes))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query("SELECT id FROM portal_instance WHERE singleton = 1").fetch_one(&self.pool).await?;
+        get(&row, "id")
+    }
+
     /// Starts a write transaction; on SQLite it takes the write lock at once
     /// (BEGIN IMMEDIATE) so two writers never both read then both write.
     pub async fn begin_write(&self) -> Result<Transaction, ServerError> {

@@ -638,17 +638,34 @@ fn bounded_engine(portal: &TestPortal, give_up_after: i64, stack_deadline: Durat
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_engine_gives_up_on_errors_that_do_not_pass_and_on_stacks_that_never_finish() {
     let moto = Moto::start();
-    // Phase 1 of `stuck` never leaves CREATE_IN_PROGRESS, as DescribeStacks reports it.
-    let in_progress = "<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
-        <DescribeStacksResult><Stacks><member><StackName>stuck-network</StackName>\
-        <StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/stuck-network/1</StackId>\
-        <StackStatus>CREATE_IN_PROGRESS</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime>\
-        </member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>stuck</RequestId></ResponseMetadata>\
-        </DescribeStacksResponse>";
-    let rule =
-        portal_tests::fault_when(&["Action=DescribeStacks", "StackName=stuck-network"], (200, in_progress.into()));
+    // Phase 1 of `stuck` never leaves CREATE_IN_PROGRESS, as DescribeStacks reports it (with this
+    // portal's tags: it is the portal's own stack, just never finishing).
+    let instance = Arc::new(Mutex::new(String::new()));
+    let tag = instance.clone();
+    let rule: portal_tests::FaultRule = Arc::new(move |_, body| {
+        if !(body.contains("Action=DescribeStacks") && body.contains("StackName=stuck-network")) {
+            return None;
+        }
+        let instance = tag.lock().map(|i| i.clone()).unwrap_or_default();
+        Some((
+            200,
+            format!(
+                "<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+                 <DescribeStacksResult><Stacks><member><StackName>stuck-network</StackName>\
+                 <StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/stuck-network/1</StackId>\
+                 <StackStatus>CREATE_IN_PROGRESS</StackStatus><CreationTime>2026-01-01T00:00:00Z</CreationTime>\
+                 <Tags><member><Key>portal:instance</Key><Value>{instance}</Value></member>\
+                 <member><Key>portal:environment</Key><Value>stuck</Value></member></Tags>\
+                 </member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>stuck</RequestId>\
+                 </ResponseMetadata></DescribeStacksResponse>"
+            ),
+        ))
+    });
     let proxy = FaultProxy::start(&moto.endpoint, Some(rule), Duration::ZERO).await;
     let portal = TestPortal::start_with(Backend::Sqlite, Some(portal_tests::sdk_config(&proxy.endpoint).await)).await;
+    if let Ok(mut id) = instance.lock() {
+        id.clone_from(&portal.portal.instance);
+    }
     let people = people(&portal).await;
 
     // A rollout whose stored tier no longer reads: every run stops on the same error.
@@ -675,4 +692,39 @@ async fn the_engine_gives_up_on_errors_that_do_not_pass_and_on_stacks_that_never
     let reason = stuck["phases"][0]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("stuck-network was still CREATE_IN_PROGRESS"), "{stuck}");
     assert_eq!(phase_statuses(&stuck)[0], "failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stacks_the_portal_did_not_create_are_neither_changed_nor_deleted() {
+    let (_moto, cfn, portal, people) = sandboxed().await;
+    // Someone made `squat-network` by hand: the portal's rollout of `squat` must not update it.
+    let template = r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}"#;
+    cfn.create_stack().stack_name("squat-network").template_body(template).send().await.expect("foreign stack");
+    let id = approved_rollout(&portal, &people, "squat", "development").await;
+    let rollout = wait_until_ended(&portal, &people, id).await;
+    assert_eq!(rollout["status"], "failed", "{rollout}");
+    let reason = rollout["phases"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("stack squat-network exists but was not created by this portal"), "{reason}");
+    let resources = cfn.describe_stack_resources().stack_name("squat-network").send().await.expect("resources");
+    let kinds: Vec<&str> = resources.stack_resources().iter().filter_map(|r| r.resource_type()).collect();
+    assert_eq!(kinds, ["AWS::SNS::Topic"], "the foreign stack is untouched");
+
+    // An environment the portal deployed, one of whose stacks was replaced by hand: the teardown
+    // deletes the portal's stacks and leaves the stranger.
+    let id = approved_rollout(&portal, &people, "mixed", "development").await;
+    assert_eq!(wait_until_ended(&portal, &people, id).await["status"], "succeeded");
+    cfn.delete_stack().stack_name("mixed-serverless").send().await.expect("delete by hand");
+    cfn.create_stack().stack_name("mixed-serverless").template_body(template).send().await.expect("replaced");
+    let body = json!({
+        "environment": "mixed", "region": "us-east-1", "role_arn": "arn:aws:iam::123456789012:role/portal-deploy",
+        "justification": "Tear down an environment with a stranger in it",
+    });
+    let (status, request) = portal.call("POST", "/api/teardowns", people.token("lead"), Some(body)).await;
+    assert_eq!(status, 201, "{request}");
+    let teardown = approve_all(&portal, &people, request["id"].as_i64().expect("id")).await;
+    let ended = wait_until_ended(&portal, &people, teardown).await;
+    assert_eq!(ended["status"], "failed", "{ended}");
+    let failure = ended["failure"].as_str().unwrap_or_default();
+    assert!(failure.contains("mixed-serverless exists but was not created by this portal"), "{failure}");
+    assert!(live_stacks(&cfn, "mixed").await.contains_key("mixed-serverless"), "the stranger stays");
 }

@@ -13,7 +13,7 @@ use infra::Catalog;
 use crate::db::{get, get_json, get_parsed, now_ms, Database};
 use crate::error::ServerError;
 use crate::requests::RequestRecord;
-use crate::rollout::aws::{AwsError, CloudFormation, Created};
+use crate::rollout::aws::{AwsError, ChangeSetRequest, CloudFormation, Created};
 use crate::rollout::spec::{stored_spec, StoredTarget};
 use crate::rollout::sts::environment_config;
 
@@ -157,7 +157,16 @@ async fn compute(
             continue;
         }
         let name = format!("portal-preview-{}-q{}-p{number}", request.environment, request.id);
-        let created = cfn.create_change_set(stack, &name, true, &phase.template_body, &phase.parameters, &name).await?;
+        let request = ChangeSetRequest {
+            stack_name: stack,
+            name: &name,
+            update: true,
+            template_body: &phase.template_body,
+            parameters: &phase.parameters,
+            token: &name,
+            tags: &[],
+        };
+        let created = cfn.create_change_set(&request).await?;
         let changes = if created == Created::NothingToChange {
             Vec::new()
         } else {

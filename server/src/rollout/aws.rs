@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, ExecutionStatus, Parameter};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, ExecutionStatus, Parameter, Tag};
 use aws_sdk_cloudformation::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -103,6 +103,7 @@ pub struct StackState {
     pub status: String,
     pub reason: String,
     pub outputs: Vec<(String, String)>,
+    pub tags: Vec<(String, String)>,
 }
 
 impl StackState {
@@ -113,6 +114,21 @@ impl StackState {
     pub fn succeeded(&self) -> bool {
         matches!(self.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE")
     }
+}
+
+/// What a change set is to do.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeSetRequest<'a> {
+    pub stack_name: &'a str,
+    pub name: &'a str,
+    /// UPDATE an existing stack (else CREATE one).
+    pub update: bool,
+    pub template_body: &'a str,
+    pub parameters: &'a [(String, String)],
+    /// The client token: the same for a repeated call.
+    pub token: &'a str,
+    /// The stack's tags (an update without any keeps the stack's own).
+    pub tags: &'a [(String, String)],
 }
 
 /// What CreateChangeSet did.
@@ -193,6 +209,11 @@ impl CloudFormation {
                         (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned())
                     })
                     .collect(),
+                tags: s
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
+                    .collect(),
             })),
             Err(AwsError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -240,20 +261,13 @@ impl CloudFormation {
         }
     }
 
-    /// Creates a change set (CREATE for a new stack, UPDATE for an existing one). `token` makes
+    /// Creates a change set (CREATE for a new stack, UPDATE for an existing one). Its token makes
     /// a repeated call after a crash the same call, not a second change set.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn create_change_set(
-        &self,
-        stack_name: &str,
-        name: &str,
-        update: bool,
-        template_body: &str,
-        parameters: &[(String, String)],
-        token: &str,
-    ) -> Result<Created, AwsError> {
+    pub async fn create_change_set(&self, request: &ChangeSetRequest<'_>) -> Result<Created, AwsError> {
+        let ChangeSetRequest { stack_name, name, update, template_body, parameters, token, tags } = *request;
         let parameters: Vec<Parameter> =
             parameters.iter().map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build()).collect();
+        let tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
         let kind = if update { ChangeSetType::Update } else { ChangeSetType::Create };
         let result = retrying("CreateChangeSet", self.patience, || {
             self.client
@@ -265,6 +279,7 @@ impl CloudFormation {
                 .set_parameters(Some(parameters.clone()))
                 .capabilities(Capability::CapabilityNamedIam)
                 .capabilities(Capability::CapabilityIam)
+                .set_tags((!tags.is_empty()).then(|| tags.clone()))
                 .client_token(token)
                 .send()
         })

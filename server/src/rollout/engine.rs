@@ -21,7 +21,7 @@ use crate::error::AwsError;
 use crate::error::ServerError;
 use crate::notify::Notifier;
 use crate::rollout::aws::CloudFormation;
-use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, PhaseRun};
+use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, PhaseRun, StackOwner};
 use crate::rollout::spec::{render_stored, StoredTarget};
 use crate::rollout::store::{Job, RolloutStore};
 use crate::rollout::sts::{check_credentials, environment_config, CredentialsProblem};
@@ -74,6 +74,8 @@ pub struct EngineDeps {
     /// The portal's own AWS configuration; each environment's role is assumed from it.
     pub aws: Option<aws_config::SdkConfig>,
     pub notifier: Notifier,
+    /// This portal's identity (`Database::instance_id`): its stacks carry it as a tag.
+    pub instance: String,
 }
 
 /// Runs rollouts in the background of a portal process.
@@ -83,6 +85,7 @@ pub struct Engine {
     digest: String,
     aws: Option<aws_config::SdkConfig>,
     notifier: Notifier,
+    instance: String,
     config: EngineConfig,
     /// Rollouts this process is running now.
     running: std::sync::Mutex<HashSet<i64>>,
@@ -90,8 +93,8 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(deps: EngineDeps, config: EngineConfig) -> Arc<Engine> {
-        let EngineDeps { store, catalog, digest, aws, notifier } = deps;
-        Arc::new(Engine { store, catalog, digest, aws, notifier, config, running: Default::default() })
+        let EngineDeps { store, catalog, digest, aws, notifier, instance } = deps;
+        Arc::new(Engine { store, catalog, digest, aws, notifier, instance, config, running: Default::default() })
     }
 
     /// Claims and runs rollouts until the process ends: woken at once by an approval in this
@@ -215,6 +218,7 @@ impl Engine {
             Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
         };
         let lease = self.lease();
+        let owner = StackOwner::new(&self.instance, &job);
         for (number, phase) in &phases {
             if self.store.phase_row(id, *number).await?.status == PhaseStatus::Done {
                 continue;
@@ -225,8 +229,15 @@ impl Engine {
             // Also the change set's name. It names the environment: moto finds change sets by name
             // alone, and two portals' rollout ids may coincide.
             let token = format!("portal-{}-r{id}-a{}-p{number}", job.environment, job.attempt);
-            let run =
-                PhaseRun { lease: &lease, cfn: &cfn, id, number: *number, stack: &phase.stack_name, token: &token };
+            let run = PhaseRun {
+                lease: &lease,
+                owner: &owner,
+                cfn: &cfn,
+                id,
+                number: *number,
+                stack: &phase.stack_name,
+                token: &token,
+            };
             let end = if teardown { run.delete().await } else { run.deploy(phase).await };
             let end = match end {
                 Ok(end) => end,

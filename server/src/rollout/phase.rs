@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::db::now_ms;
 use crate::error::{AwsError, ServerError};
-use crate::rollout::aws::{CloudFormation, Created, StackEvent, StackState};
+use crate::rollout::aws::{ChangeSetRequest, CloudFormation, Created, StackEvent, StackState};
 use crate::rollout::store::{Control, PhaseResult, RolloutStore};
 
 /// Why a run stopped before the rollout ended (it will be picked up again).
@@ -69,9 +69,44 @@ pub(crate) enum PhaseEnd {
     Cancelled,
 }
 
+/// The tags that make a stack this portal's: the portal changes and deletes only stacks that carry
+/// its instance and the environment's name; a stack of the same name made by anyone else is left
+/// alone and the phase fails saying so.
+pub(crate) struct StackOwner {
+    instance: String,
+    environment: String,
+    tags: Vec<(String, String)>,
+}
+
+impl StackOwner {
+    pub fn new(instance: &str, job: &crate::rollout::store::Job) -> StackOwner {
+        let tags = vec![
+            ("portal:instance".to_owned(), instance.to_owned()),
+            ("portal:environment".to_owned(), job.environment.as_str().to_owned()),
+            ("portal:request".to_owned(), job.request_id.to_string()),
+        ];
+        StackOwner { instance: instance.to_owned(), environment: job.environment.as_str().to_owned(), tags }
+    }
+
+    fn owns(&self, stack: &StackState) -> bool {
+        let has = |key: &str, value: &str| stack.tags.iter().any(|(k, v)| k == key && v == value);
+        has("portal:instance", &self.instance) && has("portal:environment", &self.environment)
+    }
+
+    /// Why the portal will not touch `stack`.
+    fn foreign(&self, name: &str, doing: &str) -> String {
+        format!(
+            "stack {name} exists but was not created by this portal (it lacks the tags portal:instance={} and \
+             portal:environment={}); the portal {doing} only stacks it owns",
+            self.instance, self.environment
+        )
+    }
+}
+
 /// One phase of one rollout, as the engine runs it.
 pub(crate) struct PhaseRun<'a> {
     pub lease: &'a Lease<'a>,
+    pub owner: &'a StackOwner,
     pub cfn: &'a CloudFormation,
     pub id: i64,
     pub number: i64,
@@ -88,6 +123,9 @@ impl PhaseRun<'_> {
         self.lease.still_ours(self.id).await?;
         store.set_phase(self.id, self.number, PhaseStatus::Running, None).await?;
         let mut existing = self.cfn.stack(self.stack).await?;
+        if existing.as_ref().is_some_and(|s| !self.owner.owns(s)) {
+            return Ok(PhaseEnd::Failed(self.owner.foreign(self.stack, "changes")));
+        }
 
         // A stack whose creation failed and rolled back cannot be updated: delete it first (retry).
         if existing.as_ref().is_some_and(|s| s.status == "ROLLBACK_COMPLETE") {
@@ -105,10 +143,16 @@ impl PhaseRun<'_> {
                 self.follow_stack(None).await?;
             }
             let update = existing.as_ref().is_some_and(|s| s.status != "REVIEW_IN_PROGRESS");
-            let created = self
-                .cfn
-                .create_change_set(self.stack, self.token, update, &phase.template_body, &phase.parameters, self.token)
-                .await?;
+            let request = ChangeSetRequest {
+                stack_name: self.stack,
+                name: self.token,
+                update,
+                template_body: &phase.template_body,
+                parameters: &phase.parameters,
+                token: self.token,
+                tags: &self.owner.tags,
+            };
+            let created = self.cfn.create_change_set(&request).await?;
             if created == Created::NothingToChange {
                 return self.unchanged().await;
             }
@@ -159,6 +203,7 @@ impl PhaseRun<'_> {
         self.lease.still_ours(self.id).await?;
         store.set_phase(self.id, self.number, PhaseStatus::Running, None).await?;
         let resource_count = match self.cfn.stack(self.stack).await? {
+            Some(s) if !self.owner.owns(&s) => return Ok(PhaseEnd::Failed(self.owner.foreign(self.stack, "deletes"))),
             Some(s) if s.status != "DELETE_COMPLETE" => self.cfn.resource_count(self.stack).await.unwrap_or(0),
             _ => 0,
         };

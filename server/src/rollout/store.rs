@@ -29,6 +29,7 @@ pub(crate) fn subject(id: i64) -> String {
 
 /// What the engine needs of a claimed rollout, read once and typed.
 pub(crate) struct Job {
+    pub request_id: i64,
     pub kind: RolloutKind,
     pub attempt: i64,
     pub environment: EnvironmentName,
@@ -151,7 +152,7 @@ impl RolloutStore {
 
     pub(crate) async fn job(&self, id: i64) -> Result<Job, ServerError> {
         let row = sqlx::query(
-            "SELECT o.kind, o.attempt, o.environment, o.region, r.tier, r.options, r.role_arn, r.catalog_digest \
+            "SELECT o.request_id, o.kind, o.attempt, o.environment, o.region, r.tier, r.options, r.role_arn, r.catalog_digest \
              FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id WHERE o.id = $1",
         )
         .bind(id)
@@ -159,6 +160,7 @@ impl RolloutStore {
         .await?
         .ok_or_else(|| unknown_rollout(id))?;
         Ok(Job {
+            request_id: get(&row, "request_id")?,
             kind: get_parsed(&row, "kind")?,
             attempt: get(&row, "attempt")?,
             environment: get_parsed(&row, "environment")?,

@@ -37,6 +37,8 @@ pub struct Portal {
     pub oidc: Option<Arc<OidcProvider>>,
     /// Live streams open at once, per user and in total.
     pub live_limits: LiveLimits,
+    /// This portal's identity (`Database::instance_id`), the tag on every stack it creates.
+    pub instance: String,
 }
 
 impl Portal {
@@ -55,6 +57,7 @@ impl Portal {
             rollout_wake: Arc::new(Notify::new()),
             oidc: None,
             live_limits: LiveLimits::new(8, 1_000),
+            instance: String::new(),
         }
     }
 
