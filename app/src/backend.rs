@@ -102,6 +102,11 @@ pub trait Backend: Send + Sync + 'static {
 
 pub type SharedBackend = Arc<dyn Backend>;
 
+/// The address of the person calling, as the server worked it out (the TCP peer, or the client a
+/// trusted proxy names in `X-Forwarded-For`); put in the request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
 /// Name of the session cookie over plain HTTP (a local portal).
 pub const SESSION_COOKIE: &str = "portal_session";
 /// Its name over HTTPS: the `__Host-` prefix makes the browser refuse it unless it is `Secure`,

@@ -59,6 +59,7 @@ impl Application {
             AwsSettings::None => None,
         };
         portal.webhook = settings.webhook.is_some();
+        portal.trusted_proxies = settings.trusted_proxies.clone();
         portal.live_limits =
             crate::web::live::LiveLimits::new(settings.live_streams_per_user, settings.live_streams_total);
         portal.notifier = Notifier::new(portal.webhook);

@@ -12,6 +12,7 @@ use crate::notify::Webhook;
 use crate::people::oidc::OidcConfig;
 use crate::requests::ApprovalPolicy;
 use crate::rollout::EngineConfig;
+use crate::web::client::TrustedProxies;
 
 /// Where the portal's AWS credentials and endpoint come from.
 #[derive(Clone, Default)]
@@ -58,6 +59,8 @@ pub struct Settings {
     pub webhook: Option<Webhook>,
     pub oidc: Option<OidcConfig>,
     pub engine: EngineConfig,
+    /// Proxies whose `X-Forwarded-For` is believed (`PORTAL_TRUSTED_PROXIES`, IP addresses).
+    pub trusted_proxies: TrustedProxies,
     /// Live streams (rollout progress) open at once: per user, and in total.
     pub live_streams_per_user: usize,
     pub live_streams_total: usize,
@@ -79,6 +82,7 @@ impl Settings {
             webhook: None,
             oidc: None,
             engine: EngineConfig::default(),
+            trusted_proxies: TrustedProxies::default(),
             live_streams_per_user: 8,
             live_streams_total: 1_000,
             aws: AwsSettings::FromEnvironment,
@@ -170,6 +174,8 @@ impl Settings {
             },
             oidc: OidcConfig::from_vars(&var)?,
             engine,
+            trusted_proxies: TrustedProxies::parse(&var("PORTAL_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(|e| ServerError::Startup(format!("PORTAL_TRUSTED_PROXIES: {e}")))?,
             live_streams_per_user: count("PORTAL_LIVE_STREAMS_PER_USER", 8)?,
             live_streams_total: count("PORTAL_LIVE_STREAMS_TOTAL", 1_000)?,
             aws: AwsSettings::FromEnvironment,

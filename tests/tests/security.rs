@@ -556,3 +556,33 @@ async fn the_csv_export_streams_every_page() {
         assert_eq!((status, body["error"]["field"].as_str()), (422, Some("status")), "a bad filter is still a 422");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    for trusted in [false, true] {
+        let portal = TestPortal::start_configured(portal_tests::Backend::Sqlite, None, move |_, settings| {
+            if trusted {
+                settings.trusted_proxies = server::web::client::TrustedProxies::parse("127.0.0.1").expect("proxies");
+            }
+        })
+        .await;
+        user(&portal, "pia", &[Role::Viewer], Some("pia-password-long")).await;
+        let response = portal
+            .client
+            .post(portal.url("/rpc/sign_in"))
+            .header("origin", portal.url(""))
+            .header("x-forwarded-for", "203.0.113.7")
+            .form(&[("name", "pia"), ("password", "pia-password-long")])
+            .send()
+            .await
+            .expect("sign in");
+        assert!(response.status().is_success());
+        let row = sqlx::query("SELECT details FROM audit_log WHERE action = 'signin'")
+            .fetch_one(&portal.portal.db.pool)
+            .await
+            .expect("audited");
+        let details: String = sqlx::Row::try_get(&row, "details").expect("details");
+        let expected = if trusted { "203.0.113.7" } else { "127.0.0.1" };
+        assert!(details.contains(expected), "trusted={trusted}: {details}");
+    }
+}

@@ -37,9 +37,10 @@ pub(crate) mod context {
         backend.caller(&id).await?.ok_or_else(|| BackendError::refused("your session has ended; sign in again"))
     }
 
+    /// The caller's address as the server worked it out (see `ClientAddress`).
     pub fn address() -> Option<std::net::IpAddr> {
         let parts = use_context::<http::request::Parts>()?;
-        parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())
+        parts.extensions.get::<crate::backend::ClientAddress>().map(|a| a.0)
     }
 
     pub fn set_cookie(value: String) {

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod csrf;
 pub mod live;
 pub mod sso;
@@ -41,11 +42,13 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         // Leptos registers each server function's own route: the mapping wraps them all.
         .layer(axum::middleware::map_response(bad_arguments_are_400));
     let own_origin = portal.own_origin.clone();
+    let proxies = portal.trusted_proxies.clone();
     api::routes()
         .merge(sso::routes())
         .with_state(portal)
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(own_origin, csrf::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(proxies, client::client_address))
         .layer(CompressionLayer::new())
 }
 

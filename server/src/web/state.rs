@@ -13,6 +13,7 @@ use crate::people::oidc::OidcProvider;
 use crate::requests::preview::Previews;
 use crate::requests::{catalog_digest, ApprovalPolicy, Requests};
 use crate::rollout::{RolloutStore, Steering};
+use crate::web::client::TrustedProxies;
 use crate::web::csrf::OwnOrigin;
 use crate::web::live::LiveLimits;
 
@@ -39,6 +40,8 @@ pub struct Portal {
     pub live_limits: LiveLimits,
     /// This portal's identity (`Database::instance_id`), the tag on every stack it creates.
     pub instance: String,
+    /// Proxies whose `X-Forwarded-For` names the client (`PORTAL_TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Portal {
@@ -58,6 +61,7 @@ impl Portal {
             oidc: None,
             live_limits: LiveLimits::new(8, 1_000),
             instance: String::new(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
