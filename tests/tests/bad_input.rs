@@ -60,20 +60,21 @@ fn field_cases(
     accepts: &Accepts,
     names_field: bool,
 ) -> Vec<Case> {
+    let json_case = |body: Value, field: Option<String>| Case {
+        method,
+        path: path.to_owned(),
+        token: Some(token.to_owned()),
+        content_type: "application/json",
+        body: body.to_string(),
+        field,
+    };
     let mut cases = Vec::new();
     let fields: Vec<String> = base.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
     for field in &fields {
         for value in bad_values().into_iter().filter(|v| !accepts(field, v)) {
             let mut body = base.clone();
             body[field.as_str()] = value;
-            cases.push(Case {
-                method,
-                path: path.to_owned(),
-                token: Some(token.to_owned()),
-                content_type: "application/json",
-                body: body.to_string(),
-                field: names_field.then(|| field.clone()),
-            });
+            cases.push(json_case(body, names_field.then(|| field.clone())));
         }
     }
     for field in required {
@@ -81,25 +82,11 @@ fn field_cases(
         if let Some(o) = body.as_object_mut() {
             o.remove(*field);
         }
-        cases.push(Case {
-            method,
-            path: path.to_owned(),
-            token: Some(token.to_owned()),
-            content_type: "application/json",
-            body: body.to_string(),
-            field: None,
-        });
+        cases.push(json_case(body, None));
     }
     let mut body = base.clone();
     body["is_admin"] = json!(true);
-    cases.push(Case {
-        method,
-        path: path.to_owned(),
-        token: Some(token.to_owned()),
-        content_type: "application/json",
-        body: body.to_string(),
-        field: None,
-    });
+    cases.push(json_case(body, None));
     cases
 }
 
