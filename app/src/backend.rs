@@ -91,6 +91,8 @@ pub trait Backend: Send + Sync + 'static {
     fn settings<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, SettingsView>;
     fn users<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, Vec<UserView>>;
     fn set_roles<'a>(&'a self, caller: &'a Caller, name: String, roles: Vec<Role>) -> Boxed<'a, UserView>;
+    /// Disables (`disabled`) or enables a user.
+    fn set_disabled<'a>(&'a self, caller: &'a Caller, name: String, disabled: bool) -> Boxed<'a, UserView>;
     fn add_user<'a>(
         &'a self,
         caller: &'a Caller,

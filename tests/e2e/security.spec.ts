@@ -4,7 +4,7 @@
 import { test, expect } from '@playwright/test';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { signIn } from './helpers';
+import { hydrated, signIn } from './helpers';
 
 const portal = process.env.PORTAL_BASE_URL ?? 'http://127.0.0.1:3000';
 
@@ -54,4 +54,31 @@ test('a page on another local port cannot create a user with the admin session',
   await expect(page.getByRole('heading', { name: 'Users and roles' })).toBeVisible();
   await expect(page.getByRole('rowheader', { name: 'root' })).toBeVisible();
   await expect(page.getByText('mallory')).toHaveCount(0);
+});
+
+test('an admin disables a user, who can then no longer sign in, and enables them again', async ({ browser }) => {
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, 'root');
+  await admin.goto('/admin');
+  await hydrated(admin);
+  const name = `vince${Date.now().toString(36)}`;
+  await admin.getByLabel('User name').fill(name);
+  await admin.getByLabel('Initial password (12 characters or more)').fill('vince-password-long');
+  await admin.getByRole('group', { name: 'Roles' }).getByLabel('viewer').check();
+  await admin.getByRole('button', { name: 'Add user' }).click();
+  await admin.getByRole('button', { name: `Disable ${name}` }).click();
+  await expect(admin.getByRole('button', { name: `Enable ${name}` })).toBeVisible();
+
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto('/signin');
+  await hydrated(visitor);
+  await visitor.getByLabel('User name').fill(name);
+  await visitor.getByLabel('Password').fill('vince-password-long');
+  await visitor.getByRole('button', { name: 'Sign in' }).click();
+  await expect(visitor.getByText(`the account \`${name}\` is disabled`)).toBeVisible();
+
+  await admin.getByRole('button', { name: `Enable ${name}` }).click();
+  await expect(admin.getByRole('button', { name: `Disable ${name}` })).toBeVisible();
+  await visitor.getByRole('button', { name: 'Sign in' }).click();
+  await expect(visitor.getByText(`Signed in as ${name}`)).toBeVisible();
 });

@@ -345,4 +345,6 @@ pub struct DeliveryView {
 pub struct UserView {
     pub name: String,
     pub roles: Vec<Role>,
+    /// A disabled user cannot sign in; their sessions and tokens are refused.
+    pub disabled: bool,
 }

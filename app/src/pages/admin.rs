@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::feedback::error_view;
 use crate::model::{Refusal, Role, UserView};
-use crate::{create_user, list_users, save_roles};
+use crate::{create_user, list_users, save_roles, set_user_disabled};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
@@ -24,6 +24,7 @@ pub fn AdminPage() -> impl IntoView {
                                         <th scope="col">"User"</th>
                                         {Role::ALL.iter().map(|r| view! { <th scope="col">{r.as_str()}</th> }).collect_view()}
                                         <th scope="col">"Save"</th>
+                                        <th scope="col">"Access"</th>
                                     </tr></thead>
                                     <tbody>{list.into_iter().map(|u| view! { <UserRow user=u/> }).collect_view()}</tbody>
                                 </table>
@@ -70,7 +71,33 @@ fn UserRow(user: UserView) -> impl IntoView {
                 </button>
                 <span class="save-result" role="status">{message}</span>
             </td>
+            <td><AccessToggle name=user.name.clone() disabled=user.disabled/></td>
         </tr>
+    }
+}
+
+/// Disables or enables a user; the button says what it will do, the status what was done.
+#[component]
+fn AccessToggle(name: String, disabled: bool) -> impl IntoView {
+    let disabled = RwSignal::new(disabled);
+    let user = name.clone();
+    let toggle = Action::new(move |to: &bool| set_user_disabled(user.clone(), *to));
+    Effect::new(move |_| {
+        if let Some(Ok(Ok(view))) = toggle.value().get() {
+            disabled.set(view.disabled);
+        }
+    });
+    let message = move || match toggle.value().get() {
+        Some(Ok(Ok(view))) => if view.disabled { "Disabled" } else { "Enabled" }.to_owned(),
+        Some(Ok(Err(Refusal { message, .. }))) => message,
+        Some(Err(e)) => e.to_string(),
+        None => if disabled.get() { "Disabled" } else { "" }.to_owned(),
+    };
+    view! {
+        <button type="button" class="button secondary" on:click=move |_| { toggle.dispatch(!disabled.get_untracked()); }>
+            {move || format!("{} {name}", if disabled.get() { "Enable" } else { "Disable" })}
+        </button>
+        <span class="save-result" role="status">{message}</span>
     }
 }
 

@@ -48,6 +48,13 @@ pub async fn save_roles(name: String, roles: Vec<Role>) -> Result<Result<UserVie
     split(async { backend.set_roles(&signed_in(&backend).await?, name, roles).await }.await)
 }
 
+/// Disables (`disabled: true`) or enables a user: their sessions end at once when disabled.
+#[server(prefix = "/rpc", endpoint = "set_user_disabled")]
+pub async fn set_user_disabled(name: String, disabled: bool) -> Result<Result<UserView, Refusal>, ServerFnError> {
+    let backend = backend()?;
+    split(async { backend.set_disabled(&signed_in(&backend).await?, name, disabled).await }.await)
+}
+
 #[server(prefix = "/rpc", endpoint = "create_user", input = leptos::server_fn::codec::Json)]
 pub async fn create_user(
     name: String,

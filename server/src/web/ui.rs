@@ -55,7 +55,7 @@ fn session_user(user: &User) -> SessionUser {
 }
 
 fn user_view(user: &User) -> UserView {
-    UserView { name: user.name.clone(), roles: user.roles.iter().copied().collect() }
+    UserView { name: user.name.clone(), roles: user.roles.iter().copied().collect(), disabled: user.disabled }
 }
 
 /// Runs a domain call for a caller, mapping its error for the pages.
@@ -318,6 +318,12 @@ impl Backend for Portal {
             let roles = roles.into_iter().collect();
             Ok(user_view(&crate::people::set_roles(&self.db, &admin, &name, &roles).await?))
         })
+    }
+
+    fn set_disabled<'a>(&'a self, caller: &'a Caller, name: String, disabled: bool) -> Boxed<'a, UserView> {
+        boxed(
+            async move { Ok(user_view(&crate::people::set_disabled(&self.db, &user_of(caller), &name, disabled).await?)) },
+        )
     }
 
     fn add_user<'a>(
