@@ -58,11 +58,10 @@ impl Application {
             AwsSettings::Given(config) => Some(config.as_ref().clone()),
             AwsSettings::None => None,
         };
-        portal.webhook = settings.webhook.is_some();
         portal.trusted_proxies = settings.trusted_proxies.clone();
         portal.live_limits =
             crate::web::live::LiveLimits::new(settings.live_streams_per_user, settings.live_streams_total);
-        portal.notifier = Notifier::new(portal.webhook);
+        portal.notifier = Notifier::new(settings.webhook.is_some());
         if let Some(config) = settings.oidc.clone() {
             tracing::info!(issuer = %config.issuer, "OpenID Connect sign-in enabled");
             portal.oidc = Some(Arc::new(OidcProvider::new(config)?));

@@ -53,6 +53,11 @@ impl Notifier {
         Notifier { enabled }
     }
 
+    /// Whether a webhook is configured (notifications are queued at all).
+    pub fn enabled(self) -> bool {
+        self.enabled
+    }
+
     /// Queues a notification inside the caller's transaction, so it is sent if and only if what it
     /// announces is committed.
     pub async fn enqueue(

@@ -149,14 +149,7 @@ impl Requests<'_> {
 pub const CSV_HEADER: &str =
     "id,kind,environment,tier,region,status,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n";
 
-/// CSV of history rows (RFC 4180 quoting), header included.
-pub fn history_csv(rows: &[HistoryRow]) -> String {
-    let mut out = CSV_HEADER.to_owned();
-    out.push_str(&csv_rows(rows));
-    out
-}
-
-/// CSV lines of history rows, without the header.
+/// CSV lines of history rows (RFC 4180 quoting), without the header ([`CSV_HEADER`]).
 pub fn csv_rows(rows: &[HistoryRow]) -> String {
     fn cell(s: &str) -> String {
         if s.contains([',', '"', '\n', '\r']) || s.starts_with(['=', '+', '-', '@']) {

@@ -19,7 +19,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 pub use create::{NewRequest, NewTeardown};
-pub use history::{history_csv, HistoryFilter};
+pub use history::HistoryFilter;
 pub use policy::{catalog_digest, ApprovalPolicy};
 
 use crate::db::{get, get_json, get_parsed, get_parsed_opt, Database};

@@ -29,8 +29,6 @@ pub struct Portal {
     pub own_origin: OwnOrigin,
     /// The AWS SDK configuration (credentials chain, region, `AWS_ENDPOINT_URL`); `None` when not set up.
     pub aws: Option<aws_config::SdkConfig>,
-    /// Whether a webhook is configured (`PORTAL_WEBHOOK_URL`).
-    pub webhook: bool,
     pub notifier: Notifier,
     /// Wakes this process's rollout engine when an approval or a retry queues a rollout.
     pub rollout_wake: Arc<Notify>,
@@ -55,7 +53,6 @@ impl Portal {
             secure_cookies: false,
             own_origin: OwnOrigin::SameHost,
             aws: None,
-            webhook: false,
             notifier: Notifier::new(false),
             rollout_wake: Arc::new(Notify::new()),
             oidc: None,

@@ -174,7 +174,7 @@ impl Portal {
             identity,
             sandbox: self.catalog.sandbox,
             single_sign_on: self.oidc.as_ref().map(|p| p.config.label.clone()),
-            webhook: self.webhook,
+            webhook: self.notifier.enabled(),
             deliveries,
         })
     }

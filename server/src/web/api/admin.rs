@@ -112,7 +112,7 @@ pub(super) async fn webhook_deliveries(
 ) -> Result<impl IntoResponse, ServerError> {
     caller.require(&[Role::Admin], "see webhook deliveries")?;
     Ok(Json(serde_json::json!({
-        "webhook": portal.webhook,
+        "webhook": portal.notifier.enabled(),
         "deliveries": crate::notify::deliveries(&portal.db, 200).await?,
     })))
 }

@@ -1,322 +1,27 @@
-//! Evaluation of one template for one set of parameter values: conditions
-//! decided, intrinsic functions applied, resources whose condition is false
-//! dropped. What stays unknown until deployment stays symbolic (see [`Value`]).
+//! The intrinsic functions (`Ref`, `Fn::Sub`, `Fn::GetAtt`, `Fn::If`, `Fn::Join`…) and
+//! conditions, applied to one template's values by the [`Evaluator`]; and the value helpers
+//! they share (equality, concatenation, splitting symbolic strings).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
-use serde::Serialize;
 use serde_json::Value as Json;
 
+use super::EvalContext;
 use crate::error::{InfraError, Result, TemplateProblem};
-use crate::phase::Phase;
-use crate::template::{ParameterDecl, Template};
+
+use crate::template::Template;
 use crate::value::{ResourceKey, Value};
 
-/// What CloudFormation would know about the stack being created.
-#[derive(Debug, Clone)]
-pub struct EvalContext<'a> {
-    pub region: &'a str,
-    pub account_id: &'a str,
-    pub stack_name: String,
-    pub availability_zones: &'a [String],
-    /// Exports of the phases deployed before this one, by export name.
-    pub exports: &'a IndexMap<String, Value>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EvaluatedResource {
-    pub key: ResourceKey,
-    pub resource_type: String,
-    pub properties: Value,
-    pub depends_on: Vec<String>,
-}
-
-impl EvaluatedResource {
-    pub fn property(&self, name: &str) -> Option<&Value> {
-        self.properties.get(name)
-    }
-
-    /// A tag's value, from the usual `Tags: [{Key, Value}]` list.
-    pub fn tag(&self, key: &str) -> Option<&str> {
-        self.property("Tags")?
-            .as_list()?
-            .iter()
-            .find(|t| t.get("Key").and_then(Value::as_str) == Some(key))?
-            .get("Value")?
-            .as_str()
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EvaluatedOutput {
-    pub name: String,
-    pub value: Value,
-    pub export_name: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EvaluatedPhase {
-    pub phase: Phase,
-    pub stack_name: String,
-    /// The parameter values used, defaults included, as CloudFormation will receive them.
-    pub parameters: IndexMap<String, String>,
-    pub resources: Vec<EvaluatedResource>,
-    pub outputs: Vec<EvaluatedOutput>,
-}
-
-/// Evaluates `template` with the `supplied` parameter values; parameters the
-/// template does not declare are ignored (tiers hold one set for all phases).
-pub fn evaluate_template(
-    template: &Template,
-    supplied: &IndexMap<String, String>,
-    ctx: &EvalContext<'_>,
-) -> Result<EvaluatedPhase> {
-    let (raw_params, params) = resolve_parameters(template, supplied)?;
-    check_resource_cycles(template)?;
-    let mut ev = Evaluator {
-        t: template,
-        ctx,
-        params,
-        conditions: RefCell::new(HashMap::new()),
-        visiting: RefCell::new(Vec::new()),
-        included: HashSet::new(),
-    };
-    // Every declared condition is decided, so an unknown or cyclic one is
-    // reported even when nothing uses it.
-    for name in template.conditions.keys() {
-        ev.condition(name, &format!("Conditions.{name}"))?;
-    }
-    let mut included = HashSet::new();
-    for (id, decl) in &template.resources {
-        let keep = match &decl.condition {
-            Some(c) => ev.condition(c, &format!("Resources.{id}"))?,
-            None => true,
-        };
-        if keep {
-            included.insert(id.clone());
-        }
-    }
-    ev.included = included;
-
-    let mut resources = Vec::new();
-    for (id, decl) in &template.resources {
-        if !ev.included.contains(id) {
-            continue;
-        }
-        let at = format!("Resources.{id}");
-        for dep in &decl.depends_on {
-            if !template.resources.contains_key(dep) {
-                return Err(ev.err(&at, TemplateProblem::UnknownReference(dep.clone())));
-            }
-        }
-        resources.push(EvaluatedResource {
-            key: ResourceKey::new(template.phase, id.clone()),
-            resource_type: decl.resource_type.clone(),
-            properties: ev.eval(&decl.properties, &at)?,
-            depends_on: decl.depends_on.clone(),
-        });
-    }
-
-    let mut outputs = Vec::new();
-    for (name, decl) in &template.outputs {
-        let at = format!("Outputs.{name}");
-        if let Some(c) = &decl.condition {
-            if !ev.condition(c, &at)? {
-                continue;
-            }
-        }
-        let value = ev.eval(&decl.value, &at)?;
-        let export_name = match &decl.export_name {
-            None => None,
-            Some(expr) => match ev.eval(expr, &at)? {
-                Value::String(s) => Some(s),
-                other => {
-                    return Err(ev.err(
-                        &at,
-                        TemplateProblem::Malformed(format!(
-                            "export name must be known before deployment, got `{}`",
-                            other.display()
-                        )),
-                    ))
-                }
-            },
-        };
-        outputs.push(EvaluatedOutput { name: name.clone(), value, export_name });
-    }
-
-    Ok(EvaluatedPhase {
-        phase: template.phase,
-        stack_name: ctx.stack_name.clone(),
-        parameters: raw_params,
-        resources,
-        outputs,
-    })
-}
-
-fn resolve_parameters(
-    t: &Template,
-    supplied: &IndexMap<String, String>,
-) -> Result<(IndexMap<String, String>, IndexMap<String, Value>)> {
-    let mut raw = IndexMap::new();
-    let mut values = IndexMap::new();
-    for (name, decl) in &t.parameters {
-        let at = format!("Parameters.{name}");
-        let err = |problem| InfraError::Template { file: t.file.clone(), at: at.clone(), problem };
-        let value = supplied
-            .get(name)
-            .cloned()
-            .or_else(|| decl.default.clone())
-            .ok_or_else(|| err(TemplateProblem::MissingParameter(name.clone())))?;
-        check_parameter(decl, &value)
-            .map_err(|reason| err(TemplateProblem::InvalidParameter { name: name.clone(), reason }))?;
-        let typed = if decl.kind == "CommaDelimitedList" || decl.kind.starts_with("List<") {
-            Value::List(value.split(',').map(|s| Value::String(s.trim().to_owned())).collect())
-        } else if decl.kind.starts_with("AWS::SSM::Parameter::Value") {
-            Value::Deferred { deferred: format!("ssm:{value}") }
-        } else {
-            Value::String(value.clone())
-        };
-        raw.insert(name.clone(), value);
-        values.insert(name.clone(), typed);
-    }
-    Ok((raw, values))
-}
-
-fn check_parameter(decl: &ParameterDecl, value: &str) -> std::result::Result<(), String> {
-    if !decl.allowed_values.is_empty() && !decl.allowed_values.iter().any(|v| v == value) {
-        return Err(format!("`{value}` is not one of the allowed values: {}", decl.allowed_values.join(", ")));
-    }
-    if let Some(pattern) = &decl.allowed_pattern {
-        if !pattern.is_match(value) {
-            return Err(format!("`{value}` does not match the pattern {}", pattern.as_str()));
-        }
-    }
-    if decl.kind == "Number" {
-        let n: f64 = value.trim().parse().map_err(|_| format!("`{value}` is not a number"))?;
-        if decl.min_value.is_some_and(|min| n < min) || decl.max_value.is_some_and(|max| n > max) {
-            return Err(format!(
-                "{value} is outside {}..{}",
-                decl.min_value.map(|v| v.to_string()).unwrap_or_default(),
-                decl.max_value.map(|v| v.to_string()).unwrap_or_default()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// CloudFormation refuses a template whose resources refer to each other in
-/// a circle; so do we, naming the circle.
-fn check_resource_cycles(t: &Template) -> Result<()> {
-    let mut edges: IndexMap<&str, Vec<String>> = IndexMap::new();
-    for (id, decl) in &t.resources {
-        let mut refs = Vec::new();
-        collect_names(&decl.properties, &mut refs);
-        refs.extend(decl.depends_on.iter().cloned());
-        refs.retain(|r| t.resources.contains_key(r));
-        edges.insert(id.as_str(), refs);
-    }
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        Visiting,
-        Done,
-    }
-    fn visit<'a>(
-        node: &'a str,
-        edges: &'a IndexMap<&str, Vec<String>>,
-        marks: &mut HashMap<&'a str, Mark>,
-        path: &mut Vec<&'a str>,
-    ) -> Option<Vec<String>> {
-        match marks.get(node) {
-            Some(Mark::Done) => return None,
-            Some(Mark::Visiting) => {
-                let start = path.iter().position(|n| *n == node).unwrap_or(0);
-                let mut cycle: Vec<String> = path[start..].iter().map(|s| s.to_string()).collect();
-                cycle.push(node.to_owned());
-                return Some(cycle);
-            }
-            None => {}
-        }
-        marks.insert(node, Mark::Visiting);
-        path.push(node);
-        for next in edges.get(node).into_iter().flatten() {
-            if let Some(cycle) = visit(next.as_str(), edges, marks, path) {
-                return Some(cycle);
-            }
-        }
-        path.pop();
-        marks.insert(node, Mark::Done);
-        None
-    }
-    let mut marks = HashMap::new();
-    for id in edges.keys() {
-        if let Some(cycle) = visit(id, &edges, &mut marks, &mut Vec::new()) {
-            return Err(InfraError::Template {
-                file: t.file.clone(),
-                at: format!("Resources.{}", cycle[0]),
-                problem: TemplateProblem::Cycle(cycle.join(" -> ")),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Names a raw expression refers to through `Ref`, `Fn::GetAtt` and `Fn::Sub`.
-fn collect_names(json: &Json, out: &mut Vec<String>) {
-    match json {
-        Json::Array(items) => items.iter().for_each(|i| collect_names(i, out)),
-        Json::Object(map) => {
-            if map.len() == 1 {
-                if let Some((k, v)) = map.iter().next() {
-                    match (k.as_str(), v) {
-                        ("Ref", Json::String(name)) => return out.push(name.clone()),
-                        ("Fn::GetAtt", Json::String(s)) => {
-                            return out.push(s.split('.').next().unwrap_or(s).to_owned())
-                        }
-                        ("Fn::GetAtt", Json::Array(parts)) => {
-                            if let Some(Json::String(id)) = parts.first() {
-                                out.push(id.clone());
-                            }
-                            return;
-                        }
-                        ("Fn::Sub", sub) => {
-                            let (text, vars) = match sub {
-                                Json::String(s) => (s.as_str(), None),
-                                Json::Array(a) => (a.first().and_then(Json::as_str).unwrap_or(""), a.get(1)),
-                                _ => ("", None),
-                            };
-                            for part in sub_parts(text) {
-                                if let SubPart::Var(name) = part {
-                                    let bound = vars.and_then(|v| v.get(&name)).is_some();
-                                    if !bound {
-                                        out.push(name.split('.').next().unwrap_or(&name).to_owned());
-                                    }
-                                }
-                            }
-                            if let Some(v) = vars {
-                                collect_names(v, out);
-                            }
-                            return;
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            map.values().for_each(|v| collect_names(v, out));
-        }
-        _ => {}
-    }
-}
-
 #[derive(Debug, PartialEq)]
-enum SubPart {
+pub(super) enum SubPart {
     Text(String),
     Var(String),
 }
 
 /// Splits an `Fn::Sub` string into text and `${Var}` parts; `${!x}` is the literal `${x}`.
-fn sub_parts(s: &str) -> Vec<SubPart> {
+pub(super) fn sub_parts(s: &str) -> Vec<SubPart> {
     let mut parts = Vec::new();
     let mut text = String::new();
     let mut rest = s;
@@ -351,25 +56,25 @@ fn sub_parts(s: &str) -> Vec<SubPart> {
     parts
 }
 
-struct Evaluator<'a> {
-    t: &'a Template,
-    ctx: &'a EvalContext<'a>,
-    params: IndexMap<String, Value>,
-    conditions: RefCell<HashMap<String, bool>>,
-    visiting: RefCell<Vec<String>>,
-    included: HashSet<String>,
+pub(super) struct Evaluator<'a> {
+    pub(super) t: &'a Template,
+    pub(super) ctx: &'a EvalContext<'a>,
+    pub(super) params: IndexMap<String, Value>,
+    pub(super) conditions: RefCell<HashMap<String, bool>>,
+    pub(super) visiting: RefCell<Vec<String>>,
+    pub(super) included: HashSet<String>,
 }
 
 impl Evaluator<'_> {
-    fn err(&self, at: &str, problem: TemplateProblem) -> InfraError {
+    pub(super) fn err(&self, at: &str, problem: TemplateProblem) -> InfraError {
         InfraError::Template { file: self.t.file.clone(), at: at.to_owned(), problem }
     }
 
-    fn malformed(&self, at: &str, message: impl Into<String>) -> InfraError {
+    pub(super) fn malformed(&self, at: &str, message: impl Into<String>) -> InfraError {
         self.err(at, TemplateProblem::Malformed(message.into()))
     }
 
-    fn condition(&self, name: &str, at: &str) -> Result<bool> {
+    pub(super) fn condition(&self, name: &str, at: &str) -> Result<bool> {
         if let Some(v) = self.conditions.borrow().get(name) {
             return Ok(*v);
         }
@@ -403,7 +108,7 @@ impl Evaluator<'_> {
         Ok(value)
     }
 
-    fn eval(&self, json: &Json, at: &str) -> Result<Value> {
+    pub(super) fn eval(&self, json: &Json, at: &str) -> Result<Value> {
         Ok(match json {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(*b),
@@ -430,7 +135,7 @@ impl Evaluator<'_> {
         })
     }
 
-    fn eval_list(&self, items: &[Json], at: &str) -> Result<Vec<Value>> {
+    pub(super) fn eval_list(&self, items: &[Json], at: &str) -> Result<Vec<Value>> {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             let value = self.eval(item, at)?;
@@ -441,21 +146,21 @@ impl Evaluator<'_> {
         Ok(out)
     }
 
-    fn args<'j>(&self, name: &str, v: &'j Json, n: usize, at: &str) -> Result<&'j [Json]> {
+    pub(super) fn args<'j>(&self, name: &str, v: &'j Json, n: usize, at: &str) -> Result<&'j [Json]> {
         match v.as_array() {
             Some(items) if items.len() == n => Ok(items),
             _ => Err(self.malformed(at, format!("`{name}` takes a list of {n} arguments"))),
         }
     }
 
-    fn bool_arg(&self, name: &str, v: &Json, at: &str) -> Result<bool> {
+    pub(super) fn bool_arg(&self, name: &str, v: &Json, at: &str) -> Result<bool> {
         match self.eval(v, at)? {
             Value::Bool(b) => Ok(b),
             other => Err(self.malformed(at, format!("`{name}` needs conditions, got `{}`", other.display()))),
         }
     }
 
-    fn text_arg(&self, name: &str, v: &Json, at: &str) -> Result<String> {
+    pub(super) fn text_arg(&self, name: &str, v: &Json, at: &str) -> Result<String> {
         match self.eval(v, at)? {
             Value::String(s) => Ok(s),
             Value::Number(n) => Ok(crate::value::format_number(n)),
@@ -466,7 +171,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn intrinsic(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+    pub(super) fn intrinsic(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
         match name {
             "Ref" => {
                 let target = v.as_str().ok_or_else(|| self.malformed(at, "`Ref` takes a name"))?;
@@ -531,7 +236,7 @@ impl Evaluator<'_> {
     }
 
     /// `Fn::And` or `Fn::Or` over 2 to 10 conditions.
-    fn and_or(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+    pub(super) fn and_or(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
         let items = v
             .as_array()
             .filter(|i| (2..=10).contains(&i.len()))
@@ -545,7 +250,7 @@ impl Evaluator<'_> {
     }
 
     /// Either `Resource.Attribute` or `[Resource, Attribute]`.
-    fn get_att(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+    pub(super) fn get_att(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
         let (id, attr) = match v {
             Json::String(s) => match s.split_once('.') {
                 Some((id, attr)) => (id.to_owned(), attr.to_owned()),
@@ -561,7 +266,7 @@ impl Evaluator<'_> {
     }
 
     /// `Fn::Select`: a whole index into a list.
-    fn select(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+    pub(super) fn select(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
         let a = self.args(name, v, 2, at)?;
         let index = self
             .eval(&a[0], at)?
@@ -577,7 +282,7 @@ impl Evaluator<'_> {
     }
 
     /// `Fn::Join`, kept symbolic where an item is only known at deployment.
-    fn join(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+    pub(super) fn join(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
         let a = self.args(name, v, 2, at)?;
         let delimiter = a[0].as_str().ok_or_else(|| self.malformed(at, "`Fn::Join` starts with a delimiter"))?;
         let items = match self.eval(&a[1], at)? {
@@ -595,7 +300,7 @@ impl Evaluator<'_> {
     }
 
     /// `Fn::FindInMap` over the template's `Mappings`.
-    fn find_in_map(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
+    pub(super) fn find_in_map(&self, name: &str, v: &Json, at: &str) -> Result<Value> {
         let a = self.args(name, v, 3, at)?;
         let keys = [self.text_arg(name, &a[0], at)?, self.text_arg(name, &a[1], at)?, self.text_arg(name, &a[2], at)?];
         let found = self
@@ -608,7 +313,7 @@ impl Evaluator<'_> {
         self.eval(found, at)
     }
 
-    fn resource_key(&self, id: &str, at: &str) -> Result<ResourceKey> {
+    pub(super) fn resource_key(&self, id: &str, at: &str) -> Result<ResourceKey> {
         if self.included.contains(id) {
             Ok(ResourceKey::new(self.t.phase, id))
         } else if self.t.resources.contains_key(id) {
@@ -618,7 +323,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn reference(&self, name: &str, at: &str) -> Result<Value> {
+    pub(super) fn reference(&self, name: &str, at: &str) -> Result<Value> {
         if let Some(v) = self.params.get(name) {
             return Ok(v.clone());
         }
@@ -636,7 +341,7 @@ impl Evaluator<'_> {
         })
     }
 
-    fn sub(&self, v: &Json, at: &str) -> Result<Value> {
+    pub(super) fn sub(&self, v: &Json, at: &str) -> Result<Value> {
         let (text, vars) = match v {
             Json::String(s) => (s.as_str(), None),
             Json::Array(a) if a.len() == 2 => (
@@ -665,7 +370,7 @@ impl Evaluator<'_> {
 }
 
 /// CloudFormation compares scalars as text: `!Equals [!Ref Count, 2]` holds for "2".
-fn equal(l: &Value, r: &Value) -> bool {
+pub(super) fn equal(l: &Value, r: &Value) -> bool {
     let scalar = |v: &Value| match v {
         Value::String(_) | Value::Number(_) | Value::Bool(_) => Some(v.display()),
         _ => None,
@@ -677,7 +382,7 @@ fn equal(l: &Value, r: &Value) -> bool {
 }
 
 /// Joins parts into one string when all are known, else keeps them as a `Concat`.
-fn concat(parts: Vec<Value>) -> Value {
+pub(super) fn concat(parts: Vec<Value>) -> Value {
     let mut merged: Vec<Value> = Vec::with_capacity(parts.len());
     for part in parts {
         let part = match part {
@@ -699,7 +404,7 @@ fn concat(parts: Vec<Value>) -> Value {
     }
 }
 
-fn push_part(merged: &mut Vec<Value>, part: Value) {
+pub(super) fn push_part(merged: &mut Vec<Value>, part: Value) {
     if let (Some(Value::String(last)), Value::String(s)) = (merged.last_mut(), &part) {
         last.push_str(s);
     } else {
@@ -709,7 +414,7 @@ fn push_part(merged: &mut Vec<Value>, part: Value) {
 
 /// Splits known text at the delimiter, keeping deploy-time parts whole, so
 /// `Split(",", Join(",", [Ref A, Ref B]))` gives back `[Ref A, Ref B]`.
-fn split(source: Value, delimiter: &str) -> Vec<Value> {
+pub(super) fn split(source: Value, delimiter: &str) -> Vec<Value> {
     let parts = match source {
         Value::Concat { concat } => concat,
         Value::List(items) => return items,
@@ -741,6 +446,7 @@ fn split(source: Value, delimiter: &str) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::phase::Phase;
 
     #[test]
     fn sub_parts_handle_literals_and_attributes() {
