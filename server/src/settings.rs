@@ -110,15 +110,6 @@ impl Settings {
                 }
             }
         };
-        let count =
-            |name: &str, default: usize| -> Result<usize, ServerError> {
-                match var(name) {
-                    None => Ok(default),
-                    Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                        ServerError::Startup(format!("{name} must be a positive whole number, got `{v}`"))
-                    }),
-                }
-            };
         let defaults = EngineConfig::default();
         let engine = EngineConfig {
             lease: seconds("PORTAL_LEASE_SECONDS", defaults.lease)?,
@@ -128,28 +119,11 @@ impl Settings {
                     ServerError::Startup(format!("PORTAL_POLL_MS must be a whole number of milliseconds, got `{v}`"))
                 })?,
             },
-            max_running: match var("PORTAL_MAX_ROLLOUTS") {
-                None => defaults.max_running,
-                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    ServerError::Startup(format!("PORTAL_MAX_ROLLOUTS must be a positive whole number, got `{v}`"))
-                })?,
-            },
-            give_up_after: match var("PORTAL_GIVE_UP_AFTER") {
-                None => defaults.give_up_after,
-                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    ServerError::Startup(format!("PORTAL_GIVE_UP_AFTER must be a positive whole number, got `{v}`"))
-                })?,
-            },
-            stack_deadline: match var("PORTAL_STACK_DEADLINE_MINUTES") {
-                None => defaults.stack_deadline,
-                Some(v) => {
-                    v.parse::<u64>().ok().filter(|n| *n > 0).map(|m| Duration::from_secs(m * 60)).ok_or_else(|| {
-                        ServerError::Startup(format!(
-                            "PORTAL_STACK_DEADLINE_MINUTES must be a positive whole number, got `{v}`"
-                        ))
-                    })?
-                }
-            },
+            max_running: positive(&var, "PORTAL_MAX_ROLLOUTS", defaults.max_running)?,
+            give_up_after: positive(&var, "PORTAL_GIVE_UP_AFTER", defaults.give_up_after)?,
+            stack_deadline: Duration::from_secs(
+                60 * positive(&var, "PORTAL_STACK_DEADLINE_MINUTES", defaults.stack_deadline.as_secs() / 60)?,
+            ),
             ..defaults
         };
         Ok(Settings {
@@ -176,8 +150,8 @@ impl Settings {
             engine,
             trusted_proxies: TrustedProxies::parse(&var("PORTAL_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|e| ServerError::Startup(format!("PORTAL_TRUSTED_PROXIES: {e}")))?,
-            live_streams_per_user: count("PORTAL_LIVE_STREAMS_PER_USER", 8)?,
-            live_streams_total: count("PORTAL_LIVE_STREAMS_TOTAL", 1_000)?,
+            live_streams_per_user: positive(&var, "PORTAL_LIVE_STREAMS_PER_USER", 8)?,
+            live_streams_total: positive(&var, "PORTAL_LIVE_STREAMS_TOTAL", 1_000)?,
             aws: AwsSettings::FromEnvironment,
             background: Background::ALL,
         })
@@ -186,5 +160,42 @@ impl Settings {
     /// Cookies carry `Secure` when the portal is served over HTTPS.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// A positive whole number from the variable `name`, or `default` when it is unset.
+fn positive<T>(var: &dyn Fn(&str) -> Option<String>, name: &str, default: T) -> Result<T, ServerError>
+where
+    T: std::str::FromStr + PartialOrd + Default,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .ok()
+            .filter(|n| *n > T::default())
+            .ok_or_else(|| ServerError::Startup(format!("{name} must be a positive whole number, got `{v}`"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positive_numbers_are_read_and_anything_else_names_the_variable() {
+        let var = |name: &str| match name {
+            "GOOD" => Some("12".to_owned()),
+            "ZERO" => Some("0".to_owned()),
+            "WORD" => Some("twelve".to_owned()),
+            _ => None,
+        };
+        assert_eq!(positive(&var, "GOOD", 4usize).ok(), Some(12));
+        assert_eq!(positive(&var, "UNSET", 4i64).ok(), Some(4));
+        for bad in ["ZERO", "WORD"] {
+            let message = positive(&var, bad, 4u64).map_err(|e| e.to_string()).err().unwrap_or_default();
+            assert!(message.contains(bad) && message.contains("positive whole number"), "{message}");
+        }
     }
 }
