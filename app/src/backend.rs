@@ -8,8 +8,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::model::{
-    Decision, HistoryPage, HistoryQuery, Refusal, RequestDetail, RequestForm, Role, RolloutDetail, SessionUser,
-    SettingsView, TeardownForm, TierQuery, TierSummary, TierView, UserView,
+    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, Refusal, RegisteredView, RequestDetail,
+    RequestForm, Role, RolloutDetail, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView,
+    UserView,
 };
 
 /// A failure the UI can show as it is: the message names what was wrong.
@@ -86,6 +87,11 @@ pub trait Backend: Send + Sync + 'static {
     fn rollout<'a>(&'a self, caller: &'a Caller, id: i64) -> Boxed<'a, RolloutDetail>;
     /// Retries (`retry`) or cancels a rollout; answers with its new state.
     fn steer_rollout<'a>(&'a self, caller: &'a Caller, id: i64, retry: bool) -> Boxed<'a, RolloutDetail>;
+
+    // Environments.
+    /// The registered environments (and, for admins, the unregistered ones the portal deployed to).
+    fn environments<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, EnvironmentsView>;
+    fn register_environment<'a>(&'a self, caller: &'a Caller, form: EnvironmentForm) -> Boxed<'a, RegisteredView>;
 
     // Administration.
     fn settings<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, SettingsView>;

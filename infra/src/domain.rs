@@ -253,8 +253,38 @@ impl RoleArn {
         self.0.split(':').nth(4).unwrap_or_default()
     }
 
+    /// `aws`, `aws-us-gov` or `aws-cn`.
+    pub fn partition(&self) -> &str {
+        self.0.split(':').nth(1).unwrap_or_default()
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A 12-digit AWS account id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct AccountId(String);
+
+impl AccountId {
+    pub fn parse(value: &str) -> Result<Self, InfraError> {
+        if value.len() == 12 && value.chars().all(|c| c.is_ascii_digit()) {
+            Ok(AccountId(value.to_owned()))
+        } else {
+            Err(InfraError::data("account_id", value, "an AWS account id is 12 digits".to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -269,4 +299,4 @@ macro_rules! from_str_by_parse {
         })+
     };
 }
-from_str_by_parse!(EnvironmentName, Region, RoleArn);
+from_str_by_parse!(EnvironmentName, Region, RoleArn, AccountId);

@@ -19,7 +19,7 @@ pub mod value;
 
 pub use catalog::{Catalog, Evaluation, Sources};
 pub use cost::{estimate, CostLine, Estimate, EstimateOptions};
-pub use domain::{DeploymentSpec, EnvironmentName, OptionSet, Region, RoleArn, ServiceOption, TierId};
+pub use domain::{AccountId, DeploymentSpec, EnvironmentName, OptionSet, Region, RoleArn, ServiceOption, TierId};
 pub use error::{InfraError, TemplateProblem};
 pub use phase::Phase;
 pub use pricing::Usage;

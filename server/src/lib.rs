@@ -1,7 +1,7 @@
 //! The `portal` server: the only code that talks to AWS and to the database.
 //!
 //! Layers, dependencies one way: [`web`] (HTTP: router, API, pages' backend, live events, single
-//! sign-on) → the domains [`requests`], [`rollout`], [`people`] → [`audit`], [`notify`], [`db`].
+//! sign-on) → the domains [`requests`], [`rollout`], [`environments`], [`people`] → [`audit`], [`notify`], [`db`].
 //! [`application`] puts them together from [`settings`]; [`cli`] is the command line.
 //! See ARCHITECTURE.md for the map.
 
@@ -10,6 +10,7 @@ pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod db;
+pub mod environments;
 pub mod error;
 pub mod notify;
 pub mod people;

@@ -26,7 +26,7 @@ async fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
-        db @ (Command::Migrate { .. } | Command::User { .. } | Command::Audit { .. }) => {
+        db @ (Command::Migrate { .. } | Command::User { .. } | Command::Environment { .. } | Command::Audit { .. }) => {
             server::cli::run_database(db).await.map(|out| println!("{out}"))
         }
         offline => server::cli::run_offline(catalog, offline).map(|out| println!("{out}")),

@@ -1,16 +1,14 @@
 import { test, expect } from '@playwright/test';
-import { approveAs, signIn } from './helpers';
+import { approveAs, registerEnvironment, requestIn, signIn } from './helpers';
 
 test('a lead requests Full Production, two approvers sign off, the history shows it in order', async ({ browser }, testInfo) => {
   const environment = `e2e-${Date.now().toString(36)}`;
+  await (await registerEnvironment(browser, environment, ['Full Production'])).context().close();
   const lead = await (await browser.newContext()).newPage();
   await signIn(lead, 'lead');
   await lead.goto('/tiers/full-production');
   await expect(lead.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await lead.getByLabel('Environment name').fill(environment);
-  await lead.getByLabel('Deploy role ARN').fill('arn:aws:iam::123456789012:role/portal-deploy');
-  await lead.getByLabel('Justification').fill('Spring season launch needs the full setup');
-  await lead.getByRole('button', { name: 'Request deployment' }).click();
+  await requestIn(lead, environment, 'Spring season launch needs the full setup');
   await expect(lead).toHaveURL(/\/requests\/\d+$/);
   const requestPath = new URL(lead.url()).pathname;
   await expect(lead.getByText('0 of 2 approvals', { exact: false })).toBeVisible();
@@ -35,16 +33,17 @@ test('a lead requests Full Production, two approvers sign off, the history shows
   await expect(row).toContainText('2 of 2');
 });
 
-test('a wrong field in the request form is shown next to it', async ({ browser }) => {
+test('an environment that does not allow the tier says so before and after asking', async ({ browser }) => {
+  const environment = `lite-${Date.now().toString(36)}`;
+  await (await registerEnvironment(browser, environment, ['Production Lite'])).context().close();
   const page = await (await browser.newContext()).newPage();
   await signIn(page, 'lead');
   await page.goto('/tiers/development');
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByLabel('Environment name').fill('Bad_Name');
-  await page.getByLabel('Deploy role ARN').fill('arn:aws:iam::123456789012:role/portal-deploy');
-  await page.getByLabel('Justification').fill('Testing the error path here');
-  await page.getByRole('button', { name: 'Request deployment' }).click();
-  await expect(page.locator('#environment-error')).toContainText('invalid environment name');
+  await page.getByLabel('Environment', { exact: true }).selectOption(environment);
+  await expect(page.locator('#environment-details')).toContainText('It does not allow this tier');
+  await requestIn(page, environment, 'Testing the error path here');
+  await expect(page.getByRole('alert').filter({ hasText: 'allows production-lite, not development' })).toBeVisible();
   await expect(page).toHaveURL(/\/tiers\/development$/);
 });
 

@@ -29,3 +29,31 @@ export async function approveAs(browser: Browser, name: string, requestPath: str
   await expect(page.getByRole('button', { name: 'Approve' })).toHaveCount(0);
   await context.close();
 }
+
+// Registers an environment in the sandbox account on the admin page, as root; returns the page
+// (still showing the ExternalId and trust policy, shown this once).
+export async function registerEnvironment(browser: Browser, name: string, tiers: string[]): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, 'root');
+  await page.goto('/admin');
+  await hydrated(page);
+  const form = page.locator('form.register-environment');
+  await form.getByLabel('Environment name').fill(name);
+  await form.getByLabel('AWS account id').fill('123456789012');
+  await form.getByLabel('Region').selectOption('us-east-1');
+  await form.getByLabel('Deploy role ARN').fill('arn:aws:iam::123456789012:role/portal-deploy');
+  for (const tier of tiers) {
+    await form.getByLabel(tier, { exact: true }).check();
+  }
+  await form.getByRole('button', { name: 'Register environment' }).click();
+  await expect(page.getByRole('heading', { name: `Registered ${name}` })).toBeVisible();
+  return page;
+}
+
+// Picks a registered environment in a tier page's request form and asks for the deployment.
+export async function requestIn(page: Page, environment: string, justification: string) {
+  await page.getByLabel('Environment', { exact: true }).selectOption(environment);
+  await page.getByLabel('Justification').fill(justification);
+  await page.getByRole('button', { name: 'Request deployment' }).click();
+}

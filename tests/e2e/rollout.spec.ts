@@ -1,18 +1,16 @@
 import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { approveAs, signIn } from './helpers';
+import { approveAs, registerEnvironment, requestIn, signIn } from './helpers';
 
 // The sandbox behind the portal answers with 100 ms latency, so a rollout lasts a few seconds.
 test('a lead watches all six phases complete live while an approver approves elsewhere', async ({ browser }, testInfo) => {
   const environment = `live-${Date.now().toString(36)}`;
+  await (await registerEnvironment(browser, environment, ['Development'])).context().close();
   const lead = await (await browser.newContext()).newPage();
   await signIn(lead, 'lead');
   await lead.goto('/tiers/development');
   await expect(lead.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await lead.getByLabel('Environment name').fill(environment);
-  await lead.getByLabel('Deploy role ARN').fill('arn:aws:iam::123456789012:role/portal-deploy');
-  await lead.getByLabel('Justification').fill('A development environment for the box office team');
-  await lead.getByRole('button', { name: 'Request deployment' }).click();
+  await requestIn(lead, environment, 'A development environment for the box office team');
   await expect(lead).toHaveURL(/\/requests\/\d+$/);
   const requestPath = new URL(lead.url()).pathname;
   await expect(lead.locator('body')).toHaveAttribute('data-hydrated', 'true');

@@ -22,6 +22,19 @@ pub fn required_tool(var: &str) -> PathBuf {
     path
 }
 
+/// The `portal` binary next to the test binary (`target/debug/portal`); scripts/test builds it first.
+pub fn portal_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
+    let binary = dir.join("portal");
+    assert!(
+        binary.exists(),
+        "{} is missing: build it first (`cargo build -p server --bin portal`; scripts/test does)",
+        binary.display()
+    );
+    binary
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
 }
@@ -299,6 +312,11 @@ impl Drop for TestDatabase {
     }
 }
 
+/// moto's default account, where sandbox environments are registered.
+pub const SANDBOX_ACCOUNT: &str = "123456789012";
+/// The deploy role sandbox environments are registered with.
+pub const SANDBOX_ROLE: &str = "arn:aws:iam::123456789012:role/portal-deploy";
+
 /// The portal's HTTP server, in-process on a random port, with its own fresh database, built by
 /// the same [`server::application::Application`] as `portal serve`; no background task runs
 /// unless the test starts it.
@@ -409,6 +427,35 @@ impl TestPortal {
             .expect("sign in");
         let cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
         (cookie, response.text().await.unwrap_or_default())
+    }
+
+    /// Registers environments in the sandbox account (us-east-1, every tier, the sandbox deploy
+    /// role), as an admin would; one registered already is left as it is.
+    pub async fn register(&self, names: &[&str]) {
+        for name in names {
+            self.register_with_role(name, SANDBOX_ROLE).await;
+        }
+    }
+
+    /// Registers one environment with this deploy role (in the sandbox account, us-east-1, every
+    /// tier); returns its ExternalId, or `None` when it was registered already.
+    pub async fn register_with_role(&self, name: &str, role_arn: &str) -> Option<String> {
+        let registry = server::environments::Environments { db: &self.portal.db, principal: None };
+        if registry.find(name).await.expect("registry readable").is_some() {
+            return None;
+        }
+        let input = server::environments::NewEnvironment {
+            name: name.to_owned(),
+            account_id: SANDBOX_ACCOUNT.to_owned(),
+            region: "us-east-1".to_owned(),
+            role_arn: role_arn.to_owned(),
+            tiers: vec!["development".into(), "production-lite".into(), "full-production".into()],
+            requesters: vec![],
+            approvers: vec![],
+        };
+        let registered =
+            registry.register(&server::people::User::operator(), input).await.expect("environment registered");
+        registered.external_id
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -2,11 +2,12 @@
 //! wrong types, huge, empty and odd Unicode strings, unknown fields, wrong content types,
 //! malformed JSON, missing or wrong credentials, ids that are not there or not yours. Every case
 //! must be refused with a 4xx (never a 5xx), as a JSON error naming the field where there is one,
-//! and nothing may be stored by a refused call.
+//! and nothing may be stored by a refused call. The command line gets its own corpus: a refusal
+//! exits non-zero with an error naming what was wrong, and stores nothing.
 
 use std::collections::BTreeSet;
 
-use portal_tests::{backends, TestPortal};
+use portal_tests::{backends, portal_binary, Backend, TestDatabase, TestPortal};
 use serde_json::{json, Value};
 use server::people::{add_user, Role};
 
@@ -140,7 +141,16 @@ fn get(path: impl Into<String>, token: &str, field: Option<&str>) -> Case {
 
 async fn counts(portal: &TestPortal) -> Vec<i64> {
     let mut out = Vec::new();
-    for table in ["deployment_requests", "approvals", "users", "api_tokens", "rollouts", "audit_log", "user_roles"] {
+    for table in [
+        "deployment_requests",
+        "approvals",
+        "users",
+        "api_tokens",
+        "rollouts",
+        "audit_log",
+        "user_roles",
+        "environments",
+    ] {
         let sql = format!("SELECT COUNT(*) AS n FROM {table}");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&portal.portal.db.pool).await.expect("count");
         out.push(sqlx::Row::try_get::<i64, _>(&row, "n").expect("n"));
@@ -159,6 +169,7 @@ async fn bad_input_is_refused_with_a_4xx_naming_the_field_and_stores_nothing() {
             tokens.insert(name, token.expect("token"));
         }
         let (lead, alice, root) = (tokens["lead"].clone(), tokens["alice"].clone(), tokens["root"].clone());
+        portal.register(&["corpus-env", "corpus-other"]).await;
         // One pending request to decide on, made before the corpus runs.
         let (status, request) = portal.call("POST", "/api/requests", Some(&lead), Some(valid_request())).await;
         assert_eq!(status, 201, "{request}");
@@ -170,9 +181,11 @@ async fn bad_input_is_refused_with_a_4xx_naming_the_field_and_stores_nothing() {
             r["environment"] = json!("corpus-other");
             r
         };
-        let request_fields = ["environment", "tier", "region", "role_arn", "justification"];
-        // A short enough justification in emoji is a justification; no options or usage means the defaults.
+        let request_fields = ["environment", "tier", "justification"];
+        // A short enough justification in emoji is a justification; no options or usage means the
+        // defaults; no region or role means the environment's.
         let request_accepts = |field: &str, value: &Value| match field {
+            "region" | "role_arn" => value.is_null(),
             "justification" => value.as_str().is_some_and(|s| (10..=2000).contains(&s.chars().count())),
             "options" => value.is_null() || value.as_array().is_some_and(Vec::is_empty),
             "usage" => value.is_null() || value.as_object().is_some_and(|o| o.is_empty()),
@@ -195,10 +208,69 @@ async fn bad_input_is_refused_with_a_4xx_naming_the_field_and_stores_nothing() {
             "/api/teardowns",
             &lead,
             &teardown,
-            &["environment", "region", "role_arn", "justification"],
-            &|_, _| false,
+            &["environment", "justification"],
+            &|field, value| matches!(field, "region" | "role_arn") && value.is_null(),
             false,
         ));
+        // The registry: a new environment, field by field (an empty list of principals is fine),
+        // and a change of a registered one (leaving a field out, or null, keeps it).
+        let new_environment = json!({
+            "name": "corpus-new", "account_id": "123456789012", "region": "eu-west-1",
+            "role_arn": "arn:aws:iam::123456789012:role/corpus", "tiers": ["development"],
+            "requesters": ["lead"], "approvers": ["group:corpus-approvers"],
+        });
+        let environment_accepts = |field: &str, value: &Value| {
+            matches!(field, "requesters" | "approvers") && value.as_array().is_some_and(Vec::is_empty)
+        };
+        cases.extend(field_cases(
+            "POST",
+            "/api/environments",
+            &root,
+            &new_environment,
+            &["name", "account_id", "region", "role_arn", "tiers"],
+            &environment_accepts,
+            true,
+        ));
+        cases.extend(envelope_cases("POST", "/api/environments", &root, &new_environment));
+        let change = json!({
+            "account_id": "123456789012", "region": "us-east-1", "role_arn": "arn:aws:iam::123456789012:role/portal-deploy",
+            "tiers": ["development"], "requesters": ["lead"], "approvers": ["alice"], "rotate_external_id": false,
+        });
+        let change_accepts = move |field: &str, value: &Value| {
+            value.is_null()
+                || environment_accepts(field, value)
+                || (field == "rotate_external_id" && value == &json!(true))
+        };
+        cases.extend(field_cases("PUT", "/api/environments/corpus-env", &root, &change, &[], &change_accepts, true));
+        for (path, token, body) in [
+            ("/api/environments/Bad_Name", &root, json!({ "tiers": ["development"] })),
+            ("/api/environments/not-registered", &root, json!({ "tiers": ["development"] })),
+            ("/api/environments/corpus-env", &lead, json!({ "tiers": ["development"] })),
+            ("/api/environments", &lead, new_environment.clone()),
+            ("/api/environments", &alice, new_environment.clone()),
+        ] {
+            cases.push(Case {
+                method: if path == "/api/environments" { "POST" } else { "PUT" },
+                path: path.into(),
+                token: Some(token.clone()),
+                content_type: "application/json",
+                body: body.to_string(),
+                field: None,
+            });
+        }
+        // A body pointing the request elsewhere than its environment: refused, naming the field.
+        for (field, value) in [("region", "eu-west-1"), ("role_arn", "arn:aws:iam::210987654321:role/portal-deploy")] {
+            let mut body = new_request.clone();
+            body[field] = json!(value);
+            cases.push(Case {
+                method: "POST",
+                path: "/api/requests".into(),
+                token: Some(lead.clone()),
+                content_type: "application/json",
+                body: body.to_string(),
+                field: Some(field.into()),
+            });
+        }
         let decision = json!({ "comment": "fine" });
         cases.extend(envelope_cases("POST", &format!("/api/requests/{id}/reject"), &alice, &decision));
         let new_user = json!({ "name": "corpus-user", "roles": ["viewer"], "password": "corpus-password-long" });
@@ -303,6 +375,15 @@ async fn bad_input_is_refused_with_a_4xx_naming_the_field_and_stores_nothing() {
             ("request_deployment", "application/json", "{\"form\": 42}".into()),
             ("request_deployment", "application/json", "{not json".into()),
             ("request_deployment", "text/plain", valid_request().to_string()),
+            ("register_environment", "application/json", "{\"form\": {\"name\": 7}}".into()),
+            (
+                "register_environment",
+                "application/json",
+                json!({ "form": { "name": "rpc-env", "account_id": "123456789012", "region": "us-east-1",
+                    "role_arn": "arn:aws:iam::210987654321:role/elsewhere", "tiers": ["development"],
+                    "requesters": "", "approvers": "" } })
+                .to_string(),
+            ),
             ("create_user", "application/json", "{\"name\": [], \"roles\": 1, \"password\": null}".into()),
             (
                 "create_user",
@@ -383,4 +464,72 @@ async fn bad_input_is_refused_with_a_4xx_naming_the_field_and_stores_nothing() {
         );
         assert_eq!(counts(&portal).await, before, "{backend:?}: a refused call stored something");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_command_lines_exit_non_zero_naming_what_is_wrong_and_store_nothing() {
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let long_name = "x".repeat(5000);
+    let role = "arn:aws:iam::123456789012:role/portal-deploy";
+    let add = |name: &'static str,
+               account: &'static str,
+               region: &'static str,
+               role: &'static str,
+               tiers: &'static str| {
+        vec!["environment", "add", name, "--account", account, "--region", region, "--role-arn", role, "--tiers", tiers]
+    };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (add("Bad_Name", "123456789012", "us-east-1", role, "development"), "lowercase"),
+        (add("ok-env", "1234", "us-east-1", role, "development"), "12 digits"),
+        (add("ok-env", "123456789012", "mars-1", role, "development"), "unknown region"),
+        (
+            add("ok-env", "123456789012", "us-east-1", "arn:aws:iam::210987654321:role/x", "development"),
+            "account 210987654321",
+        ),
+        (add("ok-env", "123456789012", "us-east-1", "not-an-arn", "development"), "arn:aws:iam"),
+        (add("ok-env", "123456789012", "us-east-1", role, "gold"), "gold"),
+        (add("ok-env", "123456789012", "us-east-1", role, ""), "tier"),
+        (add("ok-env", "123456789012", "us-east-1", role, "🎸"), "🎸"),
+        (
+            [add("ok-env", "123456789012", "us-east-1", role, "development"), vec!["--approvers", "a b"]].concat(),
+            "`a b`",
+        ),
+        (vec!["environment", "add", "ok-env", "--account", "123456789012", "--region", "us-east-1"], "--role-arn"),
+        (vec!["environment", "remove", "ok-env"], "unrecognized subcommand"),
+        (vec!["user", "add", "x", "--role", "viewer", "--no-password"], "2 to 64"),
+        (vec!["user", "add", "pilot", "--role", "pilot", "--no-password"], "pilot"),
+        (vec!["user", "add", "nobody-role", "--no-password"], "--role"),
+        (vec!["user", "disable", "nobody"], "no user `nobody`"),
+        (vec!["user", "enable", &long_name], "no user"),
+    ];
+    let mut problems = Vec::new();
+    for (args, expected) in &cases {
+        let output = std::process::Command::new(portal_binary())
+            .args(args)
+            .env("DATABASE_URL", &database.url)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("portal runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.success() || output.status.code() == Some(101) || !stderr.contains(expected) {
+            problems.push(format!("{args:?} -> {:?}: {stderr:.300}", output.status.code()));
+        }
+    }
+    assert!(problems.is_empty(), "{} of {} command lines:\n{}", problems.len(), cases.len(), problems.join("\n"));
+    let listed = std::process::Command::new(portal_binary())
+        .args(["environment", "list"])
+        .env("DATABASE_URL", &database.url)
+        .output()
+        .expect("portal runs");
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "no registered environments");
+    let users = std::process::Command::new(portal_binary())
+        .args(["environment", "add", "ok-env", "--account", "123456789012", "--region", "us-east-1"])
+        .args(["--role-arn", role, "--tiers", "development,production-lite"])
+        .env("DATABASE_URL", &database.url)
+        .output()
+        .expect("portal runs");
+    let printed = String::from_utf8_lossy(&users.stdout);
+    assert!(users.status.success(), "{printed}");
+    assert!(printed.contains("ExternalId (shown once): concert-portal-"), "{printed}");
+    assert!(printed.contains("\"sts:ExternalId\""), "{printed}");
 }

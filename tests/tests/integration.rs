@@ -4,6 +4,7 @@ mod api;
 mod bad_input;
 mod cfn_lint;
 mod deploy;
+mod environments;
 mod processes;
 mod requests;
 mod rollouts;

@@ -2,27 +2,13 @@
 //! and two of them sharing one PostgreSQL database.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::model::{AuditAction, Decision, PhaseStatus, RolloutStatus};
-use portal_tests::{free_port, Backend, FaultProxy, Moto, TestDatabase};
+use portal_tests::{free_port, portal_binary, Backend, FaultProxy, Moto, TestDatabase};
 use server::people::{add_user, Role, User};
-
-/// The `portal` binary next to this test binary (`target/debug/portal`); scripts/test builds it first.
-fn portal_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
-    let binary = dir.join("portal");
-    assert!(
-        binary.exists(),
-        "{} is missing: build it first (`cargo build -p server --bin portal`; scripts/test does)",
-        binary.display()
-    );
-    binary
-}
 
 /// `portal serve` on a free port against `database_url`, deploying through `endpoint`; killed on drop.
 struct PortalProcess {
@@ -90,6 +76,13 @@ async fn user(portal: &server::web::state::Portal, name: &str, role: Role) -> Us
 
 /// Requests Development for `environment` as `lead` and approves it as `approver`; returns the rollout id.
 async fn approved(portal: &server::web::state::Portal, lead: &User, approver: &User, environment: &str) -> i64 {
+    let registry = server::environments::Environments { db: &portal.db, principal: None };
+    let input = serde_json::from_value(serde_json::json!({
+        "name": environment, "account_id": portal_tests::SANDBOX_ACCOUNT, "region": "us-east-1",
+        "role_arn": portal_tests::SANDBOX_ROLE, "tiers": ["development"],
+    }))
+    .expect("registration");
+    registry.register(&User::operator(), input).await.expect("registered");
     let request = portal
         .requests()
         .create(

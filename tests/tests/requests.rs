@@ -61,6 +61,7 @@ async fn count(portal: &TestPortal, table: &str) -> i64 {
 }
 
 async fn create(portal: &TestPortal, who: &str, people: &People, environment: &str, tier: &str) -> i64 {
+    portal.register(&[environment]).await;
     let (status, body) =
         call(portal, "POST", "/api/requests", Some(people.token(who)), Some(request_body(environment, tier))).await;
     assert_eq!(status, 201, "{body}");
@@ -82,6 +83,7 @@ async fn role_matrix() {
             ("watcher", false, false, true, false),
         ];
         for (i, (who, may_create, may_decide, may_read, may_audit)) in matrix.into_iter().enumerate() {
+            portal.register(&[&format!("matrix-{i}")]).await;
             let before = (
                 count(&portal, "deployment_requests").await,
                 count(&portal, "approvals").await,
@@ -234,6 +236,7 @@ async fn bad_request_bodies_are_4xx_and_write_nothing() {
         let portal = TestPortal::start_on(backend).await;
         let people = people(&portal).await;
         let token = people.token("lead").to_owned();
+        portal.register(&["bad-env"]).await;
         let before = count(&portal, "deployment_requests").await;
         let with = |f: &dyn Fn(&mut Value)| {
             let mut b = request_body("bad-env", "development");
@@ -322,7 +325,7 @@ async fn audit_verify_finds_edited_and_removed_entries() {
                 .await;
             let db = &portal.portal.db;
             let intact = server::audit::verify(db).await.expect("verify");
-            assert_eq!(intact, Ok(9), "{backend:?}: 6 users, 1 request, 1 approval, 1 approved");
+            assert_eq!(intact, Ok(10), "{backend:?}: 6 users, 1 environment, 1 request, 1 approval, 1 approved");
 
             // Editing is refused by the database itself.
             assert!(sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = 1").execute(&db.pool).await.is_err());
@@ -360,6 +363,7 @@ async fn requests_past_their_time_expire_and_are_audited() {
             rollout_wake: &portal.portal.rollout_wake,
         };
         // A request made under a policy whose requests are already due.
+        portal.register(&["stale-env"]).await;
         let stale = requests
             .create(
                 &server::people::User {

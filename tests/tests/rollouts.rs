@@ -38,6 +38,7 @@ pub async fn people(portal: &TestPortal) -> People {
 /// Requests `tier` for `environment` as lead and approves it as alice (and bob where two are
 /// needed); returns the rollout id.
 pub async fn approved_rollout(portal: &TestPortal, people: &People, environment: &str, tier: &str) -> i64 {
+    portal.register(&[environment]).await;
     let body = json!({
         "environment": environment, "tier": tier, "region": "us-east-1", "role_arn": ROLE_ARN,
         "justification": "Rollout test of the concert platform",
@@ -244,6 +245,7 @@ async fn a_failed_phase_stops_the_rollout_with_its_reason_and_retry_completes_it
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn teardown_needs_its_own_approval_and_leaves_no_stack() {
     let (_moto, cfn, portal, people) = sandboxed().await;
+    portal.register(&["gone"]).await;
     let teardown = json!({
         "environment": "gone", "region": "us-east-1", "role_arn": ROLE_ARN,
         "justification": "The season is over; remove it all",
@@ -396,6 +398,7 @@ async fn an_update_shows_cloudformations_changes_before_approval() {
     assert_eq!(wait_until_ended(&portal, &people, first).await["status"], "succeeded");
 
     // A new environment has nothing to compare with: no preview.
+    portal.register(&["fresh"]).await;
     let body = json!({
         "environment": "fresh", "tier": "development", "region": "us-east-1", "role_arn": ROLE_ARN,
         "justification": "A second environment, never deployed",
@@ -557,6 +560,7 @@ async fn a_role_the_portal_cannot_assume_or_a_rejected_template_fail_with_the_re
     let people = people(&portal).await;
     portal.start_engine();
 
+    portal.register_with_role("locked-out", "arn:aws:iam::123456789012:role/portal-deploy-denied").await;
     let body = json!({
         "environment": "locked-out", "tier": "development", "region": "us-east-1",
         "role_arn": "arn:aws:iam::123456789012:role/portal-deploy-denied",

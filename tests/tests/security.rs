@@ -228,6 +228,7 @@ async fn a_role_change_ends_sessions_and_a_demoted_approver_no_longer_counts() {
         let cookie = session(&portal, "alice", "alice-password-long").await;
 
         // Full Production needs two approvals: alice gives one.
+        portal.register(&["void-env"]).await;
         let (status, request) =
             portal.call("POST", "/api/requests", Some(&lead), Some(request_body("void-env", "full-production"))).await;
         assert_eq!(status, 201, "{request}");
@@ -343,6 +344,7 @@ async fn usage_is_bounded_and_cannot_dodge_the_extra_approver() {
         })
         .await;
         let lead = user(&portal, "lead", &[Role::Requester], None).await;
+        portal.register(&["bounded-0", "bounded-1", "zero-traffic"]).await;
         for (i, value) in [1e308, -1.0].into_iter().enumerate() {
             let mut body = request_body(&format!("bounded-{i}"), "full-production");
             body["usage"] = json!({ "cognito_mau": value });
@@ -400,6 +402,7 @@ async fn webhook_failures_keep_no_url_and_redirects_are_not_followed() {
         .await;
         let admin = user(&portal, "root", &[Role::Admin], None).await;
         let lead = user(&portal, "lead", &[Role::Requester], None).await;
+        portal.register(&["hooked"]).await;
         let (status, _) =
             portal.call("POST", "/api/requests", Some(&lead), Some(request_body("hooked", "development"))).await;
         assert_eq!(status, 201);
@@ -466,6 +469,7 @@ async fn after_an_approver_cancels_the_requester_needs_a_fresh_approval() {
         let alice = user(&portal, "alice", &[Role::Approver], None).await;
         let mut rollouts = Vec::new();
         for environment in ["stopped-by-alice", "stopped-by-lead"] {
+            portal.register(&[environment]).await;
             let (_, request) =
                 portal.call("POST", "/api/requests", Some(&lead), Some(request_body(environment, "development"))).await;
             let id = request["id"].as_i64().expect("id");
@@ -495,6 +499,7 @@ async fn live_streams_are_capped_per_user_and_in_total() {
     .await;
     let lead = user(&portal, "lead", &[Role::Requester], None).await;
     let alice = user(&portal, "alice", &[Role::Approver], None).await;
+    portal.register(&["watched"]).await;
     let (_, request) =
         portal.call("POST", "/api/requests", Some(&lead), Some(request_body("watched", "development"))).await;
     let id = request["id"].as_i64().expect("id");

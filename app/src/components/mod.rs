@@ -5,12 +5,14 @@
 //! - [`status`]: a request's or rollout's status badge, and the classes and labels of stack and
 //!   phase statuses.
 //! - [`cost_table`]: the line-by-line monthly cost table.
+//! - [`environment_registry`]: the admin page's environments and their registration form.
 //! - [`request_form`]: the "Request this tier" section and its form.
 //! - [`preview`]: the change preview of an update request.
 //! - [`rollout`]: a rollout, loaded and then followed live; its phases, events, controls, diagram
 //!   and the teardown form.
 
 pub mod cost_table;
+pub mod environment_registry;
 pub mod feedback;
 pub mod nav;
 pub mod preview;

@@ -1,11 +1,12 @@
 //! The "Request this tier" section at the foot of a tier's page: the request form for
-//! requesters (environment, region, deploy role, justification), a sign-in link for everyone else.
+//! requesters (a registered environment, the justification), a sign-in link for everyone else.
 
 use leptos::prelude::*;
 
+use crate::components::feedback::error_view;
 use crate::components::nav::go;
-use crate::model::{Refusal, RequestForm, Role, TierQuery};
-use crate::{request_deployment, whoami};
+use crate::model::{EnvironmentView, Refusal, RequestForm, Role, TierQuery};
+use crate::{list_environments, request_deployment, whoami};
 
 /// The request form at the foot of a tier page, for signed-in requesters.
 #[component]
@@ -31,9 +32,35 @@ pub fn RequestSection(query: Signal<TierQuery>) -> impl IntoView {
 
 #[component]
 fn RequestFormView(query: Signal<TierQuery>) -> impl IntoView {
-    let environment = RwSignal::new(String::new());
-    let region = RwSignal::new("us-east-1".to_owned());
-    let role_arn = RwSignal::new(String::new());
+    let environments = Resource::new(|| (), |_| list_environments());
+    view! {
+        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading environments…"</p> }>
+            {move || Suspend::new(async move {
+                match environments.await {
+                    Ok(Ok(list)) => {
+                        let open: Vec<EnvironmentView> = list.environments.into_iter().filter(|e| e.may_request).collect();
+                        if open.is_empty() {
+                            view! {
+                                <p class="hint">"No environment is registered for you to request in: an admin registers environments, and who may request there, on the admin page."</p>
+                            }.into_any()
+                        } else {
+                            view! { <EnvironmentRequest query=query environments=open/> }.into_any()
+                        }
+                    }
+                    Ok(Err(r)) => error_view(r.message),
+                    Err(e) => error_view(e.to_string()),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The form proper: a choice of the registered environments (account, region and deploy role
+/// shown for the one chosen), and why.
+#[component]
+fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentView>) -> impl IntoView {
+    let first = environments.first().map(|e| e.name.clone()).unwrap_or_default();
+    let environment = RwSignal::new(first);
     let justification = RwSignal::new(String::new());
     let refusal = RwSignal::new(None::<Refusal>);
     let action = Action::new(|form: &RequestForm| request_deployment(form.clone()));
@@ -44,41 +71,45 @@ fn RequestFormView(query: Signal<TierQuery>) -> impl IntoView {
         None => {}
     });
     let described = |field: &'static str| format!("{field}-error");
+    let chosen = {
+        let environments = environments.clone();
+        move || environments.iter().find(|e| e.name == environment.get()).cloned()
+    };
+    let tier = move || query.with(|q| q.tier.clone());
     view! {
         <form class="request-form" on:submit=move |ev| {
             ev.prevent_default();
             refusal.set(None);
             action.dispatch(RequestForm {
                 environment: environment.get_untracked(),
-                region: region.get_untracked(),
-                role_arn: role_arn.get_untracked(),
                 justification: justification.get_untracked(),
                 query: query.get_untracked(),
             });
         }>
             <p class="hint">"The request records the cost, options and assumptions shown above."</p>
             <div class="field">
-                <label for="req-environment">"Environment name"</label>
-                <input id="req-environment" name="environment" required placeholder="concert-prod"
-                    aria-describedby=described("environment") on:input=move |ev| environment.set(event_target_value(&ev))/>
-                {field_error(refusal, "environment")}
-            </div>
-            <div class="field">
-                <label for="req-region">"Region"</label>
-                <select id="req-region" name="region" aria-describedby=described("region")
-                    on:change=move |ev| region.set(event_target_value(&ev))>
-                    {["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1"]
-                        .into_iter()
-                        .map(|r| view! { <option value=r selected=r == "us-east-1">{r}</option> })
-                        .collect_view()}
+                <label for="req-environment">"Environment"</label>
+                <select id="req-environment" name="environment" aria-describedby="environment-details environment-error"
+                    on:change=move |ev| environment.set(event_target_value(&ev))>
+                    {environments.iter().map(|e| {
+                        let name = e.name.clone();
+                        let label = format!("{} ({} / {})", e.name, e.account_id, e.region);
+                        view! { <option value=name.clone() selected=move || environment.get() == name>{label}</option> }
+                    }).collect_view()}
                 </select>
-                {field_error(refusal, "region")}
-            </div>
-            <div class="field">
-                <label for="req-role">"Deploy role ARN"</label>
-                <input id="req-role" name="role_arn" required placeholder="arn:aws:iam::123456789012:role/portal-deploy"
-                    aria-describedby=described("role_arn") on:input=move |ev| role_arn.set(event_target_value(&ev))/>
-                {field_error(refusal, "role_arn")}
+                <p class="hint" id="environment-details">
+                    {move || chosen().map(|e| {
+                        let allowed = e.tiers.contains(&tier());
+                        format!(
+                            "Deploys into account {} in {} as {}.{}",
+                            e.account_id,
+                            e.region,
+                            e.role_arn,
+                            if allowed { String::new() } else { format!(" It does not allow this tier: it allows {}.", e.tiers.join(", ")) },
+                        )
+                    })}
+                </p>
+                {field_error(refusal, "environment")}
             </div>
             <div class="field">
                 <label for="req-justification">"Justification"</label>

@@ -126,12 +126,10 @@ impl SessionUser {
     }
 }
 
-/// The request form on a tier page.
+/// The request form on a tier page: a registered environment, and why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestForm {
     pub environment: String,
-    pub region: String,
-    pub role_arn: String,
     pub justification: String,
     pub query: TierQuery,
 }
@@ -347,4 +345,58 @@ pub struct UserView {
     pub roles: Vec<Role>,
     /// A disabled user cannot sign in; their sessions and tokens are refused.
     pub disabled: bool,
+}
+
+/// A registered environment as the pages show it (never its ExternalId).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentView {
+    pub name: String,
+    pub account_id: String,
+    pub region: String,
+    pub role_arn: String,
+    pub tiers: Vec<String>,
+    /// User names and `group:NAME`s; empty: anyone with the role.
+    pub requesters: Vec<String>,
+    pub approvers: Vec<String>,
+    /// Whether the signed-in user may request deployments here.
+    pub may_request: bool,
+}
+
+/// An environment the portal deployed to that no admin registered (history from before the
+/// registry): admins see it until they register it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnregisteredView {
+    pub name: String,
+    pub account_id: String,
+    pub region: String,
+    pub last_rollout_id: i64,
+    pub last_status: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentsView {
+    pub environments: Vec<EnvironmentView>,
+    /// Admins only; empty for everyone else.
+    pub unregistered: Vec<UnregisteredView>,
+}
+
+/// The admin page's registration form; principals comma-separated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentForm {
+    pub name: String,
+    pub account_id: String,
+    pub region: String,
+    pub role_arn: String,
+    pub tiers: Vec<String>,
+    pub requesters: String,
+    pub approvers: String,
+}
+
+/// A registration's answer: the ExternalId and the deploy role's trust policy, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisteredView {
+    pub environment: EnvironmentView,
+    pub external_id: String,
+    /// Pretty-printed JSON, to paste as the role's trust policy.
+    pub trust_policy: String,
 }

@@ -198,6 +198,8 @@ text_enum! {
         /// An admin set a new password.
         UserPassword = "user.password",
         TokenCreated = "token.created",
+        EnvironmentRegistered = "environment.registered",
+        EnvironmentChanged = "environment.changed",
         TokenRevoked = "token.revoked",
         SignIn = "signin",
         SignInFailed = "signin.failed",

@@ -1,8 +1,9 @@
 //! The admin page (`/admin`): everyone who can sign in with their roles, each row saved on its
-//! own, and the form that adds a user.
+//! own, the form that adds a user, and the registered environments.
 
 use leptos::prelude::*;
 
+use crate::components::environment_registry::EnvironmentRegistry;
 use crate::components::feedback::error_view;
 use crate::model::{Refusal, Role, UserView};
 use crate::{create_user, list_users, save_roles, set_user_disabled};
@@ -30,6 +31,7 @@ pub fn AdminPage() -> impl IntoView {
                                 </table>
                             </div>
                             <AddUser/>
+                            <EnvironmentRegistry/>
                         }.into_any(),
                         Ok(Err(r)) => error_view(r.message),
                         Err(e) => error_view(e.to_string()),

@@ -4,11 +4,13 @@
 //! and calls the [`Backend`](crate::backend::Backend) the `server` crate put in the context.
 
 mod catalog;
+mod environments;
 mod people;
 mod requests;
 mod rollouts;
 
 pub use catalog::*;
+pub use environments::*;
 pub use people::*;
 pub use requests::*;
 pub use rollouts::*;

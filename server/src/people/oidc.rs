@@ -337,6 +337,13 @@ pub async fn sign_in_external(
         }
     };
     sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    // Environments may list single sign-on groups as their requesters or approvers.
+    let group_set: BTreeSet<&String> = groups.iter().collect();
+    sqlx::query("UPDATE users SET sso_groups = $1 WHERE id = $2")
+        .bind(serde_json::to_string(&group_set)?)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     for role in roles {
         sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
             .bind(user_id)

@@ -187,16 +187,35 @@ async fn void_pending_approvals(
     .await?;
     for row in pending {
         let (id, request): (i64, i64) = (get(&row, "id")?, get(&row, "request_id")?);
-        sqlx::query("UPDATE approvals SET voided_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-        let details =
-            serde_json::json!({ "approver": approver, "reason": "the approver no longer holds the approver role" });
-        audit::append(db, tx, &actor.name, AuditAction::ApprovalVoided, &format!("request:{request}"), details).await?;
+        let reason = "the approver no longer holds the approver role";
+        void_approval(db, tx, actor, VoidedApproval { id, request, approver, reason }).await?;
     }
     Ok(())
+}
+
+/// An approval that stops counting, and why.
+pub(crate) struct VoidedApproval<'a> {
+    pub id: i64,
+    pub request: i64,
+    pub approver: &'a str,
+    pub reason: &'a str,
+}
+
+/// Voids one approval inside the caller's transaction, audited on its request with the reason.
+pub(crate) async fn void_approval(
+    db: &Database,
+    tx: &mut Transaction,
+    actor: &User,
+    voided: VoidedApproval<'_>,
+) -> Result<(), ServerError> {
+    sqlx::query("UPDATE approvals SET voided_at = $1 WHERE id = $2")
+        .bind(now_ms())
+        .bind(voided.id)
+        .execute(&mut **tx)
+        .await?;
+    let details = serde_json::json!({ "approver": voided.approver, "reason": voided.reason });
+    let subject = format!("request:{}", voided.request);
+    audit::append(db, tx, &actor.name, AuditAction::ApprovalVoided, &subject, details).await
 }
 
 /// Disables (`disabled`) or enables a user: an admin action, audited. A disabled user's sessions

@@ -9,7 +9,9 @@ use infra::{DeploymentSpec, EnvironmentName, Region, RoleArn, TierId};
 use serde::Deserialize;
 
 use crate::audit;
-use crate::db::{get, get_parsed, now_ms};
+use crate::db::{get, get_parsed, now_ms, Database};
+use crate::environments::access::{self, Duty};
+use crate::environments::{Environment, Environments};
 use crate::error::ServerError;
 use crate::people::User;
 use crate::requests::{subject, RequestRecord, Requests};
@@ -18,10 +20,15 @@ use crate::requests::{subject, RequestRecord, Requests};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
+    /// A registered environment's name.
     pub environment: String,
     pub tier: String,
-    pub region: String,
-    pub role_arn: String,
+    /// Optional: when given, it must be the environment's.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Optional: when given, it must be the environment's.
+    #[serde(default)]
+    pub role_arn: Option<String>,
     pub justification: String,
     #[serde(default)]
     pub options: Option<Vec<String>>,
@@ -34,8 +41,10 @@ pub struct NewRequest {
 #[serde(deny_unknown_fields)]
 pub struct NewTeardown {
     pub environment: String,
-    pub region: String,
-    pub role_arn: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub role_arn: Option<String>,
     pub justification: String,
 }
 
@@ -52,26 +61,56 @@ struct Pending {
     required: i64,
 }
 
-/// Where a request points and why, parsed from what the requester typed.
+/// Where a request points and why: a registered environment, its account, region and role.
 struct Target {
     environment: EnvironmentName,
     region: Region,
     role_arn: RoleArn,
     justification: String,
+    registered: Environment,
 }
 
 impl Target {
-    fn parse(environment: &str, region: &str, role_arn: &str, justification: &str) -> Result<Target, ServerError> {
-        let environment = EnvironmentName::parse(environment.trim())
+    /// The registered environment named `environment`, if `user` may request there. A region or
+    /// role the requester also sent must be the environment's: the portal deploys only where an
+    /// admin registered, never where a request body points.
+    async fn resolve(
+        db: &Database,
+        user: &User,
+        environment: &str,
+        region: Option<&str>,
+        role_arn: Option<&str>,
+        justification: &str,
+    ) -> Result<Target, ServerError> {
+        let name = EnvironmentName::parse(environment.trim())
             .map_err(|e| ServerError::invalid("environment", e.to_string()))?;
-        let region = Region::parse(region.trim())
-            .map_err(|_| ServerError::invalid("region", format!("unknown region `{region}`")))?;
-        let role_arn = RoleArn::parse(role_arn.trim()).map_err(|e| ServerError::invalid("role_arn", e.to_string()))?;
+        let registered = Environments { db, principal: None }.find(name.as_str()).await?.ok_or_else(|| {
+            ServerError::invalid(
+                "environment",
+                format!("no registered environment `{name}`: an admin registers environments on the admin page"),
+            )
+        })?;
+        let sent = |field: &str, value: Option<&str>, registered: &str| match value.map(str::trim) {
+            Some(v) if v != registered => Err(ServerError::invalid(
+                field,
+                format!("`{v}` is not environment `{name}`'s {field} ({registered}); leave it out"),
+            )),
+            _ => Ok(()),
+        };
+        sent("region", region, registered.region.as_str())?;
+        sent("role_arn", role_arn, registered.role_arn.as_str())?;
         let justification = justification.trim().to_owned();
         if justification.chars().count() < 10 || justification.chars().count() > 2000 {
             return Err(ServerError::invalid("justification", "say why in 10 to 2,000 characters"));
         }
-        Ok(Target { environment, region, role_arn, justification })
+        access::require(db, user, &registered, Duty::Request).await?;
+        Ok(Target {
+            environment: name,
+            region: registered.region,
+            role_arn: registered.role_arn.clone(),
+            justification,
+            registered,
+        })
     }
 }
 
@@ -80,7 +119,25 @@ impl Requests<'_> {
         user.require(&[Role::Requester], "request a deployment")?;
         let tier: TierId =
             input.tier.parse().map_err(|e: infra::InfraError| ServerError::invalid("tier", e.to_string()))?;
-        let target = Target::parse(&input.environment, &input.region, &input.role_arn, &input.justification)?;
+        let target = Target::resolve(
+            self.db,
+            user,
+            &input.environment,
+            input.region.as_deref(),
+            input.role_arn.as_deref(),
+            &input.justification,
+        )
+        .await?;
+        if !target.registered.tiers.contains(&tier) {
+            return Err(ServerError::invalid(
+                "tier",
+                format!(
+                    "environment `{}` allows {}, not {tier}",
+                    target.environment,
+                    target.registered.tiers.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
         // Their errors become 422s naming `options` or `usage.<key>` (see ServerError's From).
         let options = self.catalog.options(tier, input.options.as_deref())?;
         let usage = self.catalog.usage(input.usage.iter().flatten().map(|(k, v)| (k.as_str(), *v)))?;
@@ -131,7 +188,15 @@ impl Requests<'_> {
     /// successful deployment decide the approval policy; the monthly cost afterwards is zero.
     pub async fn create_teardown(&self, user: &User, input: NewTeardown) -> Result<RequestRecord, ServerError> {
         user.require(&[Role::Requester], "request a teardown")?;
-        let target = Target::parse(&input.environment, &input.region, &input.role_arn, &input.justification)?;
+        let target = Target::resolve(
+            self.db,
+            user,
+            &input.environment,
+            input.region.as_deref(),
+            input.role_arn.as_deref(),
+            &input.justification,
+        )
+        .await?;
         let (environment, region, account) =
             (target.environment.as_str(), target.region.as_str(), target.role_arn.account_id());
         let deployed = sqlx::query(

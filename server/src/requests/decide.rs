@@ -5,6 +5,8 @@ use app::model::{AuditAction, Decision, RequestStatus, Role, RolloutStatus};
 
 use crate::audit;
 use crate::db::{get, get_parsed, get_parsed_opt, now_ms, Dialect, Transaction};
+use crate::environments::access::{self, Duty};
+use crate::environments::Environments;
 use crate::error::ServerError;
 use crate::people::User;
 use crate::requests::{subject, unknown_request, RequestRecord, Requests};
@@ -35,6 +37,7 @@ impl Requests<'_> {
         if comment.chars().count() > 2000 {
             return Err(ServerError::invalid("comment", "a comment has at most 2,000 characters"));
         }
+        self.require_approver_for(user, id).await?;
         let mut tx = self.db.begin_write().await?;
         let locked = self.lock(&mut tx, id).await?;
         if let Some(previous) = self.previous_decision(&mut tx, id, user).await? {
@@ -63,6 +66,28 @@ impl Requests<'_> {
         tx.commit().await?;
         self.rollout_wake.notify_one();
         self.get(id).await
+    }
+
+    /// An approver decides only for environments that let them approve, and only for a request
+    /// whose environment is still registered where it was requested.
+    async fn require_approver_for(&self, user: &User, id: i64) -> Result<(), ServerError> {
+        let request = self.get(id).await?;
+        let name = request.environment.as_str();
+        let registered = Environments { db: self.db, principal: None }.find(name).await?.ok_or_else(|| {
+            ServerError::Conflict(format!(
+                "environment `{name}` is not registered: an admin registers it before its requests are decided"
+            ))
+        })?;
+        if registered.account_id.as_str() != request.account_id || registered.region != request.region {
+            return Err(ServerError::Conflict(format!(
+                "environment `{name}` is now registered in {} / {}, not {} / {} as requested: request it again",
+                registered.account_id,
+                registered.region.as_str(),
+                request.account_id,
+                request.region.as_str()
+            )));
+        }
+        access::require(self.db, user, &registered, Duty::Approve).await
     }
 
     async fn lock(&self, tx: &mut Transaction, id: i64) -> Result<Locked, ServerError> {

@@ -15,7 +15,7 @@ use crate::error::ServerError;
 use crate::requests::RequestRecord;
 use crate::rollout::aws::{AwsError, ChangeSetRequest, CloudFormation, Created};
 use crate::rollout::spec::{stored_spec, StoredTarget};
-use crate::rollout::sts::environment_config;
+use crate::rollout::sts::{environment_config, source_identity, DeployRole};
 
 /// What computing a preview needs.
 pub struct Previews<'a> {
@@ -93,10 +93,19 @@ impl Previews<'_> {
         if request.kind != RolloutKind::Deploy || !environment_runs(self.db, request).await? {
             return Ok(());
         }
+        // The preview reads the account through the environment's deploy role, as a rollout would.
+        let registry = crate::environments::Environments { db: self.db, principal: None };
+        let Some(target) = registry.target(request.environment.as_str()).await? else { return Ok(()) };
+        let role = DeployRole {
+            role_arn: request.role_arn.as_str().to_owned(),
+            external_id: target.external_id,
+            source_identity: source_identity(&request.requester),
+            session_name: format!("portal-preview-{}", request.id),
+        };
         store(self.db, request.id, PreviewStatus::Computing, None, &[]).await?;
         let (db, catalog, request) = (self.db.clone(), self.catalog.clone(), request.clone());
         tokio::spawn(async move {
-            let stored = match compute(&catalog, &aws, &request).await {
+            let stored = match compute(&catalog, &aws, role, &request).await {
                 Ok(phases) => store(&db, request.id, PreviewStatus::Ready, None, &phases).await,
                 Err(e) => store(&db, request.id, PreviewStatus::Failed, Some(&e.to_string()), &[]).await,
             };
@@ -120,6 +129,7 @@ enum PreviewError {
 async fn compute(
     catalog: &Catalog,
     base: &aws_config::SdkConfig,
+    role: DeployRole,
     request: &RequestRecord,
 ) -> Result<Vec<PreviewPhase>, PreviewError> {
     let options = request.option_names();
@@ -132,8 +142,7 @@ async fn compute(
     let spec = stored_spec(catalog, target)?;
     let phases = infra::render::render(catalog, &spec)?;
     let evaluation = catalog.evaluate(&spec)?;
-    let session = format!("portal-preview-{}", request.id);
-    let config = environment_config(base, request.role_arn.as_str(), request.region.as_str(), &session).await;
+    let config = environment_config(base, role, request.region.as_str());
     let cfn = CloudFormation::from_config(&config);
     let mut out = Vec::new();
     for (phase, evaluated) in phases.iter().zip(&evaluation.phases) {

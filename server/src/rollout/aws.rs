@@ -20,7 +20,7 @@ use crate::error::failed_text;
 pub use crate::error::AwsError;
 
 /// Classifies a failed call, once, from the SDK's error metadata.
-fn classify<E, R>(operation: &'static str, e: &SdkError<E, R>) -> AwsError
+pub(crate) fn classify<E, R>(operation: &'static str, e: &SdkError<E, R>) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -17,6 +17,7 @@ use infra::Catalog;
 use tokio::sync::Notify;
 
 use crate::db::now_ms;
+use crate::environments::Environments;
 use crate::error::AwsError;
 use crate::error::ServerError;
 use crate::notify::Notifier;
@@ -24,7 +25,9 @@ use crate::rollout::aws::CloudFormation;
 use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, PhaseRun, StackOwner};
 use crate::rollout::spec::{render_stored, StoredTarget};
 use crate::rollout::store::{Job, RolloutStore};
-use crate::rollout::sts::{check_credentials, environment_config, CredentialsProblem};
+use crate::rollout::sts::{
+    caller_identity, check_credentials, environment_config, source_identity, CredentialsProblem, DeployRole,
+};
 
 /// How the engine paces itself; tests shorten the lease to see takeovers quickly.
 #[derive(Debug, Clone)]
@@ -271,22 +274,58 @@ impl Engine {
         Ok(phases.into_iter().map(|p| (i64::from(p.phase.number()), p)).collect())
     }
 
-    /// CloudFormation in the environment's account, through its deploy role. The role is assumed
-    /// once up front, so a role the portal cannot assume ends the rollout at once with STS's reason
-    /// (`Ok(Err(reason))`); an STS that does not answer interrupts it, to be resumed.
+    /// CloudFormation in the environment's account, through its deploy role, assumed with the
+    /// registered ExternalId and the requester as SourceIdentity. The role is assumed once up
+    /// front, and STS asked which account the credentials act in: a role the portal cannot assume,
+    /// or one that lands in another account than the registered one, ends the rollout before any
+    /// change (`Ok(Err(reason))`); an STS that does not answer interrupts it, to be resumed.
     async fn environment(&self, id: i64, job: &Job) -> Result<Result<CloudFormation, String>, Interrupted> {
         let Some(base) = self.aws.clone() else {
             return Ok(Err("the portal has no AWS configuration".to_owned()));
         };
-        let config =
-            environment_config(&base, job.role_arn.as_str(), job.region.as_str(), &format!("portal-rollout-{id}"))
-                .await;
+        let name = job.environment.as_str();
+        let registry = Environments { db: &self.store.db, principal: None };
+        let Some(target) = registry.target(name).await? else {
+            return Ok(Err(format!("environment `{name}` is not registered: an admin registers it, then retry")));
+        };
+        let registered = &target.environment;
+        if registered.account_id.as_str() != job.account_id
+            || registered.region != job.region
+            || registered.role_arn != job.role_arn
+        {
+            return Ok(Err(format!(
+                "environment `{name}` is registered with {} in {} / {} now, not {} in {} / {} as approved: request it again",
+                registered.role_arn.as_str(),
+                registered.account_id,
+                registered.region.as_str(),
+                job.role_arn.as_str(),
+                job.account_id,
+                job.region.as_str()
+            )));
+        }
+        let role = DeployRole {
+            role_arn: job.role_arn.as_str().to_owned(),
+            external_id: target.external_id.clone(),
+            source_identity: source_identity(&job.requester),
+            session_name: format!("portal-rollout-{id}"),
+        };
+        let config = environment_config(&base, role, job.region.as_str());
         match check_credentials(&config, job.role_arn.as_str()).await {
-            Ok(()) => Ok(Ok(CloudFormation::from_config(&config))),
-            Err(CredentialsProblem::Refused(reason)) => Ok(Err(reason)),
+            Ok(()) => {}
+            Err(CredentialsProblem::Refused(reason)) => return Ok(Err(reason)),
             Err(CredentialsProblem::Transient(message)) => {
-                Err(AwsError::Transient { operation: "AssumeRole", message }.into())
+                return Err(AwsError::Transient { operation: "AssumeRole", message }.into())
             }
+        }
+        match caller_identity(&config).await {
+            Ok(identity) if identity.account == job.account_id => Ok(Ok(CloudFormation::from_config(&config))),
+            Ok(identity) => Ok(Err(format!(
+                "the deploy role's credentials act in account {} ({}), not environment `{name}`'s account {}: \
+                 nothing was changed",
+                identity.account, identity.arn, job.account_id
+            ))),
+            Err(e @ AwsError::Transient { .. }) => Err(e.into()),
+            Err(e) => Ok(Err(format!("cannot tell which account the deploy role acts in: {e}"))),
         }
     }
 

@@ -38,6 +38,9 @@ pub(crate) struct Job {
     /// Option names as the request stored them; the catalog resolves them (it may have changed).
     pub options: Vec<String>,
     pub role_arn: RoleArn,
+    pub account_id: String,
+    /// Who asked: the deploy role's session carries it as its `SourceIdentity`.
+    pub requester: String,
     pub catalog_digest: String,
 }
 
@@ -152,8 +155,9 @@ impl RolloutStore {
 
     pub(crate) async fn job(&self, id: i64) -> Result<Job, ServerError> {
         let row = sqlx::query(
-            "SELECT o.request_id, o.kind, o.attempt, o.environment, o.region, r.tier, r.options, r.role_arn, r.catalog_digest \
-             FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id WHERE o.id = $1",
+            "SELECT o.request_id, o.kind, o.attempt, o.environment, o.region, o.account_id, r.tier, r.options, r.role_arn, \
+             r.catalog_digest, u.name AS requester FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
+             JOIN users u ON u.id = r.requester_id WHERE o.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.db.pool)
@@ -168,6 +172,8 @@ impl RolloutStore {
             tier: get_parsed(&row, "tier")?,
             options: get_json(&row, "options")?,
             role_arn: get_parsed(&row, "role_arn")?,
+            account_id: get(&row, "account_id")?,
+            requester: get(&row, "requester")?,
             catalog_digest: get(&row, "catalog_digest")?,
         })
     }

@@ -23,22 +23,88 @@ pub async fn caller_identity(config: &aws_config::SdkConfig) -> Result<CallerIde
     })
 }
 
-/// The SDK configuration for one environment: its region, and credentials from assuming its deploy
-/// role (session named after the rollout). The SDK caches them and assumes the role again before
-/// they expire, so a phase that outlasts one session (a Multi-AZ database) keeps going.
-pub async fn environment_config(
-    base: &aws_config::SdkConfig,
-    role_arn: &str,
-    region: &str,
-    session_name: &str,
-) -> aws_config::SdkConfig {
+/// How the portal assumes an environment's deploy role: with the ExternalId the environment was
+/// registered with (its trust policy requires it) and the requester as `SourceIdentity`, so
+/// CloudTrail names the person behind every call the session makes.
+#[derive(Debug, Clone)]
+pub struct DeployRole {
+    pub role_arn: String,
+    pub external_id: String,
+    pub source_identity: String,
+    pub session_name: String,
+}
+
+/// A `SourceIdentity` STS accepts (2 to 64 of `[A-Za-z0-9+=,.@-]`) naming a user: other
+/// characters become `-`.
+pub fn source_identity(user_name: &str) -> String {
+    let mut id: String = user_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "+=,.@-".contains(c) { c } else { '-' })
+        .take(64)
+        .collect();
+    while id.len() < 2 {
+        id.push('-');
+    }
+    id
+}
+
+/// The credentials of a [`DeployRole`], assumed with the portal's own credentials. The SDK's
+/// identity cache keeps them until shortly before they expire, then asks again, so a phase that
+/// outlasts one session (a Multi-AZ database) keeps going.
+#[derive(Debug)]
+struct DeployRoleCredentials {
+    sts: aws_sdk_sts::Client,
+    role: DeployRole,
+}
+
+impl DeployRoleCredentials {
+    async fn assume(&self) -> aws_credential_types::provider::Result {
+        use aws_credential_types::provider::error::CredentialsError;
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role.role_arn)
+            .role_session_name(&self.role.session_name)
+            .external_id(&self.role.external_id)
+            .source_identity(&self.role.source_identity)
+            .send()
+            .await
+            .map_err(|e| match crate::rollout::aws::classify("AssumeRole", &e) {
+                AwsError::Transient { .. } => CredentialsError::provider_timed_out(Duration::from_secs(0)),
+                other => CredentialsError::provider_error(other),
+            })?;
+        let Some(credentials) = out.credentials() else {
+            return Err(CredentialsError::provider_error(AwsError::Failed {
+                operation: "AssumeRole",
+                code: String::new(),
+                message: "STS answered without credentials".into(),
+            }));
+        };
+        let expiry = std::time::SystemTime::try_from(*credentials.expiration()).ok();
+        Ok(aws_credential_types::Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_owned()),
+            expiry,
+            "ConcertPortalDeployRole",
+        ))
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for DeployRoleCredentials {
+    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(self.assume())
+    }
+}
+
+/// The SDK configuration for one environment: its region, and the credentials of its deploy role.
+pub fn environment_config(base: &aws_config::SdkConfig, role: DeployRole, region: &str) -> aws_config::SdkConfig {
     let region = aws_config::Region::new(region.to_owned());
-    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-        .session_name(session_name)
-        .region(region.clone())
-        .configure(base)
-        .build()
-        .await;
+    let sts = aws_sdk_sts::Client::from_conf(aws_sdk_sts::config::Builder::from(base).region(region.clone()).build());
+    let provider = DeployRoleCredentials { sts, role };
     base.to_builder()
         .region(region)
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod client;
 pub mod csrf;
 pub mod live;
+mod registry_views;
 pub mod sso;
 pub mod state;
 pub mod ui;

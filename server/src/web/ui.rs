@@ -6,9 +6,9 @@ use std::net::IpAddr;
 
 use app::backend::{Backend, BackendError, Boxed, Caller};
 use app::model::{
-    Decision, HistoryPage, HistoryQuery, IdentityView, Refusal, RequestDetail, RequestForm, RequestRow, RequestStatus,
-    Role, RolloutDetail, RolloutKind, RolloutStatus, ServiceView, SessionUser, SettingsView, TeardownForm, TierQuery,
-    TierSummary, TierView, TimelineEntry, UserView,
+    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, IdentityView, Refusal, RegisteredView,
+    RequestDetail, RequestForm, RequestRow, RequestStatus, Role, RolloutDetail, RolloutKind, RolloutStatus,
+    ServiceView, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView, TimelineEntry, UserView,
 };
 
 use crate::error::ServerError;
@@ -242,8 +242,8 @@ impl Backend for Portal {
             let input = NewRequest {
                 environment: form.environment,
                 tier: form.query.tier,
-                region: form.region,
-                role_arn: form.role_arn,
+                region: None,
+                role_arn: None,
                 justification: form.justification,
                 options: form.query.options,
                 usage: Some(form.query.usage.into_iter().collect()),
@@ -283,7 +283,8 @@ impl Backend for Portal {
     fn request_teardown<'a>(&'a self, caller: &'a Caller, form: TeardownForm) -> Boxed<'a, i64> {
         boxed(async move {
             let TeardownForm { environment, region, role_arn, justification } = form;
-            let input = NewTeardown { environment, region, role_arn, justification };
+            // The rollout page sends what was deployed: the registry must still say the same.
+            let input = NewTeardown { environment, region: Some(region), role_arn: Some(role_arn), justification };
             Ok(self.requests().create_teardown(&user_of(caller), input).await?.id)
         })
     }
@@ -302,6 +303,14 @@ impl Backend for Portal {
 
     fn settings<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, SettingsView> {
         boxed(async move { self.settings_view(&user_of(caller)).await })
+    }
+
+    fn environments<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, EnvironmentsView> {
+        boxed(async move { self.environments_view(&user_of(caller)).await })
+    }
+
+    fn register_environment<'a>(&'a self, caller: &'a Caller, form: EnvironmentForm) -> Boxed<'a, RegisteredView> {
+        boxed(async move { self.register_from_form(&user_of(caller), form).await })
     }
 
     fn users<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, Vec<UserView>> {

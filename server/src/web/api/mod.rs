@@ -1,12 +1,15 @@
 //! The JSON API under `/api/`: tiers, requests and teardowns, rollouts (with their live events),
-//! and for admins users, the audit trail, the AWS identity and webhook deliveries. Handlers parse
+//! registered environments, and for admins users, the audit trail, the AWS identity and webhook deliveries. Handlers parse
 //! and authenticate ([`Caller`](crate::web::auth::Caller)), call a domain module, and answer;
 //! errors are [`ServerError`]'s JSON body with its status.
 
 mod admin;
 mod catalog;
+mod environments;
 mod requests;
 mod rollouts;
+
+pub(crate) use environments::portal_principal;
 
 use std::sync::Arc;
 
@@ -35,6 +38,8 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/api/rollouts/{id}/events", get(rollouts::events))
         .route("/api/rollouts/{id}/retry", post(rollouts::retry))
         .route("/api/rollouts/{id}/cancel", post(rollouts::cancel))
+        .route("/api/environments", get(environments::list).post(environments::register))
+        .route("/api/environments/{name}", get(environments::one).put(environments::change))
         .route("/api/audit", get(admin::audit_log))
         .route("/api/identity", get(admin::identity))
         .route("/api/users", get(admin::list_users).post(admin::add_user))

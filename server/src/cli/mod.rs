@@ -1,12 +1,15 @@
 //! The `portal` command line: its arguments (clap), the offline commands (`cost`, `diagram`,
-//! `templates render`), the database ones (`migrate`, `user add`, `audit verify`) and `serve`,
-//! which hands its settings to [`Application`].
+//! `templates render`), the database ones (`migrate`, `user add`, `environment add`, `audit verify`)
+//! and `serve`, which hands its settings to [`Application`].
+
+mod environment;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+pub use environment::EnvironmentCommand;
 use infra::{Catalog, DeploymentSpec, EnvironmentName, Region, TierId};
 
 use std::collections::BTreeSet;
@@ -87,6 +90,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Registered environments: where the portal may deploy.
+    Environment {
+        #[command(subcommand)]
+        command: EnvironmentCommand,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -157,7 +165,11 @@ pub enum TemplatesCommand {
 /// Runs a command that prints its result; `serve` is handled by `main`.
 pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, ServerError> {
     match command {
-        Command::Serve { .. } | Command::Migrate { .. } | Command::User { .. } | Command::Audit { .. } => {
+        Command::Serve { .. }
+        | Command::Migrate { .. }
+        | Command::User { .. }
+        | Command::Environment { .. }
+        | Command::Audit { .. } => {
             Err(ServerError::Internal("this command needs the database, not an offline run".into()))
         }
         Command::Cost { tier, usage, options, no_free_tier, format } => {
@@ -319,6 +331,7 @@ pub async fn run_database(command: &Command) -> Result<String, ServerError> {
             let user = people::set_disabled(&db, &people::User::operator(), name, disable).await?;
             Ok(format!("user {} is {}", user.name, if user.disabled { "disabled" } else { "enabled" }))
         }
+        Command::Environment { command } => environment::run(command).await,
         Command::Audit { command: AuditCommand::Verify { database_url } } => {
             let db = Database::connect(database_url).await?;
             match audit::verify(&db).await? {

@@ -1,0 +1,84 @@
+//! The registry as the pages show it: the request form's choice of environments (with whether the
+//! caller may request in each) and the admin page's registration.
+
+use app::model::{EnvironmentForm, EnvironmentView, EnvironmentsView, RegisteredView, Role, UnregisteredView};
+
+use crate::environments::access::{self, Duty};
+use crate::environments::{Environment, Environments, NewEnvironment};
+use crate::error::ServerError;
+use crate::people::User;
+use crate::web::api::portal_principal;
+use crate::web::state::Portal;
+
+fn view(environment: &Environment, may_request: bool) -> EnvironmentView {
+    let texts = |list: &[crate::environments::Principal]| list.iter().map(ToString::to_string).collect();
+    EnvironmentView {
+        name: environment.name.to_string(),
+        account_id: environment.account_id.to_string(),
+        region: environment.region.as_str().to_owned(),
+        role_arn: environment.role_arn.as_str().to_owned(),
+        tiers: environment.tiers.iter().map(|t| t.as_str().to_owned()).collect(),
+        requesters: texts(&environment.requesters),
+        approvers: texts(&environment.approvers),
+        may_request,
+    }
+}
+
+/// `a, b,c` → `["a", "b", "c"]`.
+fn listed(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+impl Portal {
+    pub(crate) async fn environments_view(&self, user: &User) -> Result<EnvironmentsView, ServerError> {
+        user.require(&[Role::Admin, Role::Requester, Role::Approver], "list environments")?;
+        let registry = Environments { db: &self.db, principal: None };
+        let mut environments = Vec::new();
+        for environment in registry.list().await? {
+            let may_request = access::allowed(&self.db, user, &environment, Duty::Request).await?;
+            environments.push(view(&environment, may_request));
+        }
+        let unregistered = match user.has(Role::Admin) {
+            true => registry
+                .unregistered()
+                .await?
+                .into_iter()
+                .map(|u| UnregisteredView {
+                    name: u.name,
+                    account_id: u.account_id,
+                    region: u.region,
+                    last_rollout_id: u.last_rollout_id,
+                    last_status: u.last_status,
+                })
+                .collect(),
+            false => Vec::new(),
+        };
+        Ok(EnvironmentsView { environments, unregistered })
+    }
+
+    pub(crate) async fn register_from_form(
+        &self,
+        user: &User,
+        form: EnvironmentForm,
+    ) -> Result<RegisteredView, ServerError> {
+        user.require(&[Role::Admin], "register environments")?;
+        let principal = portal_principal(self).await;
+        let registry = Environments { db: &self.db, principal: principal.as_deref() };
+        let input = NewEnvironment {
+            name: form.name,
+            account_id: form.account_id,
+            region: form.region,
+            role_arn: form.role_arn,
+            tiers: form.tiers,
+            requesters: listed(&form.requesters),
+            approvers: listed(&form.approvers),
+        };
+        let registered = registry.register(user, input).await?;
+        let may_request = access::allowed(&self.db, user, &registered.environment, Duty::Request).await?;
+        Ok(RegisteredView {
+            environment: view(&registered.environment, may_request),
+            external_id: registered.external_id.unwrap_or_default(),
+            trust_policy: serde_json::to_string_pretty(&registered.trust_policy.unwrap_or_default())?,
+        })
+    }
+}
