@@ -10,8 +10,9 @@ export async function signIn(page: Page, name: string) {
   await expect(page.getByText(`Signed in as ${name}`)).toBeVisible();
 }
 
+// The debug wasm bundle is large: on a busy two-core machine it can take more than the default 5 s.
 export async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 15_000 });
 }
 
 // Approves a request as `name` in a browser context of their own, from their approvals queue,

@@ -14,6 +14,8 @@ export default defineConfig({
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
   retries: 0,
+  // Tests that register their environment on the admin page first need more than the default 30 s.
+  timeout: 60_000,
   use: {
     baseURL,
     screenshot: 'only-on-failure',

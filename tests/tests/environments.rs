@@ -182,6 +182,8 @@ async fn the_engine_assumes_the_role_with_the_external_id_and_the_requester_as_s
     assert_eq!(wait_until_ended(&portal, &people, rollout).await["status"], "succeeded");
     let calls = seen.lock().map(|c| c.clone()).unwrap_or_default();
     assert!(!calls.is_empty(), "no AssumeRole call went through the proxy");
+    // The credentials are cached until they near their expiry: not assumed again for every call.
+    assert!(calls.len() <= 3, "{} AssumeRole calls for one rollout", calls.len());
     for call in &calls {
         assert!(call.contains(&format!("ExternalId={external_id}")), "without the ExternalId: {call}");
         assert!(call.contains("SourceIdentity=lead"), "without the requester as SourceIdentity: {call}");

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::components::feedback::error_view;
-use crate::model::{EnvironmentForm, EnvironmentView, EnvironmentsView, RegisteredView, UnregisteredView};
-use crate::{list_environments, register_environment};
+use crate::model::{EnvironmentForm, EnvironmentView, EnvironmentsView, Refusal, RegisteredView, UnregisteredView};
+use crate::register_environment;
 
 const TIERS: [(&str, &str); 3] =
     [("development", "Development"), ("production-lite", "Production Lite"), ("full-production", "Full Production")];
@@ -20,10 +20,13 @@ const REGIONS: [&str; 8] = [
     "ap-northeast-1",
 ];
 
+/// The registry, from the page's `environments` resource (made with the page, so hydration finds
+/// it); `registered` holds the last registration's answer, and changing it reloads the list.
 #[component]
-pub fn EnvironmentRegistry() -> impl IntoView {
-    let registered = RwSignal::new(None::<RegisteredView>);
-    let environments = Resource::new(move || registered.get().map(|r| r.environment.name), |_| list_environments());
+pub fn EnvironmentRegistry(
+    environments: Resource<Result<Result<EnvironmentsView, Refusal>, ServerFnError>>,
+    registered: RwSignal<Option<RegisteredView>>,
+) -> impl IntoView {
     view! {
         <section class="environments" aria-labelledby="environments-heading">
             <h2 id="environments-heading">"Environments"</h2>
@@ -140,18 +143,32 @@ async fn copy_text(text: String) -> bool {
     }
 }
 
+/// What a field of the registration form takes, under it.
+fn hint(field: &str) -> &'static str {
+    match field {
+        "account_id" => "12 digits; the deploy role must be in this account.",
+        "requesters" => {
+            "Who may request here: names or group:NAME (single sign-on), comma-separated; empty for every requester."
+        }
+        "approvers" => {
+            "Who may approve here: names or group:NAME (single sign-on), comma-separated; empty for every approver."
+        }
+        _ => "",
+    }
+}
+
 #[component]
 fn RegisterEnvironment(registered: RwSignal<Option<RegisteredView>>) -> impl IntoView {
     let form = RwSignal::new(EnvironmentForm { region: "us-east-1".into(), ..Default::default() });
     let register = Action::new(move |_: &()| register_environment(form.get_untracked()));
-    let refusal = RwSignal::new(None::<crate::model::Refusal>);
+    let refusal = RwSignal::new(None::<Refusal>);
     Effect::new(move |_| match register.value().get() {
         Some(Ok(Ok(view))) => {
             refusal.set(None);
             registered.set(Some(view));
         }
         Some(Ok(Err(r))) => refusal.set(Some(r)),
-        Some(Err(e)) => refusal.set(Some(crate::model::Refusal { field: None, message: e.to_string() })),
+        Some(Err(e)) => refusal.set(Some(Refusal { field: None, message: e.to_string() })),
         None => {}
     });
     let error_for = move |field: &'static str| {
@@ -169,8 +186,9 @@ fn RegisterEnvironment(registered: RwSignal<Option<RegisteredView>>) -> impl Int
         view! {
             <div class="field">
                 <label for=id>{label}</label>
-                <input id=id placeholder=placeholder autocomplete="off" aria-describedby=format!("env-{field}-error")
+                <input id=id placeholder=placeholder autocomplete="off" aria-describedby=format!("env-{field}-hint env-{field}-error")
                     on:input=move |ev| { let value = event_target_value(&ev); form.update(|f| set(f, value)); }/>
+                <p class="hint" id=format!("env-{field}-hint")>{hint(field)}</p>
                 {error_for(field)}
             </div>
         }
@@ -197,8 +215,8 @@ fn RegisterEnvironment(registered: RwSignal<Option<RegisteredView>>) -> impl Int
                 }).collect_view()}
                 {error_for("tiers")}
             </fieldset>
-            {text_field("env-requesters", "Who may request (user names or group:NAME, comma-separated; empty: every requester)", "", "requesters", |f, v| f.requesters = v)}
-            {text_field("env-approvers", "Who may approve (user names or group:NAME, comma-separated; empty: every approver)", "", "approvers", |f, v| f.approvers = v)}
+            {text_field("env-requesters", "Requesters", "lead, group:release-managers", "requesters", |f, v| f.requesters = v)}
+            {text_field("env-approvers", "Approvers", "group:prod-approvers", "approvers", |f, v| f.approvers = v)}
             <p class="error" role="alert">{move || refusal.get().filter(|r| r.field.is_none()).map(|r| r.message)}</p>
             <button type="submit" class="button" disabled=move || register.pending().get()>
                 {move || if register.pending().get() { "Registering…" } else { "Register environment" }}

@@ -5,20 +5,25 @@ use leptos::prelude::*;
 
 use crate::components::feedback::error_view;
 use crate::components::nav::go;
-use crate::model::{EnvironmentView, Refusal, RequestForm, Role, TierQuery};
+use crate::model::{EnvironmentView, EnvironmentsView, Refusal, RequestForm, Role, TierQuery};
 use crate::{list_environments, request_deployment, whoami};
 
 /// The request form at the foot of a tier page, for signed-in requesters.
 #[component]
 pub fn RequestSection(query: Signal<TierQuery>) -> impl IntoView {
     let user = Resource::new(|| (), |_| whoami());
+    // Created with the section, not inside its Suspense: hydration must meet the same resources
+    // in the same order as the server rendered them.
+    let environments = Resource::new(|| (), |_| list_environments());
     view! {
         <section class="request" aria-labelledby="request-heading">
             <h2 id="request-heading">"Request this tier"</h2>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(Some(u)) if u.has(Role::Requester) => view! { <RequestFormView query=query/> }.into_any(),
+                        Ok(Some(u)) if u.has(Role::Requester) => {
+                            view! { <RequestFormView query=query environments=environments.await/> }.into_any()
+                        }
                         Ok(Some(u)) => view! {
                             <p>{format!("{} cannot request deployments: that needs the requester role.", u.name)}</p>
                         }.into_any(),
@@ -30,28 +35,26 @@ pub fn RequestSection(query: Signal<TierQuery>) -> impl IntoView {
     }
 }
 
+/// The registered environments the requester may request in, as a form; a note when there are none.
 #[component]
-fn RequestFormView(query: Signal<TierQuery>) -> impl IntoView {
-    let environments = Resource::new(|| (), |_| list_environments());
-    view! {
-        <Suspense fallback=|| view! { <p class="loading" role="status">"Loading environments…"</p> }>
-            {move || Suspend::new(async move {
-                match environments.await {
-                    Ok(Ok(list)) => {
-                        let open: Vec<EnvironmentView> = list.environments.into_iter().filter(|e| e.may_request).collect();
-                        if open.is_empty() {
-                            view! {
-                                <p class="hint">"No environment is registered for you to request in: an admin registers environments, and who may request there, on the admin page."</p>
-                            }.into_any()
-                        } else {
-                            view! { <EnvironmentRequest query=query environments=open/> }.into_any()
-                        }
-                    }
-                    Ok(Err(r)) => error_view(r.message),
-                    Err(e) => error_view(e.to_string()),
+fn RequestFormView(
+    query: Signal<TierQuery>,
+    environments: Result<Result<EnvironmentsView, Refusal>, ServerFnError>,
+) -> impl IntoView {
+    match environments {
+        Ok(Ok(list)) => {
+            let open: Vec<EnvironmentView> = list.environments.into_iter().filter(|e| e.may_request).collect();
+            if open.is_empty() {
+                view! {
+                    <p class="hint">"No environment is registered for you to request in: an admin registers environments, and who may request there, on the admin page."</p>
                 }
-            })}
-        </Suspense>
+                .into_any()
+            } else {
+                view! { <EnvironmentRequest query=query environments=open/> }.into_any()
+            }
+        }
+        Ok(Err(r)) => error_view(r.message),
+        Err(e) => error_view(e.to_string()),
     }
 }
 

@@ -5,12 +5,16 @@ use leptos::prelude::*;
 
 use crate::components::environment_registry::EnvironmentRegistry;
 use crate::components::feedback::error_view;
-use crate::model::{Refusal, Role, UserView};
-use crate::{create_user, list_users, save_roles, set_user_disabled};
+use crate::model::{Refusal, RegisteredView, Role, UserView};
+use crate::{create_user, list_environments, list_users, save_roles, set_user_disabled};
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let users = Resource::new(|| (), |_| list_users());
+    // Made with the page, not inside the users' Suspense, so hydration meets the same resources in
+    // the same order; shown only to those the users list is for (admins).
+    let registered = RwSignal::new(None::<RegisteredView>);
+    let environments = Resource::new(move || registered.get().map(|r| r.environment.name), |_| list_environments());
     view! {
         <section class="page">
             <h1>"Users and roles"</h1>
@@ -31,7 +35,7 @@ pub fn AdminPage() -> impl IntoView {
                                 </table>
                             </div>
                             <AddUser/>
-                            <EnvironmentRegistry/>
+                            <EnvironmentRegistry environments=environments registered=registered/>
                         }.into_any(),
                         Ok(Err(r)) => error_view(r.message),
                         Err(e) => error_view(e.to_string()),
