@@ -732,3 +732,71 @@ async fn stacks_the_portal_did_not_create_are_neither_changed_nor_deleted() {
     assert!(failure.contains("mixed-serverless exists but was not created by this portal"), "{failure}");
     assert!(live_stacks(&cfn, "mixed").await.contains_key("mixed-serverless"), "the stranger stays");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_adopt_request_takes_over_stacks_no_portal_created_after_approvers_see_the_changes() {
+    let (_moto, cfn, portal, people) = sandboxed().await;
+    portal.register(&["claimed"]).await;
+    // Made by hand before the portal: a plain deployment refuses it and says how to take it over.
+    let template = r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}"#;
+    cfn.create_stack().stack_name("claimed-network").template_body(template).send().await.expect("hand-made stack");
+    let id = approved_rollout(&portal, &people, "claimed", "development").await;
+    let refused = wait_until_ended(&portal, &people, id).await;
+    let reason = refused["phases"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("not created by this portal") && reason.contains("adopt request"), "{refused}");
+
+    // The adoption: approvers see what CloudFormation will change in the existing stack.
+    let body = json!({
+        "environment": "claimed", "tier": "development", "adopt": true,
+        "justification": "Take over the network made by hand last spring",
+    });
+    let (status, request) = portal.call("POST", "/api/requests", people.token("lead"), Some(body)).await;
+    assert_eq!((status, request["adopt"].as_bool()), (201, Some(true)), "{request}");
+    let request_id = request["id"].as_i64().expect("id");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let preview = loop {
+        let (_, record) = portal.call("GET", &format!("/api/requests/{request_id}"), people.token("alice"), None).await;
+        if record["preview"]["status"] == "ready" {
+            break record["preview"].clone();
+        }
+        assert!(record["preview"]["status"] != "failed" && Instant::now() < deadline, "{record}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let network = &preview["phases"][0];
+    assert_eq!(
+        (network["stack_name"].as_str(), network["new_stack"].as_bool()),
+        (Some("claimed-network"), Some(false))
+    );
+    assert!(network["changes"].as_array().is_some_and(|c| !c.is_empty()), "{preview}");
+
+    let rollout = approve_all(&portal, &people, request_id).await;
+    let ended = wait_until_ended(&portal, &people, rollout).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
+    let stacks = cfn.describe_stacks().stack_name("claimed-network").send().await.expect("stack");
+    let tags: BTreeMap<String, String> =
+        stacks.stacks()[0].tags().iter().filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned()))).collect();
+    assert_eq!(tags.get("portal:environment").map(String::as_str), Some("claimed"), "{tags:?}");
+    assert!(tags.contains_key("portal:instance"), "adopted and tagged: {tags:?}");
+
+    // Another portal's stack is never adopted.
+    portal.register(&["shared"]).await;
+    let tag = |k: &str, v: &str| aws_sdk_cloudformation::types::Tag::builder().key(k).value(v).build();
+    cfn.create_stack()
+        .stack_name("shared-network")
+        .template_body(template)
+        .tags(tag("portal:instance", "another-portal"))
+        .tags(tag("portal:environment", "shared"))
+        .send()
+        .await
+        .expect("another portal's stack");
+    let body = json!({
+        "environment": "shared", "tier": "development", "adopt": true,
+        "justification": "Try to take over another portal's network",
+    });
+    let (status, request) = portal.call("POST", "/api/requests", people.token("lead"), Some(body)).await;
+    assert_eq!(status, 201, "{request}");
+    let rollout = approve_all(&portal, &people, request["id"].as_i64().expect("id")).await;
+    let ended = wait_until_ended(&portal, &people, rollout).await;
+    let reason = ended["phases"][0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("belongs to another portal (portal:instance=another-portal)"), "{ended}");
+}

@@ -493,6 +493,16 @@ def run_failures_and_deletes(checks):
         changes == [("Add", "OnlyBig"), ("Modify", "Always")],
         changes,
     )
+    cfn.execute_change_set(StackName="check-cond", ChangeSetName="cond-update")
+    cfn.create_change_set(
+        StackName="check-cond", ChangeSetName="cond-tags", ChangeSetType="UPDATE", TemplateBody=CONDITIONAL_TEMPLATE,
+        Parameters=[{"ParameterKey": "Big", "ParameterValue": "true"}, {"ParameterKey": "Retention", "ParameterValue": "30"}],
+        Tags=[{"Key": "portal:instance", "Value": "check"}],
+    )
+    checks.wait_change_set("check-cond", "cond-tags")
+    cfn.execute_change_set(StackName="check-cond", ChangeSetName="cond-tags")
+    tags = checks.stack("check-cond").get("Tags", [])
+    checks.expect("an update's change set puts its tags on the stack", {"Key": "portal:instance", "Value": "check"} in tags, tags)
 
 
 def check_loopback_only():

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Start moto's AWS server (the local sandbox) with two CloudFormation fixes.
+"""Start moto's AWS server (the local sandbox) with our CloudFormation fixes.
 
 Usage: python tools/sandbox/moto_server.py -H 127.0.0.1 -p PORT   (any other moto.server args pass through)
 
@@ -23,6 +23,11 @@ property) makes ExecuteChangeSet answer HTTP 500 and leaves the stack CREATE_IN_
 CloudFormation instead accepts the execution, records <Resource> CREATE_FAILED with the reason,
 rolls back and ends ROLLBACK_COMPLETE (UPDATE_ROLLBACK_COMPLETE for an update). Below,
 execute_change_set does the same, so the portal's failure path runs against the sandbox too.
+
+Why the tags: moto 5.2.5 stores the Tags given to CreateChangeSet on the change set but never puts
+them on an existing stack when it executes an update; CloudFormation replaces the stack's tags with
+the change set's (when it names any). The portal tags a stack it adopts that way, so
+execute_change_set below copies them too.
 
 PORTAL_SANDBOX_LATENCY_MS=N delays every answer by N ms. moto does in milliseconds what takes
 CloudFormation minutes; with a little latency a rollout in the sandbox lasts long enough to watch
@@ -118,6 +123,9 @@ def execute_change_set(self, change_set_name, stack_name=None):
         _fail_and_roll_back(self, stack, change_set, exc)
         return
 
+    # CloudFormation puts a change set's tags on the stack (an update's too); moto only on creation.
+    if change_set.tags:
+        stack.tags = dict(change_set.tags)
     # moto only stores the new template text: parse it as Stack() / Stack.update() do.
     stack._parse_template()
     stack.description = stack.template_dict.get("Description")

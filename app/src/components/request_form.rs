@@ -65,6 +65,7 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
     let first = environments.first().map(|e| e.name.clone()).unwrap_or_default();
     let environment = RwSignal::new(first);
     let justification = RwSignal::new(String::new());
+    let adopt = RwSignal::new(false);
     let refusal = RwSignal::new(None::<Refusal>);
     let action = Action::new(|form: &RequestForm| request_deployment(form.clone()));
     Effect::new(move |_| match action.value().get() {
@@ -86,6 +87,7 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
             action.dispatch(RequestForm {
                 environment: environment.get_untracked(),
                 justification: justification.get_untracked(),
+                adopt: adopt.get_untracked(),
                 query: query.get_untracked(),
             });
         }>
@@ -119,6 +121,14 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
                 <textarea id="req-justification" name="justification" required rows="3"
                     aria-describedby=described("justification") on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
                 {field_error(refusal, "justification")}
+            </div>
+            <div class="field">
+                <label class="check">
+                    <input type="checkbox" name="adopt" aria-describedby="adopt-hint"
+                        on:change=move |ev| adopt.set(event_target_checked(&ev))/>
+                    "Adopt existing stacks"
+                </label>
+                <p class="hint" id="adopt-hint">"Only when stacks of this environment were made outside the portal: they are taken over, and the approvers see what will change in them."</p>
             </div>
             <p class="error" role="alert">
                 {move || refusal.get().filter(|r| r.field.is_none() || r.field.as_deref().is_some_and(|f| f.starts_with("usage") || f == "options" || f == "tier")).map(|r| r.message)}

@@ -131,6 +131,8 @@ impl SessionUser {
 pub struct RequestForm {
     pub environment: String,
     pub justification: String,
+    /// Take over the environment's existing stacks that no portal created.
+    pub adopt: bool,
     pub query: TierQuery,
 }
 
@@ -211,6 +213,8 @@ pub struct RequestDetail {
     pub rollout: Option<(i64, RolloutStatus)>,
     /// For an environment that already runs: what CloudFormation will change, per phase.
     pub preview: Option<PreviewView>,
+    /// An adoption: the deployment takes over the environment's stacks no portal created.
+    pub adopt: bool,
 }
 
 /// One resource a change set adds, modifies or removes.

@@ -104,6 +104,9 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                 {(d.kind == RolloutKind::Teardown).then(|| view! {
                     <p class="warning">"A teardown: approving it deletes every stack of this environment, last phase first."</p>
                 })}
+                {d.adopt.then(|| view! {
+                    <p class="warning">"An adoption: this deployment takes over the environment's stacks that no portal created, and tags them as this portal's. The changes below are what CloudFormation will do to them."</p>
+                })}
                 {d.catalog_changed.then(|| view! {
                     <p class="warning" role="alert">"The templates or prices changed since this request was made: an approval given now is void at rollout time."</p>
                 })}

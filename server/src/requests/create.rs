@@ -34,6 +34,10 @@ pub struct NewRequest {
     pub options: Option<Vec<String>>,
     #[serde(default)]
     pub usage: Option<BTreeMap<String, f64>>,
+    /// Take over the environment's stacks that no portal created (they carry no portal's tags):
+    /// an explicit adoption, approved like any deployment.
+    #[serde(default)]
+    pub adopt: bool,
 }
 
 /// A request to delete an environment's stacks (`POST /api/teardowns`); approved like a deployment.
@@ -59,6 +63,7 @@ struct Pending {
     monthly_cents: i64,
     estimate: String,
     required: i64,
+    adopt: bool,
 }
 
 /// Where a request points and why: a registered environment, its account, region and role.
@@ -162,14 +167,15 @@ impl Requests<'_> {
         let policy_monthly = self.catalog.report(&spec, &policy_usage, true)?.estimate.monthly_usd.max(monthly);
         let required = self.policy.required(tier, policy_monthly);
         let announcement = format!(
-            "{} requests {tier} for `{}` in {} (${monthly:.2}/month): needs {required} approval(s).",
+            "{} requests {tier} for `{}` in {} (${monthly:.2}/month){}: needs {required} approval(s).",
             user.name,
             target.environment,
             target.region.as_str(),
+            if input.adopt { ", adopting its existing stacks" } else { "" },
         );
         let details = serde_json::json!({
             "environment": target.environment, "tier": tier, "region": target.region,
-            "monthly_usd": monthly, "required_approvals": required,
+            "monthly_usd": monthly, "required_approvals": required, "adopt": input.adopt,
         });
         let pending = Pending {
             kind: RolloutKind::Deploy,
@@ -180,6 +186,7 @@ impl Requests<'_> {
             monthly_cents: (monthly * 100.0).round() as i64,
             estimate: serde_json::to_string(&report.estimate)?,
             required,
+            adopt: input.adopt,
         };
         self.insert_pending(user, pending, details, &announcement).await
     }
@@ -233,6 +240,7 @@ impl Requests<'_> {
             monthly_cents: 0,
             estimate: "{}".into(),
             required,
+            adopt: false,
             target,
         };
         self.insert_pending(user, pending, details, &announcement).await
@@ -247,7 +255,7 @@ impl Requests<'_> {
         details: serde_json::Value,
         announcement: &str,
     ) -> Result<RequestRecord, ServerError> {
-        let Pending { kind, target, tier, options, usage, monthly_cents, estimate, required } = pending;
+        let Pending { kind, target, tier, options, usage, monthly_cents, estimate, required, adopt } = pending;
         let (environment, region, account) =
             (target.environment.as_str(), target.region.as_str(), target.role_arn.account_id());
         let now = now_ms();
@@ -271,7 +279,8 @@ impl Requests<'_> {
         let row = sqlx::query(
             "INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, \
              usage, monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, \
-             expires_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             expires_at, kind, adopt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18) \
              RETURNING id",
         )
         .bind(environment)
@@ -291,6 +300,7 @@ impl Requests<'_> {
         .bind(now)
         .bind(now + self.policy.expires_after_hours * 3_600_000)
         .bind(kind.as_str())
+        .bind(i64::from(adopt))
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = get(&row, "id")?;

@@ -73,6 +73,8 @@ pub struct RequestRecord {
     pub rollout_status: Option<RolloutStatus>,
     /// For an update of a running environment: the changes CloudFormation will make.
     pub preview: Option<PreviewView>,
+    /// An adoption: the deployment may take over the environment's stacks no portal created.
+    pub adopt: bool,
 }
 
 impl RequestRecord {
@@ -132,6 +134,7 @@ impl Requests<'_> {
             rollout_id: rollout.as_ref().map(|r| get::<i64>(r, "id")).transpose()?,
             rollout_status: rollout.as_ref().map(|r| get_parsed_opt(r, "status")).transpose()?.flatten(),
             preview: preview::load(self.db, id).await?,
+            adopt: get::<i64>(&row, "adopt")? != 0,
         })
     }
 

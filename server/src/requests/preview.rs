@@ -90,7 +90,8 @@ impl Previews<'_> {
 
     async fn try_start(&self, request: &RequestRecord) -> Result<(), ServerError> {
         let Some(aws) = self.aws.cloned() else { return Ok(()) };
-        if request.kind != RolloutKind::Deploy || !environment_runs(self.db, request).await? {
+        // An adoption is previewed even where the portal never deployed: its stacks exist.
+        if request.kind != RolloutKind::Deploy || !(request.adopt || environment_runs(self.db, request).await?) {
             return Ok(());
         }
         // The preview reads the account through the environment's deploy role, as a rollout would.

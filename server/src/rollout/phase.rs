@@ -76,6 +76,8 @@ pub(crate) struct StackOwner {
     instance: String,
     environment: String,
     tags: Vec<(String, String)>,
+    /// An approved adoption: a stack that carries no portal's tags is taken over (and tagged).
+    adopting: bool,
 }
 
 impl StackOwner {
@@ -85,12 +87,35 @@ impl StackOwner {
             ("portal:environment".to_owned(), job.environment.as_str().to_owned()),
             ("portal:request".to_owned(), job.request_id.to_string()),
         ];
-        StackOwner { instance: instance.to_owned(), environment: job.environment.as_str().to_owned(), tags }
+        StackOwner {
+            instance: instance.to_owned(),
+            environment: job.environment.as_str().to_owned(),
+            tags,
+            adopting: job.adopt,
+        }
     }
 
     fn owns(&self, stack: &StackState) -> bool {
         let has = |key: &str, value: &str| stack.tags.iter().any(|(k, v)| k == key && v == value);
         has("portal:instance", &self.instance) && has("portal:environment", &self.environment)
+    }
+
+    /// Why the portal will not change `stack`, or `None` when it may: it owns it, or an approved
+    /// adoption takes over a stack no portal tagged. A stack another portal instance tagged is
+    /// never taken over.
+    fn refuses_change(&self, name: &str, stack: &StackState) -> Option<String> {
+        if self.owns(stack) {
+            return None;
+        }
+        let other = stack.tags.iter().find(|(k, _)| k == "portal:instance").map(|(_, v)| v.as_str());
+        match (self.adopting, other) {
+            (true, None) => None,
+            (true, Some(other)) => Some(format!(
+                "stack {name} belongs to another portal (portal:instance={other}); an adoption takes over only \
+                 stacks no portal tagged"
+            )),
+            (false, _) => Some(format!("{}; an adopt request can take it over", self.foreign(name, "changes"))),
+        }
     }
 
     /// Why the portal will not touch `stack`.
@@ -123,8 +148,8 @@ impl PhaseRun<'_> {
         self.lease.still_ours(self.id).await?;
         store.set_phase(self.id, self.number, PhaseStatus::Running, None).await?;
         let mut existing = self.cfn.stack(self.stack).await?;
-        if existing.as_ref().is_some_and(|s| !self.owner.owns(s)) {
-            return Ok(PhaseEnd::Failed(self.owner.foreign(self.stack, "changes")));
+        if let Some(refusal) = existing.as_ref().and_then(|s| self.owner.refuses_change(self.stack, s)) {
+            return Ok(PhaseEnd::Failed(refusal));
         }
 
         // A stack whose creation failed and rolled back cannot be updated: delete it first (retry).

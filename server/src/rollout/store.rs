@@ -41,6 +41,8 @@ pub(crate) struct Job {
     pub account_id: String,
     /// Who asked: the deploy role's session carries it as its `SourceIdentity`.
     pub requester: String,
+    /// An adoption: stacks no portal created may be taken over.
+    pub adopt: bool,
     pub catalog_digest: String,
 }
 
@@ -156,7 +158,7 @@ impl RolloutStore {
     pub(crate) async fn job(&self, id: i64) -> Result<Job, ServerError> {
         let row = sqlx::query(
             "SELECT o.request_id, o.kind, o.attempt, o.environment, o.region, o.account_id, r.tier, r.options, r.role_arn, \
-             r.catalog_digest, u.name AS requester FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
+             r.catalog_digest, r.adopt, u.name AS requester FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
              JOIN users u ON u.id = r.requester_id WHERE o.id = $1",
         )
         .bind(id)
@@ -174,6 +176,7 @@ impl RolloutStore {
             role_arn: get_parsed(&row, "role_arn")?,
             account_id: get(&row, "account_id")?,
             requester: get(&row, "requester")?,
+            adopt: get::<i64>(&row, "adopt")? != 0,
             catalog_digest: get(&row, "catalog_digest")?,
         })
     }

@@ -152,6 +152,7 @@ impl Portal {
             may_decide,
             kind: record.kind,
             rollout: record.rollout_id.zip(record.rollout_status),
+            adopt: record.adopt,
             preview: record.preview,
         })
     }
@@ -244,6 +245,7 @@ impl Backend for Portal {
                 tier: form.query.tier,
                 region: None,
                 role_arn: None,
+                adopt: form.adopt,
                 justification: form.justification,
                 options: form.query.options,
                 usage: Some(form.query.usage.into_iter().collect()),
