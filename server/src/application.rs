@@ -91,6 +91,9 @@ impl Application {
         if let (true, Some(webhook)) = (background.webhooks, &self.settings.webhook) {
             crate::notify::spawn_worker(self.portal.db.clone(), webhook.clone());
         }
+        if let (true, Some(path)) = (background.audit_head, &self.settings.audit_head) {
+            crate::audit::head::spawn_exporter(self.portal.db.clone(), path.clone());
+        }
     }
 
     /// Serves HTTP until the process is stopped (Ctrl-C / SIGINT).

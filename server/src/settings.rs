@@ -4,7 +4,7 @@
 //! (`AWS_*`), which the SDK reads when the settings ask it to.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::ServerError;
@@ -35,11 +35,13 @@ pub struct Background {
     pub expiry_sweep: bool,
     /// Delivers queued webhook notifications (only with a webhook URL).
     pub webhooks: bool,
+    /// Keeps the audit chain's head in the file `PORTAL_AUDIT_HEAD` names (only with one).
+    pub audit_head: bool,
 }
 
 impl Background {
-    pub const ALL: Background = Background { engine: true, expiry_sweep: true, webhooks: true };
-    pub const NONE: Background = Background { engine: false, expiry_sweep: false, webhooks: false };
+    pub const ALL: Background = Background { engine: true, expiry_sweep: true, webhooks: true, audit_head: true };
+    pub const NONE: Background = Background { engine: false, expiry_sweep: false, webhooks: false, audit_head: false };
 }
 
 #[derive(Clone)]
@@ -58,6 +60,9 @@ pub struct Settings {
     /// `PORTAL_WEBHOOK_SECRET`); none are queued without it.
     pub webhook: Option<Webhook>,
     pub oidc: Option<OidcConfig>,
+    /// The file the audit chain's head is exported to (`PORTAL_AUDIT_HEAD`); `portal audit verify`
+    /// checks the trail still reaches it.
+    pub audit_head: Option<PathBuf>,
     pub engine: EngineConfig,
     /// Proxies whose `X-Forwarded-For` is believed (`PORTAL_TRUSTED_PROXIES`, IP addresses).
     pub trusted_proxies: TrustedProxies,
@@ -81,6 +86,7 @@ impl Settings {
             public_url: None,
             webhook: None,
             oidc: None,
+            audit_head: None,
             engine: EngineConfig::default(),
             trusted_proxies: TrustedProxies::default(),
             live_streams_per_user: 8,
@@ -147,6 +153,7 @@ impl Settings {
                 }
             },
             oidc: OidcConfig::from_vars(&var)?,
+            audit_head: var("PORTAL_AUDIT_HEAD").map(PathBuf::from),
             engine,
             trusted_proxies: TrustedProxies::parse(&var("PORTAL_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(|e| ServerError::Startup(format!("PORTAL_TRUSTED_PROXIES: {e}")))?,

@@ -339,7 +339,7 @@ async fn audit_verify_finds_edited_and_removed_entries() {
             assert_eq!(broken.id, broken_id, "{backend:?} {statement}: {broken}");
 
             let command = server::cli::Command::Audit {
-                command: server::cli::AuditCommand::Verify { database_url: portal.database.url.clone() },
+                command: server::cli::AuditCommand::Verify { database_url: portal.database.url.clone(), head: None },
             };
             let err = server::cli::run_database(&command).await.expect_err("portal audit verify fails");
             assert!(err.to_string().contains(&format!("audit entry {broken_id}")), "{err}");
@@ -540,4 +540,66 @@ async fn sign_in_sets_a_strict_cookie_and_failures_are_limited_and_audited() {
     let db = server::db::Database::connect(&portal.database.url).await.expect("database");
     let refused = server::people::sessions::sign_in(&db, "vera", "vera-password-long", None).await;
     assert!(matches!(refused, Err(server::ServerError::TooManyRequests(_))), "{refused:?}");
+}
+
+/// Waits until the exported head names entry `id`.
+async fn head_reaches(path: &std::path::Path, id: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if server::audit::head::read(path).expect("head readable").is_some_and(|h| h.id == id) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the head never reached entry {id}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_exported_head_shows_removed_newest_entries_and_a_trail_begun_again() {
+    for backend in backends() {
+        for (tampering, expected) in [
+            ("DELETE FROM audit_log WHERE id > 6", "the trail ends at entry 6: entries after 6 were removed"),
+            ("DELETE FROM audit_log", "audit entry 8: is the exported head"),
+        ] {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("audit-head.json");
+            let head_file = path.clone();
+            let portal = TestPortal::start_configured(backend, None, move |_, settings| {
+                settings.audit_head = Some(head_file);
+                settings.background.audit_head = true;
+            })
+            .await;
+            let people = people(&portal).await; // six audited user additions
+            create(&portal, "lead", &people, "head-env", "development").await; // registered, requested
+            head_reaches(&path, 8).await;
+            let db = &portal.portal.db;
+            let exported = server::audit::head::read(&path).expect("read").expect("a head");
+            assert_eq!(server::audit::head::reaches(db, &exported).await.expect("check"), Ok(()));
+
+            tamper(&portal, backend, tampering).await;
+            if tampering == "DELETE FROM audit_log" {
+                // Begun again: a fresh chain, intact on its own.
+                add_user(db, "newcomer", &[Role::Viewer].into_iter().collect(), None, false).await.expect("user");
+            }
+            assert!(
+                server::audit::verify(db).await.expect("verify").is_ok(),
+                "{backend:?}: the chain alone looks intact"
+            );
+            let broken = server::audit::head::reaches(db, &exported).await.expect("check").expect_err("found");
+            assert_eq!(broken.id, 8);
+            assert!(broken.to_string().contains(expected), "{backend:?} {tampering}: {broken}");
+            // The exporter does not follow the database back: the evidence stays.
+            tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+            assert_eq!(server::audit::head::read(&path).expect("read"), Some(exported.clone()), "{backend:?}");
+
+            let output = std::process::Command::new(portal_tests::portal_binary())
+                .args(["audit", "verify", "--head"])
+                .arg(&path)
+                .env("DATABASE_URL", &portal.database.url)
+                .output()
+                .expect("portal runs");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success() && stderr.contains("audit entry 8"), "{backend:?}: {stderr}");
+        }
+    }
 }

@@ -137,10 +137,14 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain of the whole audit trail; names the first broken entry.
+    /// Check the hash chain of the whole audit trail, and that it still reaches the head exported
+    /// to the --head file; names the first broken entry.
     Verify {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
+        /// The file the portal exports the chain's head to (what `PORTAL_AUDIT_HEAD` names).
+        #[arg(long, env = "PORTAL_AUDIT_HEAD")]
+        head: Option<PathBuf>,
     },
 }
 
@@ -332,12 +336,19 @@ pub async fn run_database(command: &Command) -> Result<String, ServerError> {
             Ok(format!("user {} is {}", user.name, if user.disabled { "disabled" } else { "enabled" }))
         }
         Command::Environment { command } => environment::run(command).await,
-        Command::Audit { command: AuditCommand::Verify { database_url } } => {
+        Command::Audit { command: AuditCommand::Verify { database_url, head } } => {
             let db = Database::connect(database_url).await?;
-            match audit::verify(&db).await? {
-                Ok(n) => Ok(format!("audit trail intact: {n} entries")),
-                Err(broken) => Err(ServerError::AuditBroken(broken.to_string())),
-            }
+            let n = audit::verify(&db).await?.map_err(|broken| ServerError::AuditBroken(broken.to_string()))?;
+            let Some(path) = head else {
+                return Ok(format!("audit trail intact: {n} entries (no exported head given: removing the newest entries would not show)"));
+            };
+            let Some(exported) = audit::head::read(path)? else {
+                return Err(ServerError::AuditBroken(format!("{}: no exported head there", path.display())));
+            };
+            audit::head::reaches(&db, &exported)
+                .await?
+                .map_err(|broken| ServerError::AuditBroken(broken.to_string()))?;
+            Ok(format!("audit trail intact: {n} entries, reaching the exported head (entry {})", exported.id))
         }
         _ => Err(ServerError::Internal("not a database command".into())),
     }

@@ -1,5 +1,8 @@
 //! The audit trail: append-only, each entry carrying the hash of the one
-//! before it, so an edited, removed or reordered entry breaks the chain.
+//! before it, so an edited, removed or reordered entry breaks the chain; [`head`] keeps the
+//! chain's newest entry outside the database, so removing the newest entries shows too.
+
+pub mod head;
 
 use app::model::AuditAction;
 use serde::Serialize;
