@@ -217,3 +217,47 @@ async fn credentials_that_land_in_another_account_change_nothing() {
     let names: Vec<&str> = stacks.stacks().iter().filter_map(|s| s.stack_name()).collect();
     assert!(!names.iter().any(|n| n.starts_with("astray-")), "a stack was created: {names:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_from_before_the_registry_shows_its_environments_to_admins_as_unregistered() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let root = token(&portal, "root", &[Role::Admin]).await;
+        let people = people(&portal).await;
+        // A rollout of `legacy`, then its registry row gone: what a database from before the
+        // registry holds after migrating.
+        portal.register(&["legacy", "pending-legacy"]).await;
+        let (_, created) =
+            portal.call("POST", "/api/requests", people.token("lead"), Some(request("legacy", "development"))).await;
+        let rollout = approve_all(&portal, &people, created["id"].as_i64().expect("id")).await;
+        let (_, waiting) = portal
+            .call("POST", "/api/requests", people.token("lead"), Some(request("pending-legacy", "development")))
+            .await;
+        for name in ["legacy", "pending-legacy"] {
+            sqlx::query("DELETE FROM environments WHERE name = $1")
+                .bind(name)
+                .execute(&portal.portal.db.pool)
+                .await
+                .expect("registry row removed");
+        }
+
+        let (_, listed) = portal.call("GET", "/api/environments", Some(&root), None).await;
+        let unregistered = listed["unregistered"].as_array().cloned().unwrap_or_default();
+        assert_eq!(unregistered.len(), 1, "{backend:?}: {listed}");
+        assert_eq!(unregistered[0]["name"], "legacy");
+        assert_eq!(unregistered[0]["last_rollout_id"].as_i64(), Some(rollout));
+        let (_, as_lead) = portal.call("GET", "/api/environments", people.token("lead"), None).await;
+        assert!(as_lead.get("unregistered").is_none(), "{backend:?}: {as_lead}");
+        // Its history still reads; nothing more is decided there until it is registered again.
+        let (status, _) = portal.call("GET", &format!("/api/rollouts/{rollout}"), people.token("watcher"), None).await;
+        assert_eq!(status, 200);
+        let approve = format!("/api/requests/{}/approve", waiting["id"].as_i64().expect("id"));
+        let (status, body) =
+            portal.call("POST", &approve, people.token("alice"), Some(json!({ "comment": "ok" }))).await;
+        assert_eq!(status, 409, "{backend:?}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("not registered"), "{body}");
+        let (status, body) =
+            portal.call("POST", "/api/requests", people.token("lead"), Some(request("legacy", "development"))).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (422, Some("environment")), "{body}");
+    }
+}
