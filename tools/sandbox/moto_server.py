@@ -29,6 +29,8 @@ them on an existing stack when it executes an update; CloudFormation replaces th
 the change set's (when it names any). The portal tags a stack it adopts that way, so
 execute_change_set below copies them too.
 
+Why one request at a time: moto's backends are not thread-safe (see _serialize_requests).
+
 PORTAL_SANDBOX_LATENCY_MS=N delays every answer by N ms. moto does in milliseconds what takes
 CloudFormation minutes; with a little latency a rollout in the sandbox lasts long enough to watch
 (the browser tests use it to see phases go by one at a time).
@@ -415,6 +417,24 @@ for _cached in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsi
     _cached.cache_clear()
 
 
+def _serialize_requests():
+    """One request inside moto at a time. moto's server is threaded but its backends are plain
+    dicts: two rollouts at once (two environments, or two portals) can make one request iterate
+    a dict another is changing ("OrderedDict mutated during iteration" while creating a Lambda
+    function beside an IAM role). Everything moto does is in memory and quick; the latency
+    below is slept outside the lock, so answers still overlap."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    answer = DomainDispatcherApplication.__call__
+    lock = threading.Lock()
+
+    def serialized(self, environ, start_response):
+        with lock:
+            return answer(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = serialized
+
+
 def _add_latency():
     latency_ms = float(os.environ.get("PORTAL_SANDBOX_LATENCY_MS") or 0)
     if latency_ms <= 0:
@@ -446,6 +466,7 @@ def main(argv):
     host = parser.parse_known_args(argv)[0].host
     if not _is_loopback(host):
         sys.exit(f"moto_server.py: refusing to bind {host!r}: the sandbox listens on loopback only")
+    _serialize_requests()
     _add_latency()
     moto_server_main(list(argv) or ["-H", host])
 
