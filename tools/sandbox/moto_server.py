@@ -29,7 +29,7 @@ them on an existing stack when it executes an update; CloudFormation replaces th
 the change set's (when it names any). The portal tags a stack it adopts that way, so
 execute_change_set below copies them too.
 
-Why one request at a time: moto's backends are not thread-safe (see _serialize_requests).
+Why one execution at a time: moto's backends are not thread-safe (see _serialize_executions).
 
 PORTAL_SANDBOX_LATENCY_MS=N delays every answer by N ms. moto does in milliseconds what takes
 CloudFormation minutes; with a little latency a rollout in the sandbox lasts long enough to watch
@@ -39,6 +39,7 @@ The sandbox must only be reachable from this machine: the host must be a loopbac
 """
 
 import argparse
+import io
 import ipaddress
 import os
 import sys
@@ -417,20 +418,26 @@ for _cached in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsi
     _cached.cache_clear()
 
 
-def _serialize_requests():
-    """One request inside moto at a time. moto's server is threaded but its backends are plain
-    dicts: two rollouts at once (two environments, or two portals) can make one request iterate
-    a dict another is changing ("OrderedDict mutated during iteration" while creating a Lambda
-    function beside an IAM role). Everything moto does is in memory and quick; the latency
-    below is slept outside the lock, so answers still overlap."""
+def _serialize_executions():
+    """One stack execution inside moto at a time. moto's server is threaded but its backends are
+    plain dicts: two stacks executing at once (two environments, or two portals) can make one
+    iterate a dict the other is changing ("OrderedDict mutated during iteration" while creating
+    a Lambda function beside another stack's IAM role). Only the calls that create, change or
+    delete resources wait for each other; reads and the latency below still overlap."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     answer = DomainDispatcherApplication.__call__
     lock = threading.Lock()
+    executing = (b"Action=ExecuteChangeSet", b"Action=CreateStack", b"Action=UpdateStack", b"Action=DeleteStack")
 
     def serialized(self, environ, start_response):
-        with lock:
-            return answer(self, environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        if any(action in body for action in executing):
+            with lock:
+                return answer(self, environ, start_response)
+        return answer(self, environ, start_response)
 
     DomainDispatcherApplication.__call__ = serialized
 
@@ -466,7 +473,7 @@ def main(argv):
     host = parser.parse_known_args(argv)[0].host
     if not _is_loopback(host):
         sys.exit(f"moto_server.py: refusing to bind {host!r}: the sandbox listens on loopback only")
-    _serialize_requests()
+    _serialize_executions()
     _add_latency()
     moto_server_main(list(argv) or ["-H", host])
 
