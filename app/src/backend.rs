@@ -8,9 +8,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::model::{
-    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, Refusal, RegisteredView, RequestDetail,
-    RequestForm, Role, RolloutDetail, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView,
-    UserView,
+    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, NewTokenView, Refusal, RegisteredView,
+    RequestDetail, RequestForm, Role, RolloutDetail, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary,
+    TierView, TokenView, UserView,
 };
 
 /// A failure the UI can show as it is: the message names what was wrong.
@@ -87,6 +87,11 @@ pub trait Backend: Send + Sync + 'static {
     fn rollout<'a>(&'a self, caller: &'a Caller, id: i64) -> Boxed<'a, RolloutDetail>;
     /// Retries (`retry`) or cancels a rollout; answers with its new state.
     fn steer_rollout<'a>(&'a self, caller: &'a Caller, id: i64, retry: bool) -> Boxed<'a, RolloutDetail>;
+
+    // The caller's API tokens.
+    fn tokens<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, Vec<TokenView>>;
+    fn create_token<'a>(&'a self, caller: &'a Caller, name: String, days: i64) -> Boxed<'a, NewTokenView>;
+    fn revoke_token<'a>(&'a self, caller: &'a Caller, id: i64) -> Boxed<'a, TokenView>;
 
     // Environments.
     /// The registered environments (and, for admins, the unregistered ones the portal deployed to).

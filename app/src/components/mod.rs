@@ -8,6 +8,7 @@
 //! - [`environment_registry`]: the admin page's environments and their registration form.
 //! - [`request_form`]: the "Request this tier" section and its form.
 //! - [`preview`]: the change preview of an update request.
+//! - [`tokens`]: the caller's API tokens (settings page).
 //! - [`rollout`]: a rollout, loaded and then followed live; its phases, events, controls, diagram
 //!   and the teardown form.
 
@@ -19,3 +20,4 @@ pub mod preview;
 pub mod request_form;
 pub mod rollout;
 pub mod status;
+pub mod tokens;

@@ -404,3 +404,23 @@ pub struct RegisteredView {
     /// Pretty-printed JSON, to paste as the role's trust policy.
     pub trust_policy: String,
 }
+
+/// An API token as its owner sees it: never the token itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    /// The first characters, to tell tokens apart.
+    pub prefix: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A new token: shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewTokenView {
+    pub token: TokenView,
+    pub secret: String,
+}

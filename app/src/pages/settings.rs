@@ -1,23 +1,29 @@
 //! The settings page: which AWS account and identity deployments go to, how people sign in, and
-//! how notifications fare (the webhook and its recent deliveries).
+//! how notifications fare (the webhook and its recent deliveries); the caller's API tokens.
 
 use leptos::prelude::*;
 
 use crate::components::feedback::error_view;
+use crate::components::tokens::TokenManager;
 use crate::format::timestamp;
-use crate::get_settings;
 use crate::model::SettingsView;
+use crate::{get_settings, list_tokens};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let settings = Resource::new(|| (), |_| get_settings());
+    let changed = RwSignal::new(0u32);
+    let tokens = Resource::new(move || changed.get(), |_| list_tokens());
     view! {
         <section class="page">
             <h1>"Settings"</h1>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Reading the AWS identity…"</p> }>
                 {move || Suspend::new(async move {
                     match settings.await {
-                        Ok(Ok(s)) => view! { <SettingsView settings=s/> }.into_any(),
+                        Ok(Ok(s)) => view! {
+                            <SettingsView settings=s/>
+                            <TokenManager tokens=tokens changed=changed/>
+                        }.into_any(),
                         Ok(Err(r)) => error_view(r.message),
                         Err(e) => error_view(e.to_string()),
                     }

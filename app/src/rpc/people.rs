@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::backend::session_cookie;
-use crate::model::{Refusal, Role, SessionUser, UserView};
+use crate::model::{NewTokenView, Refusal, Role, SessionUser, TokenView, UserView};
 #[cfg(feature = "ssr")]
 use crate::rpc::context::{address, backend, session, set_cookie, signed_in, split};
 
@@ -63,4 +63,24 @@ pub async fn create_user(
 ) -> Result<Result<UserView, Refusal>, ServerFnError> {
     let backend = backend()?;
     split(async { backend.add_user(&signed_in(&backend).await?, name, roles, password).await }.await)
+}
+
+/// The caller's own API tokens, newest first.
+#[server(prefix = "/rpc", endpoint = "list_tokens")]
+pub async fn list_tokens() -> Result<Result<Vec<TokenView>, Refusal>, ServerFnError> {
+    let backend = backend()?;
+    split(async { backend.tokens(&signed_in(&backend).await?).await }.await)
+}
+
+/// A new token for the caller, expiring after `days`; the answer is the only time it is shown.
+#[server(prefix = "/rpc", endpoint = "create_token")]
+pub async fn create_token(name: String, days: i64) -> Result<Result<NewTokenView, Refusal>, ServerFnError> {
+    let backend = backend()?;
+    split(async { backend.create_token(&signed_in(&backend).await?, name, days).await }.await)
+}
+
+#[server(prefix = "/rpc", endpoint = "revoke_token")]
+pub async fn revoke_token(id: i64) -> Result<Result<TokenView, Refusal>, ServerFnError> {
+    let backend = backend()?;
+    split(async { backend.revoke_token(&signed_in(&backend).await?, id).await }.await)
 }

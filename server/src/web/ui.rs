@@ -6,13 +6,14 @@ use std::net::IpAddr;
 
 use app::backend::{Backend, BackendError, Boxed, Caller};
 use app::model::{
-    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, IdentityView, Refusal, RegisteredView,
-    RequestDetail, RequestForm, RequestRow, RequestStatus, Role, RolloutDetail, RolloutKind, RolloutStatus,
-    ServiceView, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView, TimelineEntry, UserView,
+    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, IdentityView, NewTokenView, Refusal,
+    RegisteredView, RequestDetail, RequestForm, RequestRow, RequestStatus, Role, RolloutDetail, RolloutKind,
+    RolloutStatus, ServiceView, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView,
+    TimelineEntry, TokenView, UserView,
 };
 
 use crate::error::ServerError;
-use crate::people::{sessions, User};
+use crate::people::{sessions, tokens, User};
 use crate::requests::{HistoryFilter, NewRequest, NewTeardown, RequestRecord};
 use crate::web::state::Portal;
 
@@ -48,6 +49,18 @@ fn caller_of(user: User) -> Caller {
 
 fn user_of(caller: &Caller) -> User {
     User { id: caller.id, name: caller.name.clone(), roles: caller.roles.iter().copied().collect(), disabled: false }
+}
+
+fn token_view(t: tokens::TokenInfo) -> TokenView {
+    TokenView {
+        id: t.id,
+        name: t.name,
+        prefix: t.prefix,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+        last_used_at: t.last_used_at,
+        revoked_at: t.revoked_at,
+    }
 }
 
 fn session_user(user: &User) -> SessionUser {
@@ -305,6 +318,21 @@ impl Backend for Portal {
 
     fn settings<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, SettingsView> {
         boxed(async move { self.settings_view(&user_of(caller)).await })
+    }
+
+    fn tokens<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, Vec<TokenView>> {
+        boxed(async move { Ok(tokens::list(&self.db, Some(caller.id)).await?.into_iter().map(token_view).collect()) })
+    }
+
+    fn create_token<'a>(&'a self, caller: &'a Caller, name: String, days: i64) -> Boxed<'a, NewTokenView> {
+        boxed(async move {
+            let (info, secret) = tokens::create(&self.db, &user_of(caller), &name, Some(days)).await?;
+            Ok(NewTokenView { token: token_view(info), secret })
+        })
+    }
+
+    fn revoke_token<'a>(&'a self, caller: &'a Caller, id: i64) -> Boxed<'a, TokenView> {
+        boxed(async move { Ok(token_view(tokens::revoke(&self.db, &user_of(caller), id).await?)) })
     }
 
     fn environments<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, EnvironmentsView> {
