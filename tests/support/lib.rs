@@ -440,7 +440,7 @@ impl TestPortal {
     /// Registers one environment with this deploy role (in the sandbox account, us-east-1, every
     /// tier); returns its ExternalId, or `None` when it was registered already.
     pub async fn register_with_role(&self, name: &str, role_arn: &str) -> Option<String> {
-        let registry = server::environments::Environments { db: &self.portal.db, principal: None };
+        let registry = server::environments::Environments { db: &self.portal.db };
         if registry.find(name).await.expect("registry readable").is_some() {
             return None;
         }
@@ -454,7 +454,7 @@ impl TestPortal {
             approvers: vec![],
         };
         let registered =
-            registry.register(&server::people::User::operator(), input).await.expect("environment registered");
+            registry.register(&server::people::User::operator(), input, None).await.expect("environment registered");
         registered.external_id
     }
 

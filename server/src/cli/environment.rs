@@ -59,7 +59,7 @@ pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerEr
             database_url,
         } => {
             let db = Database::connect(database_url).await?;
-            let registry = Environments { db: &db, principal: None };
+            let registry = Environments { db: &db };
             if *if_missing && registry.find(name).await?.is_some() {
                 return Ok(format!("environment {name} is registered already"));
             }
@@ -72,7 +72,7 @@ pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerEr
                 requesters: requesters.clone(),
                 approvers: approvers.clone(),
             };
-            let registered = registry.register(&people::User::operator(), input).await?;
+            let registered = registry.register(&people::User::operator(), input, None).await?;
             let environment = &registered.environment;
             Ok(format!(
                 "registered environment {} ({} / {}, tiers {})\nExternalId (shown once): {}\n\
@@ -88,7 +88,7 @@ pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerEr
         }
         EnvironmentCommand::List { database_url } => {
             let db = Database::connect(database_url).await?;
-            let list = Environments { db: &db, principal: None }.list().await?;
+            let list = Environments { db: &db }.list().await?;
             let lines: Vec<String> = list
                 .iter()
                 .map(|e| {

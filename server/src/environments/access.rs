@@ -26,6 +26,14 @@ impl Duty {
         }
     }
 
+    /// Whom the environment lists for this duty (empty: everyone with the role).
+    fn listed(self, environment: &Environment) -> &[Principal] {
+        match self {
+            Duty::Request => &environment.requesters,
+            Duty::Approve => &environment.approvers,
+        }
+    }
+
     fn verb(self) -> &'static str {
         match self {
             Duty::Request => "request deployments",
@@ -40,10 +48,7 @@ pub async fn allowed(db: &Database, user: &User, environment: &Environment, duty
     if user.disabled || !user.has(duty.role()) {
         return Ok(false);
     }
-    let listed = match duty {
-        Duty::Request => &environment.requesters,
-        Duty::Approve => &environment.approvers,
-    };
+    let listed = duty.listed(environment);
     if admits(listed, &user.name, &BTreeSet::new()) {
         return Ok(true);
     }
@@ -67,10 +72,7 @@ pub async fn require(db: &Database, user: &User, environment: &Environment, duty
     if allowed(db, user, environment, duty).await? {
         return Ok(());
     }
-    let listed = match duty {
-        Duty::Request => &environment.requesters,
-        Duty::Approve => &environment.approvers,
-    };
+    let listed = duty.listed(environment);
     let who = if listed.is_empty() {
         format!("the {} role", duty.role())
     } else {

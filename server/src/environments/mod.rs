@@ -89,17 +89,6 @@ impl<'de> Deserialize<'de> for Principal {
     }
 }
 
-/// An environment the portal has deployed to that no admin has registered (history from before
-/// registration): shown to admins until registered, and nothing more can be done with it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Unregistered {
-    pub name: String,
-    pub account_id: String,
-    pub region: String,
-    pub last_rollout_id: i64,
-    pub last_status: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

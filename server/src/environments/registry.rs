@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use app::model::{AuditAction, Decision, RequestStatus, Role, RolloutKind, RolloutStatus};
+use app::model::{AuditAction, Decision, RequestStatus, Role, RolloutKind, RolloutStatus, UnregisteredView};
 use infra::{AccountId, EnvironmentName, Region, RoleArn, TierId};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -12,7 +12,7 @@ use crate::audit;
 use crate::db::{get, get_json, get_parsed, now_ms, Database, Transaction};
 use crate::environments::access::admits;
 use crate::environments::trust::{new_external_id, trust_policy};
-use crate::environments::{Environment, Principal, Unregistered};
+use crate::environments::{Environment, Principal};
 use crate::error::ServerError;
 use crate::people::users::{void_approval, VoidedApproval};
 use crate::people::User;
@@ -71,8 +71,6 @@ pub struct DeployTarget {
 /// The registry of one portal.
 pub struct Environments<'a> {
     pub db: &'a Database,
-    /// The ARN the deploy roles' trust policies name for the portal, when it knows who it runs as.
-    pub principal: Option<&'a str>,
 }
 
 /// The registered fields, parsed; the account of the role is the environment's.
@@ -123,6 +121,41 @@ impl Registration {
             approvers: principals("approvers", approvers)?,
         })
     }
+
+    fn into_environment(
+        self,
+        name: EnvironmentName,
+        created_by: String,
+        created_at: i64,
+        updated_at: i64,
+    ) -> Environment {
+        let Registration { account_id, region, role_arn, tiers, requesters, approvers } = self;
+        Environment {
+            name,
+            account_id,
+            region,
+            role_arn,
+            tiers,
+            requesters,
+            approvers,
+            created_by,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+/// The registered fields as stored, in the order both the INSERT and the UPDATE bind them:
+/// account_id, region, role_arn, tiers, requesters, approvers.
+fn stored(environment: &Environment) -> Result<[String; 6], ServerError> {
+    Ok([
+        environment.account_id.to_string(),
+        environment.region.as_str().to_owned(),
+        environment.role_arn.as_str().to_owned(),
+        serde_json::to_string(&environment.tiers)?,
+        serde_json::to_string(&environment.requesters)?,
+        serde_json::to_string(&environment.approvers)?,
+    ])
 }
 
 fn principals(field: &str, texts: &[String]) -> Result<Vec<Principal>, ServerError> {
@@ -185,9 +218,15 @@ impl Environments<'_> {
         row.map(|row| Ok(DeployTarget { environment: read(&row)?, external_id: get(&row, "external_id")? })).transpose()
     }
 
-    /// Registers an environment (admins only, audited): its new ExternalId and trust policy are in
-    /// the answer, and nowhere else afterwards.
-    pub async fn register(&self, actor: &User, input: NewEnvironment) -> Result<Registered, ServerError> {
+    /// Registers an environment (admins only, audited): its new ExternalId and the trust policy
+    /// naming `principal` (the portal's own, when it knows it) are in the answer, and nowhere else
+    /// afterwards.
+    pub async fn register(
+        &self,
+        actor: &User,
+        input: NewEnvironment,
+        principal: Option<&str>,
+    ) -> Result<Registered, ServerError> {
         actor.require(&[Role::Admin], "register environments")?;
         let name = environment_name(&input.name)?;
         let fields = Registration::parse(
@@ -198,64 +237,46 @@ impl Environments<'_> {
             &input.requesters,
             &input.approvers,
         )?;
-        let external_id = new_external_id();
         let now = now_ms();
+        let environment = fields.into_environment(name, actor.name.clone(), now, now);
+        let external_id = new_external_id();
         let mut tx = self.db.begin_write().await?;
         let exists = sqlx::query("SELECT 1 AS one FROM environments WHERE name = $1")
-            .bind(name.as_str())
+            .bind(environment.name.as_str())
             .fetch_optional(&mut *tx)
             .await?;
         if exists.is_some() {
             return Err(ServerError::Conflict(format!(
-                "environment `{name}` is already registered; change it with PUT"
+                "environment `{}` is already registered; change it with PUT",
+                environment.name
             )));
         }
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO environments ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
-        )))
-        .bind(name.as_str())
-        .bind(fields.account_id.as_str())
-        .bind(fields.region.as_str())
-        .bind(fields.role_arn.as_str())
-        .bind(&external_id)
-        .bind(serde_json::to_string(&fields.tiers)?)
-        .bind(serde_json::to_string(&fields.requesters)?)
-        .bind(serde_json::to_string(&fields.approvers)?)
-        .bind(&actor.name)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let environment = Environment {
-            name,
-            account_id: fields.account_id,
-            region: fields.region,
-            role_arn: fields.role_arn,
-            tiers: fields.tiers,
-            requesters: fields.requesters,
-            approvers: fields.approvers,
-            created_by: actor.name.clone(),
-            created_at: now,
-            updated_at: now,
-        };
+        let mut insert = sqlx::query(
+            "INSERT INTO environments (account_id, region, role_arn, tiers, requesters, approvers, external_id, \
+             name, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        );
+        for value in stored(&environment)? {
+            insert = insert.bind(value);
+        }
+        insert.bind(&external_id).bind(environment.name.as_str()).bind(&actor.name).bind(now).execute(&mut *tx).await?;
         let subject = format!("environment:{}", environment.name);
-        audit::append(
-            self.db,
-            &mut tx,
-            &actor.name,
-            AuditAction::EnvironmentRegistered,
-            &subject,
-            described(&environment),
-        )
-        .await?;
+        let details = described(&environment);
+        audit::append(self.db, &mut tx, &actor.name, AuditAction::EnvironmentRegistered, &subject, details).await?;
         tx.commit().await?;
-        let policy = trust_policy(&environment.role_arn, self.principal, &external_id);
+        let policy = trust_policy(&environment.role_arn, principal, &external_id);
         Ok(Registered { environment, external_id: Some(external_id), trust_policy: Some(policy) })
     }
 
     /// Changes a registered environment (admins only, audited). A new deploy role or
     /// `rotate_external_id` makes a new ExternalId; approvers the new lists leave out lose their
     /// approvals of the environment's pending requests.
-    pub async fn change(&self, actor: &User, name: &str, change: EnvironmentChange) -> Result<Registered, ServerError> {
+    pub async fn change(
+        &self,
+        actor: &User,
+        name: &str,
+        change: EnvironmentChange,
+        principal: Option<&str>,
+    ) -> Result<Registered, ServerError> {
         actor.require(&[Role::Admin], "change environments")?;
         let name = environment_name(name)?;
         let mut tx = self.db.begin_write().await?;
@@ -277,38 +298,22 @@ impl Environments<'_> {
         let rotate = change.rotate_external_id || fields.role_arn != before.role_arn;
         let external_id = if rotate { new_external_id() } else { get(&row, "external_id")? };
         let now = now_ms();
-        sqlx::query(
-            "UPDATE environments SET account_id = $1, region = $2, role_arn = $3, external_id = $4, tiers = $5, \
-             requesters = $6, approvers = $7, updated_at = $8 WHERE name = $9",
-        )
-        .bind(fields.account_id.as_str())
-        .bind(fields.region.as_str())
-        .bind(fields.role_arn.as_str())
-        .bind(&external_id)
-        .bind(serde_json::to_string(&fields.tiers)?)
-        .bind(serde_json::to_string(&fields.requesters)?)
-        .bind(serde_json::to_string(&fields.approvers)?)
-        .bind(now)
-        .bind(name.as_str())
-        .execute(&mut *tx)
-        .await?;
-        let environment = Environment {
-            account_id: fields.account_id,
-            region: fields.region,
-            role_arn: fields.role_arn,
-            tiers: fields.tiers,
-            requesters: fields.requesters,
-            approvers: fields.approvers,
-            updated_at: now,
-            ..before
-        };
+        let environment = fields.into_environment(name.clone(), before.created_by, before.created_at, now);
+        let mut update = sqlx::query(
+            "UPDATE environments SET account_id = $1, region = $2, role_arn = $3, tiers = $4, requesters = $5, \
+             approvers = $6, external_id = $7, updated_at = $8 WHERE name = $9",
+        );
+        for value in stored(&environment)? {
+            update = update.bind(value);
+        }
+        update.bind(&external_id).bind(now).bind(name.as_str()).execute(&mut *tx).await?;
         let subject = format!("environment:{name}");
         let mut details = described(&environment);
         details["external_id_rotated"] = rotate.into();
         audit::append(self.db, &mut tx, &actor.name, AuditAction::EnvironmentChanged, &subject, details).await?;
         self.void_unlisted_approvals(&mut tx, actor, &environment).await?;
         tx.commit().await?;
-        let policy = rotate.then(|| trust_policy(&environment.role_arn, self.principal, &external_id));
+        let policy = rotate.then(|| trust_policy(&environment.role_arn, principal, &external_id));
         Ok(Registered { environment, external_id: rotate.then_some(external_id), trust_policy: policy })
     }
 
@@ -350,7 +355,7 @@ impl Environments<'_> {
 
     /// Environments the portal has rolled out to that are not registered under the same account
     /// and region (history from before the registry), unless their last rollout tore them down.
-    pub async fn unregistered(&self) -> Result<Vec<Unregistered>, ServerError> {
+    pub async fn unregistered(&self) -> Result<Vec<UnregisteredView>, ServerError> {
         let rows = sqlx::query(
             "SELECT o.id, o.environment, o.account_id, o.region, o.status, o.kind FROM rollouts o \
              WHERE o.id IN (SELECT MAX(id) FROM rollouts GROUP BY account_id, region, environment) \
@@ -367,7 +372,7 @@ impl Environments<'_> {
             if kind == RolloutKind::Teardown && status == RolloutStatus::Succeeded {
                 continue;
             }
-            out.push(Unregistered {
+            out.push(UnregisteredView {
                 name: get(&row, "environment")?,
                 account_id: get(&row, "account_id")?,
                 region: get(&row, "region")?,

@@ -2,7 +2,7 @@
 //! creation), revocable by their owner and by admins; each use is remembered. A token of a
 //! disabled user, an expired or a revoked one is refused with the reason.
 
-use app::model::{AuditAction, Role};
+use app::model::{AuditAction, Role, TokenView};
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -25,18 +25,40 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// A token as its owner and admins see it; never the token itself.
+/// A token as admins see it: whose, and what its owner sees (never the token itself).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TokenInfo {
-    pub id: i64,
     pub user: String,
-    pub name: String,
-    /// The first characters, to tell tokens apart (`cpp_1a2b…`).
-    pub prefix: String,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+    #[serde(flatten)]
+    pub token: TokenView,
+}
+
+const SELECT_TOKENS: &str = "SELECT t.id, u.name AS user_name, t.name, t.prefix, t.created_at, t.expires_at, \
+     t.last_used_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
+fn read(r: &sqlx::any::AnyRow) -> Result<TokenInfo, ServerError> {
+    Ok(TokenInfo {
+        user: get(r, "user_name")?,
+        token: TokenView {
+            id: get(r, "id")?,
+            name: get(r, "name")?,
+            prefix: get(r, "prefix")?,
+            created_at: get(r, "created_at")?,
+            expires_at: get(r, "expires_at")?,
+            last_used_at: get(r, "last_used_at")?,
+            revoked_at: get(r, "revoked_at")?,
+        },
+    })
+}
+
+/// One token by id.
+async fn one(db: &Database, id: i64) -> Result<TokenInfo, ServerError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_TOKENS} WHERE t.id = $1")))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| ServerError::NotFound { code: "unknown_token", message: format!("no token {id}") })?;
+    read(&row)
 }
 
 /// A token's name, checked: 1 to 64 printable characters.
@@ -91,34 +113,18 @@ pub async fn create(
     let details = serde_json::json!({ "token": id, "name": name.trim() });
     audit::append(db, &mut tx, &user.name, AuditAction::TokenCreated, &format!("user:{}", user.name), details).await?;
     tx.commit().await?;
-    let info = list(db, Some(user.id)).await?.into_iter().find(|t| t.id == id);
-    let info = info.ok_or_else(|| ServerError::Internal(format!("token {id} vanished after its creation")))?;
-    Ok((info, token))
+    Ok((one(db, id).await?, token))
 }
 
 /// Tokens of one user (or of everyone), newest first.
 pub async fn list(db: &Database, user_id: Option<i64>) -> Result<Vec<TokenInfo>, ServerError> {
-    sqlx::query(
-        "SELECT t.id, u.name AS user_name, t.name, t.prefix, t.created_at, t.expires_at, t.last_used_at, t.revoked_at \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE ($1 IS NULL OR t.user_id = $1) ORDER BY t.id DESC",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT_TOKENS} WHERE ($1 IS NULL OR t.user_id = $1) ORDER BY t.id DESC"
+    )))
     .bind(user_id)
     .fetch_all(&db.pool)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(TokenInfo {
-            id: get(r, "id")?,
-            user: get(r, "user_name")?,
-            name: get(r, "name")?,
-            prefix: get(r, "prefix")?,
-            created_at: get(r, "created_at")?,
-            expires_at: get(r, "expires_at")?,
-            last_used_at: get(r, "last_used_at")?,
-            revoked_at: get(r, "revoked_at")?,
-        })
-    })
-    .collect()
+    .await?;
+    rows.iter().map(read).collect()
 }
 
 /// Revokes a token: by its owner or by an admin. Revoking a revoked token changes nothing.
@@ -149,7 +155,7 @@ pub async fn revoke(db: &Database, actor: &User, id: i64) -> Result<TokenInfo, S
             .await?;
     }
     tx.commit().await?;
-    list(db, Some(owner)).await?.into_iter().find(|t| t.id == id).ok_or_else(unknown)
+    one(db, id).await
 }
 
 /// The user behind `Authorization: Bearer <token>`; 401 with the reason when there is none.

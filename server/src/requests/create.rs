@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use app::model::{AuditAction, NotificationEvent, RequestStatus, Role, RolloutKind, RolloutStatus};
-use infra::{DeploymentSpec, EnvironmentName, Region, RoleArn, TierId};
+use infra::{DeploymentSpec, EnvironmentName, TierId};
 use serde::Deserialize;
 
 use crate::audit;
@@ -66,17 +66,14 @@ struct Pending {
     adopt: bool,
 }
 
-/// Where a request points and why: a registered environment, its account, region and role.
+/// Where a request points and why: a registered environment (its account, region and role).
 struct Target {
-    environment: EnvironmentName,
-    region: Region,
-    role_arn: RoleArn,
+    environment: Environment,
     justification: String,
-    registered: Environment,
 }
 
 impl Target {
-    /// The registered environment named `environment`, if `user` may request there. A region or
+    /// The registered environment the request names, if `user` may request there. A region or
     /// role the requester also sent must be the environment's: the portal deploys only where an
     /// admin registered, never where a request body points.
     async fn resolve(
@@ -89,7 +86,7 @@ impl Target {
     ) -> Result<Target, ServerError> {
         let name = EnvironmentName::parse(environment.trim())
             .map_err(|e| ServerError::invalid("environment", e.to_string()))?;
-        let registered = Environments { db, principal: None }.find(name.as_str()).await?.ok_or_else(|| {
+        let environment = Environments { db }.find(name.as_str()).await?.ok_or_else(|| {
             ServerError::invalid(
                 "environment",
                 format!("no registered environment `{name}`: an admin registers environments on the admin page"),
@@ -102,20 +99,14 @@ impl Target {
             )),
             _ => Ok(()),
         };
-        sent("region", region, registered.region.as_str())?;
-        sent("role_arn", role_arn, registered.role_arn.as_str())?;
+        sent("region", region, environment.region.as_str())?;
+        sent("role_arn", role_arn, environment.role_arn.as_str())?;
         let justification = justification.trim().to_owned();
         if justification.chars().count() < 10 || justification.chars().count() > 2000 {
             return Err(ServerError::invalid("justification", "say why in 10 to 2,000 characters"));
         }
-        access::require(db, user, &registered, Duty::Request).await?;
-        Ok(Target {
-            environment: name,
-            region: registered.region,
-            role_arn: registered.role_arn.clone(),
-            justification,
-            registered,
-        })
+        access::require(db, user, &environment, Duty::Request).await?;
+        Ok(Target { environment, justification })
     }
 }
 
@@ -133,13 +124,14 @@ impl Requests<'_> {
             &input.justification,
         )
         .await?;
-        if !target.registered.tiers.contains(&tier) {
+        let registered = &target.environment;
+        if !registered.tiers.contains(&tier) {
             return Err(ServerError::invalid(
                 "tier",
                 format!(
                     "environment `{}` allows {}, not {tier}",
-                    target.environment,
-                    target.registered.tiers.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+                    registered.name,
+                    registered.tiers.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
                 ),
             ));
         }
@@ -148,8 +140,8 @@ impl Requests<'_> {
         let usage = self.catalog.usage(input.usage.iter().flatten().map(|(k, v)| (k.as_str(), *v)))?;
         let spec = DeploymentSpec {
             tier,
-            environment: target.environment.clone(),
-            region: target.region,
+            environment: registered.name.clone(),
+            region: registered.region,
             options: options.clone(),
             domain_name: None,
         };
@@ -169,12 +161,12 @@ impl Requests<'_> {
         let announcement = format!(
             "{} requests {tier} for `{}` in {} (${monthly:.2}/month){}: needs {required} approval(s).",
             user.name,
-            target.environment,
-            target.region.as_str(),
+            registered.name,
+            registered.region.as_str(),
             if input.adopt { ", adopting its existing stacks" } else { "" },
         );
         let details = serde_json::json!({
-            "environment": target.environment, "tier": tier, "region": target.region,
+            "environment": registered.name, "tier": tier, "region": registered.region,
             "monthly_usd": monthly, "required_approvals": required, "adopt": input.adopt,
         });
         let pending = Pending {
@@ -204,8 +196,11 @@ impl Requests<'_> {
             &input.justification,
         )
         .await?;
-        let (environment, region, account) =
-            (target.environment.as_str(), target.region.as_str(), target.role_arn.account_id());
+        let (environment, region, account) = (
+            target.environment.name.as_str(),
+            target.environment.region.as_str(),
+            target.environment.account_id.as_str(),
+        );
         let deployed = sqlx::query(
             "SELECT r.tier, r.options, r.usage FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
              WHERE o.account_id = $1 AND o.region = $2 AND o.environment = $3 AND o.status = $4 \
@@ -256,8 +251,11 @@ impl Requests<'_> {
         announcement: &str,
     ) -> Result<RequestRecord, ServerError> {
         let Pending { kind, target, tier, options, usage, monthly_cents, estimate, required, adopt } = pending;
-        let (environment, region, account) =
-            (target.environment.as_str(), target.region.as_str(), target.role_arn.account_id());
+        let (environment, region, account) = (
+            target.environment.name.as_str(),
+            target.environment.region.as_str(),
+            target.environment.account_id.as_str(),
+        );
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
         let clash = sqlx::query(
@@ -287,7 +285,7 @@ impl Requests<'_> {
         .bind(tier.as_str())
         .bind(region)
         .bind(account)
-        .bind(target.role_arn.as_str())
+        .bind(target.environment.role_arn.as_str())
         .bind(&target.justification)
         .bind(&options)
         .bind(&usage)

@@ -71,20 +71,27 @@ impl Requests<'_> {
     /// An approver decides only for environments that let them approve, and only for a request
     /// whose environment is still registered where it was requested.
     async fn require_approver_for(&self, user: &User, id: i64) -> Result<(), ServerError> {
-        let request = self.get(id).await?;
-        let name = request.environment.as_str();
-        let registered = Environments { db: self.db, principal: None }.find(name).await?.ok_or_else(|| {
+        // Only where it points: the whole record (approvals, preview, rollout) is read once, after.
+        let row = sqlx::query("SELECT environment, account_id, region FROM deployment_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .ok_or_else(|| unknown_request(id))?;
+        let (name, account_id, region): (String, String, infra::Region) =
+            (get(&row, "environment")?, get(&row, "account_id")?, get_parsed(&row, "region")?);
+        let name = name.as_str();
+        let registered = Environments { db: self.db }.find(name).await?.ok_or_else(|| {
             ServerError::Conflict(format!(
                 "environment `{name}` is not registered: an admin registers it before its requests are decided"
             ))
         })?;
-        if registered.account_id.as_str() != request.account_id || registered.region != request.region {
+        if registered.account_id.as_str() != account_id || registered.region != region {
             return Err(ServerError::Conflict(format!(
                 "environment `{name}` is now registered in {} / {}, not {} / {} as requested: request it again",
                 registered.account_id,
                 registered.region.as_str(),
-                request.account_id,
-                request.region.as_str()
+                account_id,
+                region.as_str()
             )));
         }
         access::require(self.db, user, &registered, Duty::Approve).await

@@ -15,7 +15,7 @@ use crate::error::ServerError;
 use crate::requests::RequestRecord;
 use crate::rollout::aws::{AwsError, ChangeSetRequest, CloudFormation, Created};
 use crate::rollout::spec::{stored_spec, StoredTarget};
-use crate::rollout::sts::{environment_config, source_identity, DeployRole};
+use crate::rollout::sts::{environment_config, DeployRole};
 
 /// What computing a preview needs.
 pub struct Previews<'a> {
@@ -95,14 +95,10 @@ impl Previews<'_> {
             return Ok(());
         }
         // The preview reads the account through the environment's deploy role, as a rollout would.
-        let registry = crate::environments::Environments { db: self.db, principal: None };
+        let registry = crate::environments::Environments { db: self.db };
         let Some(target) = registry.target(request.environment.as_str()).await? else { return Ok(()) };
-        let role = DeployRole {
-            role_arn: request.role_arn.as_str().to_owned(),
-            external_id: target.external_id,
-            source_identity: source_identity(&request.requester),
-            session_name: format!("portal-preview-{}", request.id),
-        };
+        let session = format!("portal-preview-{}", request.id);
+        let role = DeployRole::new(&request.role_arn, target.external_id, &request.requester, session);
         store(self.db, request.id, PreviewStatus::Computing, None, &[]).await?;
         let (db, catalog, request) = (self.db.clone(), self.catalog.clone(), request.clone());
         tokio::spawn(async move {

@@ -25,9 +25,7 @@ use crate::rollout::aws::CloudFormation;
 use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, PhaseRun, StackOwner};
 use crate::rollout::spec::{render_stored, StoredTarget};
 use crate::rollout::store::{Job, RolloutStore};
-use crate::rollout::sts::{
-    caller_identity, check_credentials, environment_config, source_identity, CredentialsProblem, DeployRole,
-};
+use crate::rollout::sts::{caller_identity, check_credentials, environment_config, CredentialsProblem, DeployRole};
 
 /// How the engine paces itself; tests shorten the lease to see takeovers quickly.
 #[derive(Debug, Clone)]
@@ -284,7 +282,7 @@ impl Engine {
             return Ok(Err("the portal has no AWS configuration".to_owned()));
         };
         let name = job.environment.as_str();
-        let registry = Environments { db: &self.store.db, principal: None };
+        let registry = Environments { db: &self.store.db };
         let Some(target) = registry.target(name).await? else {
             return Ok(Err(format!("environment `{name}` is not registered: an admin registers it, then retry")));
         };
@@ -303,12 +301,7 @@ impl Engine {
                 job.region.as_str()
             )));
         }
-        let role = DeployRole {
-            role_arn: job.role_arn.as_str().to_owned(),
-            external_id: target.external_id.clone(),
-            source_identity: source_identity(&job.requester),
-            session_name: format!("portal-rollout-{id}"),
-        };
+        let role = DeployRole::new(&job.role_arn, target.external_id, &job.requester, format!("portal-rollout-{id}"));
         let config = environment_config(&base, role, job.region.as_str());
         match check_credentials(&config, job.role_arn.as_str()).await {
             Ok(()) => {}

@@ -34,9 +34,21 @@ pub struct DeployRole {
     pub session_name: String,
 }
 
+impl DeployRole {
+    /// The role assumed for `requester`'s request, with the environment's ExternalId.
+    pub fn new(role_arn: &infra::RoleArn, external_id: String, requester: &str, session_name: String) -> DeployRole {
+        DeployRole {
+            role_arn: role_arn.as_str().to_owned(),
+            external_id,
+            source_identity: source_identity(requester),
+            session_name,
+        }
+    }
+}
+
 /// A `SourceIdentity` STS accepts (2 to 64 of `[A-Za-z0-9+=,.@-]`) naming a user: other
 /// characters become `-`.
-pub fn source_identity(user_name: &str) -> String {
+fn source_identity(user_name: &str) -> String {
     let mut id: String = user_name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || "+=,.@-".contains(c) { c } else { '-' })

@@ -1,7 +1,7 @@
 //! The registry as the pages show it: the request form's choice of environments (with whether the
 //! caller may request in each) and the admin page's registration.
 
-use app::model::{EnvironmentForm, EnvironmentView, EnvironmentsView, RegisteredView, Role, UnregisteredView};
+use app::model::{EnvironmentForm, EnvironmentView, EnvironmentsView, RegisteredView, Role};
 
 use crate::environments::access::{self, Duty};
 use crate::environments::{Environment, Environments, NewEnvironment};
@@ -32,25 +32,14 @@ fn listed(text: &str) -> Vec<String> {
 impl Portal {
     pub(crate) async fn environments_view(&self, user: &User) -> Result<EnvironmentsView, ServerError> {
         user.require(&[Role::Admin, Role::Requester, Role::Approver], "list environments")?;
-        let registry = Environments { db: &self.db, principal: None };
+        let registry = Environments { db: &self.db };
         let mut environments = Vec::new();
         for environment in registry.list().await? {
             let may_request = access::allowed(&self.db, user, &environment, Duty::Request).await?;
             environments.push(view(&environment, may_request));
         }
         let unregistered = match user.has(Role::Admin) {
-            true => registry
-                .unregistered()
-                .await?
-                .into_iter()
-                .map(|u| UnregisteredView {
-                    name: u.name,
-                    account_id: u.account_id,
-                    region: u.region,
-                    last_rollout_id: u.last_rollout_id,
-                    last_status: u.last_status,
-                })
-                .collect(),
+            true => registry.unregistered().await?,
             false => Vec::new(),
         };
         Ok(EnvironmentsView { environments, unregistered })
@@ -63,7 +52,7 @@ impl Portal {
     ) -> Result<RegisteredView, ServerError> {
         user.require(&[Role::Admin], "register environments")?;
         let principal = portal_principal(self).await;
-        let registry = Environments { db: &self.db, principal: principal.as_deref() };
+        let registry = Environments { db: &self.db };
         let input = NewEnvironment {
             name: form.name,
             account_id: form.account_id,
@@ -73,7 +62,7 @@ impl Portal {
             requesters: listed(&form.requesters),
             approvers: listed(&form.approvers),
         };
-        let registered = registry.register(user, input).await?;
+        let registered = registry.register(user, input, principal.as_deref()).await?;
         let may_request = access::allowed(&self.db, user, &registered.environment, Duty::Request).await?;
         Ok(RegisteredView {
             environment: view(&registered.environment, may_request),

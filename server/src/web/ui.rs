@@ -51,18 +51,6 @@ fn user_of(caller: &Caller) -> User {
     User { id: caller.id, name: caller.name.clone(), roles: caller.roles.iter().copied().collect(), disabled: false }
 }
 
-fn token_view(t: tokens::TokenInfo) -> TokenView {
-    TokenView {
-        id: t.id,
-        name: t.name,
-        prefix: t.prefix,
-        created_at: t.created_at,
-        expires_at: t.expires_at,
-        last_used_at: t.last_used_at,
-        revoked_at: t.revoked_at,
-    }
-}
-
 fn session_user(user: &User) -> SessionUser {
     SessionUser { name: user.name.clone(), roles: user.roles.iter().copied().collect() }
 }
@@ -321,18 +309,18 @@ impl Backend for Portal {
     }
 
     fn tokens<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, Vec<TokenView>> {
-        boxed(async move { Ok(tokens::list(&self.db, Some(caller.id)).await?.into_iter().map(token_view).collect()) })
+        boxed(async move { Ok(tokens::list(&self.db, Some(caller.id)).await?.into_iter().map(|t| t.token).collect()) })
     }
 
     fn create_token<'a>(&'a self, caller: &'a Caller, name: String, days: i64) -> Boxed<'a, NewTokenView> {
         boxed(async move {
             let (info, secret) = tokens::create(&self.db, &user_of(caller), &name, Some(days)).await?;
-            Ok(NewTokenView { token: token_view(info), secret })
+            Ok(NewTokenView { token: info.token, secret })
         })
     }
 
     fn revoke_token<'a>(&'a self, caller: &'a Caller, id: i64) -> Boxed<'a, TokenView> {
-        boxed(async move { Ok(token_view(tokens::revoke(&self.db, &user_of(caller), id).await?)) })
+        boxed(async move { Ok(tokens::revoke(&self.db, &user_of(caller), id).await?.token) })
     }
 
     fn environments<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, EnvironmentsView> {

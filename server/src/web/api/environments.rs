@@ -23,7 +23,7 @@ const READERS: &[Role] = &[Role::Admin, Role::Requester, Role::Approver];
 
 pub(super) async fn list(State(portal): State<Arc<Portal>>, caller: Caller) -> Result<impl IntoResponse, ServerError> {
     caller.require(READERS, "list environments")?;
-    let registry = Environments { db: &portal.db, principal: None };
+    let registry = Environments { db: &portal.db };
     let environments = registry.list().await?;
     if caller.has(Role::Admin) {
         let unregistered = registry.unregistered().await?;
@@ -38,7 +38,7 @@ pub(super) async fn one(
     Path(name): Path<String>,
 ) -> Result<impl IntoResponse, ServerError> {
     caller.require(READERS, "read environments")?;
-    let registry = Environments { db: &portal.db, principal: None };
+    let registry = Environments { db: &portal.db };
     let environment = registry.find(&name).await?.ok_or_else(|| ServerError::NotFound {
         code: "unknown_environment",
         message: format!("no registered environment `{name}`"),
@@ -54,8 +54,8 @@ pub(super) async fn register(
 ) -> Result<impl IntoResponse, ServerError> {
     caller.require(&[Role::Admin], "register environments")?;
     let principal = portal_principal(&portal).await;
-    let registry = Environments { db: &portal.db, principal: principal.as_deref() };
-    Ok((StatusCode::CREATED, Json(registry.register(&caller, input).await?)))
+    let registry = Environments { db: &portal.db };
+    Ok((StatusCode::CREATED, Json(registry.register(&caller, input, principal.as_deref()).await?)))
 }
 
 pub(super) async fn change(
@@ -66,8 +66,8 @@ pub(super) async fn change(
 ) -> Result<impl IntoResponse, ServerError> {
     caller.require(&[Role::Admin], "change environments")?;
     let principal = portal_principal(&portal).await;
-    let registry = Environments { db: &portal.db, principal: principal.as_deref() };
-    Ok(Json(registry.change(&caller, &name, change).await?))
+    let registry = Environments { db: &portal.db };
+    Ok(Json(registry.change(&caller, &name, change, principal.as_deref()).await?))
 }
 
 /// The principal deploy roles must trust: who the portal's own credentials are, if STS says so
