@@ -12,6 +12,7 @@
 #   PORTAL_VENV        $PORTAL_CACHE/venv (moto, cfn-lint; made by scripts/setup)
 #   PORTAL_PYTHON      $PORTAL_VENV/bin/python
 #   CFN_LINT           $PORTAL_VENV/bin/cfn-lint
+#   CHECKOV            $PORTAL_VENV/bin/checkov
 #   PORTAL_MOTO_LAUNCHER  tools/sandbox/moto_server.py (moto server with the change-set fix)
 #   CHROMIUM_PATH      Debian's chromium (command -v chromium), when installed
 #   PATH               with node_modules/.bin and cargo's bin dir in front
@@ -34,6 +35,7 @@ portal_export_env() {
     export PORTAL_VENV="$PORTAL_CACHE/venv"
     export PORTAL_PYTHON="$PORTAL_VENV/bin/python"
     export CFN_LINT="$PORTAL_VENV/bin/cfn-lint"
+    export CHECKOV="$PORTAL_VENV/bin/checkov"
     export PORTAL_MOTO_LAUNCHER="$PORTAL_ROOT/tools/sandbox/moto_server.py"
     local cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
     case ":$PATH:" in *":$cargo_bin:"*) ;; *) [ -d "$cargo_bin" ] && PATH="$cargo_bin:$PATH" ;; esac

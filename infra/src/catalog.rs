@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::domain::{DeploymentSpec, OptionSet, ServiceOption, TierId};
 use crate::error::{InfraError, Result};
-use crate::eval::{evaluate_template, EvalContext, EvaluatedPhase, EvaluatedResource};
+use crate::eval::{evaluate_template, specialize_template, EvalContext, EvaluatedPhase, EvaluatedResource};
 use crate::phase::Phase;
 use crate::pricing::{PriceCatalog, Usage};
 use crate::template::Template;
@@ -166,8 +166,23 @@ impl Catalog {
         for option in ServiceOption::ALL {
             params.insert(option.parameter().into(), spec.options.contains(&option).to_string());
         }
-        params.insert("DomainName".into(), spec.domain_name.clone().unwrap_or_default());
+        params.insert("DomainName".into(), spec.domain_name.as_ref().map(|d| d.as_str().to_owned()).unwrap_or_default());
         params
+    }
+
+    /// Each phase's template narrowed to one deployment (conditions decided, see
+    /// [`specialize_template`]), in phase order: what policy checks read.
+    pub fn specialize(&self, spec: &DeploymentSpec) -> Result<Vec<(Phase, serde_json::Value)>> {
+        let params = self.parameters(spec);
+        let zones = spec.region.availability_zones();
+        let exports = IndexMap::new();
+        self.templates
+            .iter()
+            .map(|template| {
+                let ctx = context(spec, template, &zones, &exports);
+                Ok((template.phase, specialize_template(template, &params, &ctx)?))
+            })
+            .collect()
     }
 
     /// Evaluates the six templates in order, each seeing the exports of those before it.
@@ -177,13 +192,7 @@ impl Catalog {
         let mut exports: IndexMap<String, Value> = IndexMap::new();
         let mut phases = Vec::with_capacity(self.templates.len());
         for template in &self.templates {
-            let ctx = EvalContext {
-                region: spec.region.as_str(),
-                account_id: "123456789012",
-                stack_name: format!("{}-{}", spec.environment, template.phase.slug()),
-                availability_zones: &zones,
-                exports: &exports,
-            };
+            let ctx = context(spec, template, &zones, &exports);
             let phase = evaluate_template(template, &params, &ctx)?;
             for output in &phase.outputs {
                 if let Some(name) = &output.export_name {
@@ -201,5 +210,21 @@ impl Catalog {
             phases.push(phase);
         }
         Ok(Evaluation { spec: spec.clone(), phases })
+    }
+}
+
+/// What CloudFormation would know when creating one phase's stack of a deployment.
+fn context<'a>(
+    spec: &'a DeploymentSpec,
+    template: &Template,
+    zones: &'a [String],
+    exports: &'a IndexMap<String, Value>,
+) -> EvalContext<'a> {
+    EvalContext {
+        region: spec.region.as_str(),
+        account_id: "123456789012",
+        stack_name: format!("{}-{}", spec.environment, template.phase.slug()),
+        availability_zones: zones,
+        exports,
     }
 }

@@ -203,9 +203,61 @@ pub struct DeploymentSpec {
     pub region: Region,
     #[serde(default)]
     pub options: OptionSet,
-    /// Needed by Route 53 and the CloudFront certificate; empty means none.
+    /// The environment's own domain: certificates, HTTPS, Route 53 records. None means none.
     #[serde(default)]
-    pub domain_name: Option<String>,
+    pub domain_name: Option<DomainName>,
+}
+
+/// A DNS name the environment serves (`concerts.example.com`): lower-case labels of letters,
+/// digits and hyphens, ending in a label of letters, as the templates' `AllowedPattern` says.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DomainName(String);
+
+impl DomainName {
+    pub fn parse(value: &str) -> Result<Self, InfraError> {
+        let fail = |reason| InfraError::InvalidDomainName { value: value.to_owned(), reason };
+        if value.len() > 200 {
+            return Err(fail("it must be at most 200 characters long (origin.<domain> must fit DNS's 253)"));
+        }
+        let labels: Vec<&str> = value.split('.').collect();
+        if labels.len() < 2 {
+            return Err(fail("it needs at least two labels, e.g. concerts.example.com"));
+        }
+        for label in &labels {
+            if label.is_empty() || label.len() > 63 {
+                return Err(fail("each label between the dots must be 1 to 63 characters"));
+            }
+            if !label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                return Err(fail("only lower-case letters, digits, hyphens and dots are allowed"));
+            }
+            if label.starts_with('-') || label.ends_with('-') {
+                return Err(fail("a label may not start or end with a hyphen"));
+            }
+        }
+        let top = labels[labels.len() - 1];
+        if top.len() < 2 || !top.chars().all(|c| c.is_ascii_lowercase()) {
+            return Err(fail("the last label must be two or more letters"));
+        }
+        Ok(DomainName(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for DomainName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DomainName::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Display for DomainName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl DeploymentSpec {
@@ -299,4 +351,4 @@ macro_rules! from_str_by_parse {
         })+
     };
 }
-from_str_by_parse!(EnvironmentName, Region, RoleArn, AccountId);
+from_str_by_parse!(EnvironmentName, Region, RoleArn, AccountId, DomainName);

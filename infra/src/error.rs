@@ -43,6 +43,8 @@ pub enum InfraError {
     UnknownOption(String),
     #[error("invalid environment name `{value}`: {reason}")]
     InvalidEnvironmentName { value: String, reason: &'static str },
+    #[error("invalid domain name `{value}`: {reason}")]
+    InvalidDomainName { value: String, reason: &'static str },
     #[error("invalid role ARN `{value}`: {reason}")]
     InvalidRoleArn { value: String, reason: String },
     #[error("no price `{price}` in the pricing catalog (needed for {resource})")]

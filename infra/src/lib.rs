@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod eval;
 pub mod phase;
+pub mod posture;
 pub mod pricing;
 pub mod render;
 pub mod template;
@@ -19,9 +20,10 @@ pub mod value;
 
 pub use catalog::{Catalog, Evaluation, Sources};
 pub use cost::{estimate, CostLine, Estimate, EstimateOptions};
-pub use domain::{AccountId, DeploymentSpec, EnvironmentName, OptionSet, Region, RoleArn, ServiceOption, TierId};
+pub use domain::{AccountId, DeploymentSpec, DomainName, EnvironmentName, OptionSet, Region, RoleArn, ServiceOption, TierId};
 pub use error::{InfraError, TemplateProblem};
 pub use phase::Phase;
+pub use posture::Posture;
 pub use pricing::Usage;
 pub use tier::{PricingModel, Tier};
 

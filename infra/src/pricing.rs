@@ -185,6 +185,9 @@ pub struct Usage {
     pub sns_publishes: f64,
     pub dns_queries: f64,
     pub ecr_storage_gb: f64,
+    pub access_logs_gb: f64,
+    pub api_access_logs_gb: f64,
+    pub rds_os_metrics_gb: f64,
 }
 
 /// One usage assumption, for forms and tables.
@@ -249,6 +252,9 @@ usage_fields! {
     sns_publishes: "SNS publishes", "publishes/month";
     dns_queries: "Route 53 queries", "queries/month";
     ecr_storage_gb: "ECR image storage", "GB";
+    access_logs_gb: "Access logs written to the log bucket (ALB, CloudFront, S3)", "GB/month";
+    api_access_logs_gb: "API Gateway access logs", "GB/month";
+    rds_os_metrics_gb: "RDS enhanced monitoring per instance at 60 s", "GB/month";
 }
 
 impl Usage {

@@ -43,6 +43,16 @@ pub struct ResourceDecl {
     pub condition: Option<String>,
     pub depends_on: Vec<String>,
     pub properties: Json,
+    /// Policy checks deliberately not met, from checkov's inline skips
+    /// (`Metadata.checkov.skip: [{id, comment}]`); each must say why.
+    pub accepted_risks: Vec<AcceptedRisk>,
+}
+
+/// One policy check a resource deliberately does not meet, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AcceptedRisk {
+    pub check: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +147,7 @@ impl Template {
                     condition: obj.get("Condition").and_then(Json::as_str).map(str::to_owned),
                     depends_on,
                     properties: obj.get("Properties").cloned().unwrap_or(Json::Object(Map::new())),
+                    accepted_risks: accepted_risks(obj.get("Metadata"), &at).map_err(|m| malformed(&at, m))?,
                 },
             );
         }
@@ -169,6 +180,30 @@ impl Template {
             document,
         })
     }
+}
+
+/// checkov's inline skips; a skip without a one-line reason is an error, so no
+/// check is waived silently.
+fn accepted_risks(metadata: Option<&Json>, at: &str) -> std::result::Result<Vec<AcceptedRisk>, String> {
+    let Some(skips) = metadata.and_then(|m| m.get("checkov")).and_then(|c| c.get("skip")) else {
+        return Ok(Vec::new());
+    };
+    let items = skips.as_array().ok_or("`Metadata.checkov.skip` must be a list of {id, comment}")?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let field = |name: &str| item.get(name).and_then(Json::as_str).map(str::trim).filter(|s| !s.is_empty());
+            let check = field("id").ok_or(format!("`Metadata.checkov.skip[{i}]` needs an `id` (e.g. CKV_AWS_18)"))?;
+            let reason = field("comment").ok_or(format!(
+                "`Metadata.checkov.skip[{i}]` ({check}) needs a `comment`: a one-line reason for accepting the risk ({at})"
+            ))?;
+            if reason.contains('\n') {
+                return Err(format!("`Metadata.checkov.skip[{i}]` ({check}): the reason must be one line"));
+            }
+            Ok(AcceptedRisk { check: check.to_owned(), reason: reason.to_owned() })
+        })
+        .collect()
 }
 
 fn scalar_text(v: &Json) -> Option<String> {

@@ -92,12 +92,13 @@ fn options_switch_their_resources_on() {
     let base = evaluate(&catalog, TierId::Development);
     let all: infra::OptionSet = ServiceOption::ALL.into_iter().collect();
     let spec = infra::DeploymentSpec {
-        domain_name: Some("concerts.example.com".into()),
+        domain_name: Some(infra::DomainName::parse("concerts.example.com").expect("domain")),
         ..infra::DeploymentSpec::preview(TierId::Development, all)
     };
     let with = catalog.evaluate(&spec).expect("all options evaluate");
     for t in [
-        "AWS::SQS::Queue",
+        // The queue's mapping: the function's own dead-letter queue exists without the option.
+        "AWS::Lambda::EventSourceMapping",
         "AWS::SNS::Topic",
         "AWS::ElastiCache::CacheCluster",
         "AWS::ECS::Service",

@@ -139,6 +139,11 @@ impl From<InfraError> for ServerError {
             InfraError::UnknownOption(_) => {
                 ServerError::Invalid { code: "unknown_option", message: e.to_string(), field: Some("options".into()) }
             }
+            InfraError::InvalidDomainName { .. } => ServerError::Invalid {
+                code: "invalid_domain_name",
+                message: e.to_string(),
+                field: Some("domain_name".into()),
+            },
             InfraError::InvalidEnvironmentName { .. } => ServerError::Invalid {
                 code: "invalid_environment",
                 message: e.to_string(),

@@ -15,7 +15,7 @@ fn rendered_templates_have_no_cfn_lint_errors() {
     let specs = TierId::ALL.into_iter().map(|t| (t, catalog.tier(t).default_options.clone(), None)).chain([(
         TierId::FullProduction,
         all_options,
-        Some("concerts.example.com".to_owned()),
+        Some(infra::DomainName::parse("concerts.example.com").expect("domain")),
     )]);
     for (i, (tier, options, domain)) in specs.enumerate() {
         let spec = DeploymentSpec {

@@ -3,6 +3,7 @@
 mod api;
 mod bad_input;
 mod cfn_lint;
+mod checkov;
 mod deploy;
 mod environments;
 mod processes;

@@ -79,7 +79,7 @@ pub(super) fn meters_of(
         ],
         "AWS::EC2::EIP" => vec![meter("Public IPv4", "ipv4.hour", h, format!("Elastic IP address, {h} h"))],
         "AWS::ElasticLoadBalancingV2::LoadBalancer" => load_balancer_meters(r, usage, h),
-        "AWS::RDS::DBInstance" => database_meters(r, ev, h),
+        "AWS::RDS::DBInstance" => database_meters(r, ev, usage, h),
         "AWS::S3::Bucket" => bucket_meters(r, usage),
         "AWS::CloudFront::Distribution" => vec![
             meter(
@@ -122,6 +122,12 @@ pub(super) fn meters_of(
             )
             .driven_by("secrets_api_calls"),
         ],
+        "AWS::SQS::Queue" if has_own_usage(r) => vec![meter(
+            "SQS",
+            "sqs.request.1m",
+            0.0,
+            "dead-letter queue: requests only when processing fails",
+        )],
         "AWS::SQS::Queue" => vec![meter(
             "SQS",
             "sqs.request.1m",
@@ -156,6 +162,12 @@ pub(super) fn meters_of(
     })
 }
 
+/// Resources with a usage assumption of their own (dead-letter queues, the API's access
+/// log group) take no share of their type's common assumption.
+pub(super) fn has_own_usage(r: &EvaluatedResource) -> bool {
+    matches!(r.tag("Purpose"), Some("dead-letters" | "api-access-logs"))
+}
+
 /// An internet-facing load balancer also pays for its nodes' public addresses and the traffic out.
 pub(super) fn load_balancer_meters(r: &EvaluatedResource, usage: &Usage, h: f64) -> Vec<Meter> {
     let mut ms = vec![
@@ -180,7 +192,7 @@ pub(super) fn load_balancer_meters(r: &EvaluatedResource, usage: &Usage, h: f64)
 }
 
 /// A primary (single-AZ or Multi-AZ) or a read replica; a replica naming no storage size has its source's.
-pub(super) fn database_meters(r: &EvaluatedResource, ev: &Evaluation, h: f64) -> Vec<Meter> {
+pub(super) fn database_meters(r: &EvaluatedResource, ev: &Evaluation, usage: &Usage, h: f64) -> Vec<Meter> {
     let class = text(r, "DBInstanceClass").unwrap_or("db.t3.micro");
     let replica = r.property("SourceDBInstanceIdentifier").is_some();
     let multi = flag(r, "MultiAZ") && !replica;
@@ -195,7 +207,7 @@ pub(super) fn database_meters(r: &EvaluatedResource, ev: &Evaluation, h: f64) ->
     } else {
         "single-AZ"
     };
-    vec![
+    let mut ms = vec![
         meter("RDS MySQL", format!("rds.mysql.{class}{az}"), h, format!("{class} {role}, {h} h")),
         meter(
             "RDS MySQL",
@@ -203,12 +215,30 @@ pub(super) fn database_meters(r: &EvaluatedResource, ev: &Evaluation, h: f64) ->
             storage,
             format!("{storage} GB gp3 storage ({role}); backups up to this size are free"),
         ),
-    ]
+    ];
+    // Enhanced monitoring is billed as CloudWatch Logs (RDSOSMetrics): the assumption is per
+    // instance at 60 s and grows as the interval shrinks; kept the log group's 30 days.
+    let interval = num(r, "MonitoringInterval").unwrap_or(0.0);
+    if interval > 0.0 {
+        let gb = usage.rds_os_metrics_gb * 60.0 / interval;
+        ms.push(
+            meter("CloudWatch", "logs.ingest.gb", gb, format!("enhanced monitoring every {interval} s ({role})"))
+                .driven_by("rds_os_metrics_gb"),
+        );
+        ms.push(
+            meter("CloudWatch", "logs.storage.gb", gb, "enhanced monitoring kept 30 days (RDSOSMetrics)")
+                .driven_by("rds_os_metrics_gb"),
+        );
+    }
+    ms
 }
 
 /// Storage by the bucket's `Purpose` tag; only the uploads bucket carries the request assumptions.
 pub(super) fn bucket_meters(r: &EvaluatedResource, usage: &Usage) -> Vec<Meter> {
     let purpose = r.tag("Purpose").unwrap_or("other");
+    if purpose == "logs" {
+        return log_bucket_meters(r, usage);
+    }
     let (gb, key) = match purpose {
         "assets" => (usage.s3_assets_gb, "s3_assets_gb"),
         "uploads" => (usage.s3_uploads_gb, "s3_uploads_gb"),
@@ -223,6 +253,32 @@ pub(super) fn bucket_meters(r: &EvaluatedResource, usage: &Usage) -> Vec<Meter> 
         ms.push(meter("S3", "s3.get.1k", usage.s3_get_requests / 1000.0, "GET requests").driven_by("s3_get_requests"));
     }
     ms
+}
+
+/// The log bucket keeps what is written for its lifecycle's expiry, a year at most; delivery
+/// writes about one object per 20 KB.
+fn log_bucket_meters(r: &EvaluatedResource, usage: &Usage) -> Vec<Meter> {
+    let days = r
+        .property("LifecycleConfiguration")
+        .and_then(|l| l.get("Rules"))
+        .and_then(Value::as_list)
+        .into_iter()
+        .flatten()
+        .filter_map(|rule| rule.get("ExpirationInDays").and_then(Value::as_f64))
+        .next()
+        .unwrap_or(365.0);
+    let months = (days / 30.0).min(12.0);
+    vec![
+        meter(
+            "S3",
+            "s3.standard.gb",
+            usage.access_logs_gb * months,
+            format!("access logs: Standard storage, {months:.1} months kept"),
+        )
+        .driven_by("access_logs_gb"),
+        meter("S3", "s3.put.1k", usage.access_logs_gb * 1e6 / 20.0 / 1000.0, "access log deliveries (PUT)")
+            .driven_by("access_logs_gb"),
+    ]
 }
 
 /// Each function takes an equal share of the invocations assumption.
@@ -243,8 +299,16 @@ pub(super) fn lambda_meters(r: &EvaluatedResource, usage: &Usage, count: &dyn Fn
 
 /// Each log group takes an equal share of the ingestion assumption and stores it for its retention, a year at most.
 pub(super) fn log_group_meters(r: &EvaluatedResource, usage: &Usage, count: &dyn Fn(&str) -> f64) -> Vec<Meter> {
-    let share = usage.logs_ingested_gb / count("AWS::Logs::LogGroup");
     let months = num(r, "RetentionInDays").map_or(12.0, |d| (d / 30.0).min(12.0));
+    if has_own_usage(r) {
+        let gb = usage.api_access_logs_gb;
+        return vec![
+            meter("CloudWatch", "logs.ingest.gb", gb, "API access log ingestion").driven_by("api_access_logs_gb"),
+            meter("CloudWatch", "logs.storage.gb", gb * months, format!("API access logs, {months:.1} months kept"))
+                .driven_by("api_access_logs_gb"),
+        ];
+    }
+    let share = usage.logs_ingested_gb / count("AWS::Logs::LogGroup");
     vec![
         meter("CloudWatch", "logs.ingest.gb", share, "log ingestion (share of the logs assumption)")
             .driven_by("logs_ingested_gb"),

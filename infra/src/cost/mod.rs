@@ -86,6 +86,7 @@ const FREE_TYPES: &[&str] = &[
     "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::Deployment",
     "AWS::ApiGateway::Stage",
+    "AWS::ApiGateway::Account",
     "AWS::SQS::QueuePolicy",
     "AWS::SNS::TopicPolicy",
     "AWS::SNS::Subscription",
@@ -192,7 +193,7 @@ fn collect_meters<'a>(
 ) -> (Vec<(&'a EvaluatedResource, Meter)>, Vec<Unpriced>) {
     let mut meters = Vec::new();
     let mut unpriced = Vec::new();
-    let count = |t: &str| evaluation.of_type(t).count().max(1) as f64;
+    let count = |t: &str| evaluation.of_type(t).filter(|r| !meters::has_own_usage(r)).count().max(1) as f64;
     for r in evaluation.resources() {
         match meters_of(r, evaluation, usage, hours, &count) {
             Some(ms) => meters.extend(ms.into_iter().map(|m| (r, m))),

@@ -10,7 +10,7 @@ use super::*;
 
 // Drawing: SVG text from the layout, in painting order.
 
-pub(super) fn draw(layout: &Layout, title: &str, desc: &str, priced: &HashSet<ResourceKey>) -> String {
+pub(super) fn draw(layout: &Layout, title: &str, desc: &str, priced: &HashSet<ResourceKey>, hops: &[Hop]) -> String {
     let mut svg = String::new();
     draw_header(&mut svg, layout, title, desc);
     draw_internet(&mut svg, layout.internet);
@@ -19,7 +19,7 @@ pub(super) fn draw(layout: &Layout, title: &str, desc: &str, priced: &HashSet<Re
     }
     draw_vpc(&mut svg, layout, priced);
     draw_managed(&mut svg, &layout.managed_panel, &layout.managed, priced);
-    draw_request_path(&mut svg, &layout.request_path);
+    draw_request_path(&mut svg, &layout.request_path, hops);
     svg.push_str("</svg>");
     svg
 }
@@ -131,13 +131,49 @@ pub(super) fn draw_managed(svg: &mut String, panel: &Frame, managed: &[Placed], 
     svg.push_str("</g>");
 }
 
-pub(super) fn draw_request_path(svg: &mut String, arrows: &[Arrow]) {
+/// The arrows; those of the request path's hops carry the protocol as text, and a plain HTTP
+/// hop over the internet is dashed as well, so the marking does not depend on colour.
+pub(super) fn draw_request_path(svg: &mut String, arrows: &[Arrow], hops: &[Hop]) {
     svg.push_str(r#"<g class="request-path">"#);
-    for &Arrow { x1, y1, x2, y2 } in arrows {
-        let _ = write!(
-            svg,
-            r##"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="#222" stroke-width="2" marker-end="url(#arrow)"/>"##
-        );
+    for (i, &Arrow { x1, y1, x2, y2 }) in arrows.iter().enumerate() {
+        let hop = hops.get(i);
+        let risk = hop.is_some_and(Hop::is_risk);
+        let (stroke, dash) = if risk { ("#b00020", r#" stroke-dasharray="7 4""#) } else { ("#222", "") };
+        match hop {
+            Some(hop) => {
+                let label = hop_label(hop);
+                let _ = write!(
+                    svg,
+                    r#"<g class="hop" data-protocol="{}" data-risk="{risk}"><title>{} → {}: {}</title>"#,
+                    hop.protocol.label().to_ascii_lowercase(),
+                    esc(hop.from),
+                    esc(hop.to),
+                    esc(&label)
+                );
+                let _ = write!(
+                    svg,
+                    r##"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="{stroke}" stroke-width="2"{dash} marker-end="url(#arrow)"/>"##
+                );
+                // The label sits beside the arrow's middle, on a white ground so lines do not cross it.
+                let text = if risk { format!("{} ⚠", hop.protocol.label()) } else { hop.protocol.label().to_owned() };
+                let (mx, my) = ((x1 + x2) / 2.0 + 6.0, (y1 + y2) / 2.0 - 4.0);
+                let width = 7.5 * text.chars().count() as f64 + 6.0;
+                let _ = write!(
+                    svg,
+                    r##"<rect x="{:.1}" y="{:.1}" width="{width:.1}" height="15" fill="#fff" opacity="0.9"/><text x="{:.1}" y="{my:.1}" font-size="11" font-weight="600" fill="{stroke}">{}</text></g>"##,
+                    mx - 3.0,
+                    my - 11.0,
+                    mx,
+                    esc(&text)
+                );
+            }
+            None => {
+                let _ = write!(
+                    svg,
+                    r##"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" stroke="#222" stroke-width="2" marker-end="url(#arrow)"/>"##
+                );
+            }
+        }
     }
     svg.push_str("</g>");
 }

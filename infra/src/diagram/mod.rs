@@ -14,9 +14,11 @@ mod draw;
 mod layout;
 
 use std::collections::HashSet;
+use std::fmt::Write;
 
 use crate::catalog::Evaluation;
 use crate::eval::EvaluatedResource;
+use crate::posture::{Hop, Protocol};
 use crate::value::{ResourceKey, Value};
 
 const ROWS: [(&str, &str); 3] = [("public", "Public subnet"), ("private", "Private subnet"), ("data", "Data subnet")];
@@ -57,11 +59,12 @@ struct Cell {
 /// `priced` holds the resources with cost lines; only those link to one.
 pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -> String {
     let contents = contents::Contents::sort(ev);
-    let desc = describe(ev, &contents.zones, contents.cloudfront.is_some());
-    draw::draw(&layout::Layout::new(contents), title, &desc, priced)
+    let hops = crate::posture::Posture::of(ev).request_path;
+    let desc = describe(ev, &contents.zones, &hops);
+    draw::draw(&layout::Layout::new(contents), title, &desc, priced, &hops)
 }
 
-fn describe(ev: &Evaluation, zones: &[String], cloudfront: bool) -> String {
+fn describe(ev: &Evaluation, zones: &[String], hops: &[Hop]) -> String {
     let count = |t: &str| ev.of_type(t).count();
     let instances: f64 = ev
         .of_type("AWS::AutoScaling::AutoScalingGroup")
@@ -72,16 +75,34 @@ fn describe(ev: &Evaluation, zones: &[String], cloudfront: bool) -> String {
     let replicas = dbs.iter().filter(|d| d.property("SourceDBInstanceIdentifier").is_some()).count();
     let compute_zones = ev.of_type("AWS::EC2::Subnet").filter(|s| s.tag("Tier") == Some("private")).count();
     format!(
-        "VPC over {} availability zones ({} of them with application servers); {} NAT gateway(s); {} EC2 instance(s) behind an Application Load Balancer; RDS MySQL {}{}; {}. Request path: Internet → {}ALB → EC2 → RDS.",
+        "VPC over {} availability zones ({} of them with application servers); {} NAT gateway(s); {} EC2 instance(s) behind an Application Load Balancer; RDS MySQL {}{}; {}. Request path: {} → RDS.",
         zones.len(),
         compute_zones,
         count("AWS::EC2::NatGateway"),
         instances,
         if multi { "Multi-AZ" } else { "single-AZ" },
         if replicas > 0 { format!(" with {replicas} read replica(s)") } else { String::new() },
-        if cloudfront { "CloudFront in front" } else { "no CloudFront" },
-        if cloudfront { "CloudFront → " } else { "" },
+        if hops.iter().any(|h| h.to == "CloudFront") { "CloudFront in front" } else { "no CloudFront" },
+        request_path_text(hops),
     )
+}
+
+/// `Internet → (HTTPS) CloudFront → (HTTP, unencrypted) Load balancer → …`.
+fn request_path_text(hops: &[Hop]) -> String {
+    let mut text = hops.first().map_or("Internet", |h| h.from).to_owned();
+    for hop in hops {
+        let _ = write!(text, " → ({}) {}", hop_label(hop), hop.to);
+    }
+    text
+}
+
+/// What an arrow of the request path says about its protocol.
+pub(crate) fn hop_label(hop: &Hop) -> String {
+    match (hop.protocol, hop.public) {
+        (Protocol::Http, true) => "HTTP, unencrypted".to_owned(),
+        (Protocol::Http, false) => "HTTP inside the VPC".to_owned(),
+        (Protocol::Https, _) => "HTTPS".to_owned(),
+    }
 }
 
 pub(crate) fn esc(s: &str) -> String {

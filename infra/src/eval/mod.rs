@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use crate::error::{InfraError, Result, TemplateProblem};
 use crate::phase::Phase;
-use crate::template::{ParameterDecl, Template};
+use crate::template::{AcceptedRisk, ParameterDecl, Template};
 use crate::value::{ResourceKey, Value};
 
 mod intrinsics;
@@ -35,6 +35,8 @@ pub struct EvaluatedResource {
     pub resource_type: String,
     pub properties: Value,
     pub depends_on: Vec<String>,
+    /// The policy checks this resource deliberately does not meet, with their reasons.
+    pub accepted_risks: Vec<AcceptedRisk>,
 }
 
 impl EvaluatedResource {
@@ -77,33 +79,7 @@ pub fn evaluate_template(
     supplied: &IndexMap<String, String>,
     ctx: &EvalContext<'_>,
 ) -> Result<EvaluatedPhase> {
-    let (raw_params, params) = resolve_parameters(template, supplied)?;
-    check_resource_cycles(template)?;
-    let mut ev = Evaluator {
-        t: template,
-        ctx,
-        params,
-        conditions: RefCell::new(HashMap::new()),
-        visiting: RefCell::new(Vec::new()),
-        included: HashSet::new(),
-    };
-    // Every declared condition is decided, so an unknown or cyclic one is
-    // reported even when nothing uses it.
-    for name in template.conditions.keys() {
-        ev.condition(name, &format!("Conditions.{name}"))?;
-    }
-    let mut included = HashSet::new();
-    for (id, decl) in &template.resources {
-        let keep = match &decl.condition {
-            Some(c) => ev.condition(c, &format!("Resources.{id}"))?,
-            None => true,
-        };
-        if keep {
-            included.insert(id.clone());
-        }
-    }
-    ev.included = included;
-
+    let (raw_params, ev) = decide(template, supplied, ctx)?;
     let mut resources = Vec::new();
     for (id, decl) in &template.resources {
         if !ev.included.contains(id) {
@@ -120,6 +96,7 @@ pub fn evaluate_template(
             resource_type: decl.resource_type.clone(),
             properties: ev.eval(&decl.properties, &at)?,
             depends_on: decl.depends_on.clone(),
+            accepted_risks: decl.accepted_risks.clone(),
         });
     }
 
@@ -156,6 +133,119 @@ pub fn evaluate_template(
         parameters: raw_params,
         resources,
         outputs,
+    })
+}
+
+/// Parameters resolved, every condition decided and the resources kept chosen.
+fn decide<'a>(
+    template: &'a Template,
+    supplied: &IndexMap<String, String>,
+    ctx: &'a EvalContext<'a>,
+) -> Result<(IndexMap<String, String>, Evaluator<'a>)> {
+    let (raw_params, params) = resolve_parameters(template, supplied)?;
+    check_resource_cycles(template)?;
+    let mut ev = Evaluator {
+        t: template,
+        ctx,
+        params,
+        conditions: RefCell::new(HashMap::new()),
+        visiting: RefCell::new(Vec::new()),
+        included: HashSet::new(),
+    };
+    // Every declared condition is decided, so an unknown or cyclic one is
+    // reported even when nothing uses it.
+    for name in template.conditions.keys() {
+        ev.condition(name, &format!("Conditions.{name}"))?;
+    }
+    let mut included = HashSet::new();
+    for (id, decl) in &template.resources {
+        let keep = match &decl.condition {
+            Some(c) => ev.condition(c, &format!("Resources.{id}"))?,
+            None => true,
+        };
+        if keep {
+            included.insert(id.clone());
+        }
+    }
+    ev.included = included;
+    Ok((raw_params, ev))
+}
+
+/// The template as written, narrowed to one deployment: parameter defaults set to the values
+/// given, resources and outputs whose condition is false dropped, every `Fn::If` replaced by
+/// the branch taken and `AWS::NoValue` removed. Everything else stays as reviewed. Policy
+/// tools that do not decide conditions themselves (checkov) check this form.
+pub fn specialize_template(
+    template: &Template,
+    supplied: &IndexMap<String, String>,
+    ctx: &EvalContext<'_>,
+) -> Result<Json> {
+    let (raw_params, ev) = decide(template, supplied, ctx)?;
+    let mut doc = template.document.clone();
+    if let Some(Json::Object(params)) = doc.get_mut("Parameters") {
+        for (name, decl) in params.iter_mut() {
+            if let (Some(value), Json::Object(decl)) = (raw_params.get(name), decl) {
+                decl.insert("Default".into(), Json::String(value.clone()));
+            }
+        }
+    }
+    for section in ["Resources", "Outputs"] {
+        let Some(Json::Object(entries)) = doc.get_mut(section) else { continue };
+        let mut kept = serde_json::Map::new();
+        for (id, mut entry) in std::mem::take(entries) {
+            let at = format!("{section}.{id}");
+            if let Some(Json::String(c)) = entry.get("Condition") {
+                if !ev.condition(c, &at)? {
+                    continue;
+                }
+            }
+            if let Json::Object(fields) = &mut entry {
+                fields.remove("Condition");
+            }
+            if let Some(entry) = choose_branches(&ev, entry, &at)? {
+                kept.insert(id, entry);
+            }
+        }
+        *entries = kept;
+    }
+    Ok(doc)
+}
+
+/// `Fn::If` replaced by its chosen branch, `{"Ref": "AWS::NoValue"}` dropped (`None`).
+fn choose_branches(ev: &Evaluator<'_>, json: Json, at: &str) -> Result<Option<Json>> {
+    Ok(match json {
+        Json::Object(map) => {
+            if map.len() == 1 {
+                if let Some(Json::String(r)) = map.get("Ref") {
+                    if r == "AWS::NoValue" {
+                        return Ok(None);
+                    }
+                }
+                if let Some(args) = map.get("Fn::If") {
+                    let args = ev.args("Fn::If", args, 3, at)?;
+                    let name = args[0].as_str().ok_or_else(|| ev.malformed(at, "`Fn::If` needs a condition name"))?;
+                    let branch = if ev.condition(name, at)? { &args[1] } else { &args[2] };
+                    return choose_branches(ev, branch.clone(), at);
+                }
+            }
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                if let Some(v) = choose_branches(ev, v, at)? {
+                    out.insert(k, v);
+                }
+            }
+            Some(Json::Object(out))
+        }
+        Json::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                if let Some(item) = choose_branches(ev, item, at)? {
+                    out.push(item);
+                }
+            }
+            Some(Json::Array(out))
+        }
+        other => Some(other),
     })
 }
 
