@@ -166,7 +166,8 @@ impl Catalog {
         for option in ServiceOption::ALL {
             params.insert(option.parameter().into(), spec.options.contains(&option).to_string());
         }
-        params.insert("DomainName".into(), spec.domain_name.as_ref().map(|d| d.as_str().to_owned()).unwrap_or_default());
+        params
+            .insert("DomainName".into(), spec.domain_name.as_ref().map(|d| d.as_str().to_owned()).unwrap_or_default());
         params
     }
 

@@ -20,7 +20,9 @@ pub mod value;
 
 pub use catalog::{Catalog, Evaluation, Sources};
 pub use cost::{estimate, CostLine, Estimate, EstimateOptions};
-pub use domain::{AccountId, DeploymentSpec, DomainName, EnvironmentName, OptionSet, Region, RoleArn, ServiceOption, TierId};
+pub use domain::{
+    AccountId, DeploymentSpec, DomainName, EnvironmentName, OptionSet, Region, RoleArn, ServiceOption, TierId,
+};
 pub use error::{InfraError, TemplateProblem};
 pub use phase::Phase;
 pub use posture::Posture;

@@ -101,7 +101,7 @@ impl Posture {
     }
 }
 
-fn str_of<'a>(v: Option<&'a Value>) -> Option<&'a str> {
+fn str_of(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
 
@@ -132,8 +132,10 @@ fn request_path(ev: &Evaluation) -> Vec<Hop> {
     match distribution(ev) {
         Some(cdn) => {
             let viewer = cdn.property("DistributionConfig").and_then(|c| c.get("DefaultCacheBehavior"));
-            let viewer_https =
-                matches!(str_of(viewer.and_then(|b| b.get("ViewerProtocolPolicy"))), Some("redirect-to-https" | "https-only"));
+            let viewer_https = matches!(
+                str_of(viewer.and_then(|b| b.get("ViewerProtocolPolicy"))),
+                Some("redirect-to-https" | "https-only")
+            );
             let origin_https = alb_origin(cdn)
                 .and_then(|o| o.get("CustomOriginConfig"))
                 .and_then(|c| c.get("OriginProtocolPolicy"))
@@ -145,9 +147,8 @@ fn request_path(ev: &Evaluation) -> Vec<Hop> {
         None => hops.push(Hop { from: "Internet", to: "Load balancer", protocol: https_if(alb_https), public: true }),
     }
     // The target group speaks HTTP to the instances on 8080, inside the private subnets.
-    let backend_https = ev
-        .of_type("AWS::ElasticLoadBalancingV2::TargetGroup")
-        .all(|t| str_of(t.property("Protocol")) == Some("HTTPS"));
+    let backend_https =
+        ev.of_type("AWS::ElasticLoadBalancingV2::TargetGroup").all(|t| str_of(t.property("Protocol")) == Some("HTTPS"));
     hops.push(Hop { from: "Load balancer", to: "Backend", protocol: https_if(backend_https), public: false });
     hops
 }
@@ -195,12 +196,13 @@ fn origin_tls(path: &[Hop]) -> Control {
 }
 
 fn closed_origin(ev: &Evaluation) -> Control {
+    let everyone =
+        |r: &Value| str_of(r.get("CidrIp")) == Some("0.0.0.0/0") || str_of(r.get("CidrIpv6")) == Some("::/0");
     let open_to_all = |g: &EvaluatedResource| {
-        g.property("SecurityGroupIngress").and_then(Value::as_list).is_some_and(|rules| {
-            rules.iter().any(|r| {
-                str_of(r.get("CidrIp")) == Some("0.0.0.0/0") || str_of(r.get("CidrIpv6")) == Some("::/0")
-            })
-        })
+        g.property("SecurityGroupIngress").and_then(Value::as_list).is_some_and(|rules| rules.iter().any(everyone))
+            || ev
+                .of_type("AWS::EC2::SecurityGroupIngress")
+                .any(|i| ev.target(i.property("GroupId")).is_some_and(|t| t.key == g.key) && everyone(&i.properties))
     };
     let alb_groups: Vec<&EvaluatedResource> =
         ev.of_type("AWS::EC2::SecurityGroup").filter(|g| g.key.logical_id.starts_with("Alb")).collect();
@@ -257,8 +259,13 @@ fn encrypted_at_rest(ev: &Evaluation) -> Control {
         }
     }
     for t in ev.of_type("AWS::EC2::LaunchTemplate") {
-        let volumes = t.property("LaunchTemplateData").and_then(|d| d.get("BlockDeviceMappings")).and_then(Value::as_list);
-        if volumes.into_iter().flatten().any(|v| v.get("Ebs").and_then(|e| e.get("Encrypted")).and_then(Value::as_bool) != Some(true)) {
+        let volumes =
+            t.property("LaunchTemplateData").and_then(|d| d.get("BlockDeviceMappings")).and_then(Value::as_list);
+        if volumes
+            .into_iter()
+            .flatten()
+            .any(|v| v.get("Ebs").and_then(|e| e.get("Encrypted")).and_then(Value::as_bool) != Some(true))
+        {
             plain.push(t.key.logical_id.clone());
         }
     }
@@ -302,7 +309,8 @@ fn access_logs(ev: &Evaluation) -> Control {
     for lb in ev.of_type("AWS::ElasticLoadBalancingV2::LoadBalancer") {
         let on = lb.property("LoadBalancerAttributes").and_then(Value::as_list).is_some_and(|attrs| {
             attrs.iter().any(|a| {
-                str_of(a.get("Key")) == Some("access_logs.s3.enabled") && a.get("Value").and_then(Value::as_bool) == Some(true)
+                str_of(a.get("Key")) == Some("access_logs.s3.enabled")
+                    && a.get("Value").and_then(Value::as_bool) == Some(true)
             })
         });
         if !on {

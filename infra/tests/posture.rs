@@ -6,9 +6,7 @@ mod common;
 
 use infra::posture::{Posture, Protocol};
 use infra::value::Value;
-use infra::{
-    Catalog, DeploymentSpec, EnvironmentName, Evaluation, OptionSet, Region, ServiceOption, Sources, TierId,
-};
+use infra::{Catalog, DeploymentSpec, EnvironmentName, Evaluation, OptionSet, Region, ServiceOption, Sources, TierId};
 
 use common::catalog;
 
@@ -63,15 +61,24 @@ fn behind_cloudfront_the_load_balancer_admits_only_cloudfront_with_its_secret() 
             continue;
         }
         checked += 1;
-        let group = ev.of_type("AWS::EC2::SecurityGroup").find(|g| g.key.logical_id == "AlbSecurityGroup").expect("ALB group");
+        let group =
+            ev.of_type("AWS::EC2::SecurityGroup").find(|g| g.key.logical_id == "AlbSecurityGroup").expect("ALB group");
         let rules = group.property("SecurityGroupIngress").and_then(Value::as_list).expect("ingress rules");
         assert_eq!(rules.len(), 1, "{}: one rule (the prefix list weighs ~55 of 60)", s.tier);
         for rule in rules {
             assert_eq!(text(rule.get("CidrIp")), "", "{}: no CIDR rule: {rule:?}", s.tier);
             assert_eq!(text(rule.get("CidrIpv6")), "", "{}: no IPv6 CIDR rule", s.tier);
-            assert_eq!(text(rule.get("SourcePrefixListId")), "pl-3b927c52", "{}: CloudFront origin-facing list", s.tier);
+            assert_eq!(
+                text(rule.get("SourcePrefixListId")),
+                "pl-3b927c52",
+                "{}: CloudFront origin-facing list",
+                s.tier
+            );
             let port = rule.get("FromPort").and_then(Value::as_f64);
             assert_eq!(port, Some(if s.domain_name.is_some() { 443.0 } else { 80.0 }), "{}", s.tier);
+        }
+        for extra in ev.of_type("AWS::EC2::SecurityGroupIngress") {
+            assert_ne!(text(extra.property("CidrIp")), "0.0.0.0/0", "{}: {} opens the origin", s.tier, extra.key);
         }
         // Every listener answers 403 by default; only the rule with the secret header forwards.
         for listener in ev.of_type("AWS::ElasticLoadBalancingV2::Listener") {
@@ -91,13 +98,22 @@ fn behind_cloudfront_the_load_balancer_admits_only_cloudfront_with_its_secret() 
         assert!(value.contains("resolve:secretsmanager"), "the header value comes from Secrets Manager: {value}");
         // CloudFront sends the same secret.
         let cdn = ev.of_type("AWS::CloudFront::Distribution").next().expect("distribution");
-        let origins = cdn.property("DistributionConfig").and_then(|c| c.get("Origins")).and_then(Value::as_list).expect("origins");
+        let origins = cdn
+            .property("DistributionConfig")
+            .and_then(|c| c.get("Origins"))
+            .and_then(Value::as_list)
+            .expect("origins");
         let alb = origins.iter().find(|o| o.get("CustomOriginConfig").is_some()).expect("ALB origin");
         let sent = alb.get("OriginCustomHeaders").and_then(Value::as_list).expect("custom headers");
         assert_eq!(text(sent[0].get("HeaderName")), "X-Origin-Verify");
         assert!(sent[0].get("HeaderValue").map(Value::display).unwrap_or_default().contains("resolve:secretsmanager"));
         let posture = Posture::of(&ev);
-        assert!(posture.control("closed-origin").is_some_and(|c| c.met), "{}: {:?}", s.tier, posture.control("closed-origin"));
+        assert!(
+            posture.control("closed-origin").is_some_and(|c| c.met),
+            "{}: {:?}",
+            s.tier,
+            posture.control("closed-origin")
+        );
     }
     assert_eq!(checked, 2 * 32 * 2, "Production Lite and Full Production, every combination");
 }
@@ -151,7 +167,8 @@ fn guest_identities_are_off_unless_a_tier_asks_for_them() {
     }
     // The parameter turns them on, with the guest role; the posture then says so.
     let mut sources = Sources::embedded();
-    sources.tiers[0].1 = sources.tiers[0].1.replace("AllowGuestIdentities = \"false\"", "AllowGuestIdentities = \"true\"");
+    sources.tiers[0].1 =
+        sources.tiers[0].1.replace("AllowGuestIdentities = \"false\"", "AllowGuestIdentities = \"true\"");
     let with_guests = Catalog::from_sources(sources).expect("catalog");
     let ev = with_guests.evaluate(&spec(TierId::Development, OptionSet::default(), None)).expect("evaluates");
     let pool = ev.of_type("AWS::Cognito::IdentityPool").next().expect("identity pool");
@@ -240,7 +257,10 @@ fn the_diagram_marks_each_hop_of_the_request_path_with_its_protocol() {
         catalog.diagram(&report)
     };
     let dev = svg(TierId::Development, None);
-    assert!(dev.contains(r#"data-protocol="http" data-risk="true""#), "Development without a domain: plain HTTP marked");
+    assert!(
+        dev.contains(r#"data-protocol="http" data-risk="true""#),
+        "Development without a domain: plain HTTP marked"
+    );
     assert!(dev.contains("Internet → Load balancer: HTTP, unencrypted"));
     assert!(dev.contains("stroke-dasharray=\"7 4\""), "the risky hop is dashed, not only coloured");
     let dev_tls = svg(TierId::Development, Some(DOMAIN));

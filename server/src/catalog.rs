@@ -5,12 +5,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use app::model::{
-    CostLineView, DecisionView, OptionView, PhaseResourceView, PhaseView, ServiceView, TierQuery, TierSummary,
-    TierView, UsageFieldView,
+    ControlView, CostLineView, DecisionView, HopView, OptionView, PhaseResourceView, PhaseView, PostureView,
+    ServiceView, TierQuery, TierSummary, TierView, UsageFieldView, WaiverView,
 };
 use infra::diagram::cost_anchor;
+use infra::posture::{Posture, Protocol};
 use infra::value::Value;
-use infra::{Catalog, DeploymentSpec, ServiceOption, TierId, TierReport, Usage};
+use infra::{Catalog, DeploymentSpec, DomainName, ServiceOption, TierId, TierReport, Usage};
 
 use crate::error::ServerError;
 
@@ -30,7 +31,11 @@ impl CatalogService {
         let tier: TierId = query.tier.parse()?;
         let options = self.catalog.options(tier, query.options.as_deref())?;
         let usage = self.catalog.usage(query.usage.iter().map(|(k, v)| (k.as_str(), *v)))?;
-        Ok((DeploymentSpec::preview(tier, options), usage))
+        let domain_name = match query.domain.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) => Some(DomainName::parse(d)?),
+        };
+        Ok((DeploymentSpec { domain_name, ..DeploymentSpec::preview(tier, options) }, usage))
     }
 
     pub fn report(&self, query: &TierQuery) -> Result<TierReport, ServerError> {
@@ -158,6 +163,7 @@ impl CatalogService {
                 })
                 .collect(),
             diagram_svg: self.catalog.diagram(report),
+            posture: posture_view(report),
         }
     }
 
@@ -169,5 +175,34 @@ impl CatalogService {
                 Ok(self.summary(&self.report(&query)?))
             })
             .collect()
+    }
+}
+
+/// The security posture of a report's deployment, as the pages show it.
+fn posture_view(report: &TierReport) -> PostureView {
+    let posture = Posture::of(&report.evaluation);
+    PostureView {
+        domain: report.evaluation.spec.domain_name.as_ref().map(ToString::to_string),
+        controls: posture
+            .controls
+            .into_iter()
+            .map(|c| ControlView { id: c.id.to_owned(), title: c.title.to_owned(), met: c.met, detail: c.detail })
+            .collect(),
+        request_path: posture
+            .request_path
+            .into_iter()
+            .map(|h| HopView {
+                from: h.from.to_owned(),
+                to: h.to.to_owned(),
+                protocol: h.protocol.label().to_owned(),
+                encrypted: h.protocol == Protocol::Https,
+                public: h.public,
+            })
+            .collect(),
+        accepted_risks: posture
+            .accepted_risks
+            .into_iter()
+            .map(|w| WaiverView { phase: w.phase.number(), resource: w.resource, check: w.check, reason: w.reason })
+            .collect(),
     }
 }

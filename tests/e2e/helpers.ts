@@ -33,7 +33,7 @@ export async function approveAs(browser: Browser, name: string, requestPath: str
 
 // Registers an environment in the sandbox account on the admin page, as root; returns the page
 // (still showing the ExternalId and trust policy, shown this once).
-export async function registerEnvironment(browser: Browser, name: string, tiers: string[]): Promise<Page> {
+export async function registerEnvironment(browser: Browser, name: string, tiers: string[], domain?: string): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
   await signIn(page, 'root');
@@ -44,6 +44,9 @@ export async function registerEnvironment(browser: Browser, name: string, tiers:
   await form.getByLabel('AWS account id').fill('123456789012');
   await form.getByLabel('Region').selectOption('us-east-1');
   await form.getByLabel('Deploy role ARN').fill('arn:aws:iam::123456789012:role/portal-deploy');
+  if (domain) {
+    await form.getByLabel('Domain (optional)').fill(domain);
+  }
   for (const tier of tiers) {
     await form.getByLabel(tier, { exact: true }).check();
   }

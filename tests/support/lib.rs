@@ -449,6 +449,7 @@ impl TestPortal {
             account_id: SANDBOX_ACCOUNT.to_owned(),
             region: "us-east-1".to_owned(),
             role_arn: role_arn.to_owned(),
+            domain_name: None,
             tiers: vec!["development".into(), "production-lite".into(), "full-production".into()],
             requesters: vec![],
             approvers: vec![],

@@ -261,3 +261,52 @@ async fn history_from_before_the_registry_shows_its_environments_to_admins_as_un
         assert_eq!((status, body["error"]["field"].as_str()), (422, Some("environment")), "{body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_environments_domain_makes_its_requests_https_and_the_tier_page_previews_it() {
+    for backend in backends() {
+        let portal = TestPortal::start_on(backend).await;
+        let root = token(&portal, "root", &[Role::Admin]).await;
+        let lead = token(&portal, "lead", &[Role::Requester]).await;
+
+        // A malformed domain is refused, naming the field and saying what is wrong.
+        let mut bad = registration("web", SANDBOX_ROLE, &["development"]);
+        bad["domain_name"] = json!("Concerts.Example.com");
+        let (status, body) = portal.call("POST", "/api/environments", Some(&root), Some(bad)).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (422, Some("domain_name")), "{backend:?}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("lower-case"), "{body}");
+        assert_eq!(portal.call("GET", "/api/environments/web", Some(&root), None).await.0, 404, "nothing stored");
+
+        let mut with_domain = registration("web", SANDBOX_ROLE, &["development"]);
+        with_domain["domain_name"] = json!("concerts.example.com");
+        let (status, registered) = portal.call("POST", "/api/environments", Some(&root), Some(with_domain)).await;
+        assert_eq!(status, 201, "{backend:?}: {registered}");
+        assert_eq!(registered["environment"]["domain_name"], "concerts.example.com");
+
+        // The request keeps the domain it was made with, even when the registration changes later.
+        let (status, made) =
+            portal.call("POST", "/api/requests", Some(&lead), Some(request("web", "development"))).await;
+        assert_eq!(status, 201, "{backend:?}: {made}");
+        assert_eq!(made["domain_name"], "concerts.example.com");
+        let id = made["id"].as_i64().expect("id");
+        let change = json!({ "domain_name": "" });
+        let (status, changed) = portal.call("PUT", "/api/environments/web", Some(&root), Some(change)).await;
+        assert_eq!((status, changed["environment"]["domain_name"].clone()), (200, Value::Null), "{changed}");
+        let (_, kept) = portal.call("GET", &format!("/api/requests/{id}"), Some(&lead), None).await;
+        assert_eq!(kept["domain_name"], "concerts.example.com", "{backend:?}: what was requested stays");
+        let (_, audit) = portal.call("GET", "/api/audit", Some(&root), None).await;
+        assert!(audit.to_string().contains("concerts.example.com"), "{backend:?}: the domain is audited: {audit}");
+
+        // The tier API previews the posture with and without a domain.
+        let control = |body: &Value, id: &str| {
+            body["posture"]["controls"].as_array().and_then(|cs| cs.iter().find(|c| c["id"] == id).cloned())
+        };
+        let (status, plain) = portal.call("GET", "/api/tiers/development", None, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(control(&plain, "viewer-tls").map(|c| c["met"].clone()), Some(json!(false)), "{backend:?}");
+        let (_, https) = portal.call("GET", "/api/tiers/development?domain=concerts.example.com", None, None).await;
+        assert_eq!(control(&https, "viewer-tls").map(|c| c["met"].clone()), Some(json!(true)), "{https}");
+        let (status, body) = portal.call("GET", "/api/tiers/development?domain=no_such", None, None).await;
+        assert_eq!((status, body["error"]["field"].as_str()), (422, Some("domain_name")), "{body}");
+    }
+}

@@ -279,6 +279,50 @@ async fn teardown_needs_its_own_approval_and_leaves_no_stack() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_production_teardown_turns_the_databases_deletion_protection_off_then_deletes() {
+    let (_moto, cfn, portal, people) = sandboxed().await;
+    portal.register(&["kept"]).await;
+    let id = approved_rollout(&portal, &people, "kept", "production-lite").await;
+    assert_eq!(wait_until_ended(&portal, &people, id).await["status"], "succeeded");
+    let parameter = |stack: aws_sdk_cloudformation::types::Stack, key: &str| {
+        stack
+            .parameters()
+            .iter()
+            .find(|p| p.parameter_key() == Some(key))
+            .and_then(|p| p.parameter_value().map(str::to_owned))
+    };
+    let data = cfn.describe_stacks().stack_name("kept-data").send().await.expect("data stack");
+    let data = data.stacks().first().cloned().expect("one stack");
+    assert_eq!(
+        parameter(data, "DbDeletionProtection").as_deref(),
+        Some("true"),
+        "production tiers protect the database"
+    );
+
+    // The sandbox refuses to delete the protected database, as RDS does: only the teardown's own
+    // step turning protection off lets it go.
+    let teardown = json!({
+        "environment": "kept", "region": "us-east-1", "role_arn": ROLE_ARN,
+        "justification": "Production Lite season over; delete it",
+    });
+    let (status, request) = portal.call("POST", "/api/teardowns", people.token("lead"), Some(teardown)).await;
+    assert_eq!(status, 201, "{request}");
+    let teardown_id = approve_all(&portal, &people, request["id"].as_i64().expect("id")).await;
+    let rollout = wait_until_ended(&portal, &people, teardown_id).await;
+    assert_eq!(rollout["status"], "succeeded", "{rollout}");
+    assert!(live_stacks(&cfn, "kept").await.is_empty(), "teardown leaves no stack");
+    let rows = sqlx::query("SELECT status FROM rollout_events WHERE rollout_id = $1 AND logical_id = $2 ORDER BY id")
+        .bind(teardown_id)
+        .bind("kept-data")
+        .fetch_all(&portal.portal.db.pool)
+        .await
+        .expect("events");
+    let statuses: Vec<String> = rows.iter().map(|r| sqlx::Row::try_get(r, "status").expect("status")).collect();
+    let updated = statuses.iter().position(|s| s == "UPDATE_COMPLETE");
+    assert!(updated.is_some(), "the data stack was updated (protection off) before its deletion: {statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cancelled_rollout_starts_no_phase_and_can_be_retried() {
     let moto = Moto::start();
     let config = moto.sdk_config().await;

@@ -164,6 +164,8 @@ TEMPLATE_CDN_IMPORTS = json.dumps(
                 ("AssetsBucketName", {"Ref": "Assets"}),
                 ("AssetsBucketArn", {"Fn::GetAtt": ["Assets", "Arn"]}),
                 ("AssetsBucketRegionalDomainName", {"Fn::GetAtt": ["Assets", "RegionalDomainName"]}),
+                ("LogsBucketDomainName", f"{CDN_ENV}-logs.s3.amazonaws.com"),
+                ("OriginVerifySecretArn", f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{CDN_ENV}-origin-AbCdEf"),
             )
         },
     }
@@ -505,6 +507,63 @@ def run_failures_and_deletes(checks):
     checks.expect("an update's change set puts its tags on the stack", {"Key": "portal:instance", "Value": "check"} in tags, tags)
 
 
+PROTECTED_DB_TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Protect:
+    Type: String
+    AllowedValues: ["true", "false"]
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      Engine: mysql
+      DBInstanceClass: db.t3.micro
+      AllocatedStorage: 20
+      MasterUsername: admin
+      MasterUserPassword: check-password-1
+      DeletionProtection: !Ref Protect
+Outputs:
+  Endpoint:
+    Value:
+      Fn::GetAtt: [Db, Endpoint.Address]
+"""
+
+
+def run_deletion_protection(checks):
+    """A protected database: DeleteStack fails and keeps the stack; turned off, it deletes."""
+    cfn = checks.cfn
+    checks.deploy("check-db", PROTECTED_DB_TEMPLATE, "CREATE", "db-create", {"Protect": "true"})
+    cfn.delete_stack(StackName="check-db")
+    st = checks.stack("check-db")
+    events = cfn.describe_stack_events(StackName="check-db")["StackEvents"]
+    reasons = " ".join(e.get("ResourceStatusReason", "") for e in events if e["ResourceStatus"] == "DELETE_FAILED")
+    checks.expect(
+        "a protected database makes DeleteStack end DELETE_FAILED, the stack kept, with the reason",
+        st["StackStatus"] == "DELETE_FAILED" and "protect" in reasons.lower(),
+        (st["StackStatus"], reasons),
+    )
+    cfn.create_change_set(
+        StackName="check-db", ChangeSetName="db-unprotect", ChangeSetType="UPDATE", UsePreviousTemplate=True,
+        Parameters=[{"ParameterKey": "Protect", "ParameterValue": "false"}],
+    )
+    checks.wait_change_set("check-db", "db-unprotect")
+    cfn.execute_change_set(StackName="check-db", ChangeSetName="db-unprotect")
+    st = checks.stack("check-db")
+    checks.expect(
+        "an update of a database (a type moto cannot update) keeps it: UPDATE_COMPLETE, its GetAtt still resolves",
+        st["StackStatus"] == "UPDATE_COMPLETE" and any(o["OutputKey"] == "Endpoint" and o["OutputValue"] for o in st.get("Outputs", [])),
+        (st["StackStatus"], st.get("Outputs")),
+    )
+    cfn.delete_stack(StackName="check-db")
+    gone = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == "check-db"]
+    checks.expect(
+        "an update turning DeletionProtection off (previous template) lets the stack delete",
+        bool(gone) and all(s["StackStatus"] == "DELETE_COMPLETE" for s in gone),
+        gone,
+    )
+
+
 def check_loopback_only():
     proc = subprocess.run(
         [sys.executable, LAUNCHER, "-H", "0.0.0.0", "-p", str(free_port())],
@@ -525,7 +584,11 @@ def main():
     try:
         wait_until_up(endpoint, proc)
         # Each part runs even when an earlier one stopped on an API error (e.g. with --plain).
-        for part in (checks.run, checks.run_cloudfront, checks.run_cdn_template, lambda: run_failures_and_deletes(checks)):
+        parts = (
+            checks.run, checks.run_cloudfront, checks.run_cdn_template,
+            lambda: run_failures_and_deletes(checks), lambda: run_deletion_protection(checks),
+        )
+        for part in parts:
             try:
                 part()
             except Exception as e:  # an unexpected API error fails the check instead of a traceback

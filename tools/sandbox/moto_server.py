@@ -29,6 +29,12 @@ them on an existing stack when it executes an update; CloudFormation replaces th
 the change set's (when it names any). The portal tags a stack it adopts that way, so
 execute_change_set below copies them too.
 
+Why the RDS deletion protection: moto 5.2.5's AWS::RDS::DBInstance ignores DeletionProtection
+(the API's DeleteDBInstance honours it, CloudFormation's did not) and has no update, so a stack
+could not turn it on or off: it is set on creation and after every execution below. A failed DeleteStack also made the stack vanish with an HTTP 500,
+where CloudFormation keeps it DELETE_FAILED with the reason. Both are fixed below, so the portal's
+teardown of a protected database (turn protection off, then delete) runs against the sandbox too.
+
 Why one execution at a time: moto's backends are not thread-safe (see _serialize_executions).
 
 PORTAL_SANDBOX_LATENCY_MS=N delays every answer by N ms. moto does in milliseconds what takes
@@ -51,6 +57,7 @@ from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event
 from moto.cloudfront.models import cloudfront_backends
 from moto.ec2.models import ec2_backends
+from moto.rds.models import DBInstance
 from moto.ec2.models.elastic_ip_addresses import ElasticAddress
 from moto.ec2.models.internet_gateways import InternetGateway
 from moto.ec2.models.nat_gateways import NatGateway
@@ -134,6 +141,7 @@ def execute_change_set(self, change_set_name, stack_name=None):
     stack.description = stack.template_dict.get("Description")
     if change_set.parameters:
         stack.parameters = change_set.parameters
+    _apply_deletion_protection(stack)
     # Drop the exports this stack registered before (an update may change or remove them) ...
     for name in [n for n, e in self.exports.items() if e.exporting_stack_id == stack.stack_id]:
         del self.exports[name]
@@ -410,6 +418,77 @@ class CloudFrontOriginAccessControlResource(CloudFormationModel):
         backend = _cloudfront(account_id, region_name)
         if resource_name in backend.origin_access_controls:
             backend.delete_origin_access_control(resource_name)
+
+
+# --- RDS deletion protection in CloudFormation --------------------------------------------------
+
+def _truthy(value):
+    return str(value).lower() == "true"
+
+
+_moto_db_create = DBInstance.create_from_cloudformation_json.__func__
+
+
+def _db_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    database = _moto_db_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    database.deletion_protection = _truthy(cloudformation_json["Properties"].get("DeletionProtection"))
+    return database
+
+
+def _apply_deletion_protection(stack):
+    """After an execution: each database gets the DeletionProtection its (new) template and
+    parameters say. CloudFormation changes it in place; moto had no update for a DBInstance."""
+    for logical_id, resource in (stack.template_dict.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::RDS::DBInstance":
+            continue
+        database = stack.resource_map._parsed_resources.get(logical_id)
+        if database is None or isinstance(database, str):
+            continue  # a resource its Condition left out
+        value = (resource.get("Properties") or {}).get("DeletionProtection")
+        if isinstance(value, dict) and "Ref" in value:
+            value = stack.parameters.get(value["Ref"])
+        database.deletion_protection = _truthy(value)
+
+
+DBInstance.create_from_cloudformation_json = classmethod(_db_create)
+
+# An update that modifies a resource of a type moto cannot update (no update_from_cloudformation_json,
+# e.g. a DBInstance) replaced it with None in the stack's resources, so any later Fn::GetAtt on it
+# failed; and a resource its Condition left out was "updated" too. CloudFormation keeps both as
+# they are: so does this.
+_moto_parse_and_update = cfn_parsing.parse_and_update_resource
+
+
+def _parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+    original = resources_map[logical_id]
+    if original is None:
+        return None
+    updated = _moto_parse_and_update(logical_id, resource_json, resources_map, account_id, region_name)
+    return original if updated is None else updated
+
+
+cfn_parsing.parse_and_update_resource = _parse_and_update_resource
+
+_moto_delete_stack = CloudFormationBackend.delete_stack
+
+
+def delete_stack(self, name_or_stack_id):
+    stack = self.stacks.get(name_or_stack_id) or next(
+        (s for s in self.stacks.values() if s.name == name_or_stack_id), None
+    )
+    if stack is None:
+        return _moto_delete_stack(self, name_or_stack_id)
+    try:
+        _moto_delete_stack(self, stack.stack_id)
+    except Exception as exc:  # CloudFormation keeps the stack, DELETE_FAILED, and says why
+        reason = getattr(exc, "message", None) or getattr(exc, "description", None) or str(exc) or type(exc).__name__
+        self.stacks[stack.stack_id] = stack
+        self.deleted_stacks.pop(stack.stack_id, None)
+        stack._add_stack_event("DELETE_FAILED", resource_status_reason=f"Resource deletion failed: {reason}")
+        stack.status = "DELETE_FAILED"
+
+
+CloudFormationBackend.delete_stack = delete_stack
 
 
 # The parser finds models through CloudFormationModel.__subclasses__(), memoised with lru_cache:

@@ -61,7 +61,7 @@ fn registry_tables(view: EnvironmentsView) -> AnyView {
                 <caption>"Registered environments"</caption>
                 <thead><tr>
                     <th scope="col">"Name"</th><th scope="col">"Account / region"</th><th scope="col">"Deploy role"</th>
-                    <th scope="col">"Tiers"</th><th scope="col">"Requesters"</th><th scope="col">"Approvers"</th>
+                    <th scope="col">"Domain"</th><th scope="col">"Tiers"</th><th scope="col">"Requesters"</th><th scope="col">"Approvers"</th>
                 </tr></thead>
                 <tbody>
                     {environments.into_iter().map(|e: EnvironmentView| view! {
@@ -69,6 +69,7 @@ fn registry_tables(view: EnvironmentsView) -> AnyView {
                             <th scope="row">{e.name.clone()}</th>
                             <td>{format!("{} / {}", e.account_id, e.region)}</td>
                             <td><code>{e.role_arn.clone()}</code></td>
+                            <td>{e.domain_name.clone().unwrap_or_else(|| "none: no HTTPS without CloudFront".to_owned())}</td>
                             <td>{e.tiers.join(", ")}</td>
                             <td>{anyone(&e.requesters, "requester")}</td>
                             <td>{anyone(&e.approvers, "approver")}</td>
@@ -147,6 +148,9 @@ async fn copy_text(text: String) -> bool {
 fn hint(field: &str) -> &'static str {
     match field {
         "account_id" => "12 digits; the deploy role must be in this account.",
+        "domain_name" => {
+            "The environment's own domain: an ACM certificate, HTTPS, HTTP redirected. Empty: plain HTTP wherever no CloudFront is in front."
+        }
         "requesters" => {
             "Who may request here: names or group:NAME (single sign-on), comma-separated; empty for every requester."
         }
@@ -206,6 +210,7 @@ fn RegisterEnvironment(registered: RwSignal<Option<RegisteredView>>) -> impl Int
                 {error_for("region")}
             </div>
             {text_field("env-role", "Deploy role ARN", "arn:aws:iam::123456789012:role/portal-deploy", "role_arn", |f, v| f.role_arn = v)}
+            {text_field("env-domain", "Domain (optional)", "concerts.example.com", "domain_name", |f, v| f.domain_name = v)}
             <fieldset aria-describedby="env-tiers-error"><legend>"Tiers it allows"</legend>
                 {TIERS.into_iter().map(|(id, label)| view! {
                     <label class="check"><input type="checkbox" on:change=move |ev| {

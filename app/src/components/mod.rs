@@ -8,6 +8,7 @@
 //! - [`environment_registry`]: the admin page's environments and their registration form.
 //! - [`request_form`]: the "Request this tier" section and its form.
 //! - [`preview`]: the change preview of an update request.
+//! - [`posture`]: a deployment's security posture (request path, principles, accepted risks).
 //! - [`tokens`]: the caller's API tokens (settings page).
 //! - [`rollout`]: a rollout, loaded and then followed live; its phases, events, controls, diagram
 //!   and the teardown form.
@@ -16,6 +17,7 @@ pub mod cost_table;
 pub mod environment_registry;
 pub mod feedback;
 pub mod nav;
+pub mod posture;
 pub mod preview;
 pub mod request_form;
 pub mod rollout;

@@ -101,6 +101,45 @@ pub struct TierView {
     pub usage: Vec<UsageFieldView>,
     pub options: Vec<OptionView>,
     pub diagram_svg: String,
+    pub posture: PostureView,
+}
+
+/// The security posture of a deployment: the principles it keeps or lacks, the request path
+/// hop by hop, and the policy checks its templates waive with their reasons.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PostureView {
+    /// The domain the deployment serves, if any (without one there is no certificate).
+    pub domain: Option<String>,
+    pub controls: Vec<ControlView>,
+    pub request_path: Vec<HopView>,
+    pub accepted_risks: Vec<WaiverView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlView {
+    pub id: String,
+    pub title: String,
+    pub met: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HopView {
+    pub from: String,
+    pub to: String,
+    /// "HTTPS" or "HTTP".
+    pub protocol: String,
+    pub encrypted: bool,
+    /// Crosses the internet (not only the VPC).
+    pub public: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaiverView {
+    pub phase: u8,
+    pub resource: String,
+    pub check: String,
+    pub reason: String,
 }
 
 /// What a tier page asks for: options switched on, usage overrides, free tier.
@@ -111,6 +150,9 @@ pub struct TierQuery {
     pub options: Option<Vec<String>>,
     pub usage: Vec<(String, f64)>,
     pub free_tier: bool,
+    /// Preview with this domain (HTTPS); a request takes its environment's instead.
+    #[serde(default)]
+    pub domain: Option<String>,
 }
 
 /// The signed-in person, as the pages see them.
@@ -203,6 +245,7 @@ pub struct RequestDetail {
     /// The cost lines and diagram exactly as the requester saw them.
     pub services: Vec<ServiceView>,
     pub diagram_svg: String,
+    pub posture: PostureView,
     /// Set when the templates or prices changed since the request was made.
     pub catalog_changed: bool,
     /// What the environment costs now (its last approved request), for the difference.
@@ -358,6 +401,7 @@ pub struct EnvironmentView {
     pub account_id: String,
     pub region: String,
     pub role_arn: String,
+    pub domain_name: Option<String>,
     pub tiers: Vec<String>,
     /// User names and `group:NAME`s; empty: anyone with the role.
     pub requesters: Vec<String>,
@@ -391,6 +435,9 @@ pub struct EnvironmentForm {
     pub account_id: String,
     pub region: String,
     pub role_arn: String,
+    /// Empty: none.
+    #[serde(default)]
+    pub domain_name: String,
     pub tiers: Vec<String>,
     pub requesters: String,
     pub approvers: String,

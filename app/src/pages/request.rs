@@ -1,5 +1,6 @@
 //! A request's page: its status, cost change, facts and timeline, the approver's decision form,
-//! the change preview, its rollout (followed live) and what was requested (diagram and costs).
+//! its security posture (what travels unencrypted, said before the decision), the change preview,
+//! its rollout (followed live) and what was requested (diagram and costs).
 //! While the request waits for approvers or its preview, the page looks again every 2 s.
 
 use leptos::prelude::*;
@@ -7,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::cost_table::CostTable;
 use crate::components::feedback::error_view;
+use crate::components::posture::SecurityPosture;
 use crate::components::preview::PreviewSection;
 use crate::components::rollout::RolloutSection;
 use crate::components::status::status_badge;
@@ -114,7 +116,9 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                     <dt>"Justification"</dt><dd>{d.justification.clone()}</dd>
                     <dt>"Deploy role"</dt><dd><code>{d.role_arn.clone()}</code></dd>
                     <dt>"Optional services"</dt><dd>{if d.options.is_empty() { "none".to_owned() } else { d.options.join(", ") }}</dd>
+                    <dt>"Domain"</dt><dd>{d.posture.domain.clone().unwrap_or_else(|| "none (no certificate: plain HTTP where there is no CloudFront)".to_owned())}</dd>
                 </dl>
+                <SecurityPosture posture=d.posture.clone()/>
                 <h2>"Timeline"</h2>
                 <ol class="timeline">
                     {d.timeline.iter().map(|t| view! {

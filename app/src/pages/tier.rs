@@ -7,6 +7,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::cost_table::CostTable;
 use crate::components::feedback::error_view;
+use crate::components::posture::SecurityPosture;
 use crate::components::request_form::RequestSection;
 use crate::format::usd;
 use crate::get_tier_view;
@@ -41,6 +42,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
     let options = RwSignal::new(None::<Vec<String>>);
     let usage = RwSignal::new(Vec::<(String, f64)>::new());
     let free_tier = RwSignal::new(true);
+    let domain = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
     let default_options: Vec<String> = initial.options.iter().filter(|o| o.enabled).map(|o| o.key.clone()).collect();
     let request_tier = tier_id.clone();
@@ -50,6 +52,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
             options: options.get(),
             usage: usage.get(),
             free_tier: free_tier.get(),
+            domain: domain.get(),
         },
         get_tier_view,
     );
@@ -75,6 +78,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
                     </label>
                     <p class="hint">"Switch off for an account whose other workloads already use them."</p>
                 </fieldset>
+                <DomainForm domain=domain/>
             </aside>
             <div class="results">
                 <p class="updating" role="status" aria-live="polite">
@@ -99,6 +103,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
             options: options.get(),
             usage: usage.get(),
             free_tier: free_tier.get(),
+            domain: None,
         })/>
     }
 }
@@ -152,6 +157,59 @@ fn UsageForm(fields: Vec<UsageFieldView>, usage: RwSignal<Vec<(String, f64)>>) -
                 .collect_view()}
         </fieldset>
     }
+}
+
+/// A domain to preview with: HTTPS, certificates and the origin host. A request takes the
+/// domain its environment is registered with, not this one.
+#[component]
+fn DomainForm(domain: RwSignal<Option<String>>) -> impl IntoView {
+    let invalid = RwSignal::new(false);
+    view! {
+        <fieldset class="domain">
+            <legend>"Domain"</legend>
+            <div class="field">
+                <label for="preview-domain">"Preview with a domain (optional)"</label>
+                <input
+                    id="preview-domain"
+                    name="domain"
+                    type="text"
+                    inputmode="url"
+                    autocomplete="off"
+                    placeholder="concerts.example.com"
+                    aria-invalid=move || invalid.get().to_string()
+                    aria-describedby="preview-domain-hint preview-domain-error"
+                    on:change=move |ev| {
+                        let raw = event_target_value(&ev).trim().to_ascii_lowercase();
+                        if raw.is_empty() {
+                            invalid.set(false);
+                            domain.set(None);
+                        } else if valid_domain(&raw) {
+                            invalid.set(false);
+                            domain.set(Some(raw));
+                        } else {
+                            invalid.set(true);
+                        }
+                    }
+                />
+                <p class="hint" id="preview-domain-hint">
+                    "With a domain the load balancer gets a certificate and HTTPS. A request uses its environment's domain."
+                </p>
+                <p class="field-error" id="preview-domain-error">
+                    {move || if invalid.get() { "Enter a host name such as concerts.example.com." } else { "" }}
+                </p>
+            </div>
+        </fieldset>
+    }
+}
+
+/// The templates' pattern for a domain: labels of letters, digits and hyphens, a final label of letters.
+fn valid_domain(s: &str) -> bool {
+    let labels: Vec<&str> = s.split('.').collect();
+    labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        && labels.last().is_some_and(|l| l.len() >= 2 && l.chars().all(|c| c.is_ascii_lowercase()))
 }
 
 #[component]
@@ -227,8 +285,9 @@ fn TierResults(view: TierView) -> impl IntoView {
         </section>
         <figure class="diagram">
             <div class="diagram-canvas" inner_html=view.diagram_svg.clone()></div>
-            <figcaption>"Architecture: select a resource to see its cost line; the P number links to its phase."</figcaption>
+            <figcaption>"Architecture: select a resource to see its cost line; the P number links to its phase. Arrows of the request path say HTTPS or HTTP; a dashed one with ⚠ is unencrypted over the internet."</figcaption>
         </figure>
+        <SecurityPosture posture=view.posture.clone()/>
         <CostTable services=view.services.clone()/>
     }
 }

@@ -122,12 +122,9 @@ pub(super) fn meters_of(
             )
             .driven_by("secrets_api_calls"),
         ],
-        "AWS::SQS::Queue" if has_own_usage(r) => vec![meter(
-            "SQS",
-            "sqs.request.1m",
-            0.0,
-            "dead-letter queue: requests only when processing fails",
-        )],
+        "AWS::SQS::Queue" if has_own_usage(r) => {
+            vec![meter("SQS", "sqs.request.1m", 0.0, "dead-letter queue: requests only when processing fails")]
+        }
         "AWS::SQS::Queue" => vec![meter(
             "SQS",
             "sqs.request.1m",

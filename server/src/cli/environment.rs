@@ -22,6 +22,10 @@ pub enum EnvironmentCommand {
         region: String,
         #[arg(long)]
         role_arn: String,
+        /// The environment's domain (HTTPS with an ACM certificate); without one, no TLS where
+        /// no CloudFront is in front.
+        #[arg(long = "domain")]
+        domain_name: Option<String>,
         /// Tiers it allows, comma-separated (development,production-lite,full-production).
         #[arg(long, value_delimiter = ',', required = true)]
         tiers: Vec<String>,
@@ -52,6 +56,7 @@ pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerEr
             account_id,
             region,
             role_arn,
+            domain_name,
             tiers,
             requesters,
             approvers,
@@ -68,6 +73,7 @@ pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerEr
                 account_id: account_id.clone(),
                 region: region.clone(),
                 role_arn: role_arn.clone(),
+                domain_name: domain_name.clone(),
                 tiers: tiers.clone(),
                 requesters: requesters.clone(),
                 approvers: approvers.clone(),
@@ -94,12 +100,13 @@ pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerEr
                 .map(|e| {
                     let tiers: Vec<&str> = e.tiers.iter().map(|t| t.as_str()).collect();
                     format!(
-                        "{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}",
                         e.name,
                         e.account_id,
                         e.region.as_str(),
                         e.role_arn.as_str(),
-                        tiers.join(",")
+                        tiers.join(","),
+                        e.domain_name.as_ref().map_or("(no domain)", |d| d.as_str())
                     )
                 })
                 .collect();

@@ -163,6 +163,9 @@ pub enum TemplatesCommand {
         region: String,
         #[arg(long, value_delimiter = ',')]
         options: Option<Vec<String>>,
+        /// The environment's domain: HTTPS listener, certificates, origin.<domain>.
+        #[arg(long)]
+        domain: Option<String>,
     },
 }
 
@@ -214,14 +217,16 @@ pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, S
             let report = catalog.report(&DeploymentSpec::preview(tier, options), &catalog.default_usage, true)?;
             Ok(catalog.diagram(&report))
         }
-        Command::Templates { command: TemplatesCommand::Render { tier, out, environment, region, options } } => {
+        Command::Templates {
+            command: TemplatesCommand::Render { tier, out, environment, region, options, domain },
+        } => {
             let tier: TierId = tier.parse()?;
             let spec = DeploymentSpec {
                 tier,
                 environment: EnvironmentName::parse(environment)?,
                 region: Region::parse(region)?,
                 options: catalog.options(tier, options.as_deref())?,
-                domain_name: None,
+                domain_name: domain.as_deref().map(infra::DomainName::parse).transpose()?,
             };
             let phases = infra::render::render(&catalog, &spec)?;
             let io = |path: &std::path::Path| {

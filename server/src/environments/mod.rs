@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
-use infra::{AccountId, EnvironmentName, Region, RoleArn, TierId};
+use infra::{AccountId, DomainName, EnvironmentName, Region, RoleArn, TierId};
 use serde::{Deserialize, Serialize};
 
 pub use registry::{EnvironmentChange, Environments, NewEnvironment, Registered};
@@ -27,6 +27,9 @@ pub struct Environment {
     pub account_id: AccountId,
     pub region: Region,
     pub role_arn: RoleArn,
+    /// The environment's own domain: HTTPS with a certificate; without one, plain HTTP where
+    /// no CloudFront is in front.
+    pub domain_name: Option<DomainName>,
     pub tiers: BTreeSet<TierId>,
     /// Empty: anyone with the requester role.
     pub requesters: Vec<Principal>,

@@ -4,12 +4,12 @@
 use std::collections::BTreeSet;
 
 use app::model::{AuditAction, Decision, RequestStatus, Role, RolloutKind, RolloutStatus, UnregisteredView};
-use infra::{AccountId, EnvironmentName, Region, RoleArn, TierId};
+use infra::{AccountId, DomainName, EnvironmentName, Region, RoleArn, TierId};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 
 use crate::audit;
-use crate::db::{get, get_json, get_parsed, now_ms, Database, Transaction};
+use crate::db::{get, get_json, get_parsed, get_parsed_opt, now_ms, Database, Transaction};
 use crate::environments::access::admits;
 use crate::environments::trust::{new_external_id, trust_policy};
 use crate::environments::{Environment, Principal};
@@ -28,6 +28,9 @@ pub struct NewEnvironment {
     pub account_id: String,
     pub region: String,
     pub role_arn: String,
+    /// The environment's domain (`concerts.example.com`); none: no certificate, no HTTPS.
+    #[serde(default)]
+    pub domain_name: Option<String>,
     pub tiers: Vec<String>,
     #[serde(default)]
     pub requesters: Vec<String>,
@@ -43,6 +46,8 @@ pub struct EnvironmentChange {
     pub account_id: Option<String>,
     pub region: Option<String>,
     pub role_arn: Option<String>,
+    /// A new domain; `""` removes it.
+    pub domain_name: Option<String>,
     pub tiers: Option<Vec<String>>,
     pub requesters: Option<Vec<String>>,
     pub approvers: Option<Vec<String>>,
@@ -78,16 +83,19 @@ struct Registration {
     account_id: AccountId,
     region: Region,
     role_arn: RoleArn,
+    domain_name: Option<DomainName>,
     tiers: BTreeSet<TierId>,
     requesters: Vec<Principal>,
     approvers: Vec<Principal>,
 }
 
 impl Registration {
+    #[allow(clippy::too_many_arguments)]
     fn parse(
         account_id: &str,
         region: &str,
         role_arn: &str,
+        domain_name: Option<&str>,
         tiers: &[String],
         requesters: &[String],
         approvers: &[String],
@@ -105,6 +113,10 @@ impl Registration {
                 ),
             ));
         }
+        let domain_name = match domain_name.map(str::trim) {
+            None | Some("") => None,
+            Some(d) => Some(DomainName::parse(d).map_err(|e| ServerError::invalid("domain_name", e.to_string()))?),
+        };
         let tiers = tiers
             .iter()
             .map(|t| t.trim().parse::<TierId>().map_err(|e| ServerError::invalid("tiers", e.to_string())))
@@ -116,6 +128,7 @@ impl Registration {
             account_id,
             region,
             role_arn,
+            domain_name,
             tiers,
             requesters: principals("requesters", requesters)?,
             approvers: principals("approvers", approvers)?,
@@ -129,12 +142,13 @@ impl Registration {
         created_at: i64,
         updated_at: i64,
     ) -> Environment {
-        let Registration { account_id, region, role_arn, tiers, requesters, approvers } = self;
+        let Registration { account_id, region, role_arn, domain_name, tiers, requesters, approvers } = self;
         Environment {
             name,
             account_id,
             region,
             role_arn,
+            domain_name,
             tiers,
             requesters,
             approvers,
@@ -146,15 +160,16 @@ impl Registration {
 }
 
 /// The registered fields as stored, in the order both the INSERT and the UPDATE bind them:
-/// account_id, region, role_arn, tiers, requesters, approvers.
-fn stored(environment: &Environment) -> Result<[String; 6], ServerError> {
+/// account_id, region, role_arn, tiers, requesters, approvers, domain_name (NULL when none).
+fn stored(environment: &Environment) -> Result<[Option<String>; 7], ServerError> {
     Ok([
-        environment.account_id.to_string(),
-        environment.region.as_str().to_owned(),
-        environment.role_arn.as_str().to_owned(),
-        serde_json::to_string(&environment.tiers)?,
-        serde_json::to_string(&environment.requesters)?,
-        serde_json::to_string(&environment.approvers)?,
+        Some(environment.account_id.to_string()),
+        Some(environment.region.as_str().to_owned()),
+        Some(environment.role_arn.as_str().to_owned()),
+        Some(serde_json::to_string(&environment.tiers)?),
+        Some(serde_json::to_string(&environment.requesters)?),
+        Some(serde_json::to_string(&environment.approvers)?),
+        environment.domain_name.as_ref().map(|d| d.as_str().to_owned()),
     ])
 }
 
@@ -177,8 +192,8 @@ fn unknown(name: &str) -> ServerError {
     ServerError::NotFound { code: "unknown_environment", message: format!("no registered environment `{name}`") }
 }
 
-const COLUMNS: &str =
-    "name, account_id, region, role_arn, external_id, tiers, requesters, approvers, created_by, created_at, updated_at";
+const COLUMNS: &str = "name, account_id, region, role_arn, domain_name, external_id, tiers, requesters, approvers, \
+                       created_by, created_at, updated_at";
 
 fn read(row: &AnyRow) -> Result<Environment, ServerError> {
     Ok(Environment {
@@ -186,6 +201,7 @@ fn read(row: &AnyRow) -> Result<Environment, ServerError> {
         account_id: get_parsed(row, "account_id")?,
         region: get_parsed(row, "region")?,
         role_arn: get_parsed(row, "role_arn")?,
+        domain_name: get_parsed_opt(row, "domain_name")?,
         tiers: get_json(row, "tiers")?,
         requesters: get_json(row, "requesters")?,
         approvers: get_json(row, "approvers")?,
@@ -233,6 +249,7 @@ impl Environments<'_> {
             &input.account_id,
             &input.region,
             &input.role_arn,
+            input.domain_name.as_deref(),
             &input.tiers,
             &input.requesters,
             &input.approvers,
@@ -252,8 +269,9 @@ impl Environments<'_> {
             )));
         }
         let mut insert = sqlx::query(
-            "INSERT INTO environments (account_id, region, role_arn, tiers, requesters, approvers, external_id, \
-             name, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            "INSERT INTO environments (account_id, region, role_arn, tiers, requesters, approvers, domain_name, \
+             external_id, name, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
         );
         for value in stored(&environment)? {
             insert = insert.bind(value);
@@ -291,6 +309,7 @@ impl Environments<'_> {
             change.account_id.as_deref().unwrap_or(before.account_id.as_str()),
             change.region.as_deref().unwrap_or(before.region.as_str()),
             change.role_arn.as_deref().unwrap_or(before.role_arn.as_str()),
+            change.domain_name.as_deref().or(before.domain_name.as_ref().map(DomainName::as_str)),
             &change.tiers.clone().unwrap_or_else(|| before.tiers.iter().map(|t| t.as_str().to_owned()).collect()),
             &change.requesters.clone().unwrap_or_else(|| texts(&before.requesters)),
             &change.approvers.clone().unwrap_or_else(|| texts(&before.approvers)),
@@ -301,7 +320,7 @@ impl Environments<'_> {
         let environment = fields.into_environment(name.clone(), before.created_by, before.created_at, now);
         let mut update = sqlx::query(
             "UPDATE environments SET account_id = $1, region = $2, role_arn = $3, tiers = $4, requesters = $5, \
-             approvers = $6, external_id = $7, updated_at = $8 WHERE name = $9",
+             approvers = $6, domain_name = $7, external_id = $8, updated_at = $9 WHERE name = $10",
         );
         for value in stored(&environment)? {
             update = update.bind(value);
@@ -390,6 +409,7 @@ fn described(environment: &Environment) -> serde_json::Value {
         "account_id": environment.account_id,
         "region": environment.region,
         "role_arn": environment.role_arn,
+        "domain_name": environment.domain_name,
         "tiers": environment.tiers,
         "requesters": environment.requesters,
         "approvers": environment.approvers,

@@ -143,7 +143,7 @@ impl Requests<'_> {
             environment: registered.name.clone(),
             region: registered.region,
             options: options.clone(),
-            domain_name: None,
+            domain_name: registered.domain_name.clone(),
         };
         let report = self.catalog.report(&spec, &usage, true)?;
         let monthly = report.estimate.monthly_usd;
@@ -277,8 +277,8 @@ impl Requests<'_> {
         let row = sqlx::query(
             "INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, \
              usage, monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, \
-             expires_at, kind, adopt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18) \
+             expires_at, kind, adopt, domain_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17, $18, $19) \
              RETURNING id",
         )
         .bind(environment)
@@ -299,6 +299,7 @@ impl Requests<'_> {
         .bind(now + self.policy.expires_after_hours * 3_600_000)
         .bind(kind.as_str())
         .bind(i64::from(adopt))
+        .bind(target.environment.domain_name.as_ref().map(|d| d.as_str().to_owned()))
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = get(&row, "id")?;

@@ -14,7 +14,7 @@ pub mod preview;
 use std::collections::BTreeMap;
 
 use app::model::{Decision, PreviewView, RequestStatus, RolloutKind, RolloutStatus};
-use infra::{Catalog, EnvironmentName, OptionSet, Region, RoleArn, TierId};
+use infra::{Catalog, DomainName, EnvironmentName, OptionSet, Region, RoleArn, TierId};
 use serde::Serialize;
 use tokio::sync::Notify;
 
@@ -75,6 +75,8 @@ pub struct RequestRecord {
     pub preview: Option<PreviewView>,
     /// An adoption: the deployment may take over the environment's stacks no portal created.
     pub adopt: bool,
+    /// The environment's domain when the request was made: what was reviewed is what deploys.
+    pub domain_name: Option<DomainName>,
 }
 
 impl RequestRecord {
@@ -135,6 +137,7 @@ impl Requests<'_> {
             rollout_status: rollout.as_ref().map(|r| get_parsed_opt(r, "status")).transpose()?.flatten(),
             preview: preview::load(self.db, id).await?,
             adopt: get::<i64>(&row, "adopt")? != 0,
+            domain_name: get_parsed_opt(&row, "domain_name")?,
         })
     }
 

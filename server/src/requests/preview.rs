@@ -135,6 +135,7 @@ async fn compute(
         options: &options,
         environment: &request.environment,
         region: request.region,
+        domain_name: request.domain_name.as_ref(),
     };
     let spec = stored_spec(catalog, target)?;
     let phases = infra::render::render(catalog, &spec)?;
@@ -167,7 +168,7 @@ async fn compute(
             stack_name: stack,
             name: &name,
             update: true,
-            template_body: &phase.template_body,
+            template_body: Some(&phase.template_body),
             parameters: &phase.parameters,
             token: &name,
             tags: &[],

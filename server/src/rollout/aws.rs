@@ -104,6 +104,8 @@ pub struct StackState {
     pub reason: String,
     pub outputs: Vec<(String, String)>,
     pub tags: Vec<(String, String)>,
+    /// The parameter values the stack was last deployed with.
+    pub parameters: Vec<(String, String)>,
 }
 
 impl StackState {
@@ -123,7 +125,8 @@ pub struct ChangeSetRequest<'a> {
     pub name: &'a str,
     /// UPDATE an existing stack (else CREATE one).
     pub update: bool,
-    pub template_body: &'a str,
+    /// `None`: the stack's own template (an update of parameters only).
+    pub template_body: Option<&'a str>,
     pub parameters: &'a [(String, String)],
     /// The client token: the same for a repeated call.
     pub token: &'a str,
@@ -214,6 +217,16 @@ impl CloudFormation {
                     .iter()
                     .map(|t| (t.key().unwrap_or_default().to_owned(), t.value().unwrap_or_default().to_owned()))
                     .collect(),
+                parameters: s
+                    .parameters()
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.parameter_key().unwrap_or_default().to_owned(),
+                            p.parameter_value().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect(),
             })),
             Err(AwsError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -275,7 +288,8 @@ impl CloudFormation {
                 .stack_name(stack_name)
                 .change_set_name(name)
                 .change_set_type(kind.clone())
-                .template_body(template_body)
+                .set_template_body(template_body.map(str::to_owned))
+                .set_use_previous_template(template_body.is_none().then_some(true))
                 .set_parameters(Some(parameters.clone()))
                 .capabilities(Capability::CapabilityNamedIam)
                 .capabilities(Capability::CapabilityIam)

@@ -266,8 +266,13 @@ impl Engine {
 
     /// The phases as they will be deployed, numbered; `Err(reason)` when the request no longer renders.
     fn phases(&self, job: &Job) -> Result<Vec<(i64, RenderedPhase)>, String> {
-        let target =
-            StoredTarget { tier: job.tier, options: &job.options, environment: &job.environment, region: job.region };
+        let target = StoredTarget {
+            tier: job.tier,
+            options: &job.options,
+            environment: &job.environment,
+            region: job.region,
+            domain_name: job.domain_name.as_ref(),
+        };
         let phases = render_stored(&self.catalog, target).map_err(|e| e.to_string())?;
         Ok(phases.into_iter().map(|p| (i64::from(p.phase.number()), p)).collect())
     }

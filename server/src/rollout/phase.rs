@@ -62,6 +62,14 @@ impl Lease<'_> {
     }
 }
 
+/// The template parameter that protects a stack's database from deletion (phase 2).
+const DELETION_PROTECTION: &str = "DbDeletionProtection";
+
+/// Whether the stack was deployed with its database protected from deletion.
+fn protected(stack: &StackState) -> bool {
+    stack.parameters.iter().any(|(k, v)| k == DELETION_PROTECTION && v == "true")
+}
+
 /// How one phase ended.
 pub(crate) enum PhaseEnd {
     Done,
@@ -172,7 +180,7 @@ impl PhaseRun<'_> {
                 stack_name: self.stack,
                 name: self.token,
                 update,
-                template_body: &phase.template_body,
+                template_body: Some(&phase.template_body),
                 parameters: &phase.parameters,
                 token: self.token,
                 tags: &self.owner.tags,
@@ -227,11 +235,17 @@ impl PhaseRun<'_> {
         let store = self.lease.store;
         self.lease.still_ours(self.id).await?;
         store.set_phase(self.id, self.number, PhaseStatus::Running, None).await?;
-        let resource_count = match self.cfn.stack(self.stack).await? {
-            Some(s) if !self.owner.owns(&s) => return Ok(PhaseEnd::Failed(self.owner.foreign(self.stack, "deletes"))),
+        let existing = self.cfn.stack(self.stack).await?;
+        let resource_count = match &existing {
+            Some(s) if !self.owner.owns(s) => return Ok(PhaseEnd::Failed(self.owner.foreign(self.stack, "deletes"))),
             Some(s) if s.status != "DELETE_COMPLETE" => self.cfn.resource_count(self.stack).await.unwrap_or(0),
             _ => 0,
         };
+        if let Some(stack) = existing.filter(|s| protected(s) && !s.in_progress()) {
+            if let Some(reason) = self.unprotect(&stack).await? {
+                return Ok(PhaseEnd::Failed(reason));
+            }
+        }
         match self.follow_deletion(self.token).await? {
             Some(reason) => Ok(PhaseEnd::Failed(reason)),
             None => {
@@ -239,6 +253,60 @@ impl PhaseRun<'_> {
                 store.record_phase_done(self.id, self.number, result).await?;
                 Ok(PhaseEnd::Done)
             }
+        }
+    }
+
+    /// The approved teardown is the decision to delete: a database under deletion protection
+    /// (production tiers) gets it turned off first, by an update of that one parameter on the
+    /// stack's own template; RDS refuses to delete it otherwise. `Some(reason)` if that failed.
+    async fn unprotect(&self, stack: &StackState) -> Result<Option<String>, Interrupted> {
+        let name = format!("{}-unprotect", self.token);
+        let parameters: Vec<(String, String)> = stack
+            .parameters
+            .iter()
+            .map(
+                |(k, v)| {
+                    if k == DELETION_PROTECTION {
+                        (k.clone(), "false".to_owned())
+                    } else {
+                        (k.clone(), v.clone())
+                    }
+                },
+            )
+            .collect();
+        if self.cfn.change_set(self.stack, &name).await?.is_none() {
+            let request = ChangeSetRequest {
+                stack_name: self.stack,
+                name: &name,
+                update: true,
+                template_body: None,
+                parameters: &parameters,
+                token: &name,
+                tags: &[],
+            };
+            if self.cfn.create_change_set(&request).await? == Created::NothingToChange {
+                return Ok(None);
+            }
+        }
+        let state = self.cfn.settled_change_set(self.stack, &name, self.lease.poll).await?;
+        if state.empty() {
+            return Ok(None);
+        }
+        if state.status == "FAILED" {
+            return Ok(Some(format!("turning the database's deletion protection off was refused: {}", state.reason)));
+        }
+        if state.executable() {
+            self.lease.still_ours(self.id).await?;
+            tracing::info!(stack = self.stack, "turning deletion protection off before the teardown deletes the stack");
+            self.cfn.execute_change_set(self.stack, &name, &name).await?;
+        }
+        match self.follow_stack(None).await? {
+            Some(end) if end.succeeded() => Ok(None),
+            Some(end) => Ok(Some(format!(
+                "turning the database's deletion protection off failed: {}",
+                self.failure_reason(&end).await?
+            ))),
+            None => Ok(None),
         }
     }
 

@@ -3,7 +3,7 @@
 //! request's options: the rollout then fails with that reason instead of deploying something else.
 
 use infra::render::RenderedPhase;
-use infra::{Catalog, DeploymentSpec, EnvironmentName, InfraError, Region, TierId};
+use infra::{Catalog, DeploymentSpec, DomainName, EnvironmentName, InfraError, Region, TierId};
 
 /// Where and what a stored request deploys.
 #[derive(Debug, Clone, Copy)]
@@ -12,6 +12,7 @@ pub struct StoredTarget<'a> {
     pub options: &'a [String],
     pub environment: &'a EnvironmentName,
     pub region: Region,
+    pub domain_name: Option<&'a DomainName>,
 }
 
 pub fn stored_spec(catalog: &Catalog, target: StoredTarget<'_>) -> Result<DeploymentSpec, InfraError> {
@@ -20,7 +21,7 @@ pub fn stored_spec(catalog: &Catalog, target: StoredTarget<'_>) -> Result<Deploy
         environment: target.environment.clone(),
         region: target.region,
         options: catalog.options(target.tier, Some(target.options))?,
-        domain_name: None,
+        domain_name: target.domain_name.cloned(),
     })
 }
 

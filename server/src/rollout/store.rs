@@ -11,7 +11,7 @@ use app::model::{
     AuditAction, NotificationEvent, PhaseAction, PhaseStatus, ResourceChange, RolloutEventView, RolloutKind,
     RolloutPhaseView, RolloutStatus, RolloutView,
 };
-use infra::{EnvironmentName, Region, RoleArn, TierId};
+use infra::{DomainName, EnvironmentName, Region, RoleArn, TierId};
 
 use crate::audit;
 use crate::db::{get, get_json, get_parsed, get_parsed_opt, now_ms, Database};
@@ -43,6 +43,8 @@ pub(crate) struct Job {
     pub requester: String,
     /// An adoption: stacks no portal created may be taken over.
     pub adopt: bool,
+    /// The domain the request was made with.
+    pub domain_name: Option<DomainName>,
     pub catalog_digest: String,
 }
 
@@ -158,7 +160,7 @@ impl RolloutStore {
     pub(crate) async fn job(&self, id: i64) -> Result<Job, ServerError> {
         let row = sqlx::query(
             "SELECT o.request_id, o.kind, o.attempt, o.environment, o.region, o.account_id, r.tier, r.options, r.role_arn, \
-             r.catalog_digest, r.adopt, u.name AS requester FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
+             r.catalog_digest, r.adopt, r.domain_name, u.name AS requester FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
              JOIN users u ON u.id = r.requester_id WHERE o.id = $1",
         )
         .bind(id)
@@ -177,6 +179,7 @@ impl RolloutStore {
             account_id: get(&row, "account_id")?,
             requester: get(&row, "requester")?,
             adopt: get::<i64>(&row, "adopt")? != 0,
+            domain_name: get_parsed_opt(&row, "domain_name")?,
             catalog_digest: get(&row, "catalog_digest")?,
         })
     }

@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use app::backend::{Backend, BackendError, Boxed, Caller};
 use app::model::{
-    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, IdentityView, NewTokenView, Refusal,
-    RegisteredView, RequestDetail, RequestForm, RequestRow, RequestStatus, Role, RolloutDetail, RolloutKind,
+    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, IdentityView, NewTokenView, PostureView,
+    Refusal, RegisteredView, RequestDetail, RequestForm, RequestRow, RequestStatus, Role, RolloutDetail, RolloutKind,
     RolloutStatus, ServiceView, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView,
     TimelineEntry, TokenView, UserView,
 };
@@ -67,19 +67,24 @@ where
     Box::pin(async move { work.await.map_err(to_backend) })
 }
 
+/// What a request's page shows of the deployment it asks for.
+#[derive(Default)]
+struct AsRequested {
+    services: Vec<ServiceView>,
+    diagram_svg: String,
+    posture: PostureView,
+}
+
 impl Portal {
-    /// The cost lines and diagram of a request: the diagram drawn from its own spec, the cost
-    /// from the stored snapshot when there is one.
-    fn as_requested(
-        &self,
-        record: &RequestRecord,
-        estimate: Option<infra::cost::Estimate>,
-    ) -> (Vec<ServiceView>, String) {
+    /// The cost lines, diagram and security posture of a request: diagram and posture drawn from
+    /// its own spec (its domain included), the cost from the stored snapshot when there is one.
+    fn as_requested(&self, record: &RequestRecord, estimate: Option<infra::cost::Estimate>) -> AsRequested {
         let query = TierQuery {
             tier: record.tier.as_str().to_owned(),
             options: Some(record.option_names()),
             usage: record.usage.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             free_tier: true,
+            domain: record.domain_name.as_ref().map(ToString::to_string),
         };
         match self.catalog.report(&query) {
             Ok(mut report) => {
@@ -87,10 +92,10 @@ impl Portal {
                     report.estimate = stored;
                 }
                 let view = self.catalog.view(&report);
-                (view.services, view.diagram_svg)
+                AsRequested { services: view.services, diagram_svg: view.diagram_svg, posture: view.posture }
             }
             // A request the catalog no longer renders still shows its text; the page says the catalog changed.
-            Err(_) => (Vec::new(), String::new()),
+            Err(_) => AsRequested::default(),
         }
     }
 
@@ -99,7 +104,7 @@ impl Portal {
         let rollout = store.view(id).await?;
         let record = self.requests().get(rollout.request_id).await?;
         let events = store.events(id, 0, 5_000).await?;
-        let (_, diagram_svg) = self.as_requested(&record, None);
+        let diagram_svg = self.as_requested(&record, None).diagram_svg;
         Ok(RolloutDetail {
             may_request_teardown: user.has(Role::Requester)
                 && rollout.kind == RolloutKind::Deploy
@@ -122,7 +127,7 @@ impl Portal {
             .map(|t| TimelineEntry { at: t.at, actor: t.actor, action: t.action, detail: timeline_detail(&t.details) })
             .collect();
         let estimate = requests.stored_estimate(id).await?;
-        let (services, diagram_svg) = self.as_requested(&record, estimate);
+        let AsRequested { services, diagram_svg, posture } = self.as_requested(&record, estimate);
         let decided_by_me = record.approvals.iter().any(|a| a.approver == user.name && !a.void);
         let may_decide = user.has(Role::Approver)
             && record.status == RequestStatus::Pending
@@ -148,6 +153,7 @@ impl Portal {
             timeline,
             services,
             diagram_svg,
+            posture,
             catalog_changed: record.catalog_digest != self.digest,
             current_monthly_usd,
             may_decide,

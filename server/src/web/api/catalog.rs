@@ -1,4 +1,5 @@
-//! `GET /api/tiers`, `/api/tiers/{id}` (cost, phases, usage, options) and its diagram as SVG.
+//! `GET /api/tiers`, `/api/tiers/{id}` (cost, phases, usage, options, security posture) and its
+//! diagram as SVG.
 //! Public: the catalog is the same for everyone.
 
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use crate::error::ServerError;
 use crate::web::api::Params;
 use crate::web::state::Portal;
 
-/// `?options=sqs,sns&free_tier=false&usage.cloudfront_transfer_gb=2048`
+/// `?options=sqs,sns&free_tier=false&usage.cloudfront_transfer_gb=2048&domain=concerts.example.com`
 #[derive(Debug, Default, Deserialize)]
 #[serde(transparent)]
 pub(super) struct TierParams(std::collections::BTreeMap<String, String>);
@@ -32,6 +33,7 @@ impl TierParams {
                 "options" => {
                     query.options = Some(raw.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
                 }
+                "domain" => query.domain = Some(raw),
                 "free_tier" => {
                     query.free_tier = raw
                         .parse()
@@ -89,6 +91,7 @@ pub(super) async fn tier(
         "usage": report.usage,
         "options": report.evaluation.spec.options,
         "phases": phases,
+        "posture": infra::Posture::of(&report.evaluation),
     })))
 }
 
