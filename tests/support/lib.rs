@@ -348,7 +348,33 @@ impl TestPortal {
         aws: Option<aws_config::SdkConfig>,
         configure: impl FnOnce(SocketAddr, &mut server::settings::Settings),
     ) -> TestPortal {
-        let database = TestDatabase::create(backend).await;
+        let catalog = infra::Catalog::embedded().expect("embedded catalog loads");
+        Self::start_serving(TestDatabase::create(backend).await, aws, catalog, configure).await
+    }
+
+    /// Serving another catalog than the embedded one (e.g. last month's templates).
+    pub async fn start_with_catalog(
+        backend: Backend,
+        aws: Option<aws_config::SdkConfig>,
+        catalog: infra::Catalog,
+    ) -> TestPortal {
+        Self::start_serving(TestDatabase::create(backend).await, aws, catalog, |_, _| {}).await
+    }
+
+    /// A new portal on this one's database (same instance, same history) serving `catalog`: the
+    /// portal upgraded to other templates. This one's database outlives it.
+    pub async fn upgraded(&self, aws: Option<aws_config::SdkConfig>, catalog: infra::Catalog) -> TestPortal {
+        let database =
+            TestDatabase { url: self.database.url.clone(), backend: self.database.backend, _dir: None, pg_name: None };
+        Self::start_serving(database, aws, catalog, |_, _| {}).await
+    }
+
+    async fn start_serving(
+        database: TestDatabase,
+        aws: Option<aws_config::SdkConfig>,
+        catalog: infra::Catalog,
+        configure: impl FnOnce(SocketAddr, &mut server::settings::Settings),
+    ) -> TestPortal {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let mut settings = server::settings::Settings::new(database.url.clone());
@@ -361,7 +387,7 @@ impl TestPortal {
         };
         settings.background = server::settings::Background::NONE;
         configure(addr, &mut settings);
-        let catalog = Arc::new(infra::Catalog::embedded().expect("embedded catalog loads"));
+        let catalog = Arc::new(catalog);
         let application =
             server::application::Application::build_on(catalog, settings, listener).await.expect("portal builds");
         application.start_background();
@@ -380,13 +406,30 @@ impl TestPortal {
 
     /// Runs the rollout engine in this process, with a short lease and quick polling.
     pub fn start_engine(&self) -> Arc<server::rollout::Engine> {
-        let config = server::rollout::EngineConfig {
+        server::application::spawn_engine(&self.portal, Self::engine_config())
+    }
+
+    /// The engine as a task the test stops (aborts), e.g. before the portal is upgraded.
+    pub fn start_stoppable_engine(&self) -> tokio::task::JoinHandle<()> {
+        let portal = &self.portal;
+        let deps = server::rollout::EngineDeps {
+            store: portal.rollouts(),
+            catalog: portal.catalog.catalog.clone(),
+            digest: portal.digest.clone(),
+            aws: portal.aws.clone(),
+            notifier: portal.notifier,
+            instance: portal.instance.clone(),
+        };
+        server::rollout::Engine::new(deps, Self::engine_config()).spawn(portal.rollout_wake.clone())
+    }
+
+    fn engine_config() -> server::rollout::EngineConfig {
+        server::rollout::EngineConfig {
             owner: server::rollout::process_name(),
             lease: Duration::from_secs(3),
             poll: Duration::from_millis(100),
             ..Default::default()
-        };
-        server::application::spawn_engine(&self.portal, config)
+        }
     }
 
     /// One JSON API call: status and body (the body as a string when it is not JSON).

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use infra::Catalog;
 use portal_tests::{Backend, FaultProxy, Moto, TestPortal};
 use serde_json::{json, Value};
 use server::people::{add_user, Role};
@@ -418,6 +419,77 @@ async fn the_event_stream_replays_progress_and_ends_with_the_rollout() {
     assert_eq!(resumed.matches("event: resource").count(), 0, "{resumed}");
     let (status, _) = portal.call("GET", &format!("/api/rollouts/{id}/events"), None, None).await;
     assert_eq!(status, 401, "anonymous callers get no stream");
+}
+
+/// The catalog environments ran before the security-posture templates (tests/fixtures).
+fn last_months_catalog() -> infra::Catalog {
+    let fixture = portal_tests::repo_root().join("tests/fixtures/catalog-2026-11");
+    let read = |dir: &str, file: &str| {
+        let text = std::fs::read_to_string(fixture.join(dir).join(file)).expect("fixture readable");
+        (file.to_owned(), text)
+    };
+    let mut sources = infra::Sources::embedded();
+    for slot in &mut sources.templates {
+        *slot = read("templates", &slot.0);
+    }
+    for slot in &mut sources.tiers {
+        *slot = read("tiers", &slot.0);
+    }
+    infra::Catalog::from_sources(sources).expect("last month's catalog loads")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_environment_on_last_months_templates_is_upgraded_after_approvers_see_the_changes() {
+    let moto = Moto::start();
+    let config = moto.sdk_config().await;
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let before = TestPortal::start_with_catalog(Backend::Sqlite, Some(config.clone()), last_months_catalog()).await;
+    let people = people(&before).await;
+    let engine = before.start_stoppable_engine();
+    let first = approved_rollout(&before, &people, "season", "production-lite").await;
+    assert_eq!(wait_until_ended(&before, &people, first).await["status"], "succeeded");
+    engine.abort();
+
+    // The portal upgraded: same database, today's catalog. The same tier, requested again.
+    let portal = before.upgraded(Some(config), Catalog::embedded().expect("catalog")).await;
+    portal.start_engine();
+    let body = json!({
+        "environment": "season", "tier": "production-lite",
+        "justification": "Apply the hardened templates to the running season",
+    });
+    let (status, update) = portal.call("POST", "/api/requests", people.token("lead"), Some(body)).await;
+    assert_eq!(status, 201, "{update}");
+    let preview = preview_of(&portal, &people, update["id"].as_i64().expect("id")).await;
+    assert_eq!(preview["status"], "ready", "{preview}");
+    let changes: Vec<(String, String)> = preview["phases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["changes"].as_array().into_iter().flatten())
+        .map(|c| (c["action"].as_str().unwrap_or("").to_owned(), c["logical_id"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    // What the approver sees: the new log bucket, the origin secret and its listener rule added,
+    // the load balancer's group, the identity pool and the database modified.
+    for expected in [
+        ("Add", "LogsBucket"),
+        ("Add", "OriginVerifySecret"),
+        ("Add", "OriginVerifyRule"),
+        ("Add", "FunctionDeadLetterQueue"),
+        ("Modify", "AlbSecurityGroup"),
+        ("Modify", "IdentityPool"),
+        ("Modify", "Database"),
+        ("Remove", "UnauthenticatedRole"),
+    ] {
+        assert!(
+            changes.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} in the preview: {changes:?}"
+        );
+    }
+    let rollout = approve_all(&portal, &people, update["id"].as_i64().expect("id")).await;
+    let ended = wait_until_ended(&portal, &people, rollout).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
+    let stacks = live_stacks(&cfn, "season").await;
+    assert!(stacks.values().all(|s| s == "UPDATE_COMPLETE"), "{stacks:?}");
 }
 
 /// Polls a request until its change preview is no longer being computed.

@@ -564,6 +564,34 @@ def run_deletion_protection(checks):
     )
 
 
+BUCKET_TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Unnamed:
+    Type: AWS::S3::Bucket
+    Properties:
+      Tags:
+        - Key: Purpose
+          Value: check
+"""
+VERSIONED_BUCKET_TEMPLATE = BUCKET_TEMPLATE.replace("    Properties:\n", "    Properties:\n      VersioningConfiguration:\n        Status: Enabled\n")
+
+
+def run_bucket_update(checks):
+    """A bucket CloudFormation named, updated to be versioned."""
+    cfn, s3 = checks.cfn, checks.s3
+    checks.deploy("check-bucket", BUCKET_TEMPLATE, "CREATE", "bucket-create")
+    checks.deploy("check-bucket", VERSIONED_BUCKET_TEMPLATE, "UPDATE", "bucket-update")
+    st = checks.stack("check-bucket")
+    name = cfn.describe_stack_resource(StackName="check-bucket", LogicalResourceId="Unnamed")["StackResourceDetail"]["PhysicalResourceId"]
+    versioning = s3.get_bucket_versioning(Bucket=name).get("Status")
+    checks.expect(
+        "an update of a bucket CloudFormation named completes and turns versioning on",
+        st["StackStatus"] == "UPDATE_COMPLETE" and versioning == "Enabled",
+        (st["StackStatus"], versioning),
+    )
+
+
 def check_loopback_only():
     proc = subprocess.run(
         [sys.executable, LAUNCHER, "-H", "0.0.0.0", "-p", str(free_port())],
@@ -581,12 +609,14 @@ def main():
     proc = subprocess.Popen(server + ["-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
     kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
     checks = Checks(boto3.client("cloudformation", **kw), boto3.client("ssm", **kw), boto3.client("cloudfront", **kw), boto3.client("ec2", **kw))
+    checks.s3 = boto3.client("s3", **kw)
     try:
         wait_until_up(endpoint, proc)
         # Each part runs even when an earlier one stopped on an API error (e.g. with --plain).
         parts = (
             checks.run, checks.run_cloudfront, checks.run_cdn_template,
             lambda: run_failures_and_deletes(checks), lambda: run_deletion_protection(checks),
+            lambda: run_bucket_update(checks),
         )
         for part in parts:
             try:

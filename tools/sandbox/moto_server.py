@@ -35,6 +35,9 @@ could not turn it on or off: it is set on creation and after every execution bel
 where CloudFormation keeps it DELETE_FAILED with the reason. Both are fixed below, so the portal's
 teardown of a protected database (turn protection off, then delete) runs against the sandbox too.
 
+Why the bucket update: moto 5.2.5 could not update a bucket whose name CloudFormation generated
+(KeyError 'BucketName') and ignored versioning added by an update (see _bucket_update).
+
 Why one execution at a time: moto's backends are not thread-safe (see _serialize_executions).
 
 PORTAL_SANDBOX_LATENCY_MS=N delays every answer by N ms. moto does in milliseconds what takes
@@ -58,6 +61,7 @@ from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event
 from moto.cloudfront.models import cloudfront_backends
 from moto.ec2.models import ec2_backends
 from moto.rds.models import DBInstance
+from moto.s3.models import FakeBucket, s3_backends
 from moto.ec2.models.elastic_ip_addresses import ElasticAddress
 from moto.ec2.models.internet_gateways import InternetGateway
 from moto.ec2.models.nat_gateways import NatGateway
@@ -451,6 +455,33 @@ def _apply_deletion_protection(stack):
 
 
 DBInstance.create_from_cloudformation_json = classmethod(_db_create)
+
+# --- Updating a bucket CloudFormation named ------------------------------------------------------
+# moto 5.2.5's bucket update reads Properties["BucketName"] to re-tag the bucket, so updating a
+# bucket whose name CloudFormation generated (ours: names are global) raised KeyError 'BucketName';
+# it also ignored a VersioningConfiguration added by the update. The update below names the bucket
+# it updates and applies versioning, as CloudFormation does in place.
+_moto_bucket_update = FakeBucket.update_from_cloudformation_json.__func__
+
+
+def _bucket_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+    properties = cloudformation_json.setdefault("Properties", {})
+    named = "BucketName" in properties
+    if not named:
+        properties["BucketName"] = original_resource.name
+    try:
+        bucket = _moto_bucket_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+    finally:
+        if not named:
+            del properties["BucketName"]
+    status = (properties.get("VersioningConfiguration") or {}).get("Status")
+    if status:
+        s3_backends[account_id][get_partition(region_name)].put_bucket_versioning(bucket.name, status)
+    return bucket
+
+
+FakeBucket.update_from_cloudformation_json = classmethod(_bucket_update)
+
 
 # An update that modifies a resource of a type moto cannot update (no update_from_cloudformation_json,
 # e.g. a DBInstance) replaced it with None in the stack's resources, so any later Fn::GetAtt on it
