@@ -293,3 +293,60 @@ fn domain_names_are_checked_where_they_enter() {
         assert!(err.contains(says) && err.contains(&format!("`{bad}`")), "{bad}: {err}");
     }
 }
+
+/// The monthly figure of one resource's line with this price id (free tier off), and the unit
+/// price the catalog holds for it.
+fn line(report: &infra::TierReport, resource: &str, price_id: &str) -> (f64, f64) {
+    let l = report
+        .estimate
+        .lines
+        .iter()
+        .find(|l| l.resource == resource && l.price_id == price_id)
+        .unwrap_or_else(|| panic!("no {price_id} line for {resource}"));
+    (l.monthly_usd, l.unit_price_usd)
+}
+
+#[test]
+fn what_the_hardening_added_is_priced_from_the_catalog() {
+    let catalog = catalog();
+    let usage = &catalog.default_usage;
+    let report = |tier| {
+        let s = spec(tier, OptionSet::default(), None);
+        catalog.report(&s, usage, false).expect("report")
+    };
+    let price = |id: &str| catalog.prices.prices[id].usd;
+    let full = report(TierId::FullProduction);
+    // Lines are rounded to the cent.
+    let close = |got: f64, want: f64, what: &str| assert!((got - want).abs() <= 0.0051, "{what}: {got} vs {want}");
+
+    // The log bucket: 1 GB of access logs a month (usage.toml), kept 90 days on Full Production
+    // (LogRetentionDays), Standard storage at $0.023/GB: 3 GB × $0.023 = $0.069; delivered as
+    // ~20 KB objects: 50,000 PUTs at $0.005 per 1,000 = $0.25.
+    assert_eq!(price("s3.standard.gb"), 0.023);
+    assert_eq!(price("s3.put.1k"), 0.005);
+    close(line(&full, "LogsBucket", "s3.standard.gb").0, 3.0 * 0.023, "log storage");
+    close(line(&full, "LogsBucket", "s3.put.1k").0, 50.0 * 0.005, "log deliveries");
+    // The origin header's secret: $0.40 a month; no API calls (CloudFormation reads it when deploying).
+    assert_eq!(price("secrets.secret"), 0.40);
+    close(line(&full, "OriginVerifySecret", "secrets.secret").0, 0.40, "origin secret");
+    close(line(&full, "OriginVerifySecret", "secrets.api.10k").0, 0.0, "origin secret calls");
+    // API access logs: 0.2 GB ingested at $0.50/GB = $0.10, kept 3 months at $0.03/GB-month = $0.018.
+    assert_eq!((price("logs.ingest.gb"), price("logs.storage.gb")), (0.50, 0.03));
+    close(line(&full, "ApiAccessLogGroup", "logs.ingest.gb").0, 0.2 * 0.50, "API log ingestion");
+    close(line(&full, "ApiAccessLogGroup", "logs.storage.gb").0, 0.2 * 3.0 * 0.03, "API log storage");
+    // Enhanced monitoring every 60 s: 0.45 GB of OS metrics per instance at $0.50/GB = $0.225,
+    // for the primary and for the read replica.
+    for db in ["Database", "ReadReplica"] {
+        close(line(&full, db, "logs.ingest.gb").0, 0.45 * 0.50, "enhanced monitoring");
+    }
+    // The function's dead-letter queue carries no share of the SQS assumption.
+    close(line(&full, "FunctionDeadLetterQueue", "sqs.request.1m").0, 0.0, "dead letters");
+
+    // Development: no enhanced monitoring, no origin secret (no CloudFront), same log bucket
+    // for 7 days: 7/30 GB × $0.023.
+    let dev = report(TierId::Development);
+    assert!(!dev.estimate.lines.iter().any(|l| l.resource == "Database" && l.price_id == "logs.ingest.gb"));
+    assert!(!dev.estimate.lines.iter().any(|l| l.resource == "OriginVerifySecret"));
+    close(line(&dev, "LogsBucket", "s3.standard.gb").0, 7.0 / 30.0 * 0.023, "Development log storage");
+    assert!(full.estimate.unpriced.is_empty() && dev.estimate.unpriced.is_empty());
+}

@@ -112,6 +112,10 @@ pub(super) fn meters_of(
         .driven_by("api_requests")],
         "AWS::Logs::LogGroup" => log_group_meters(r, usage, count),
         "AWS::CloudWatch::Alarm" => vec![meter("CloudWatch", "cloudwatch.alarm", 1.0, "standard-resolution alarm")],
+        "AWS::SecretsManager::Secret" if has_own_usage(r) => vec![
+            meter("Secrets Manager", "secrets.secret", 1.0, "secret"),
+            meter("Secrets Manager", "secrets.api.10k", 0.0, "API calls: read by CloudFormation when deploying only"),
+        ],
         "AWS::SecretsManager::Secret" => vec![
             meter("Secrets Manager", "secrets.secret", 1.0, "secret"),
             meter(
@@ -159,10 +163,10 @@ pub(super) fn meters_of(
     })
 }
 
-/// Resources with a usage assumption of their own (dead-letter queues, the API's access
-/// log group) take no share of their type's common assumption.
+/// Resources with a usage assumption of their own (dead-letter queues, the API's access log
+/// group, the origin header's secret) take no share of their type's common assumption.
 pub(super) fn has_own_usage(r: &EvaluatedResource) -> bool {
-    matches!(r.tag("Purpose"), Some("dead-letters" | "api-access-logs"))
+    matches!(r.tag("Purpose"), Some("dead-letters" | "api-access-logs" | "origin-header"))
 }
 
 /// An internet-facing load balancer also pays for its nodes' public addresses and the traffic out.
