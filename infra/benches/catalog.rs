@@ -1,4 +1,4 @@
-//! Evaluate, cost and diagram of one tier (Full Production, the largest).
+//! Evaluate, cost, diagram and security posture of one tier (Full Production, the largest).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use infra::{Catalog, DeploymentSpec, EstimateOptions, PricingModel, TierId};
@@ -18,6 +18,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| infra::estimate(&evaluation, &catalog.prices, &catalog.default_usage, options))
     });
     c.bench_function("diagram full-production", |b| b.iter(|| catalog.diagram(&report)));
+    c.bench_function("posture full-production", |b| b.iter(|| infra::Posture::of(&evaluation)));
 }
 
 criterion_group!(catalog_benches, benches);
