@@ -217,10 +217,12 @@ async fn bad_input_is_refused_with_a_4xx_naming_the_field_and_stores_nothing() {
         let new_environment = json!({
             "name": "corpus-new", "account_id": "123456789012", "region": "eu-west-1",
             "role_arn": "arn:aws:iam::123456789012:role/corpus", "tiers": ["development"],
-            "requesters": ["lead"], "approvers": ["group:corpus-approvers"],
+            "requesters": ["lead"], "approvers": ["group:corpus-approvers"], "domain_name": "corpus.example.com",
         });
+        // No domain (left out, null or empty) is a valid choice: no certificate, no HTTPS.
         let environment_accepts = |field: &str, value: &Value| {
-            matches!(field, "requesters" | "approvers") && value.as_array().is_some_and(Vec::is_empty)
+            (matches!(field, "requesters" | "approvers") && value.as_array().is_some_and(Vec::is_empty))
+                || (field == "domain_name" && (value.is_null() || value == &json!("")))
         };
         cases.extend(field_cases(
             "POST",
@@ -235,6 +237,7 @@ async fn bad_input_is_refused_with_a_4xx_naming_the_field_and_stores_nothing() {
         let change = json!({
             "account_id": "123456789012", "region": "us-east-1", "role_arn": "arn:aws:iam::123456789012:role/portal-deploy",
             "tiers": ["development"], "requesters": ["lead"], "approvers": ["alice"], "rotate_external_id": false,
+            "domain_name": "corpus.example.com",
         });
         let change_accepts = move |field: &str, value: &Value| {
             value.is_null()
@@ -332,6 +335,9 @@ async fn bad_input_is_refused_with_a_4xx_naming_the_field_and_stores_nothing() {
             ("/api/tiers/development?free_tier=maybe", Some("free_tier")),
             ("/api/tiers/development?options=teleporter", Some("options")),
             ("/api/tiers/development?colour=blue", Some("colour")),
+            ("/api/tiers/development?domain=no_such", Some("domain_name")),
+            ("/api/tiers/development?domain=Concerts.Example.com", Some("domain_name")),
+            ("/api/tiers/full-production?domain=concerts.example.c0m", Some("domain_name")),
             ("/api/tiers/gold", None),
             ("/api/tiers/%00", None),
             ("/api/tiers/development/diagram.svg?options=teleporter", Some("options")),
@@ -495,6 +501,15 @@ async fn bad_command_lines_exit_non_zero_naming_what_is_wrong_and_store_nothing(
             "`a b`",
         ),
         (vec!["environment", "add", "ok-env", "--account", "123456789012", "--region", "us-east-1"], "--role-arn"),
+        (
+            [add("ok-env", "123456789012", "us-east-1", role, "development"), vec!["--domain", "Concerts.Example.com"]]
+                .concat(),
+            "lower-case",
+        ),
+        (
+            vec!["templates", "render", "--tier", "development", "--out", "/nonexistent/x", "--domain", "localhost"],
+            "two labels",
+        ),
         (vec!["environment", "remove", "ok-env"], "unrecognized subcommand"),
         (vec!["user", "add", "x", "--role", "viewer", "--no-password"], "2 to 64"),
         (vec!["user", "add", "pilot", "--role", "pilot", "--no-password"], "pilot"),
