@@ -26,6 +26,8 @@ pub struct Application {
     portal: Arc<Portal>,
     router: axum::Router,
     settings: Settings,
+    /// The engine `start_background` started, stopped on shutdown.
+    engine: std::sync::Mutex<Option<Arc<Engine>>>,
 }
 
 impl Application {
@@ -68,7 +70,7 @@ impl Application {
         }
         let portal = Arc::new(portal);
         let router = crate::web::router(portal.clone(), crate::web::leptos_options(addr, &settings.site_root));
-        Ok(Application { listener, addr, portal, router, settings })
+        Ok(Application { listener, addr, portal, router, settings, engine: Default::default() })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -83,7 +85,10 @@ impl Application {
     pub fn start_background(&self) {
         let background = self.settings.background;
         if background.engine {
-            spawn_engine(&self.portal, self.settings.engine.clone());
+            let engine = spawn_engine(&self.portal, self.settings.engine.clone());
+            if let Ok(mut slot) = self.engine.lock() {
+                *slot = Some(engine);
+            }
         }
         if background.expiry_sweep {
             spawn_expiry_sweep(self.portal.clone());
@@ -96,11 +101,45 @@ impl Application {
         }
     }
 
-    /// Serves HTTP until the process is stopped (Ctrl-C / SIGINT).
+    /// Serves HTTP until the process is asked to stop (SIGTERM, or Ctrl-C / SIGINT), then stops
+    /// gracefully: the engine takes no new work and hands its leases back at once (another process
+    /// resumes those rollouts at its next look), live streams end (browsers reconnect elsewhere),
+    /// requests in flight finish.
     pub async fn run_until_stopped(self) -> Result<(), ServerError> {
-        crate::web::serve_on(self.listener, self.router)
+        let portal = self.portal.clone();
+        let engine = self.engine.lock().ok().and_then(|mut slot| slot.take());
+        let shutdown = async move {
+            stop_signal().await;
+            tracing::info!("stopping: no new rollouts, leases handed back, live streams closed");
+            portal.stopping.send_replace(true);
+            if let Some(engine) = engine {
+                if let Err(e) = engine.stop().await {
+                    tracing::warn!(error = %e, "handing back the leases failed: they lapse instead");
+                }
+            }
+        };
+        crate::web::serve_on(self.listener, self.router, shutdown)
             .await
             .map_err(|e| ServerError::Startup(format!("the HTTP server stopped: {e}")))
+    }
+}
+
+/// SIGTERM (what process managers and orchestrators send) or Ctrl-C.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C still stops the portal");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
     }
 }
 

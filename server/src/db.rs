@@ -65,12 +65,38 @@ impl Database {
         Ok(db)
     }
 
-    pub async fn migrate(&self) -> Result<(), ServerError> {
-        let migrator = match self.dialect {
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        match self.dialect {
             Dialect::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Dialect::Postgres => sqlx::migrate!("migrations/postgres"),
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), ServerError> {
+        Ok(self.migrator().run(&self.pool).await?)
+    }
+
+    /// Why this process should not take traffic, if it should not: the database does not answer
+    /// (within `timeout`), or it lacks migrations this build knows (another process's upgrade
+    /// not done, or a database restored from before it).
+    pub async fn not_ready(&self, timeout: std::time::Duration) -> Option<String> {
+        let applied = async {
+            sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE").fetch_all(&self.pool).await
         };
-        Ok(migrator.run(&self.pool).await?)
+        let rows = match tokio::time::timeout(timeout, applied).await {
+            Err(_) => return Some(format!("the database did not answer within {} ms", timeout.as_millis())),
+            Ok(Err(e)) => return Some(format!("the database cannot be read: {}", redact_error(&e))),
+            Ok(Ok(rows)) => rows,
+        };
+        let applied: std::collections::HashSet<i64> =
+            rows.iter().filter_map(|r| get::<i64>(r, "version").ok()).collect();
+        let missing: Vec<String> = self
+            .migrator()
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| format!("{} ({})", m.version, m.description))
+            .collect();
+        (!missing.is_empty()).then(|| format!("migrations not applied: {}", missing.join(", ")))
     }
 
     /// This portal's identity (made on first use, the same for every process on this database):
@@ -116,6 +142,20 @@ fn create_sqlite_parent(url: &str) -> Result<(), ServerError> {
 }
 
 /// The URL without its password, for messages.
+/// A database failure said without names, hosts or messages from the server (readiness answers
+/// anyone who asks).
+fn redact_error(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Io(io) => format!("cannot reach it ({:?})", io.kind()),
+        sqlx::Error::PoolTimedOut => "no connection came free in time".to_owned(),
+        sqlx::Error::PoolClosed => "the connection pool is closed".to_owned(),
+        sqlx::Error::Database(db) => {
+            format!("it refused the query (code {})", db.code().as_deref().unwrap_or("unknown"))
+        }
+        _ => "it failed".to_owned(),
+    }
+}
+
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),

@@ -14,10 +14,16 @@ use server::people::{add_user, Role, User};
 struct PortalProcess {
     child: Child,
     log: tempfile::NamedTempFile,
+    port: u16,
 }
 
 impl PortalProcess {
     fn start(database_url: &str, endpoint: &str) -> PortalProcess {
+        Self::start_with(database_url, endpoint, &[])
+    }
+
+    /// With settings of its own (`extra` overrides the defaults below).
+    fn start_with(database_url: &str, endpoint: &str, extra: &[(&str, &str)]) -> PortalProcess {
         let port = free_port();
         let log = tempfile::NamedTempFile::new().expect("log file");
         let child = Command::new(portal_binary())
@@ -32,11 +38,39 @@ impl PortalProcess {
             .env("PORTAL_POLL_MS", "100")
             .env_remove("PORTAL_WEBHOOK_URL")
             .env_remove("PORTAL_OIDC_ISSUER")
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(log.reopen().map(Stdio::from).unwrap_or_else(|_| Stdio::null()))
             .spawn()
             .expect("portal starts");
-        PortalProcess { child, log }
+        PortalProcess { child, log, port }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// SIGTERM, as a process manager stops it; the portal then stops gracefully.
+    fn terminate(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill runs");
+        assert!(status.success(), "SIGTERM sent");
+    }
+
+    /// Waits for the process to exit by itself; its exit status.
+    fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+            assert!(Instant::now() < deadline, "the portal did not exit within {timeout:?}:\n{log}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
     /// Panics with the process's log if it has exited: a test waiting on it would only time out.
@@ -242,4 +276,83 @@ async fn two_portals_on_postgres_run_each_rollout_exactly_once() {
         listed.stack_summaries().iter().filter(|s| s.stack_name().is_some_and(|n| n.starts_with("twin-"))).count();
     assert_eq!(twins, 60, "six stacks for each of ten environments, none twice");
     drop((a, b));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_stopped_with_sigterm_hands_its_rollout_to_another_at_once() {
+    if !portal_tests::backends().contains(&Backend::Postgres) {
+        return; // backends() has said why (and fails under CI instead)
+    }
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint, None, Duration::from_millis(60)).await;
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let portal = control(&database.url).await;
+    let lead = user(&portal, "lead", Role::Requester).await;
+    let alice = user(&portal, "alice", Role::Approver).await;
+    let roles: BTreeSet<Role> = [Role::Viewer].into_iter().collect();
+    let (_, token) = add_user(&portal.db, "watcher", &roles, None, true).await.expect("user");
+    let token = token.expect("token");
+    // A lease far longer than the test waits: a rollout continued before it lapses was handed back.
+    let long_lease = [("PORTAL_LEASE_SECONDS", "120")];
+    let mut a = PortalProcess::start_with(&database.url, &proxy.endpoint, &long_lease);
+    let id = approved(&portal, &lead, &alice, "relay").await;
+    let lease_owner = async || {
+        let row = sqlx::query("SELECT lease_owner FROM rollouts WHERE id = $1")
+            .bind(id)
+            .fetch_one(&portal.db.pool)
+            .await
+            .expect("row");
+        sqlx::Row::try_get::<Option<String>, _>(&row, "lease_owner").expect("owner")
+    };
+    wait_for("phase 2 to run", Duration::from_secs(120), async || {
+        a.assert_running();
+        let view = portal.rollouts().view(id).await.expect("view");
+        view.phases.get(1).is_some_and(|p| p.status == PhaseStatus::Running)
+    })
+    .await;
+    let first_owner = lease_owner().await.expect("process A holds the lease");
+    let mut b = PortalProcess::start_with(&database.url, &proxy.endpoint, &long_lease);
+    let http = reqwest::Client::new();
+    wait_for("process B to be ready", Duration::from_secs(60), async || {
+        b.assert_running();
+        http.get(b.url("/readyz")).send().await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    // A browser watching the rollout on A.
+    let mut stream =
+        http.get(a.url(&format!("/api/rollouts/{id}/events"))).bearer_auth(&token).send().await.expect("stream opens");
+    assert_eq!(stream.status(), 200);
+
+    let stopped = Instant::now();
+    a.terminate();
+    // The watcher is told to reconnect, and the stream ends (so A can exit).
+    let mut seen = String::new();
+    while let Ok(Some(chunk)) =
+        tokio::time::timeout(Duration::from_secs(20), stream.chunk()).await.expect("stream moves")
+    {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: restart"), "the stream says why it ends: {seen}");
+    let status = a.wait_exit(Duration::from_secs(20));
+    assert!(status.success(), "a graceful stop exits 0 ({status}):\n{}", a.log());
+    assert!(a.log().contains("lease handed back"), "{}", a.log());
+    wait_for("process B to take the rollout over", Duration::from_secs(30), async || {
+        b.assert_running();
+        lease_owner().await.is_some_and(|owner| owner != first_owner)
+    })
+    .await;
+    let taken_after = stopped.elapsed();
+    eprintln!("rollout {id} taken over {} ms after SIGTERM (lease 120 s)", taken_after.as_millis());
+    assert!(taken_after < Duration::from_secs(60), "handed back, not left to lapse: {taken_after:?}");
+
+    wait_for("the rollout to end", Duration::from_secs(180), async || {
+        b.assert_running();
+        portal.rollouts().view(id).await.expect("view").status.ended()
+    })
+    .await;
+    let done = portal.rollouts().view(id).await.expect("view");
+    assert_eq!(done.status, RolloutStatus::Succeeded, "{done:?}");
+    let subject = format!("rollout:{id}");
+    assert_eq!(audit_count(&portal, AuditAction::RolloutStarted, &subject).await, 2, "started, then resumed by B");
+    assert_eq!(audit_count(&portal, AuditAction::RolloutPhase, &subject).await, 6, "each phase finished once");
 }

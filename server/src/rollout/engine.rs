@@ -90,12 +90,24 @@ pub struct Engine {
     config: EngineConfig,
     /// Rollouts this process is running now.
     running: std::sync::Mutex<HashSet<i64>>,
+    /// Set by [`Engine::stop`]: no new claims.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
     pub fn new(deps: EngineDeps, config: EngineConfig) -> Arc<Engine> {
         let EngineDeps { store, catalog, digest, aws, notifier, instance } = deps;
-        Arc::new(Engine { store, catalog, digest, aws, notifier, instance, config, running: Default::default() })
+        Arc::new(Engine {
+            store,
+            catalog,
+            digest,
+            aws,
+            notifier,
+            instance,
+            config,
+            running: Default::default(),
+            stopped: Default::default(),
+        })
     }
 
     /// Claims and runs rollouts until the process ends: woken at once by an approval in this
@@ -104,6 +116,9 @@ impl Engine {
         let engine = self.clone();
         tokio::spawn(async move {
             loop {
+                if engine.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
                 let busy = engine.running.lock().map(|r| r.len() >= engine.config.max_running).unwrap_or(true);
                 let claimed = if busy { Ok(None) } else { engine.claim().await };
                 match claimed {
@@ -122,6 +137,19 @@ impl Engine {
                 }
             }
         })
+    }
+
+    /// Stops taking new rollouts and hands back the leases of those this process runs, so another
+    /// process resumes them at its next look instead of after the lease lapses. The runs here stop
+    /// at their next lease check (before any mutating call); every AWS call is repeatable, so the
+    /// one in flight does no harm. Returns the rollouts handed back.
+    pub async fn stop(&self) -> Result<Vec<i64>, ServerError> {
+        self.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+        let handed = self.store.hand_back_leases(&self.config.owner).await?;
+        for id in &handed {
+            tracing::info!(rollout = id, "lease handed back: the process is stopping");
+        }
+        Ok(handed)
     }
 
     fn lease_until(&self) -> i64 {

@@ -208,6 +208,20 @@ impl RolloutStore {
         row.map(|row| get(&row, "id")).transpose()
     }
 
+    /// Gives up every lease `owner` holds on a running rollout (the process is stopping): the
+    /// rollouts stay running, free for the next process that looks.
+    pub(crate) async fn hand_back_leases(&self, owner: &str) -> Result<Vec<i64>, ServerError> {
+        let rows = sqlx::query(
+            "UPDATE rollouts SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1 AND status = $2 \
+             RETURNING id",
+        )
+        .bind(owner)
+        .bind(RolloutStatus::Running.as_str())
+        .fetch_all(&self.db.pool)
+        .await?;
+        rows.iter().map(|r| get::<i64>(r, "id")).collect()
+    }
+
     /// Renews the lease; `false` once another process holds it.
     pub(crate) async fn renew_lease(&self, id: i64, owner: &str, lease_until: i64) -> Result<bool, ServerError> {
         let done = sqlx::query("UPDATE rollouts SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3")

@@ -73,6 +73,7 @@ const POLL: Duration = Duration::from_millis(250);
 
 struct Cursor {
     _slot: StreamSlot,
+    stopping: tokio::sync::watch::Receiver<bool>,
     store: RolloutStore,
     id: i64,
     after: i64,
@@ -82,11 +83,12 @@ struct Cursor {
 
 pub fn rollout_stream(
     slot: StreamSlot,
+    stopping: tokio::sync::watch::Receiver<bool>,
     store: RolloutStore,
     id: i64,
     after: i64,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let cursor = Cursor { _slot: slot, store, id, after, last_state: None, ended: false };
+    let cursor = Cursor { _slot: slot, stopping, store, id, after, last_state: None, ended: false };
     let stream = stream::unfold(cursor, |mut cursor| async move {
         if cursor.ended {
             return None;
@@ -131,6 +133,15 @@ async fn next_batch(cursor: &mut Cursor) -> Vec<Event> {
         if !out.is_empty() {
             return out;
         }
-        tokio::time::sleep(POLL).await;
+        if *cursor.stopping.borrow() {
+            // The process is stopping: the browser's EventSource reconnects (with Last-Event-ID),
+            // reaching another process behind the load balancer.
+            cursor.ended = true;
+            return vec![Event::default().event("restart").data("the server is stopping; reconnect")];
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            _ = cursor.stopping.changed() => {}
+        }
     }
 }

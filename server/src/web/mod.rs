@@ -7,6 +7,7 @@ pub mod auth;
 pub mod client;
 pub mod csrf;
 pub mod live;
+pub mod ops;
 mod registry_views;
 pub mod sso;
 pub mod state;
@@ -46,6 +47,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let proxies = portal.trusted_proxies.clone();
     api::routes()
         .merge(sso::routes())
+        .merge(ops::routes())
         .with_state(portal)
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(own_origin, csrf::same_origin_only))
@@ -64,15 +66,18 @@ pub fn leptos_options(addr: SocketAddr, site_root: &str) -> LeptosOptions {
         .build()
 }
 
-/// Serves on a bound listener (tests bind port 0 first).
-pub async fn serve_on(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+/// Serves on a bound listener (tests bind port 0 first) until `shutdown` completes; then finishes
+/// the requests in flight.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     if let Ok(local) = listener.local_addr() {
         tracing::info!("listening on http://{local}");
     }
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown)
         .await
 }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 use crate::catalog::CatalogService;
 use crate::db::Database;
@@ -40,6 +40,9 @@ pub struct Portal {
     pub instance: String,
     /// Proxies whose `X-Forwarded-For` names the client (`PORTAL_TRUSTED_PROXIES`).
     pub trusted_proxies: TrustedProxies,
+    /// Turns `true` when the process is asked to stop: live streams end (clients reconnect to
+    /// another process), the engine takes no new work.
+    pub stopping: watch::Sender<bool>,
 }
 
 impl Portal {
@@ -59,6 +62,7 @@ impl Portal {
             live_limits: LiveLimits::new(8, 1_000),
             instance: String::new(),
             trusted_proxies: TrustedProxies::default(),
+            stopping: watch::channel(false).0,
         }
     }
 

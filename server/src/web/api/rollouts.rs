@@ -74,5 +74,5 @@ pub(super) async fn events(
         .or(q.after)
         .unwrap_or(0);
     let slot = portal.live_limits.take(caller.id)?;
-    Ok(crate::web::live::rollout_stream(slot, store, id, resume))
+    Ok(crate::web::live::rollout_stream(slot, portal.stopping.subscribe(), store, id, resume))
 }
