@@ -61,6 +61,8 @@ impl Application {
             AwsSettings::None => None,
         };
         portal.trusted_proxies = settings.trusted_proxies.clone();
+        portal.metrics_token = settings.metrics_token.clone();
+        crate::telemetry::recorder();
         portal.live_limits =
             crate::web::live::LiveLimits::new(settings.live_streams_per_user, settings.live_streams_total);
         portal.notifier = Notifier::new(settings.webhook.is_some());

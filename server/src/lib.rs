@@ -17,6 +17,7 @@ pub mod people;
 pub mod requests;
 pub mod rollout;
 pub mod settings;
+pub mod telemetry;
 pub mod web;
 
 pub use error::ServerError;

@@ -3,14 +3,24 @@ use std::sync::Arc;
 
 use clap::Parser;
 use server::cli::{Cli, Command};
-use server::settings::Settings;
+use server::settings::{LogFormat, Settings};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    let format = match Settings::log_format() {
+        Ok(format) => format,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+    }
     let cli = Cli::parse();
     let catalog = match infra::Catalog::embedded() {
         Ok(c) => Arc::new(c),

@@ -44,6 +44,14 @@ impl Background {
     pub const NONE: Background = Background { engine: false, expiry_sweep: false, webhooks: false, audit_head: false };
 }
 
+/// Log lines for people (`text`) or for a log pipeline (`json`: one object per line, with the
+/// request id of the request being served).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Clone)]
 pub struct Settings {
     pub addr: SocketAddr,
@@ -69,6 +77,8 @@ pub struct Settings {
     /// Live streams (rollout progress) open at once: per user, and in total.
     pub live_streams_per_user: usize,
     pub live_streams_total: usize,
+    /// The bearer token `/metrics` asks for (`PORTAL_METRICS_TOKEN`); open without one.
+    pub metrics_token: Option<String>,
     pub aws: AwsSettings,
     pub background: Background,
 }
@@ -91,6 +101,7 @@ impl Settings {
             trusted_proxies: TrustedProxies::default(),
             live_streams_per_user: 8,
             live_streams_total: 1_000,
+            metrics_token: None,
             aws: AwsSettings::FromEnvironment,
             background: Background::ALL,
         }
@@ -159,9 +170,25 @@ impl Settings {
                 .map_err(|e| ServerError::Startup(format!("PORTAL_TRUSTED_PROXIES: {e}")))?,
             live_streams_per_user: positive(&var, "PORTAL_LIVE_STREAMS_PER_USER", 8)?,
             live_streams_total: positive(&var, "PORTAL_LIVE_STREAMS_TOTAL", 1_000)?,
+            metrics_token: match var("PORTAL_METRICS_TOKEN") {
+                Some(token) if token.trim().len() < 16 => {
+                    return Err(ServerError::Startup("PORTAL_METRICS_TOKEN must be 16 characters or more".into()))
+                }
+                token => token.map(|t| t.trim().to_owned()),
+            },
             aws: AwsSettings::FromEnvironment,
             background: Background::ALL,
         })
+    }
+
+    /// How log lines are written (`PORTAL_LOG_FORMAT`): read before anything else, so that even
+    /// start-up errors come in the chosen format.
+    pub fn log_format() -> Result<LogFormat, ServerError> {
+        match std::env::var("PORTAL_LOG_FORMAT").ok().as_deref().map(str::trim) {
+            None | Some("") | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(ServerError::Startup(format!("PORTAL_LOG_FORMAT must be text or json, got `{other}`"))),
+        }
     }
 
     /// Cookies carry `Secure` when the portal is served over HTTPS.

@@ -356,3 +356,48 @@ async fn a_portal_stopped_with_sigterm_hands_its_rollout_to_another_at_once() {
     assert_eq!(audit_count(&portal, AuditAction::RolloutStarted, &subject).await, 2, "started, then resumed by B");
     assert_eq!(audit_count(&portal, AuditAction::RolloutPhase, &subject).await, 6, "each phase finished once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_carry_the_request_id_the_answer_gives_back() {
+    let database = TestDatabase::create(Backend::Sqlite).await;
+    let format = [("PORTAL_LOG_FORMAT", "json"), ("RUST_LOG", "info,server=debug")];
+    let mut portal = PortalProcess::start_with(&database.url, "http://127.0.0.1:9", &format);
+    let http = reqwest::Client::new();
+    wait_for("the portal to answer", Duration::from_secs(60), async || {
+        portal.assert_running();
+        http.get(portal.url("/healthz")).send().await.is_ok_and(|r| r.status() == 200)
+    })
+    .await;
+    // The caller's id is kept and given back; a malformed one is replaced by a fresh one.
+    let given = http.get(portal.url("/readyz")).header("X-Request-Id", "ops-check-42").send().await.expect("answer");
+    assert_eq!(given.headers()["x-request-id"], "ops-check-42");
+    let odd = http.get(portal.url("/readyz")).header("X-Request-Id", "a b\"c").send().await.expect("answer");
+    let fresh = odd.headers()["x-request-id"].to_str().expect("text").to_owned();
+    assert!(fresh.len() == 16 && fresh.chars().all(|c| c.is_ascii_hexdigit()), "{fresh}");
+
+    wait_for("the request's log line", Duration::from_secs(10), async || portal.log().contains("ops-check-42")).await;
+    let log = portal.log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let served = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == "ops-check-42")
+        .unwrap_or_else(|| panic!("no line for the request:\n{log}"));
+    assert_eq!(served["span"]["route"], "/readyz", "{served}");
+    assert_eq!(served["fields"]["status"], 200, "{served}");
+    assert!(lines.iter().any(|l| l["span"]["request_id"] == fresh.as_str()), "the fresh id is logged too");
+    drop(portal);
+
+    // An unknown format is refused before anything starts.
+    let refused = Command::new(portal_binary())
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("DATABASE_URL", &database.url)
+        .env("PORTAL_LOG_FORMAT", "xml")
+        .output()
+        .expect("portal runs");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("PORTAL_LOG_FORMAT must be text or json, got `xml`"));
+}

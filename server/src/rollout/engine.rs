@@ -146,6 +146,7 @@ impl Engine {
     pub async fn stop(&self) -> Result<Vec<i64>, ServerError> {
         self.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
         let handed = self.store.hand_back_leases(&self.config.owner).await?;
+        crate::telemetry::leases_handed_back(handed.len());
         for id in &handed {
             tracing::info!(rollout = id, "lease handed back: the process is stopping");
         }
@@ -159,12 +160,20 @@ impl Engine {
     /// Takes the oldest runnable rollout whose lease is free (see [`RolloutStore::claim`]).
     pub async fn claim(&self) -> Result<Option<i64>, ServerError> {
         let Some(id) = self.store.claim(&self.config.owner, self.lease_until()).await? else { return Ok(None) };
-        if let Ok(mut running) = self.running.lock() {
-            if !running.insert(id) {
-                // Ours already (a lapsed lease we are still working under): the live run carries on.
-                return Ok(None);
+        let running_here = match self.running.lock() {
+            Ok(mut running) => {
+                if !running.insert(id) {
+                    // Ours already (a lapsed lease we are still working under): the live run carries on.
+                    return Ok(None);
+                }
+                running.len()
             }
-        }
+            Err(_) => 0,
+        };
+        // A rollout with a phase begun was started by a process before (this one or another).
+        let resumed =
+            self.store.view(id).await.is_ok_and(|v| v.phases.iter().any(|p| p.status != PhaseStatus::Pending));
+        crate::telemetry::rollout_claimed(resumed, running_here);
         Ok(Some(id))
     }
 
@@ -195,6 +204,7 @@ impl Engine {
         }
         if let Ok(mut running) = self.running.lock() {
             running.remove(&id);
+            crate::telemetry::rollouts_running(running.len());
         }
     }
 
@@ -267,6 +277,7 @@ impl Engine {
                 stack: &phase.stack_name,
                 token: &token,
             };
+            let began = std::time::Instant::now();
             let end = if teardown { run.delete().await } else { run.deploy(phase).await };
             let end = match end {
                 Ok(end) => end,
@@ -276,6 +287,12 @@ impl Engine {
                 Err(Interrupted::Deadline(reason)) => PhaseEnd::Failed(reason),
                 Err(other) => return Err(other),
             };
+            let ended = match &end {
+                PhaseEnd::Done => PhaseStatus::Done,
+                PhaseEnd::Failed(_) => PhaseStatus::Failed,
+                PhaseEnd::Cancelled => PhaseStatus::Cancelled,
+            };
+            crate::telemetry::phase_finished(ended.as_str(), began.elapsed().as_secs_f64());
             match end {
                 PhaseEnd::Done => {}
                 PhaseEnd::Failed(reason) => {
@@ -372,6 +389,12 @@ impl Engine {
     /// Ends the rollout (with its audit entry and notification) if this process still holds it.
     async fn finish(&self, id: i64, status: RolloutStatus, failure: Option<&str>) -> Result<(), Interrupted> {
         if self.store.finish(id, &self.config.owner, status, failure, self.notifier).await? {
+            if let Ok(view) = self.store.view(id).await {
+                let seconds = (view.finished_at.unwrap_or_else(now_ms) - view.started_at.unwrap_or(view.created_at))
+                    as f64
+                    / 1000.0;
+                crate::telemetry::rollout_finished(view.kind.as_str(), status.as_str(), seconds.max(0.0));
+            }
             Ok(())
         } else {
             Err(Interrupted::LeaseLost)

@@ -29,6 +29,11 @@ impl LiveLimits {
         LiveLimits { per_user, total, open: Arc::default() }
     }
 
+    /// Streams open now, everyone's.
+    pub fn open_total(&self) -> usize {
+        self.open.lock().map(|open| open.values().sum()).unwrap_or(0)
+    }
+
     /// A slot for one more stream of `user`, or 429 saying which limit is reached.
     pub fn take(&self, user: i64) -> Result<StreamSlot, ServerError> {
         let mut open = self.open.lock().map_err(|_| ServerError::Internal("live stream counts poisoned".into()))?;

@@ -52,6 +52,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(own_origin, csrf::same_origin_only))
         .layer(axum::middleware::from_fn_with_state(proxies, client::client_address))
+        .layer(axum::middleware::from_fn(ops::track_http))
         .layer(CompressionLayer::new())
 }
 

@@ -43,6 +43,8 @@ pub struct Portal {
     /// Turns `true` when the process is asked to stop: live streams end (clients reconnect to
     /// another process), the engine takes no new work.
     pub stopping: watch::Sender<bool>,
+    /// `/metrics` asks for this bearer token when set (`PORTAL_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
 }
 
 impl Portal {
@@ -63,6 +65,7 @@ impl Portal {
             instance: String::new(),
             trusted_proxies: TrustedProxies::default(),
             stopping: watch::channel(false).0,
+            metrics_token: None,
         }
     }
 
