@@ -10,6 +10,7 @@ pub mod diagram;
 pub mod domain;
 pub mod error;
 pub mod eval;
+pub mod graph;
 pub mod phase;
 pub mod posture;
 pub mod pricing;
@@ -24,6 +25,7 @@ pub use domain::{
     AccountId, DeploymentSpec, DomainName, EnvironmentName, OptionSet, Region, RoleArn, ServiceOption, TierId,
 };
 pub use error::{InfraError, TemplateProblem};
+pub use graph::PhaseGraph;
 pub use phase::Phase;
 pub use posture::Posture;
 pub use pricing::Usage;

@@ -107,6 +107,7 @@ impl CatalogService {
                     .collect(),
             })
             .collect();
+        let graph = infra::PhaseGraph::of(&report.evaluation);
         let phases = report
             .evaluation
             .phases
@@ -115,6 +116,7 @@ impl CatalogService {
                 number: p.phase.number(),
                 title: p.phase.title().to_owned(),
                 stack_name: p.stack_name.clone(),
+                needs: graph.needs(p.phase).into_iter().map(|n| n.number()).collect(),
                 resources: p
                     .resources
                     .iter()

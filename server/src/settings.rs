@@ -137,6 +137,7 @@ impl Settings {
                 })?,
             },
             max_running: positive(&var, "PORTAL_MAX_ROLLOUTS", defaults.max_running)?,
+            max_parallel_phases: positive(&var, "PORTAL_MAX_PARALLEL_PHASES", defaults.max_parallel_phases)?,
             give_up_after: positive(&var, "PORTAL_GIVE_UP_AFTER", defaults.give_up_after)?,
             stack_deadline: Duration::from_secs(
                 60 * positive(&var, "PORTAL_STACK_DEADLINE_MINUTES", defaults.stack_deadline.as_secs() / 60)?,

@@ -116,3 +116,13 @@ test('every control is reachable by keyboard', async ({ page }) => {
     expect([...reached].some((l) => l.endsWith(`:${name}`)), name).toBe(true);
   }
 });
+
+test('the rollout plan says which phases start together', async ({ page }) => {
+  await page.goto('/tiers/production-lite');
+  const plan = page.getByRole('region', { name: 'Rollout plan' });
+  await expect(plan.locator('#phase-1')).toContainText('Starts first');
+  await expect(plan.locator('#phase-2')).toContainText('Starts when phase 1 is done');
+  await expect(plan.locator('#phase-4')).toContainText('Starts when phase 1 is done');
+  await expect(plan.locator('#phase-3')).toContainText('Starts when phases 1, 2 are done');
+  await expect(plan.locator('#phase-6')).toContainText('Starts when phases 1, 2, 4 are done');
+});

@@ -39,6 +39,13 @@ async fn a_tier_has_cost_lines_totals_and_phases() {
     assert_eq!(phases.len(), 6);
     assert_eq!(phases[0]["stack_name"], "concert-preview-network");
     assert!(phases.iter().all(|p| !p["resources"].as_array().expect("resources").is_empty()));
+    let needs: Vec<serde_json::Value> = phases.iter().map(|p| p["needs"].clone()).collect();
+    assert_eq!(
+        serde_json::Value::Array(needs),
+        serde_json::json!([[], [1], [1, 2], [1], [1, 3], [1, 2, 4]]),
+        "the phase graph, from the templates' imports"
+    );
+    assert_eq!(body["posture"]["controls"].as_array().map(Vec::len), Some(8), "the security posture comes with it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

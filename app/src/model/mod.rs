@@ -60,6 +60,8 @@ pub struct PhaseView {
     pub number: u8,
     pub title: String,
     pub stack_name: String,
+    /// The phases it imports from: it starts once they are done, beside any other that is ready.
+    pub needs: Vec<u8>,
     pub resources: Vec<PhaseResourceView>,
 }
 

@@ -297,16 +297,27 @@ fn Phases(view: TierView) -> impl IntoView {
     view! {
         <section class="phases" aria-labelledby="phases-heading">
             <h2 id="phases-heading">"Rollout plan"</h2>
+            <p class="hint">"Phases that import nothing from each other deploy side by side; each starts once the phases it imports from are done."</p>
             <ol class="phase-list">
                 {view
                     .phases
                     .into_iter()
                     .map(|p| {
                         let count = p.resources.len();
+                        let after = match p.needs.as_slice() {
+                            [] => "Starts first".to_owned(),
+                            needs => format!(
+                                "Starts when phase{} {} {} done",
+                                if needs.len() > 1 { "s" } else { "" },
+                                needs.iter().map(u8::to_string).collect::<Vec<_>>().join(", "),
+                                if needs.len() > 1 { "are" } else { "is" }
+                            ),
+                        };
                         view! {
                             <li id=format!("phase-{}", p.number)>
                                 <h3>{format!("Phase {}: {}", p.number, p.title)}</h3>
                                 <p class="stack">{format!("Stack {} · {} resources", p.stack_name, count)}</p>
+                                <p class="needs">{after}</p>
                                 <details>
                                     <summary>{format!("Resources of phase {}", p.number)}</summary>
                                     <ul>

@@ -62,6 +62,8 @@ pub(super) struct Evaluator<'a> {
     pub(super) params: IndexMap<String, Value>,
     pub(super) conditions: RefCell<HashMap<String, bool>>,
     pub(super) visiting: RefCell<Vec<String>>,
+    /// The exports this template's evaluated parts import (branches not taken import nothing).
+    pub(super) imports: RefCell<std::collections::BTreeSet<String>>,
     pub(super) included: HashSet<String>,
 }
 
@@ -205,11 +207,10 @@ impl Evaluator<'_> {
             "Fn::GetAtt" => self.get_att(name, v, at),
             "Fn::ImportValue" => {
                 let export = self.text_arg(name, v, at)?;
-                self.ctx
-                    .exports
-                    .get(&export)
-                    .cloned()
-                    .ok_or_else(|| self.err(at, TemplateProblem::MissingExport(export)))
+                let value = self.ctx.exports.get(&export).cloned();
+                let value = value.ok_or_else(|| self.err(at, TemplateProblem::MissingExport(export.clone())))?;
+                self.imports.borrow_mut().insert(export);
+                Ok(value)
             }
             "Fn::Select" => self.select(name, v, at),
             "Fn::GetAZs" => {

@@ -70,6 +70,8 @@ pub struct EvaluatedPhase {
     pub parameters: IndexMap<String, String>,
     pub resources: Vec<EvaluatedResource>,
     pub outputs: Vec<EvaluatedOutput>,
+    /// The exports of earlier phases this phase imports (as evaluated: conditions decided).
+    pub imports: std::collections::BTreeSet<String>,
 }
 
 /// Evaluates `template` with the `supplied` parameter values; parameters the
@@ -133,6 +135,7 @@ pub fn evaluate_template(
         parameters: raw_params,
         resources,
         outputs,
+        imports: ev.imports.take(),
     })
 }
 
@@ -150,6 +153,7 @@ fn decide<'a>(
         params,
         conditions: RefCell::new(HashMap::new()),
         visiting: RefCell::new(Vec::new()),
+        imports: RefCell::new(Default::default()),
         included: HashSet::new(),
     };
     // Every declared condition is decided, so an unknown or cyclic one is

@@ -7,13 +7,14 @@
 //! process holding its lease; the lease is renewed by a heartbeat and taken over by another process
 //! when it lapses. One rollout at a time per environment (name, account, region).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::model::{AuditAction, PhaseStatus, RolloutKind, RolloutStatus};
+use futures::stream::{FuturesUnordered, StreamExt};
 use infra::render::RenderedPhase;
-use infra::Catalog;
+use infra::{Catalog, Phase, PhaseGraph};
 use tokio::sync::Notify;
 
 use crate::db::now_ms;
@@ -23,7 +24,7 @@ use crate::error::ServerError;
 use crate::notify::Notifier;
 use crate::rollout::aws::CloudFormation;
 use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, PhaseRun, StackOwner};
-use crate::rollout::spec::{render_stored, StoredTarget};
+use crate::rollout::spec::{render_stored, stored_spec, StoredTarget};
 use crate::rollout::store::{Job, RolloutStore};
 use crate::rollout::sts::{caller_identity, check_credentials, environment_config, CredentialsProblem, DeployRole};
 
@@ -38,6 +39,8 @@ pub struct EngineConfig {
     pub poll: Duration,
     /// Rollouts this process runs at once; the rest wait for it, or for another process.
     pub max_running: usize,
+    /// Phases of one rollout that run at once (those whose needs are done).
+    pub max_parallel_phases: usize,
     /// A rollout interrupted this many times by an error that is not CloudFormation's answer (the
     /// database, a stored value that no longer reads) fails with that error instead of being
     /// taken up again for ever.
@@ -53,6 +56,7 @@ impl Default for EngineConfig {
             lease: Duration::from_secs(30),
             poll: Duration::from_millis(500),
             max_running: 4,
+            max_parallel_phases: 3,
             give_up_after: 5,
             stack_deadline: Duration::from_secs(3 * 3600),
         }
@@ -239,13 +243,10 @@ impl Engine {
                 "the templates or prices changed after approval, so the approval is void; request the deployment again";
             return self.finish(id, RolloutStatus::Failed, Some(reason)).await;
         }
-        let mut phases = match self.phases(&job) {
-            Ok(phases) => phases,
+        let (phases, graph) = match self.phases(&job) {
+            Ok(planned) => planned,
             Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
         };
-        if teardown {
-            phases.reverse();
-        }
         let rows: Vec<(i64, String, String)> =
             phases.iter().map(|(n, p)| (*n, p.phase.title().to_owned(), p.stack_name.clone())).collect();
         self.store.ensure_phase_rows(id, &rows).await?;
@@ -258,59 +259,66 @@ impl Engine {
         };
         let lease = self.lease();
         let owner = StackOwner::new(&self.instance, &job);
+        let mut done = BTreeSet::new();
         for (number, phase) in &phases {
             if self.store.phase_row(id, *number).await?.status == PhaseStatus::Done {
-                continue;
+                done.insert(phase.phase);
             }
-            if lease.control(id).await?.cancel {
-                return self.finish_cancelled(id).await;
+        }
+        // Every phase whose needs are done starts at once (at most `max_parallel_phases`); a
+        // teardown deletes a phase once no remaining phase imports from it. A failed phase stops
+        // what depends on it; the rest still runs, and the rollout then fails with the first reason.
+        let mut started = done.clone();
+        let mut blocked = BTreeSet::new();
+        let mut failure: Option<String> = None;
+        let mut cancelled = false;
+        let mut in_flight = FuturesUnordered::new();
+        loop {
+            if !cancelled {
+                let mut ready = if teardown { graph.ready_to_delete(&done) } else { graph.ready(&done) };
+                ready.retain(|p| !started.contains(p) && !blocked.contains(p));
+                for next in ready {
+                    if in_flight.len() >= self.config.max_parallel_phases {
+                        break;
+                    }
+                    if lease.control(id).await?.cancel {
+                        cancelled = true;
+                        break;
+                    }
+                    let Some((number, phase)) = phases.iter().find(|(_, p)| p.phase == next) else { continue };
+                    started.insert(next);
+                    let run = PhaseRunSpec { lease: &lease, owner: &owner, cfn: &cfn, job: &job, id, number: *number };
+                    in_flight.push(run.run(phase, teardown));
+                }
             }
-            // Also the change set's name. It names the environment: moto finds change sets by name
-            // alone, and two portals' rollout ids may coincide.
-            let token = format!("portal-{}-r{id}-a{}-p{number}", job.environment, job.attempt);
-            let run = PhaseRun {
-                lease: &lease,
-                owner: &owner,
-                cfn: &cfn,
-                id,
-                number: *number,
-                stack: &phase.stack_name,
-                token: &token,
-            };
-            let began = std::time::Instant::now();
-            let end = if teardown { run.delete().await } else { run.deploy(phase).await };
-            let end = match end {
-                Ok(end) => end,
-                // An AWS error that retries did not cure is the phase's failure, recorded with its reason;
-                // so is a stack that stayed in progress past the deadline.
-                Err(Interrupted::Error(e @ ServerError::Aws(_))) => PhaseEnd::Failed(e.to_string()),
-                Err(Interrupted::Deadline(reason)) => PhaseEnd::Failed(reason),
-                Err(other) => return Err(other),
-            };
-            let ended = match &end {
-                PhaseEnd::Done => PhaseStatus::Done,
-                PhaseEnd::Failed(_) => PhaseStatus::Failed,
-                PhaseEnd::Cancelled => PhaseStatus::Cancelled,
-            };
-            crate::telemetry::phase_finished(ended.as_str(), began.elapsed().as_secs_f64());
-            match end {
-                PhaseEnd::Done => {}
+            let Some((phase, number, end)) = in_flight.next().await else { break };
+            match end? {
+                PhaseEnd::Done => {
+                    done.insert(phase);
+                }
                 PhaseEnd::Failed(reason) => {
-                    self.store.set_phase(id, *number, PhaseStatus::Failed, Some(&reason)).await?;
-                    let message = format!("phase {number} ({}) failed: {reason}", phase.phase.slug());
-                    return self.finish(id, RolloutStatus::Failed, Some(&message)).await;
+                    self.store.set_phase(id, number, PhaseStatus::Failed, Some(&reason)).await?;
+                    failure.get_or_insert_with(|| format!("phase {number} ({}) failed: {reason}", phase.slug()));
+                    blocked.extend(if teardown { graph.needs_all(phase) } else { graph.dependents(phase) });
                 }
                 PhaseEnd::Cancelled => {
-                    self.store.set_phase(id, *number, PhaseStatus::Cancelled, Some("cancelled by request")).await?;
-                    return self.finish_cancelled(id).await;
+                    self.store.set_phase(id, number, PhaseStatus::Cancelled, Some("cancelled by request")).await?;
+                    cancelled = true;
                 }
             }
+        }
+        if let Some(message) = failure {
+            return self.finish(id, RolloutStatus::Failed, Some(&message)).await;
+        }
+        if cancelled {
+            return self.finish_cancelled(id).await;
         }
         self.finish(id, RolloutStatus::Succeeded, None).await
     }
 
-    /// The phases as they will be deployed, numbered; `Err(reason)` when the request no longer renders.
-    fn phases(&self, job: &Job) -> Result<Vec<(i64, RenderedPhase)>, String> {
+    /// The phases as they will be deployed, numbered, and which needs which; `Err(reason)` when
+    /// the request no longer renders.
+    fn phases(&self, job: &Job) -> Result<(Vec<(i64, RenderedPhase)>, PhaseGraph), String> {
         let target = StoredTarget {
             tier: job.tier,
             options: &job.options,
@@ -319,7 +327,9 @@ impl Engine {
             domain_name: job.domain_name.as_ref(),
         };
         let phases = render_stored(&self.catalog, target).map_err(|e| e.to_string())?;
-        Ok(phases.into_iter().map(|p| (i64::from(p.phase.number()), p)).collect())
+        let spec = stored_spec(&self.catalog, target).map_err(|e| e.to_string())?;
+        let graph = PhaseGraph::of(&self.catalog.evaluate(&spec).map_err(|e| e.to_string())?);
+        Ok((phases.into_iter().map(|p| (i64::from(p.phase.number()), p)).collect(), graph))
     }
 
     /// CloudFormation in the environment's account, through its deploy role, assumed with the
@@ -399,5 +409,44 @@ impl Engine {
         } else {
             Err(Interrupted::LeaseLost)
         }
+    }
+}
+
+/// One phase of a rollout, ready to run beside others of the same rollout.
+struct PhaseRunSpec<'a> {
+    lease: &'a Lease<'a>,
+    owner: &'a StackOwner,
+    cfn: &'a CloudFormation,
+    job: &'a Job,
+    id: i64,
+    number: i64,
+}
+
+impl PhaseRunSpec<'_> {
+    /// Deploys (or deletes) the phase; an AWS error that retries did not cure, or a stack past its
+    /// deadline, is the phase's failure with its reason.
+    async fn run(self, phase: &RenderedPhase, teardown: bool) -> (Phase, i64, Result<PhaseEnd, Interrupted>) {
+        let PhaseRunSpec { lease, owner, cfn, job, id, number } = self;
+        // Also the change set's name. It names the environment: moto finds change sets by name
+        // alone, and two portals' rollout ids may coincide.
+        let token = format!("portal-{}-r{id}-a{}-p{number}", job.environment, job.attempt);
+        let run = PhaseRun { lease, owner, cfn, id, number, stack: &phase.stack_name, token: &token };
+        let began = std::time::Instant::now();
+        let end = if teardown { run.delete().await } else { run.deploy(phase).await };
+        let end = match end {
+            Ok(end) => Ok(end),
+            Err(Interrupted::Error(e @ ServerError::Aws(_))) => Ok(PhaseEnd::Failed(e.to_string())),
+            Err(Interrupted::Deadline(reason)) => Ok(PhaseEnd::Failed(reason)),
+            Err(other) => Err(other),
+        };
+        if let Ok(end) = &end {
+            let status = match end {
+                PhaseEnd::Done => PhaseStatus::Done,
+                PhaseEnd::Failed(_) => PhaseStatus::Failed,
+                PhaseEnd::Cancelled => PhaseStatus::Cancelled,
+            };
+            crate::telemetry::phase_finished(status.as_str(), began.elapsed().as_secs_f64());
+        }
+        (phase.phase, number, end)
     }
 }

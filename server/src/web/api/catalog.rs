@@ -66,6 +66,7 @@ pub(super) async fn tier(
     let service = &portal.catalog;
     let report = service.report(&params.query(id)?)?;
     let summary = service.summary(&report);
+    let graph = infra::PhaseGraph::of(&report.evaluation);
     let phases: Vec<serde_json::Value> = report
         .evaluation
         .phases
@@ -76,6 +77,7 @@ pub(super) async fn tier(
                 "slug": p.phase.slug(),
                 "title": p.phase.title(),
                 "stack_name": p.stack_name,
+                "needs": graph.needs(p.phase).iter().map(|n| n.number()).collect::<Vec<_>>(),
                 "parameters": p.parameters,
                 "resources": p.resources.iter().map(|r| serde_json::json!({
                     "logical_id": r.key.logical_id,
