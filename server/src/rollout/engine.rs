@@ -14,7 +14,7 @@ use std::time::Duration;
 use app::model::{AuditAction, PhaseStatus, RolloutKind, RolloutStatus};
 use futures::stream::{FuturesUnordered, StreamExt};
 use infra::render::RenderedPhase;
-use infra::{Catalog, Phase, PhaseGraph};
+use infra::{Catalog, PhaseGraph};
 use tokio::sync::Notify;
 
 use crate::db::now_ms;
@@ -23,7 +23,8 @@ use crate::error::AwsError;
 use crate::error::ServerError;
 use crate::notify::Notifier;
 use crate::rollout::aws::CloudFormation;
-use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, PhaseRun, StackOwner};
+use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, StackOwner};
+use crate::rollout::running::PhaseRunSpec;
 use crate::rollout::spec::{render_stored, stored_spec, StoredTarget};
 use crate::rollout::store::{Job, RolloutStore};
 use crate::rollout::sts::{caller_identity, check_credentials, environment_config, CredentialsProblem, DeployRole};
@@ -409,44 +410,5 @@ impl Engine {
         } else {
             Err(Interrupted::LeaseLost)
         }
-    }
-}
-
-/// One phase of a rollout, ready to run beside others of the same rollout.
-struct PhaseRunSpec<'a> {
-    lease: &'a Lease<'a>,
-    owner: &'a StackOwner,
-    cfn: &'a CloudFormation,
-    job: &'a Job,
-    id: i64,
-    number: i64,
-}
-
-impl PhaseRunSpec<'_> {
-    /// Deploys (or deletes) the phase; an AWS error that retries did not cure, or a stack past its
-    /// deadline, is the phase's failure with its reason.
-    async fn run(self, phase: &RenderedPhase, teardown: bool) -> (Phase, i64, Result<PhaseEnd, Interrupted>) {
-        let PhaseRunSpec { lease, owner, cfn, job, id, number } = self;
-        // Also the change set's name. It names the environment: moto finds change sets by name
-        // alone, and two portals' rollout ids may coincide.
-        let token = format!("portal-{}-r{id}-a{}-p{number}", job.environment, job.attempt);
-        let run = PhaseRun { lease, owner, cfn, id, number, stack: &phase.stack_name, token: &token };
-        let began = std::time::Instant::now();
-        let end = if teardown { run.delete().await } else { run.deploy(phase).await };
-        let end = match end {
-            Ok(end) => Ok(end),
-            Err(Interrupted::Error(e @ ServerError::Aws(_))) => Ok(PhaseEnd::Failed(e.to_string())),
-            Err(Interrupted::Deadline(reason)) => Ok(PhaseEnd::Failed(reason)),
-            Err(other) => Err(other),
-        };
-        if let Ok(end) = &end {
-            let status = match end {
-                PhaseEnd::Done => PhaseStatus::Done,
-                PhaseEnd::Failed(_) => PhaseStatus::Failed,
-                PhaseEnd::Cancelled => PhaseStatus::Cancelled,
-            };
-            crate::telemetry::phase_finished(status.as_str(), began.elapsed().as_secs_f64());
-        }
-        (phase.phase, number, end)
     }
 }

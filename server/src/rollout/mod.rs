@@ -10,6 +10,7 @@
 pub mod aws;
 pub mod engine;
 pub(crate) mod phase;
+mod running;
 pub mod spec;
 pub mod steer;
 pub mod store;
