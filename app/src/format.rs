@@ -97,3 +97,15 @@ mod unit_price_tests {
         assert_eq!(super::unit_price(1.0), "$1.00");
     }
 }
+
+/// When a phase starts, from the phases it imports from: "Starts first", "Starts when phases 1, 2
+/// are done".
+pub fn phase_start(needs: &[u8]) -> String {
+    match needs {
+        [] => "Starts first".to_owned(),
+        [one] => format!("Starts when phase {one} is done"),
+        many => {
+            format!("Starts when phases {} are done", many.iter().map(u8::to_string).collect::<Vec<_>>().join(", "))
+        }
+    }
+}

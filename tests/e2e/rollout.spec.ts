@@ -37,6 +37,10 @@ test('a lead watches all six phases complete live while an approver approves els
     await expect(rollout.getByRole('listitem', { name: new RegExp(`^Phase ${n}: .+ — done$`) })).toBeVisible();
   }
   await expect(rollout.getByRole('progressbar')).toHaveAttribute('value', '6');
+  // Each card says when its phase starts: after the phases it imports from.
+  await expect(rollout.getByRole('listitem', { name: /^Phase 1: / })).toContainText('Starts first');
+  await expect(rollout.getByRole('listitem', { name: /^Phase 3: / })).toContainText('Starts when phases 1, 2 are done');
+  await expect(rollout.getByRole('listitem', { name: /^Phase 6: / })).toContainText('Starts when phases 1, 2, 4 are done');
 
   const sameDocument = await lead.evaluate(() => (window as any).__sameDocument === true);
   expect(sameDocument, 'the page was never reloaded').toBe(true);

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use crate::components::feedback::error_view;
 use crate::components::nav::go;
 use crate::components::status::{phase_label, status_badge, ResourceLook};
-use crate::format::timestamp;
+use crate::format::{phase_start, timestamp};
 use crate::model::{
     PhaseStatus, RolloutDetail, RolloutEventView, RolloutKind, RolloutPhaseView, RolloutStatus, RolloutView,
 };
@@ -51,7 +51,7 @@ fn RolloutLive(detail: RolloutDetail, heading: bool) -> impl IntoView {
             <RolloutHeading id=id heading=heading rollout=rollout/>
             <RolloutProgress rollout=rollout/>
             <RolloutControls id=id may_steer=detail.may_steer rollout=rollout events=events/>
-            <PhaseCards rollout=rollout events=events/>
+            <PhaseCards rollout=rollout events=events needs=detail.phase_needs/>
             {move || (may_request_teardown && rollout.with(|r| r.status == RolloutStatus::Succeeded)).then(|| {
                 let r = rollout.get_untracked();
                 view! { <TeardownForm environment=r.environment region=r.region role_arn=role_arn.clone()/> }
@@ -133,10 +133,20 @@ fn summary(r: &RolloutView) -> String {
     let total = r.phases.len().max(6);
     match r.status {
         RolloutStatus::Queued => "Queued: waiting for the engine (one rollout at a time per environment).".to_owned(),
-        RolloutStatus::Running => match r.phases.iter().find(|p| p.status == PhaseStatus::Running) {
-            Some(p) => format!("Phase {} of {total} running: {} ({} done).", p.number, p.name, done),
-            None => format!("Running: {done} of {total} phases done."),
-        },
+        RolloutStatus::Running => {
+            let running: Vec<&RolloutPhaseView> =
+                r.phases.iter().filter(|p| p.status == PhaseStatus::Running).collect();
+            match running.as_slice() {
+                [] => format!("Running: {done} of {total} phases done."),
+                [p] => format!("Phase {} of {total} running: {} ({done} done).", p.number, p.name),
+                [p, beside @ ..] => format!(
+                    "Phase {} of {total} running: {}, beside phase {} ({done} done).",
+                    p.number,
+                    p.name,
+                    beside.iter().map(|b| b.number.to_string()).collect::<Vec<_>>().join(", ")
+                ),
+            }
+        }
         RolloutStatus::Succeeded => format!("Succeeded: all {total} phases done."),
         RolloutStatus::Failed => format!("Failed after {done} of {total} phases."),
         RolloutStatus::Cancelled => format!("Cancelled after {done} of {total} phases."),
@@ -182,14 +192,23 @@ fn RolloutControls(
 fn PhaseCards(
     #[prop(into)] rollout: Signal<RolloutView>,
     #[prop(into)] events: Signal<Vec<RolloutEventView>>,
+    /// Per phase number, the phases it imports from (a deployment starts it once they are done).
+    needs: Vec<(i64, Vec<u8>)>,
 ) -> impl IntoView {
+    let needs = StoredValue::new(needs);
     view! {
         <ol class="phases">
             {move || {
+                let deploy = rollout.with(|r| r.kind == RolloutKind::Deploy);
                 rollout
                     .with(|r| r.phases.clone())
                     .into_iter()
-                    .map(|phase| view! { <PhaseCard phase=phase events=events/> })
+                    .map(|phase| {
+                        let start = deploy
+                            .then(|| needs.with_value(|n| n.iter().find(|(p, _)| *p == phase.number).map(|(_, n)| phase_start(n))))
+                            .flatten();
+                        view! { <PhaseCard phase=phase events=events start=start/> }
+                    })
                     .collect_view()
             }}
         </ol>
@@ -199,7 +218,7 @@ fn PhaseCards(
 /// A phase's card, labelled with its number, name and status: its stack, action and resource
 /// count, the reason it failed, its outputs, and its events.
 #[component]
-fn PhaseCard(phase: RolloutPhaseView, events: Signal<Vec<RolloutEventView>>) -> impl IntoView {
+fn PhaseCard(phase: RolloutPhaseView, events: Signal<Vec<RolloutEventView>>, start: Option<String>) -> impl IntoView {
     let number = phase.number;
     view! {
         <li class=format!("phase phase-{}", phase.status) id=format!("phase-{number}")
@@ -213,6 +232,7 @@ fn PhaseCard(phase: RolloutPhaseView, events: Signal<Vec<RolloutEventView>>) -> 
                 {phase.action.map(|a| format!(" · {a}"))}
                 {(phase.resource_count > 0).then(|| format!(" · {} resources", phase.resource_count))}
             </p>
+            {start.map(|start| view! { <p class="muted needs">{start}</p> })}
             {phase.reason.clone().map(|reason| view! { <p class="error">{reason}</p> })}
             {(!phase.outputs.is_empty()).then(|| view! {
                 <details>
@@ -272,7 +292,7 @@ fn TeardownForm(environment: String, region: String, role_arn: String) -> impl I
         <details class="teardown">
             <summary>{format!("Tear down {environment}")}</summary>
             <form on:submit=move |ev| { ev.prevent_default(); action.dispatch(justification.get_untracked()); }>
-                <p>{format!("Deletes all six stacks of {environment} in {region}, last phase first, once approved.")}</p>
+                <p>{format!("Deletes all six stacks of {environment} in {region} once approved, each after the stacks that import from it.")}</p>
                 <div class="field">
                     <label for="teardown-justification">"Why tear it down"</label>
                     <textarea id="teardown-justification" rows="2" required

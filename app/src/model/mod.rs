@@ -349,6 +349,8 @@ pub struct RolloutDetail {
     pub rollout: RolloutView,
     pub events: Vec<RolloutEventView>,
     pub diagram_svg: String,
+    /// Per phase number, the phases it imports from (it starts once they are done).
+    pub phase_needs: Vec<(i64, Vec<u8>)>,
     /// Whether this user may retry or cancel it.
     pub may_steer: bool,
     /// The deploy role of the environment (for a teardown request).

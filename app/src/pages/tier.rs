@@ -9,7 +9,7 @@ use crate::components::cost_table::CostTable;
 use crate::components::feedback::error_view;
 use crate::components::posture::SecurityPosture;
 use crate::components::request_form::RequestSection;
-use crate::format::usd;
+use crate::format::{phase_start, usd};
 use crate::get_tier_view;
 use crate::model::{OptionView, TierQuery, TierView, UsageFieldView};
 
@@ -304,15 +304,7 @@ fn Phases(view: TierView) -> impl IntoView {
                     .into_iter()
                     .map(|p| {
                         let count = p.resources.len();
-                        let after = match p.needs.as_slice() {
-                            [] => "Starts first".to_owned(),
-                            needs => format!(
-                                "Starts when phase{} {} {} done",
-                                if needs.len() > 1 { "s" } else { "" },
-                                needs.iter().map(u8::to_string).collect::<Vec<_>>().join(", "),
-                                if needs.len() > 1 { "are" } else { "is" }
-                            ),
-                        };
+                        let after = phase_start(&p.needs);
                         view! {
                             <li id=format!("phase-{}", p.number)>
                                 <h3>{format!("Phase {}: {}", p.number, p.title)}</h3>

@@ -73,6 +73,7 @@ struct AsRequested {
     services: Vec<ServiceView>,
     diagram_svg: String,
     posture: PostureView,
+    phases: Vec<app::model::PhaseView>,
 }
 
 impl Portal {
@@ -92,7 +93,12 @@ impl Portal {
                     report.estimate = stored;
                 }
                 let view = self.catalog.view(&report);
-                AsRequested { services: view.services, diagram_svg: view.diagram_svg, posture: view.posture }
+                AsRequested {
+                    services: view.services,
+                    diagram_svg: view.diagram_svg,
+                    posture: view.posture,
+                    phases: view.phases,
+                }
             }
             // A request the catalog no longer renders still shows its text; the page says the catalog changed.
             Err(_) => AsRequested::default(),
@@ -104,7 +110,8 @@ impl Portal {
         let rollout = store.view(id).await?;
         let record = self.requests().get(rollout.request_id).await?;
         let events = store.events(id, 0, 5_000).await?;
-        let diagram_svg = self.as_requested(&record, None).diagram_svg;
+        let AsRequested { diagram_svg, phases, .. } = self.as_requested(&record, None);
+        let phase_needs = phases.into_iter().map(|p| (i64::from(p.number), p.needs)).collect();
         Ok(RolloutDetail {
             may_request_teardown: user.has(Role::Requester)
                 && rollout.kind == RolloutKind::Deploy
@@ -114,6 +121,7 @@ impl Portal {
             rollout,
             events,
             diagram_svg,
+            phase_needs,
         })
     }
 
@@ -127,7 +135,7 @@ impl Portal {
             .map(|t| TimelineEntry { at: t.at, actor: t.actor, action: t.action, detail: timeline_detail(&t.details) })
             .collect();
         let estimate = requests.stored_estimate(id).await?;
-        let AsRequested { services, diagram_svg, posture } = self.as_requested(&record, estimate);
+        let AsRequested { services, diagram_svg, posture, .. } = self.as_requested(&record, estimate);
         let decided_by_me = record.approvals.iter().any(|a| a.approver == user.name && !a.void);
         let may_decide = user.has(Role::Approver)
             && record.status == RequestStatus::Pending
