@@ -48,6 +48,7 @@ impl Application {
         let addr = listener.local_addr().map_err(|e| ServerError::Startup(format!("no local address: {e}")))?;
         let db = Database::connect(&settings.database_url).await?;
         let service = Arc::new(CatalogService::new(catalog, settings.sandbox));
+        service.warm()?;
         let instance = db.instance_id().await?;
         let mut portal = Portal::new(service, db, settings.policy.clone());
         portal.instance = instance;

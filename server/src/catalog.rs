@@ -1,8 +1,10 @@
 //! The catalog, parsed once at start-up, and its reports turned into the page models of the
 //! `app` crate (tier summaries, tier views with cost lines, phases, usage, options, diagram).
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use indexmap::IndexMap;
 
 use app::model::{
     ControlView, CostLineView, DecisionView, HopView, OptionView, PhaseResourceView, PhaseView, PostureView,
@@ -15,15 +17,58 @@ use infra::{Catalog, DeploymentSpec, DomainName, ServiceOption, TierId, TierRepo
 
 use crate::error::ServerError;
 
-/// The catalog, parsed once at start-up, and what the pages need from it.
+/// Tier views kept per process: the most recently used, at most this many (a few MB).
+const VIEW_CACHE: usize = 256;
+
+/// The catalog, parsed once at start-up, and what the pages need from it. The catalog never
+/// changes in a process, so a tier view depends only on its query: views are kept (bounded, least
+/// recently used out first) and the catalog page's summaries computed once.
 pub struct CatalogService {
     pub catalog: Arc<Catalog>,
     pub sandbox: bool,
+    views: Mutex<IndexMap<String, Arc<TierView>>>,
+    summaries: OnceLock<Vec<TierSummary>>,
 }
 
 impl CatalogService {
     pub fn new(catalog: Arc<Catalog>, sandbox: bool) -> Self {
-        Self { catalog, sandbox }
+        Self { catalog, sandbox, views: Mutex::default(), summaries: OnceLock::new() }
+    }
+
+    /// Computes the three tiers' default views and the summaries before the first request.
+    pub fn warm(&self) -> Result<(), ServerError> {
+        self.summaries()?;
+        for id in TierId::ALL {
+            self.tier_view(&TierQuery { tier: id.to_string(), free_tier: true, ..Default::default() })?;
+        }
+        Ok(())
+    }
+
+    /// The view of a query, from the cache when it was asked before.
+    pub fn tier_view(&self, query: &TierQuery) -> Result<TierView, ServerError> {
+        // Later usage entries win, as `report` applies them; the key says the same in one order.
+        let usage: BTreeMap<&str, u64> = query.usage.iter().map(|(k, v)| (k.as_str(), v.to_bits())).collect();
+        let key = serde_json::to_string(&(&query.tier, &query.options, usage, query.free_tier, &query.domain))?;
+        if let Some(hit) = self.views.lock().ok().and_then(|mut views| {
+            let hit = views.shift_remove(&key)?;
+            views.insert(key.clone(), hit.clone());
+            Some(hit)
+        }) {
+            return Ok((*hit).clone());
+        }
+        let view = self.view(&self.report(query)?);
+        if let Ok(mut views) = self.views.lock() {
+            views.insert(key, Arc::new(view.clone()));
+            while views.len() > VIEW_CACHE {
+                views.shift_remove_index(0);
+            }
+        }
+        Ok(view)
+    }
+
+    #[cfg(test)]
+    fn cached(&self) -> usize {
+        self.views.lock().map(|v| v.len()).unwrap_or(0)
     }
 
     /// Builds the spec and usage of a query, rejecting unknown tiers, options and usage keys.
@@ -169,14 +214,19 @@ impl CatalogService {
         }
     }
 
+    /// The catalog page's tiers, computed once per process.
     pub fn summaries(&self) -> Result<Vec<TierSummary>, ServerError> {
-        TierId::ALL
+        if let Some(done) = self.summaries.get() {
+            return Ok(done.clone());
+        }
+        let summaries: Vec<TierSummary> = TierId::ALL
             .iter()
             .map(|id| {
                 let query = TierQuery { tier: id.to_string(), free_tier: true, ..Default::default() };
                 Ok(self.summary(&self.report(&query)?))
             })
-            .collect()
+            .collect::<Result<_, ServerError>>()?;
+        Ok(self.summaries.get_or_init(|| summaries).clone())
     }
 }
 
@@ -206,5 +256,64 @@ fn posture_view(report: &TierReport) -> PostureView {
             .into_iter()
             .map(|w| WaiverView { phase: w.phase.number(), resource: w.resource, check: w.check, reason: w.reason })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> CatalogService {
+        CatalogService::new(Arc::new(Catalog::embedded().expect("catalog")), true)
+    }
+
+    fn query(tier: &str, usage: &[(&str, f64)]) -> TierQuery {
+        TierQuery {
+            tier: tier.to_owned(),
+            usage: usage.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            free_tier: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_cached_view_is_the_view_computed_afresh_and_the_cache_stays_bounded() {
+        let cached = service();
+        cached.warm().expect("warm");
+        assert_eq!(cached.cached(), 3, "the three default tiers");
+        let fresh = service();
+        for q in [query("development", &[]), query("full-production", &[("cognito_mau", 50_000.0)])] {
+            let from_cache = cached.tier_view(&q).expect("view");
+            let again = cached.tier_view(&q).expect("view");
+            let computed = fresh.view(&fresh.report(&q).expect("report"));
+            assert_eq!(from_cache, computed, "{q:?}");
+            assert_eq!(again, computed, "{q:?}");
+        }
+        // The same usage in another order is the same view (and one entry); the last value wins.
+        let a = query("development", &[("cognito_mau", 1.0), ("lambda_requests", 2.0)]);
+        let b = query("development", &[("lambda_requests", 2.0), ("cognito_mau", 9.0), ("cognito_mau", 1.0)]);
+        let before = cached.cached();
+        assert_eq!(cached.tier_view(&a).expect("a"), cached.tier_view(&b).expect("b"));
+        assert_eq!(cached.cached(), before + 1);
+        // A query that is refused is not kept.
+        assert!(cached.tier_view(&query("gold", &[])).is_err());
+        assert_eq!(cached.cached(), before + 1);
+        for n in 0..300 {
+            cached.tier_view(&query("development", &[("cognito_mau", f64::from(n))])).expect("view");
+        }
+        assert_eq!(cached.cached(), VIEW_CACHE, "bounded");
+        // The most recently used stay: the last query is still a hit.
+        let last = query("development", &[("cognito_mau", 299.0)]);
+        assert_eq!(cached.tier_view(&last).expect("view"), fresh.view(&fresh.report(&last).expect("report")));
+    }
+
+    #[test]
+    fn summaries_are_computed_once_and_match_the_reports() {
+        let service = service();
+        let first = service.summaries().expect("summaries");
+        assert_eq!(first.len(), 3);
+        assert_eq!(service.summaries().expect("again"), first);
+        let dev = service.report(&query("development", &[])).expect("report");
+        assert_eq!(first[0], service.summary(&dev));
     }
 }

@@ -217,8 +217,7 @@ impl Backend for Portal {
     }
 
     fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError> {
-        let report = self.catalog.report(query).map_err(to_backend)?;
-        Ok(self.catalog.view(&report))
+        self.catalog.tier_view(query).map_err(to_backend)
     }
 
     fn sandbox(&self) -> bool {
