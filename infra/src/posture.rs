@@ -126,7 +126,8 @@ fn alb_origin(cdn: &EvaluatedResource) -> Option<&Value> {
         .find(|o| o.get("CustomOriginConfig").is_some())
 }
 
-fn request_path(ev: &Evaluation) -> Vec<Hop> {
+/// Internet to backend, hop by hop, each with its protocol (what the diagram's arrows say).
+pub(crate) fn request_path(ev: &Evaluation) -> Vec<Hop> {
     let alb_https = https_listener(ev).is_some();
     let mut hops = Vec::new();
     match distribution(ev) {
@@ -240,45 +241,47 @@ fn guests_off(ev: &Evaluation) -> Control {
     }
 }
 
+/// The logical ids of the resources of `resource_type` for which `fails` holds.
+fn offenders(ev: &Evaluation, resource_type: &str, fails: impl Fn(&EvaluatedResource) -> bool) -> Vec<String> {
+    ev.of_type(resource_type).filter(|r| fails(r)).map(|r| r.key.logical_id.clone()).collect()
+}
+
+/// A principle kept when nothing offends it; otherwise the offenders are named.
+fn kept_unless(
+    id: &'static str,
+    title: &'static str,
+    offending: Vec<String>,
+    kept: String,
+    what_offends: &str,
+) -> Control {
+    let met = offending.is_empty();
+    let detail = if met { kept } else { format!("{what_offends}: {}.", offending.join(", ")) };
+    Control { id, title, met, detail }
+}
+
 fn encrypted_at_rest(ev: &Evaluation) -> Control {
-    let mut plain = Vec::new();
-    for b in ev.of_type("AWS::S3::Bucket") {
-        if b.property("BucketEncryption").is_none() {
-            plain.push(b.key.logical_id.clone());
-        }
-    }
-    for d in ev.of_type("AWS::RDS::DBInstance") {
-        // A replica inherits its source's encryption.
-        if d.property("SourceDBInstanceIdentifier").is_none() && !flag(d, "StorageEncrypted") {
-            plain.push(d.key.logical_id.clone());
-        }
-    }
-    for q in ev.of_type("AWS::SQS::Queue") {
-        if !flag(q, "SqsManagedSseEnabled") && q.property("KmsMasterKeyId").is_none() {
-            plain.push(q.key.logical_id.clone());
-        }
-    }
-    for t in ev.of_type("AWS::EC2::LaunchTemplate") {
+    let unencrypted_volume = |t: &EvaluatedResource| {
         let volumes =
             t.property("LaunchTemplateData").and_then(|d| d.get("BlockDeviceMappings")).and_then(Value::as_list);
-        if volumes
+        volumes
             .into_iter()
             .flatten()
             .any(|v| v.get("Ebs").and_then(|e| e.get("Encrypted")).and_then(Value::as_bool) != Some(true))
-        {
-            plain.push(t.key.logical_id.clone());
-        }
-    }
-    Control {
-        id: "encrypted-at-rest",
-        title: "Data encrypted at rest",
-        met: plain.is_empty(),
-        detail: if plain.is_empty() {
-            "Buckets, database storage, instance volumes and queues are encrypted.".to_owned()
-        } else {
-            format!("Not encrypted: {}.", plain.join(", "))
-        },
-    }
+    };
+    let plain = [
+        offenders(ev, "AWS::S3::Bucket", |b| b.property("BucketEncryption").is_none()),
+        // A replica inherits its source's encryption.
+        offenders(ev, "AWS::RDS::DBInstance", |d| {
+            d.property("SourceDBInstanceIdentifier").is_none() && !flag(d, "StorageEncrypted")
+        }),
+        offenders(ev, "AWS::SQS::Queue", |q| {
+            !flag(q, "SqsManagedSseEnabled") && q.property("KmsMasterKeyId").is_none()
+        }),
+        offenders(ev, "AWS::EC2::LaunchTemplate", unencrypted_volume),
+    ]
+    .concat();
+    let kept = "Buckets, database storage, instance volumes and queues are encrypted.".to_owned();
+    kept_unless("encrypted-at-rest", "Data encrypted at rest", plain, kept, "Not encrypted")
 }
 
 fn database_safeguards(ev: &Evaluation) -> Control {
@@ -305,44 +308,28 @@ fn database_safeguards(ev: &Evaluation) -> Control {
 }
 
 fn access_logs(ev: &Evaluation) -> Control {
-    let mut unlogged = Vec::new();
-    for lb in ev.of_type("AWS::ElasticLoadBalancingV2::LoadBalancer") {
-        let on = lb.property("LoadBalancerAttributes").and_then(Value::as_list).is_some_and(|attrs| {
-            attrs.iter().any(|a| {
-                str_of(a.get("Key")) == Some("access_logs.s3.enabled")
-                    && a.get("Value").and_then(Value::as_bool) == Some(true)
+    let unlogged = [
+        offenders(ev, "AWS::ElasticLoadBalancingV2::LoadBalancer", |lb| {
+            !lb.property("LoadBalancerAttributes").and_then(Value::as_list).is_some_and(|attrs| {
+                attrs.iter().any(|a| {
+                    str_of(a.get("Key")) == Some("access_logs.s3.enabled")
+                        && a.get("Value").and_then(Value::as_bool) == Some(true)
+                })
             })
-        });
-        if !on {
-            unlogged.push(lb.key.logical_id.clone());
-        }
-    }
-    for b in ev.of_type("AWS::S3::Bucket") {
-        if b.property("LoggingConfiguration").is_none() && b.tag("Purpose") != Some("logs") {
-            unlogged.push(b.key.logical_id.clone());
-        }
-    }
-    for s in ev.of_type("AWS::ApiGateway::Stage") {
-        if s.property("AccessLogSetting").is_none() {
-            unlogged.push(s.key.logical_id.clone());
-        }
-    }
-    for d in ev.of_type("AWS::CloudFront::Distribution") {
-        if d.property("DistributionConfig").and_then(|c| c.get("Logging")).is_none() {
-            unlogged.push(d.key.logical_id.clone());
-        }
-    }
-    Control {
-        id: "access-logs",
-        title: "Access logs kept",
-        met: unlogged.is_empty(),
-        detail: if unlogged.is_empty() {
-            "Load balancer, CDN, buckets and API write access logs, which expire on the log bucket's lifecycle."
-                .to_owned()
-        } else {
-            format!("No access logs: {}.", unlogged.join(", "))
-        },
-    }
+        }),
+        // The log bucket itself is not logged (that would log the logging).
+        offenders(ev, "AWS::S3::Bucket", |b| {
+            b.property("LoggingConfiguration").is_none() && b.tag("Purpose") != Some("logs")
+        }),
+        offenders(ev, "AWS::ApiGateway::Stage", |s| s.property("AccessLogSetting").is_none()),
+        offenders(ev, "AWS::CloudFront::Distribution", |d| {
+            d.property("DistributionConfig").and_then(|c| c.get("Logging")).is_none()
+        }),
+    ]
+    .concat();
+    let kept =
+        "Load balancer, CDN, buckets and API write access logs, which expire on the log bucket's lifecycle.".to_owned();
+    kept_unless("access-logs", "Access logs kept", unlogged, kept, "No access logs")
 }
 
 /// No statement allows every action (`*`) or every action of a service (`s3:*`).
@@ -386,17 +373,9 @@ fn least_privilege(ev: &Evaluation) -> Control {
     }
     managed.sort();
     managed.dedup();
-    Control {
-        id: "least-privilege",
-        title: "Least privilege",
-        met: wildcards.is_empty(),
-        detail: if wildcards.is_empty() {
-            format!(
-                "No policy allows a wildcard action; own policies name their resources. AWS-managed policies kept where the service offers no narrower resource: {}.",
-                managed.join(", ")
-            )
-        } else {
-            format!("Wildcard actions: {}.", wildcards.join("; "))
-        },
-    }
+    let kept = format!(
+        "No policy allows a wildcard action; own policies name their resources. AWS-managed policies kept where the service offers no narrower resource: {}.",
+        managed.join(", ")
+    );
+    kept_unless("least-privilege", "Least privilege", wildcards, kept, "Wildcard actions")
 }

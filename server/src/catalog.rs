@@ -263,8 +263,8 @@ fn posture_view(report: &TierReport) -> PostureView {
 mod tests {
     use super::*;
 
-    fn service() -> CatalogService {
-        CatalogService::new(Arc::new(Catalog::embedded().expect("catalog")), true)
+    fn service() -> Result<CatalogService, ServerError> {
+        Ok(CatalogService::new(Arc::new(Catalog::embedded()?), true))
     }
 
     fn query(tier: &str, usage: &[(&str, f64)]) -> TierQuery {
@@ -277,15 +277,15 @@ mod tests {
     }
 
     #[test]
-    fn a_cached_view_is_the_view_computed_afresh_and_the_cache_stays_bounded() {
-        let cached = service();
-        cached.warm().expect("warm");
+    fn a_cached_view_is_the_view_computed_afresh_and_the_cache_stays_bounded() -> Result<(), ServerError> {
+        let cached = service()?;
+        cached.warm()?;
         assert_eq!(cached.cached(), 3, "the three default tiers");
-        let fresh = service();
+        let fresh = service()?;
         for q in [query("development", &[]), query("full-production", &[("cognito_mau", 50_000.0)])] {
-            let from_cache = cached.tier_view(&q).expect("view");
-            let again = cached.tier_view(&q).expect("view");
-            let computed = fresh.view(&fresh.report(&q).expect("report"));
+            let from_cache = cached.tier_view(&q)?;
+            let again = cached.tier_view(&q)?;
+            let computed = fresh.view(&fresh.report(&q)?);
             assert_eq!(from_cache, computed, "{q:?}");
             assert_eq!(again, computed, "{q:?}");
         }
@@ -293,27 +293,29 @@ mod tests {
         let a = query("development", &[("cognito_mau", 1.0), ("lambda_requests", 2.0)]);
         let b = query("development", &[("lambda_requests", 2.0), ("cognito_mau", 9.0), ("cognito_mau", 1.0)]);
         let before = cached.cached();
-        assert_eq!(cached.tier_view(&a).expect("a"), cached.tier_view(&b).expect("b"));
+        assert_eq!(cached.tier_view(&a)?, cached.tier_view(&b)?);
         assert_eq!(cached.cached(), before + 1);
         // A query that is refused is not kept.
         assert!(cached.tier_view(&query("gold", &[])).is_err());
         assert_eq!(cached.cached(), before + 1);
         for n in 0..300 {
-            cached.tier_view(&query("development", &[("cognito_mau", f64::from(n))])).expect("view");
+            cached.tier_view(&query("development", &[("cognito_mau", f64::from(n))]))?;
         }
         assert_eq!(cached.cached(), VIEW_CACHE, "bounded");
         // The most recently used stay: the last query is still a hit.
         let last = query("development", &[("cognito_mau", 299.0)]);
-        assert_eq!(cached.tier_view(&last).expect("view"), fresh.view(&fresh.report(&last).expect("report")));
+        assert_eq!(cached.tier_view(&last)?, fresh.view(&fresh.report(&last)?));
+        Ok(())
     }
 
     #[test]
-    fn summaries_are_computed_once_and_match_the_reports() {
-        let service = service();
-        let first = service.summaries().expect("summaries");
+    fn summaries_are_computed_once_and_match_the_reports() -> Result<(), ServerError> {
+        let service = service()?;
+        let first = service.summaries()?;
         assert_eq!(first.len(), 3);
-        assert_eq!(service.summaries().expect("again"), first);
-        let dev = service.report(&query("development", &[])).expect("report");
+        assert_eq!(service.summaries()?, first);
+        let dev = service.report(&query("development", &[]))?;
         assert_eq!(first[0], service.summary(&dev));
+        Ok(())
     }
 }

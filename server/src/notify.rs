@@ -113,6 +113,16 @@ pub async fn deliveries(db: &Database, limit: i64) -> Result<Vec<Delivery>, Serv
         .collect()
 }
 
+/// How many deliveries are in each status (for the metrics).
+pub async fn delivery_counts(db: &Database) -> Result<Vec<(app::model::DeliveryStatus, i64)>, ServerError> {
+    sqlx::query("SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((get_parsed(r, "status")?, get(r, "n")?)))
+        .collect()
+}
+
 /// Delivers what is due, once; returns how many were attempted.
 pub async fn deliver_due(db: &Database, client: &reqwest::Client, webhook: &Webhook) -> Result<usize, ServerError> {
     let now = now_ms();

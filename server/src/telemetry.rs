@@ -59,9 +59,8 @@ pub fn phase_finished(status: &str, seconds: f64) {
     metrics::histogram!("portal_phase_duration_seconds", "status" => status.to_owned()).record(seconds);
 }
 
-pub fn rollout_claimed(resumed: bool, running_here: usize) {
+pub fn rollout_claimed(resumed: bool) {
     metrics::counter!("portal_rollout_claims_total", "resumed" => resumed.to_string()).increment(1);
-    metrics::gauge!("portal_rollouts_running").set(running_here as f64);
 }
 
 pub fn rollouts_running(running_here: usize) {

@@ -406,30 +406,13 @@ impl TestPortal {
 
     /// Runs the rollout engine in this process, with a short lease and quick polling.
     pub fn start_engine(&self) -> Arc<server::rollout::Engine> {
-        server::application::spawn_engine(&self.portal, Self::engine_config())
-    }
-
-    /// The engine as a task the test stops (aborts), e.g. before the portal is upgraded.
-    pub fn start_stoppable_engine(&self) -> tokio::task::JoinHandle<()> {
-        let portal = &self.portal;
-        let deps = server::rollout::EngineDeps {
-            store: portal.rollouts(),
-            catalog: portal.catalog.catalog.clone(),
-            digest: portal.digest.clone(),
-            aws: portal.aws.clone(),
-            notifier: portal.notifier,
-            instance: portal.instance.clone(),
-        };
-        server::rollout::Engine::new(deps, Self::engine_config()).spawn(portal.rollout_wake.clone())
-    }
-
-    fn engine_config() -> server::rollout::EngineConfig {
-        server::rollout::EngineConfig {
+        let config = server::rollout::EngineConfig {
             owner: server::rollout::process_name(),
             lease: Duration::from_secs(3),
             poll: Duration::from_millis(100),
             ..Default::default()
-        }
+        };
+        server::application::spawn_engine(&self.portal, config)
     }
 
     /// One JSON API call: status and body (the body as a string when it is not JSON).

@@ -456,10 +456,10 @@ async fn an_environment_on_last_months_templates_is_upgraded_after_approvers_see
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let before = TestPortal::start_with_catalog(Backend::Sqlite, Some(config.clone()), last_months_catalog()).await;
     let people = people(&before).await;
-    let engine = before.start_stoppable_engine();
+    let engine = before.start_engine();
     let first = approved_rollout(&before, &people, "season", "production-lite").await;
     assert_eq!(wait_until_ended(&before, &people, first).await["status"], "succeeded");
-    engine.abort();
+    engine.stop().await.expect("the old portal's engine stops");
 
     // The portal upgraded: same database, today's catalog. The same tier, requested again.
     let portal = before.upgraded(Some(config), Catalog::embedded().expect("catalog")).await;

@@ -31,7 +31,8 @@ execute_change_set below copies them too.
 
 Why the RDS deletion protection: moto 5.2.5's AWS::RDS::DBInstance ignores DeletionProtection
 (the API's DeleteDBInstance honours it, CloudFormation's did not) and has no update, so a stack
-could not turn it on or off: it is set on creation and after every execution below. A failed DeleteStack also made the stack vanish with an HTTP 500,
+could not turn it on or off: it is set after every execution below (the portal creates stacks
+with change sets too). A failed DeleteStack also made the stack vanish with an HTTP 500,
 where CloudFormation keeps it DELETE_FAILED with the reason. Both are fixed below, so the portal's
 teardown of a protected database (turn protection off, then delete) runs against the sandbox too.
 
@@ -60,7 +61,6 @@ from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event
 from moto.cloudfront.models import cloudfront_backends
 from moto.ec2.models import ec2_backends
-from moto.rds.models import DBInstance
 from moto.s3.models import FakeBucket, s3_backends
 from moto.ec2.models.elastic_ip_addresses import ElasticAddress
 from moto.ec2.models.internet_gateways import InternetGateway
@@ -430,15 +430,6 @@ def _truthy(value):
     return str(value).lower() == "true"
 
 
-_moto_db_create = DBInstance.create_from_cloudformation_json.__func__
-
-
-def _db_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-    database = _moto_db_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-    database.deletion_protection = _truthy(cloudformation_json["Properties"].get("DeletionProtection"))
-    return database
-
-
 def _apply_deletion_protection(stack):
     """After an execution: each database gets the DeletionProtection its (new) template and
     parameters say. CloudFormation changes it in place; moto had no update for a DBInstance."""
@@ -453,8 +444,6 @@ def _apply_deletion_protection(stack):
             value = stack.parameters.get(value["Ref"])
         database.deletion_protection = _truthy(value)
 
-
-DBInstance.create_from_cloudformation_json = classmethod(_db_create)
 
 # --- Updating a bucket CloudFormation named ------------------------------------------------------
 # moto 5.2.5's bucket update reads Properties["BucketName"] to re-tag the bucket, so updating a

@@ -202,7 +202,9 @@ fn DomainForm(domain: RwSignal<Option<String>>) -> impl IntoView {
     }
 }
 
-/// The templates' pattern for a domain: labels of letters, digits and hyphens, a final label of letters.
+/// A first check in the browser of the templates' pattern for a domain (labels of letters, digits
+/// and hyphens, a final label of letters), so a typo is said at the field; `app` does not link
+/// `infra`, and the server's `DomainName::parse` decides.
 fn valid_domain(s: &str) -> bool {
     let labels: Vec<&str> = s.split('.').collect();
     labels.len() >= 2

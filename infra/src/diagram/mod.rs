@@ -59,7 +59,7 @@ struct Cell {
 /// `priced` holds the resources with cost lines; only those link to one.
 pub fn render_svg(ev: &Evaluation, title: &str, priced: &HashSet<ResourceKey>) -> String {
     let contents = contents::Contents::sort(ev);
-    let hops = crate::posture::Posture::of(ev).request_path;
+    let hops = crate::posture::request_path(ev);
     let desc = describe(ev, &contents.zones, &hops);
     draw::draw(&layout::Layout::new(contents), title, &desc, priced, &hops)
 }

@@ -90,16 +90,9 @@ struct Registration {
 }
 
 impl Registration {
-    #[allow(clippy::too_many_arguments)]
-    fn parse(
-        account_id: &str,
-        region: &str,
-        role_arn: &str,
-        domain_name: Option<&str>,
-        tiers: &[String],
-        requesters: &[String],
-        approvers: &[String],
-    ) -> Result<Registration, ServerError> {
+    /// The registered fields of a registration's texts (its name is checked apart).
+    fn parse(input: &NewEnvironment) -> Result<Registration, ServerError> {
+        let NewEnvironment { account_id, region, role_arn, domain_name, tiers, requesters, approvers, .. } = input;
         let account_id = AccountId::parse(account_id.trim())
             .map_err(|_| ServerError::invalid("account_id", "an AWS account id is 12 digits"))?;
         let region = Region::parse(region.trim()).map_err(|e| ServerError::invalid("region", e.to_string()))?;
@@ -113,7 +106,7 @@ impl Registration {
                 ),
             ));
         }
-        let domain_name = match domain_name.map(str::trim) {
+        let domain_name = match domain_name.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(d) => Some(DomainName::parse(d).map_err(|e| ServerError::invalid("domain_name", e.to_string()))?),
         };
@@ -245,15 +238,7 @@ impl Environments<'_> {
     ) -> Result<Registered, ServerError> {
         actor.require(&[Role::Admin], "register environments")?;
         let name = environment_name(&input.name)?;
-        let fields = Registration::parse(
-            &input.account_id,
-            &input.region,
-            &input.role_arn,
-            input.domain_name.as_deref(),
-            &input.tiers,
-            &input.requesters,
-            &input.approvers,
-        )?;
+        let fields = Registration::parse(&input)?;
         let now = now_ms();
         let environment = fields.into_environment(name, actor.name.clone(), now, now);
         let external_id = new_external_id();
@@ -305,15 +290,18 @@ impl Environments<'_> {
             .ok_or_else(|| unknown(name.as_str()))?;
         let before = read(&row)?;
         let texts = |list: &[Principal]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
-        let fields = Registration::parse(
-            change.account_id.as_deref().unwrap_or(before.account_id.as_str()),
-            change.region.as_deref().unwrap_or(before.region.as_str()),
-            change.role_arn.as_deref().unwrap_or(before.role_arn.as_str()),
-            change.domain_name.as_deref().or(before.domain_name.as_ref().map(DomainName::as_str)),
-            &change.tiers.clone().unwrap_or_else(|| before.tiers.iter().map(|t| t.as_str().to_owned()).collect()),
-            &change.requesters.clone().unwrap_or_else(|| texts(&before.requesters)),
-            &change.approvers.clone().unwrap_or_else(|| texts(&before.approvers)),
-        )?;
+        // What the change leaves out stays as registered.
+        let merged = NewEnvironment {
+            name: name.to_string(),
+            account_id: change.account_id.unwrap_or_else(|| before.account_id.to_string()),
+            region: change.region.unwrap_or_else(|| before.region.as_str().to_owned()),
+            role_arn: change.role_arn.unwrap_or_else(|| before.role_arn.as_str().to_owned()),
+            domain_name: change.domain_name.or_else(|| before.domain_name.as_ref().map(ToString::to_string)),
+            tiers: change.tiers.unwrap_or_else(|| before.tiers.iter().map(|t| t.as_str().to_owned()).collect()),
+            requesters: change.requesters.unwrap_or_else(|| texts(&before.requesters)),
+            approvers: change.approvers.unwrap_or_else(|| texts(&before.approvers)),
+        };
+        let fields = Registration::parse(&merged)?;
         let rotate = change.rotate_external_id || fields.role_arn != before.role_arn;
         let external_id = if rotate { new_external_id() } else { get(&row, "external_id")? };
         let now = now_ms();

@@ -175,10 +175,7 @@ impl Engine {
             }
             Err(_) => 0,
         };
-        // A rollout with a phase begun was started by a process before (this one or another).
-        let resumed =
-            self.store.view(id).await.is_ok_and(|v| v.phases.iter().any(|p| p.status != PhaseStatus::Pending));
-        crate::telemetry::rollout_claimed(resumed, running_here);
+        crate::telemetry::rollouts_running(running_here);
         Ok(Some(id))
     }
 
@@ -261,11 +258,16 @@ impl Engine {
         let lease = self.lease();
         let owner = StackOwner::new(&self.instance, &job);
         let mut done = BTreeSet::new();
+        let mut begun = false;
         for (number, phase) in &phases {
-            if self.store.phase_row(id, *number).await?.status == PhaseStatus::Done {
+            let status = self.store.phase_row(id, *number).await?.status;
+            begun |= status != PhaseStatus::Pending;
+            if status == PhaseStatus::Done {
                 done.insert(phase.phase);
             }
         }
+        // A phase begun means a process (this one or another) started this rollout before.
+        crate::telemetry::rollout_claimed(begun);
         // Every phase whose needs are done starts at once (at most `max_parallel_phases`); a
         // teardown deletes a phase once no remaining phase imports from it. A failed phase stops
         // what depends on it; the rest still runs, and the rollout then fails with the first reason.

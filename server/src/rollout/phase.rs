@@ -77,6 +77,16 @@ pub(crate) enum PhaseEnd {
     Cancelled,
 }
 
+impl PhaseEnd {
+    pub fn status(&self) -> PhaseStatus {
+        match self {
+            PhaseEnd::Done => PhaseStatus::Done,
+            PhaseEnd::Failed(_) => PhaseStatus::Failed,
+            PhaseEnd::Cancelled => PhaseStatus::Cancelled,
+        }
+    }
+}
+
 /// The tags that make a stack this portal's: the portal changes and deletes only stacks that carry
 /// its instance and the environment's name; a stack of the same name made by anyone else is left
 /// alone and the phase fails saying so.

@@ -2,7 +2,6 @@
 //! whose needs are done: it builds the phase's token and run, turns an AWS error that retries did
 //! not cure into the phase's failure, and records the phase's metrics.
 
-use app::model::PhaseStatus;
 use infra::render::RenderedPhase;
 use infra::Phase;
 
@@ -39,12 +38,7 @@ impl PhaseRunSpec<'_> {
             Err(other) => Err(other),
         };
         if let Ok(end) = &end {
-            let status = match end {
-                PhaseEnd::Done => PhaseStatus::Done,
-                PhaseEnd::Failed(_) => PhaseStatus::Failed,
-                PhaseEnd::Cancelled => PhaseStatus::Cancelled,
-            };
-            crate::telemetry::phase_finished(status.as_str(), began.elapsed().as_secs_f64());
+            crate::telemetry::phase_finished(end.status().as_str(), began.elapsed().as_secs_f64());
         }
         (phase.phase, number, end)
     }

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::model::DeliveryStatus;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
@@ -56,19 +57,11 @@ async fn metrics(State(portal): State<Arc<Portal>>, headers: HeaderMap) -> Resul
             ));
         }
     }
-    let deliveries = sqlx::query("SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status")
-        .fetch_all(&portal.db.pool)
-        .await?;
-    let count = |status: &str| -> i64 {
-        deliveries
-            .iter()
-            .find(|r| sqlx::Row::try_get::<String, _>(*r, "status").is_ok_and(|s| s == status))
-            .and_then(|r| sqlx::Row::try_get::<i64, _>(r, "n").ok())
-            .unwrap_or(0)
-    };
+    let deliveries = crate::notify::delivery_counts(&portal.db).await?;
+    let count = |status| deliveries.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
     let snapshot = telemetry::Snapshot {
-        webhook_pending: count("pending"),
-        webhook_failed: count("failed"),
+        webhook_pending: count(DeliveryStatus::Pending),
+        webhook_failed: count(DeliveryStatus::Failed),
         live_streams: portal.live_limits.open_total(),
         pool_size: portal.db.pool.size(),
         pool_idle: portal.db.pool.num_idle(),

@@ -6,10 +6,10 @@ use std::net::IpAddr;
 
 use app::backend::{Backend, BackendError, Boxed, Caller};
 use app::model::{
-    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, IdentityView, NewTokenView, PostureView,
-    Refusal, RegisteredView, RequestDetail, RequestForm, RequestRow, RequestStatus, Role, RolloutDetail, RolloutKind,
-    RolloutStatus, ServiceView, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView,
-    TimelineEntry, TokenView, UserView,
+    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, IdentityView, NewTokenView, Refusal,
+    RegisteredView, RequestDetail, RequestForm, RequestRow, RequestStatus, Role, RolloutDetail, RolloutKind,
+    RolloutStatus, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView, TimelineEntry, TokenView,
+    UserView,
 };
 
 use crate::error::ServerError;
@@ -67,19 +67,11 @@ where
     Box::pin(async move { work.await.map_err(to_backend) })
 }
 
-/// What a request's page shows of the deployment it asks for.
-#[derive(Default)]
-struct AsRequested {
-    services: Vec<ServiceView>,
-    diagram_svg: String,
-    posture: PostureView,
-    phases: Vec<app::model::PhaseView>,
-}
-
 impl Portal {
-    /// The cost lines, diagram and security posture of a request: diagram and posture drawn from
-    /// its own spec (its domain included), the cost from the stored snapshot when there is one.
-    fn as_requested(&self, record: &RequestRecord, estimate: Option<infra::cost::Estimate>) -> AsRequested {
+    /// The deployment a request asks for, as a tier page shows it (diagram and posture from its
+    /// own spec, its domain included); with the cost snapshot stored with it when there is one.
+    /// `None` when the catalog no longer renders it (the page says the catalog changed).
+    fn as_requested(&self, record: &RequestRecord, estimate: Option<infra::cost::Estimate>) -> Option<TierView> {
         let query = TierQuery {
             tier: record.tier.as_str().to_owned(),
             options: Some(record.option_names()),
@@ -87,21 +79,13 @@ impl Portal {
             free_tier: true,
             domain: record.domain_name.as_ref().map(ToString::to_string),
         };
-        match self.catalog.report(&query) {
-            Ok(mut report) => {
-                if let Some(stored) = estimate {
-                    report.estimate = stored;
-                }
-                let view = self.catalog.view(&report);
-                AsRequested {
-                    services: view.services,
-                    diagram_svg: view.diagram_svg,
-                    posture: view.posture,
-                    phases: view.phases,
-                }
+        match estimate {
+            None => self.catalog.tier_view(&query).ok(),
+            Some(stored) => {
+                let mut report = self.catalog.report(&query).ok()?;
+                report.estimate = stored;
+                Some(self.catalog.view(&report))
             }
-            // A request the catalog no longer renders still shows its text; the page says the catalog changed.
-            Err(_) => AsRequested::default(),
         }
     }
 
@@ -110,8 +94,10 @@ impl Portal {
         let rollout = store.view(id).await?;
         let record = self.requests().get(rollout.request_id).await?;
         let events = store.events(id, 0, 5_000).await?;
-        let AsRequested { diagram_svg, phases, .. } = self.as_requested(&record, None);
-        let phase_needs = phases.into_iter().map(|p| (i64::from(p.number), p.needs)).collect();
+        let (diagram_svg, phase_needs) = match self.as_requested(&record, None) {
+            Some(view) => (view.diagram_svg, view.phases.into_iter().map(|p| (i64::from(p.number), p.needs)).collect()),
+            None => Default::default(),
+        };
         Ok(RolloutDetail {
             may_request_teardown: user.has(Role::Requester)
                 && rollout.kind == RolloutKind::Deploy
@@ -135,7 +121,10 @@ impl Portal {
             .map(|t| TimelineEntry { at: t.at, actor: t.actor, action: t.action, detail: timeline_detail(&t.details) })
             .collect();
         let estimate = requests.stored_estimate(id).await?;
-        let AsRequested { services, diagram_svg, posture, .. } = self.as_requested(&record, estimate);
+        let (services, diagram_svg, posture) = match self.as_requested(&record, estimate) {
+            Some(view) => (view.services, view.diagram_svg, view.posture),
+            None => Default::default(),
+        };
         let decided_by_me = record.approvals.iter().any(|a| a.approver == user.name && !a.void);
         let may_decide = user.has(Role::Approver)
             && record.status == RequestStatus::Pending
