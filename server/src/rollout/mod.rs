@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod engine;
+mod owner;
 pub(crate) mod phase;
 mod running;
 pub mod spec;

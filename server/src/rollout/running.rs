@@ -7,7 +7,8 @@ use infra::Phase;
 
 use crate::error::ServerError;
 use crate::rollout::aws::CloudFormation;
-use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, PhaseRun, StackOwner};
+use crate::rollout::owner::StackOwner;
+use crate::rollout::phase::{Interrupted, Lease, PhaseEnd, PhaseRun};
 use crate::rollout::store::Job;
 
 /// One phase of a rollout, ready to run beside others of the same rollout.
