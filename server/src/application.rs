@@ -47,6 +47,7 @@ impl Application {
     ) -> Result<Application, ServerError> {
         let addr = listener.local_addr().map_err(|e| ServerError::Startup(format!("no local address: {e}")))?;
         let db = Database::connect(&settings.database_url).await?;
+        db.listen_for_changes();
         let service = Arc::new(CatalogService::new(catalog, settings.sandbox));
         service.warm()?;
         let instance = db.instance_id().await?;
@@ -66,6 +67,10 @@ impl Application {
         crate::telemetry::recorder();
         portal.live_limits =
             crate::web::live::LiveLimits::new(settings.live_streams_per_user, settings.live_streams_total);
+        portal.feed = crate::rollout::feed::RolloutFeed::new(
+            portal.rollouts(),
+            settings.live_fallback_poll.unwrap_or(crate::rollout::feed::RolloutFeed::fallback_for(portal.db.dialect)),
+        );
         portal.notifier = Notifier::new(settings.webhook.is_some());
         if let Some(config) = settings.oidc.clone() {
             tracing::info!(issuer = %config.issuer, "OpenID Connect sign-in enabled");

@@ -22,6 +22,11 @@ pub type Transaction = sqlx::Transaction<'static, sqlx::Any>;
 pub struct Database {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// Ids of rollouts whose rows or events changed: sent by this process's writes on SQLite,
+    /// by PostgreSQL's `NOTIFY` (every process's writes) on PostgreSQL. See [`crate::rollout::feed`].
+    pub changes: crate::rollout::feed::RolloutChanges,
+    /// Kept for the `LISTEN` connection; never logged (it may hold a password).
+    url: std::sync::Arc<str>,
 }
 
 /// Milliseconds since the Unix epoch: portable across both databases.
@@ -60,7 +65,7 @@ impl Database {
             .connect(url)
             .await
             .map_err(|e| ServerError::Startup(format!("cannot open the database at {}: {e}", redact(url))))?;
-        let db = Database { pool, dialect };
+        let db = Database { pool, dialect, changes: Default::default(), url: url.into() };
         db.migrate().await?;
         Ok(db)
     }
@@ -114,6 +119,23 @@ impl Database {
         .await?;
         let row = sqlx::query("SELECT id FROM portal_instance WHERE singleton = 1").fetch_one(&self.pool).await?;
         get(&row, "id")
+    }
+
+    /// Says that rollout `id` changed, after a write committed. On PostgreSQL the tables' trigger
+    /// already notified every process (migration 0014), so this is only SQLite's in-process wake.
+    pub fn rollout_changed(&self, id: i64) {
+        if self.dialect == Dialect::Sqlite {
+            self.changes.send(id);
+        }
+    }
+
+    /// On PostgreSQL, forwards `NOTIFY portal_rollouts` into [`Database::changes`] until the
+    /// process ends (reconnecting, and waking every reader after a gap, when the connection
+    /// drops). Nothing to do on SQLite.
+    pub fn listen_for_changes(&self) {
+        if self.dialect == Dialect::Postgres {
+            tokio::spawn(crate::rollout::feed::forward_notifications(self.url.clone(), self.changes.clone()));
+        }
     }
 
     /// Starts a write transaction; on SQLite it takes the write lock at once

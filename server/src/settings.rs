@@ -77,6 +77,10 @@ pub struct Settings {
     /// Live streams (rollout progress) open at once: per user, and in total.
     pub live_streams_per_user: usize,
     pub live_streams_total: usize,
+    /// How often a watched rollout is read without a change signal (`PORTAL_LIVE_FALLBACK_POLL_MS`);
+    /// by default 5 s on PostgreSQL (NOTIFY signals every write), 2 s on SQLite (only this
+    /// process's writes are signalled).
+    pub live_fallback_poll: Option<std::time::Duration>,
     /// The bearer token `/metrics` asks for (`PORTAL_METRICS_TOKEN`); open without one.
     pub metrics_token: Option<String>,
     pub aws: AwsSettings,
@@ -101,6 +105,7 @@ impl Settings {
             trusted_proxies: TrustedProxies::default(),
             live_streams_per_user: 8,
             live_streams_total: 1_000,
+            live_fallback_poll: None,
             metrics_token: None,
             aws: AwsSettings::FromEnvironment,
             background: Background::ALL,
@@ -171,6 +176,10 @@ impl Settings {
                 .map_err(|e| ServerError::Startup(format!("PORTAL_TRUSTED_PROXIES: {e}")))?,
             live_streams_per_user: positive(&var, "PORTAL_LIVE_STREAMS_PER_USER", 8)?,
             live_streams_total: positive(&var, "PORTAL_LIVE_STREAMS_TOTAL", 1_000)?,
+            live_fallback_poll: match var("PORTAL_LIVE_FALLBACK_POLL_MS") {
+                None => None,
+                Some(_) => Some(std::time::Duration::from_millis(positive(&var, "PORTAL_LIVE_FALLBACK_POLL_MS", 1u64)?)),
+            },
             metrics_token: match var("PORTAL_METRICS_TOKEN") {
                 Some(token) if token.trim().len() < 16 => {
                     return Err(ServerError::Startup("PORTAL_METRICS_TOKEN must be 16 characters or more".into()))

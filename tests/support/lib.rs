@@ -364,9 +364,22 @@ impl TestPortal {
     /// A new portal on this one's database (same instance, same history) serving `catalog`: the
     /// portal upgraded to other templates. This one's database outlives it.
     pub async fn upgraded(&self, aws: Option<aws_config::SdkConfig>, catalog: infra::Catalog) -> TestPortal {
-        let database =
-            TestDatabase { url: self.database.url.clone(), backend: self.database.backend, _dir: None, pg_name: None };
-        Self::start_serving(database, aws, catalog, |_, _| {}).await
+        Self::start_serving(self.shared_database(), aws, catalog, |_, _| {}).await
+    }
+
+    /// A second portal process on this one's database (its own pool, its own `LISTEN`).
+    pub async fn beside(
+        &self,
+        aws: Option<aws_config::SdkConfig>,
+        configure: impl FnOnce(SocketAddr, &mut server::settings::Settings),
+    ) -> TestPortal {
+        let catalog = infra::Catalog::embedded().expect("embedded catalog loads");
+        Self::start_serving(self.shared_database(), aws, catalog, configure).await
+    }
+
+    /// This portal's database, which this one keeps (and drops).
+    fn shared_database(&self) -> TestDatabase {
+        TestDatabase { url: self.database.url.clone(), backend: self.database.backend, _dir: None, pg_name: None }
     }
 
     async fn start_serving(

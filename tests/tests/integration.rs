@@ -6,6 +6,7 @@ mod cfn_lint;
 mod checkov;
 mod deploy;
 mod environments;
+mod live;
 mod operations;
 mod processes;
 mod requests;

@@ -119,7 +119,7 @@ fn phase_statuses(rollout: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn event_count(portal: &TestPortal, id: i64) -> i64 {
+pub async fn event_count(portal: &TestPortal, id: i64) -> i64 {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM rollout_events WHERE rollout_id = $1")
         .bind(id)
         .fetch_one(&portal.portal.db.pool)

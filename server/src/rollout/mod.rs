@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod engine;
+pub mod feed;
 mod owner;
 pub(crate) mod phase;
 mod running;

@@ -103,7 +103,9 @@ impl Steering<'_> {
         }
         let details = serde_json::json!({ "was": status });
         audit::append(self.db, &mut tx, actor, AuditAction::RolloutCancel, &subject(id), details).await?;
-        Ok(tx.commit().await?)
+        tx.commit().await?;
+        self.db.rollout_changed(id);
+        Ok(())
     }
 
     /// An approver who cancels a rollout has withdrawn consent: its requester needs a fresh
@@ -172,6 +174,8 @@ impl Steering<'_> {
         .await?;
         let details = serde_json::json!({ "attempt": attempt });
         audit::append(self.db, &mut tx, actor, AuditAction::RolloutRetry, &subject(id), details).await?;
-        Ok(tx.commit().await?)
+        tx.commit().await?;
+        self.db.rollout_changed(id);
+        Ok(())
     }
 }

@@ -157,6 +157,15 @@ impl RolloutStore {
         .collect()
     }
 
+    /// The id of the rollout's latest event (0 before any).
+    pub async fn newest_event_id(&self, id: i64) -> Result<i64, ServerError> {
+        let row = sqlx::query("SELECT COALESCE(MAX(id), 0) AS newest FROM rollout_events WHERE rollout_id = $1")
+            .bind(id)
+            .fetch_one(&self.db.pool)
+            .await?;
+        get(&row, "newest")
+    }
+
     pub(crate) async fn job(&self, id: i64) -> Result<Job, ServerError> {
         let row = sqlx::query(
             "SELECT o.request_id, o.kind, o.attempt, o.environment, o.region, o.account_id, r.tier, r.options, r.role_arn, \
@@ -205,7 +214,11 @@ impl RolloutStore {
         .bind(RolloutStatus::Running.as_str())
         .fetch_optional(&self.db.pool)
         .await?;
-        row.map(|row| get(&row, "id")).transpose()
+        let claimed: Option<i64> = row.map(|row| get(&row, "id")).transpose()?;
+        if let Some(id) = claimed {
+            self.db.rollout_changed(id);
+        }
+        Ok(claimed)
     }
 
     /// Gives up every lease `owner` holds on a running rollout (the process is stopping): the
@@ -259,6 +272,7 @@ impl RolloutStore {
             .execute(&self.db.pool)
             .await?;
         }
+        self.db.rollout_changed(id);
         Ok(())
     }
 
@@ -297,6 +311,7 @@ impl RolloutStore {
         .bind(number)
         .execute(&self.db.pool)
         .await?;
+        self.db.rollout_changed(id);
         Ok(())
     }
 
@@ -316,6 +331,7 @@ impl RolloutStore {
             .bind(number)
             .execute(&self.db.pool)
             .await?;
+        self.db.rollout_changed(id);
         Ok(())
     }
 
@@ -346,7 +362,9 @@ impl RolloutStore {
             "phase": number, "action": result.action, "resources": result.resource_count,
         });
         audit::append(&self.db, &mut tx, "portal", AuditAction::RolloutPhase, &subject(id), details).await?;
-        Ok(tx.commit().await?)
+        tx.commit().await?;
+        self.db.rollout_changed(id);
+        Ok(())
     }
 
     /// The ids of the events already stored for a phase.
@@ -382,7 +400,9 @@ impl RolloutStore {
             .execute(&mut *tx)
             .await?;
         }
-        Ok(tx.commit().await?)
+        tx.commit().await?;
+        self.db.rollout_changed(id);
+        Ok(())
     }
 
     /// The first resource of this phase that failed, as `LogicalId (Type): reason`.
@@ -440,6 +460,7 @@ impl RolloutStore {
             .bind(PhaseStatus::Pending.as_str())
             .execute(&self.db.pool)
             .await?;
+        self.db.rollout_changed(id);
         Ok(())
     }
 
@@ -487,6 +508,7 @@ impl RolloutStore {
             notifier.enqueue(&mut tx, event, &subject(id), &text, details).await?;
         }
         tx.commit().await?;
+        self.db.rollout_changed(id);
         Ok(true)
     }
 }

@@ -1,6 +1,7 @@
-//! Live rollout progress as server-sent events. The stream reads the database, not this
-//! process's memory, so it shows a rollout whichever portal process runs it, and a
-//! reconnecting client (`Last-Event-ID`) misses nothing.
+//! Live rollout progress as server-sent events. A stream follows the rollout's shared reader in
+//! this process ([`RolloutFeed`]), which reads the database when any process changes the rollout,
+//! so it shows a rollout whichever portal process runs it; a stream catches up from the database
+//! itself (a reconnecting client's `Last-Event-ID`, or when it fell behind), so it misses nothing.
 //!
 //! Each open stream holds a slot: at most so many per user and in total (429 beyond), given back
 //! when the stream ends or the client goes away.
@@ -13,8 +14,10 @@ use std::time::Duration;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::{self, Stream, StreamExt};
 
+use tokio::sync::broadcast;
+
 use crate::error::ServerError;
-use crate::rollout::RolloutStore;
+use crate::rollout::feed::{Batch, RolloutFeed, PAGE};
 
 /// How many live streams may be open at once.
 #[derive(Clone)]
@@ -74,79 +77,172 @@ impl Drop for StreamSlot {
     }
 }
 
-const POLL: Duration = Duration::from_millis(250);
-
-struct Cursor {
+/// One browser's stream: what it has been sent, and the feed it follows.
+struct Watcher {
     _slot: StreamSlot,
     stopping: tokio::sync::watch::Receiver<bool>,
-    store: RolloutStore,
+    feed: RolloutFeed,
+    batches: Option<broadcast::Receiver<Arc<Batch>>>,
     id: i64,
+    /// The last event id sent (the client's `Last-Event-ID` at first).
     after: i64,
-    last_state: Option<String>,
+    last_state: Option<Arc<str>>,
     ended: bool,
 }
 
 pub fn rollout_stream(
     slot: StreamSlot,
     stopping: tokio::sync::watch::Receiver<bool>,
-    store: RolloutStore,
+    feed: RolloutFeed,
     id: i64,
     after: i64,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let cursor = Cursor { _slot: slot, stopping, store, id, after, last_state: None, ended: false };
-    let stream = stream::unfold(cursor, |mut cursor| async move {
-        if cursor.ended {
+    let watcher = Watcher { _slot: slot, stopping, feed, batches: None, id, after, last_state: None, ended: false };
+    let stream = stream::unfold(watcher, |mut watcher| async move {
+        if watcher.ended {
             return None;
         }
-        let batch = next_batch(&mut cursor).await;
-        Some((stream::iter(batch.into_iter().map(Ok)), cursor))
+        let events = watcher.next_events().await;
+        Some((stream::iter(events.into_iter().map(Ok)), watcher))
     })
     .flatten();
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-/// What changed since the last batch; waits a poll interval first when nothing did.
-async fn next_batch(cursor: &mut Cursor) -> Vec<Event> {
-    loop {
-        let mut out = Vec::new();
-        let view = match cursor.store.view(cursor.id).await {
-            Ok(view) => view,
-            Err(e) => {
-                cursor.ended = true;
-                return vec![Event::default().event("error").data(e.to_string())];
+impl Watcher {
+    /// The next events to send; waits for the rollout's reader when there is nothing new.
+    async fn next_events(&mut self) -> Vec<Event> {
+        if self.batches.is_none() {
+            // First call: follow the reader from now, then read what came before from the
+            // database (in this order, so nothing falls between the two).
+            return match self.feed.subscribe(self.id) {
+                Ok(batches) => {
+                    self.batches = Some(batches);
+                    self.catch_up().await
+                }
+                Err(e) => self.fail(e),
+            };
+        }
+        loop {
+            if *self.stopping.borrow() {
+                return self.restart();
             }
+            let received = {
+                let (batches, stopping) = (&mut self.batches, &mut self.stopping);
+                let Some(batches) = batches.as_mut() else { return Vec::new() };
+                tokio::select! {
+                    received = batches.recv() => Some(received),
+                    _ = stopping.changed() => None,
+                }
+            };
+            let out = match received {
+                None => return self.restart(),
+                Some(Ok(batch)) => self.apply(&batch).await,
+                // Fell behind the reader: the database has all it missed.
+                Some(Err(broadcast::error::RecvError::Lagged(_))) => self.catch_up().await,
+                // The reader stopped (the rollout ended, or it had no watcher for a moment).
+                Some(Err(broadcast::error::RecvError::Closed)) => {
+                    let out = self.catch_up().await;
+                    if !self.ended {
+                        match self.feed.subscribe(self.id) {
+                            Ok(batches) => self.batches = Some(batches),
+                            Err(e) => return self.fail(e),
+                        }
+                    }
+                    out
+                }
+            };
+            if !out.is_empty() || self.ended {
+                return out;
+            }
+        }
+    }
+
+    /// The process is stopping: the browser's EventSource reconnects (with Last-Event-ID),
+    /// reaching another process behind the load balancer.
+    fn restart(&mut self) -> Vec<Event> {
+        self.ended = true;
+        vec![Event::default().event("restart").data("the server is stopping; reconnect")]
+    }
+
+    fn fail(&mut self, e: ServerError) -> Vec<Event> {
+        self.ended = true;
+        vec![Event::default().event("error").data(e.to_string())]
+    }
+
+    /// Everything after `after` from the database, and the rollout's state now.
+    async fn catch_up(&mut self) -> Vec<Event> {
+        let store = self.feed.store().clone();
+        let mut out = match self.events_from_db(i64::MAX).await {
+            Ok(out) => out,
+            Err(e) => return self.fail(e),
         };
-        let events = cursor.store.events(cursor.id, cursor.after, 500).await.unwrap_or_default();
-        let more_events = events.len() == 500;
-        for e in events {
-            cursor.after = e.id;
-            if let Ok(event) = Event::default().event("resource").id(e.id.to_string()).json_data(&e) {
-                out.push(event);
+        // Read after the events: an ended view means every event of the rollout is sent.
+        let view = match store.view(self.id).await {
+            Ok(view) => view,
+            Err(e) => return self.fail(e),
+        };
+        match serde_json::to_string(&view) {
+            Ok(state) => self.push_state(&mut out, Arc::from(state)),
+            Err(e) => return self.fail(ServerError::Internal(e.to_string())),
+        }
+        if view.status.ended() {
+            self.push_end(&mut out, view.status.as_str());
+        }
+        out
+    }
+
+    /// A batch from the reader; first the gap before it, if this stream is behind it.
+    async fn apply(&mut self, batch: &Batch) -> Vec<Event> {
+        let mut out = Vec::new();
+        if self.after < batch.from {
+            match self.events_from_db(batch.from).await {
+                Ok(gap) => out = gap,
+                Err(e) => return self.fail(e),
             }
         }
-        let state = serde_json::to_string(&view).unwrap_or_default();
-        if cursor.last_state.as_deref() != Some(state.as_str()) {
-            out.push(Event::default().event("state").data(state.clone()));
-            cursor.last_state = Some(state);
+        for (id, json) in &batch.events {
+            if *id > self.after {
+                self.after = *id;
+                out.push(Event::default().event("resource").id(id.to_string()).data(&**json));
+            }
         }
-        let terminal = view.status.ended();
-        if terminal && !more_events {
-            cursor.ended = true;
-            out.push(Event::default().event("end").data(view.status.as_str()));
-            return out;
+        self.push_state(&mut out, batch.state.clone());
+        if let Some(end) = &batch.end {
+            self.push_end(&mut out, end);
         }
-        if !out.is_empty() {
-            return out;
+        out
+    }
+
+    /// Events after `after` up to `until` (an event id), read page by page.
+    async fn events_from_db(&mut self, until: i64) -> Result<Vec<Event>, ServerError> {
+        let mut out = Vec::new();
+        loop {
+            let page = self.feed.store().events(self.id, self.after, PAGE).await?;
+            let full = page.len() as i64 == PAGE;
+            for e in page {
+                if e.id > until {
+                    return Ok(out);
+                }
+                self.after = e.id;
+                let json = serde_json::to_string(&e).map_err(|e| ServerError::Internal(e.to_string()))?;
+                out.push(Event::default().event("resource").id(e.id.to_string()).data(json));
+            }
+            if !full {
+                return Ok(out);
+            }
         }
-        if *cursor.stopping.borrow() {
-            // The process is stopping: the browser's EventSource reconnects (with Last-Event-ID),
-            // reaching another process behind the load balancer.
-            cursor.ended = true;
-            return vec![Event::default().event("restart").data("the server is stopping; reconnect")];
+    }
+
+    fn push_state(&mut self, out: &mut Vec<Event>, state: Arc<str>) {
+        if self.last_state.as_deref() != Some(&*state) {
+            out.push(Event::default().event("state").data(&*state));
+            self.last_state = Some(state);
         }
-        tokio::select! {
-            _ = tokio::time::sleep(POLL) => {}
-            _ = cursor.stopping.changed() => {}
-        }
+    }
+
+    fn push_end(&mut self, out: &mut Vec<Event>, status: &str) {
+        self.ended = true;
+        out.push(Event::default().event("end").data(status));
     }
 }

@@ -12,6 +12,7 @@ use crate::notify::Notifier;
 use crate::people::oidc::OidcProvider;
 use crate::requests::preview::Previews;
 use crate::requests::{catalog_digest, ApprovalPolicy, Requests};
+use crate::rollout::feed::RolloutFeed;
 use crate::rollout::{RolloutStore, Steering};
 use crate::web::client::TrustedProxies;
 use crate::web::csrf::OwnOrigin;
@@ -36,6 +37,8 @@ pub struct Portal {
     pub oidc: Option<Arc<OidcProvider>>,
     /// Live streams open at once, per user and in total.
     pub live_limits: LiveLimits,
+    /// One reader per watched rollout, shared by its live streams.
+    pub feed: RolloutFeed,
     /// This portal's identity (`Database::instance_id`), the tag on every stack it creates.
     pub instance: String,
     /// Proxies whose `X-Forwarded-For` names the client (`PORTAL_TRUSTED_PROXIES`).
@@ -50,7 +53,9 @@ pub struct Portal {
 impl Portal {
     pub fn new(catalog: Arc<CatalogService>, db: Database, policy: ApprovalPolicy) -> Self {
         let digest = catalog_digest(&catalog.catalog);
+        let feed = RolloutFeed::new(RolloutStore::new(db.clone()), RolloutFeed::fallback_for(db.dialect));
         Portal {
+            feed,
             catalog,
             db,
             policy,

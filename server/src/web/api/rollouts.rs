@@ -65,8 +65,7 @@ pub(super) async fn events(
     Params(q): Params<EventsQuery>,
 ) -> Result<impl IntoResponse, ServerError> {
     let id = rollout_id(&id)?;
-    let store = portal.rollouts();
-    store.view(id).await?;
+    portal.rollouts().view(id).await?;
     let resume = headers
         .get("last-event-id")
         .and_then(|h| h.to_str().ok())
@@ -74,5 +73,5 @@ pub(super) async fn events(
         .or(q.after)
         .unwrap_or(0);
     let slot = portal.live_limits.take(caller.id)?;
-    Ok(crate::web::live::rollout_stream(slot, portal.stopping.subscribe(), store, id, resume))
+    Ok(crate::web::live::rollout_stream(slot, portal.stopping.subscribe(), portal.feed.clone(), id, resume))
 }
