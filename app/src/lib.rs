@@ -14,7 +14,7 @@ pub mod rpc;
 pub mod backend;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -22,16 +22,65 @@ use leptos_router::{
 
 pub use crate::rpc::*;
 
+/// The browser bundle's file names under `/pkg` (scripts/build-site hashes them and lists them in
+/// `pkg/manifest.txt`; the server reads that list at start and provides it as context). Without a
+/// list, the names wasm-bindgen writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteAssets {
+    pub js: String,
+    pub wasm: String,
+    pub css: String,
+}
+
+impl Default for SiteAssets {
+    fn default() -> Self {
+        Self { js: "portal.js".into(), wasm: "portal_bg.wasm".into(), css: "portal.css".into() }
+    }
+}
+
+impl SiteAssets {
+    /// Reads `js <name>` / `wasm <name>` / `css <name>` lines; a missing or unsafe name keeps
+    /// the default one.
+    pub fn from_manifest(text: &str) -> Self {
+        let mut assets = Self::default();
+        let plain =
+            |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        for line in text.lines() {
+            match line.trim().split_once(' ') {
+                Some(("js", name)) if plain(name) => assets.js = name.into(),
+                Some(("wasm", name)) if plain(name) => assets.wasm = name.into(),
+                Some(("css", name)) if plain(name) => assets.css = name.into(),
+                _ => {}
+            }
+        }
+        assets
+    }
+}
+
+/// Starts the bundle: what Leptos's `HydrationScripts` writes, with our file names.
+fn hydration_script(assets: &SiteAssets) -> String {
+    format!(
+        "import(\"/pkg/{js}\").then(m => m.default({{module_or_path: \"/pkg/{wasm}\"}}).then(() => m.hydrate()));",
+        js = assets.js,
+        wasm = assets.wasm
+    )
+}
+
 /// The HTML document around the app, rendered by the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let assets = use_context::<SiteAssets>().unwrap_or_default();
+    let script = hydration_script(&assets);
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <link rel="stylesheet" href=format!("/pkg/{}", assets.css)/>
+                <AutoReload options/>
+                <link rel="modulepreload" href=format!("/pkg/{}", assets.js)/>
+                <link rel="preload" href=format!("/pkg/{}", assets.wasm) r#as="fetch" r#type="application/wasm" crossorigin=""/>
+                <script type="module">{script}</script>
                 <MetaTags/>
             </head>
             <body>
@@ -45,7 +94,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/portal.css"/>
         <Title text="Concert Platform deployment portal"/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -70,5 +118,19 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SiteAssets;
+
+    #[test]
+    fn the_manifest_names_the_hashed_files_and_refuses_paths() {
+        let assets = SiteAssets::from_manifest("js portal.0123abcd.js\nwasm portal.99.wasm\ncss ../etc/passwd\n");
+        assert_eq!(assets.js, "portal.0123abcd.js");
+        assert_eq!(assets.wasm, "portal.99.wasm");
+        assert_eq!(assets.css, "portal.css", "a name with a slash is not a file under /pkg");
+        assert_eq!(SiteAssets::from_manifest(""), SiteAssets::default());
     }
 }

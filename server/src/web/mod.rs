@@ -3,6 +3,7 @@
 //! HTTP stays here: domain modules get typed values, never requests or headers.
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod client;
 pub mod csrf;
@@ -29,7 +30,14 @@ use crate::web::state::Portal;
 pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(app::App);
     let backend: SharedBackend = portal.clone();
-    let context = move || provide_context(backend.clone());
+    let site_root = leptos_options.site_root.to_string();
+    let manifest = assets::read_manifest(&site_root);
+    let bundle = assets::routes(&site_root, manifest.is_some());
+    let site_assets = manifest.unwrap_or_default();
+    let context = move || {
+        provide_context(backend.clone());
+        provide_context(site_assets.clone());
+    };
     let pages = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
@@ -37,9 +45,12 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         })
         .route(
             "/rpc/{*fn_name}",
-            axum::routing::post(move |req| leptos_axum::handle_server_fns_with_context(context.clone(), req)),
+            axum::routing::post({
+                let context = context.clone();
+                move |req| leptos_axum::handle_server_fns_with_context(context.clone(), req)
+            }),
         )
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, app::shell))
         .with_state(leptos_options)
         // Leptos registers each server function's own route: the mapping wraps them all.
         .layer(axum::middleware::map_response(bad_arguments_are_400));
@@ -49,6 +60,7 @@ pub fn router(portal: Arc<Portal>, leptos_options: LeptosOptions) -> Router {
         .merge(sso::routes())
         .merge(ops::routes())
         .with_state(portal)
+        .merge(bundle)
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(own_origin, csrf::same_origin_only))
         .layer(axum::middleware::from_fn_with_state(proxies, client::client_address))
