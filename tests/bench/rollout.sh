@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: a whole six-phase rollout through the portal against the same six stacks deployed in
 # sequence with `aws cloudformation deploy`, both on one moto sandbox in one run; and the portal's
-# hand-off time between phases (CloudFormation's terminal status -> the next phase's first call).
+# hand-off time between phases (CloudFormation's terminal status of the last phase a phase imports
+# from -> that phase's first call).
 #
 #   tests/bench/rollout.sh [runs] [tier]        (defaults: 5 runs, development)
 #
@@ -13,6 +14,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/lib.sh
 . "$here/../../scripts/lib.sh"
+# shellcheck source=tests/bench/requests.sh
+. "$here/requests.sh"
 cd "$PORTAL_ROOT"
 
 runs="${1:-5}"
@@ -51,32 +54,8 @@ base="http://127.0.0.1:$port"
 
 # The portal: request, approve, wait for the rollout to end. Prints the rollout id and wall time.
 portal_run() {
-    local env="$1" request rollout status start end
-    request="$(curl -sf -X POST "$base/api/requests" -H "authorization: Bearer $lead_token" -H 'content-type: application/json' \
-        -d "{\"environment\":\"$env\",\"tier\":\"$tier\",\"region\":\"us-east-1\",\"role_arn\":\"arn:aws:iam::123456789012:role/portal-deploy\",\"justification\":\"benchmark run $env\"}" |
-        "$PORTAL_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-    start="$(date +%s.%N)"
-    local token
-    for token in "$approver_token" "$second_token"; do
-        rollout="$(curl -sf "$base/api/requests/$request" -H "authorization: Bearer $lead_token" |
-            "$PORTAL_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["rollout_id"] or "")')"
-        [ -n "$rollout" ] && break
-        curl -sf -X POST "$base/api/requests/$request/approve" -H "authorization: Bearer $token" \
-            -H 'content-type: application/json' -d '{"comment":"bench"}' >/dev/null
-    done
-    rollout="$(curl -sf "$base/api/requests/$request" -H "authorization: Bearer $lead_token" |
-        "$PORTAL_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["rollout_id"] or "")')"
-    [ -n "$rollout" ] || { echo "bench: request $request was not approved" >&2; return 1; }
-    local deadline=$((SECONDS + 300))
-    while [ "$SECONDS" -lt "$deadline" ]; do
-        status="$(curl -sf "$base/api/rollouts/$rollout" -H "authorization: Bearer $lead_token" |
-            "$PORTAL_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["status"])')"
-        case "$status" in succeeded) break ;; failed|cancelled) echo "bench: rollout $rollout $status" >&2; return 1 ;; esac
-        sleep 0.02
-    done
-    [ "$status" = succeeded ] || { echo "bench: rollout $rollout did not end within 300 s" >&2; return 1; }
-    end="$(date +%s.%N)"
-    echo "$rollout $(echo "$end - $start" | bc -l)"
+    bench_register "$portal" "$1" "$tier"
+    bench_rollout "$base" "$tier" "$1" "$lead_token" "$approver_token" "$second_token"
 }
 
 # The AWS CLI: the same rendered templates and parameters, `aws cloudformation deploy` one by one.
@@ -112,29 +91,36 @@ for i in $(seq "$runs"); do
     printf 'bench: run %s: aws cloudformation deploy x6 %.2f s, portal rollout %s %.2f s\n' "$i" "$t" "$rollout" "$p"
 done
 
-# Hand-off: for phases 2..6, the next phase's start (recorded before its first AWS call) minus the
-# time CloudFormation reported the previous stack's terminal event.
-"$PORTAL_PYTHON" - "$tmp/portal.db" "$tmp/cli.txt" "$tmp/portal.txt" <<'PY'
-import sqlite3, statistics, sys
+# Hand-off: for each phase that imports from others, its start (recorded before its first AWS
+# call) minus the time CloudFormation reported the terminal event of the last of those phases
+# (the phase graph, from the tier API).
+curl -sf "$base/api/tiers/$tier" -H "authorization: Bearer $lead_token" >"$tmp/tier.json"
+"$PORTAL_PYTHON" - "$tmp/portal.db" "$tmp/cli.txt" "$tmp/portal.txt" "$tmp/tier.json" <<'PY'
+import json, sqlite3, statistics, sys
 from datetime import datetime
 
 db = sqlite3.connect(sys.argv[1])
 cli = [float(l) for l in open(sys.argv[2]) if l.strip()]
 portal = [float(l.split()[1]) for l in open(sys.argv[3]) if l.strip()]
 ids = [int(l.split()[0]) for l in open(sys.argv[3]) if l.strip()]
+needs = {p["number"]: p["needs"] for p in json.load(open(sys.argv[4]))["phases"]}
 
 def ms(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000
 
 handoffs = []
 for rollout in ids:
-    for phase in range(1, 6):
-        last = db.execute(
-            "SELECT at FROM rollout_events WHERE rollout_id = ? AND phase = ? AND resource_type = 'AWS::CloudFormation::Stack' "
-            "AND status LIKE '%_COMPLETE' ORDER BY id DESC LIMIT 1", (rollout, phase)).fetchone()
-        nxt = db.execute("SELECT started_at FROM rollout_phases WHERE rollout_id = ? AND phase = ?", (rollout, phase + 1)).fetchone()
-        if last and nxt and nxt[0]:
-            handoffs.append(nxt[0] - ms(last[0]))
+    for phase, before in needs.items():
+        ends = []
+        for need in before:
+            last = db.execute(
+                "SELECT at FROM rollout_events WHERE rollout_id = ? AND phase = ? AND resource_type = 'AWS::CloudFormation::Stack' "
+                "AND status LIKE '%_COMPLETE' ORDER BY id DESC LIMIT 1", (rollout, need)).fetchone()
+            if last:
+                ends.append(ms(last[0]))
+        start = db.execute("SELECT started_at FROM rollout_phases WHERE rollout_id = ? AND phase = ?", (rollout, phase)).fetchone()
+        if ends and len(ends) == len(before) and start and start[0]:
+            handoffs.append(start[0] - max(ends))
 
 def line(name, xs, unit):
     xs = sorted(xs)
@@ -142,6 +128,6 @@ def line(name, xs, unit):
 
 line("aws cloudformation deploy, six stacks in sequence", cli, "s")
 line("portal rollout, approval to succeeded", portal, "s")
-line("portal hand-off, terminal event -> next phase's first call", handoffs, "ms")
+line("portal hand-off, last needed phase's terminal event -> the phase's first call", handoffs, "ms")
 print(f"portal / CLI (medians): {statistics.median(portal) / statistics.median(cli):.2f}")
 PY
