@@ -5,6 +5,11 @@ use clap::Parser;
 use server::cli::{Cli, Command};
 use server::settings::{LogFormat, Settings};
 
+/// Rendering a tier page allocates and frees thousands of small strings; mimalloc does that in a
+/// fraction of glibc's time (tests/bench/ssr.sh, README).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let format = match Settings::log_format() {

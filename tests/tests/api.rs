@@ -159,4 +159,9 @@ async fn pages_are_rendered_on_the_server() {
     }
     assert!(html.contains("<svg") && html.contains("Monthly total") && html.contains("Phase 6"));
     assert!(html.contains("id=\"cost-network-NatGatewayA\""), "cost lines carry the diagram's anchors");
+    // The tier view travels once for hydration, not once per resource that reads it (it did three
+    // times: 332 KB). Bytes are deterministic: the page is about 136 KB with one copy.
+    let copies = html.matches("Multi-AZ everything, auto scaling").count();
+    assert_eq!(copies, 2, "the tier's summary once in the HTML and once in the hydration data");
+    assert!(html.len() < 160_000, "the Full Production page weighs {} bytes", html.len());
 }

@@ -46,17 +46,34 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
     let pending = RwSignal::new(false);
     let default_options: Vec<String> = initial.options.iter().filter(|o| o.enabled).map(|o| o.key.clone()).collect();
     let request_tier = tier_id.clone();
-    let report = Resource::new(
-        move || TierQuery {
-            tier: tier_id.clone(),
-            options: options.get(),
-            usage: usage.get(),
-            free_tier: free_tier.get(),
-            domain: domain.get(),
-        },
-        get_tier_view,
-    );
-    let first = initial.clone();
+    // The first estimate is the one the page came with (not a second resource: the page would
+    // carry the same view twice for hydration); each change of an input asks the server again,
+    // and only the newest answer is shown.
+    let shown = RwSignal::new(Ok::<TierView, String>(initial.clone()));
+    let query = Memo::new(move |_| TierQuery {
+        tier: tier_id.clone(),
+        options: options.get(),
+        usage: usage.get(),
+        free_tier: free_tier.get(),
+        domain: domain.get(),
+    });
+    let asked = StoredValue::new(0u64);
+    Effect::new(move |first_run_done: Option<()>| {
+        let query = query.get();
+        if first_run_done.is_none() {
+            return;
+        }
+        asked.update_value(|n| *n += 1);
+        let this = asked.get_value();
+        pending.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = get_tier_view(query).await.map_err(|e| e.to_string());
+            if asked.get_value() == this {
+                pending.set(false);
+                shown.set(answer);
+            }
+        });
+    });
     let name = initial.summary.name.clone();
     view! {
         <h1>{name.clone()}</h1>
@@ -84,17 +101,10 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
                 <p class="updating" role="status" aria-live="polite">
                     {move || if pending.get() { "Updating estimate…" } else { "" }}
                 </p>
-                <Transition
-                    fallback=move || view! { <TierResults view=first.clone()/> }
-                    set_pending=pending
-                >
-                    {move || Suspend::new(async move {
-                        match report.await {
-                            Ok(view) => view! { <TierResults view=view/> }.into_any(),
-                            Err(e) => error_view(e.to_string()),
-                        }
-                    })}
-                </Transition>
+                {move || match shown.get() {
+                    Ok(view) => view! { <TierResults view=view/> }.into_any(),
+                    Err(message) => error_view(message),
+                }}
             </div>
         </div>
         <Phases view=initial/>
