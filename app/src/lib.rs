@@ -66,10 +66,33 @@ fn hydration_script(assets: &SiteAssets) -> String {
     )
 }
 
+/// Pages with nothing to hydrate (links and text; signing out is a plain form): the server's
+/// HTML is all they are, so they load no wasm.
+pub const STATIC_PAGES: &[&str] = &["/"];
+
+/// Whether the page being rendered loads the bundle.
+fn hydrates() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().is_none_or(|parts| !STATIC_PAGES.contains(&parts.uri.path()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}
+
 /// The HTML document around the app, rendered by the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let assets = use_context::<SiteAssets>().unwrap_or_default();
     let script = hydration_script(&assets);
+    let bundle = hydrates().then(|| {
+        view! {
+            <link rel="modulepreload" href=format!("/pkg/{}", assets.js)/>
+            <link rel="preload" href=format!("/pkg/{}", assets.wasm) r#as="fetch" r#type="application/wasm" crossorigin=""/>
+            <script type="module">{script}</script>
+        }
+    });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -78,9 +101,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="stylesheet" href=format!("/pkg/{}", assets.css)/>
                 <AutoReload options/>
-                <link rel="modulepreload" href=format!("/pkg/{}", assets.js)/>
-                <link rel="preload" href=format!("/pkg/{}", assets.wasm) r#as="fetch" r#type="application/wasm" crossorigin=""/>
-                <script type="module">{script}</script>
+                {bundle}
                 <MetaTags/>
             </head>
             <body>

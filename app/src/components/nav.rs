@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::model::Role;
-use crate::{sandbox_mode, sign_out, whoami};
+use crate::{sandbox_mode, whoami, SignOut};
 
 /// Sends the browser to `path` with a full load, so every part of the page sees the new session.
 pub fn go(path: &str) {
@@ -15,7 +15,8 @@ pub fn go(path: &str) {
 pub fn SiteNav() -> impl IntoView {
     let user = Resource::new(|| (), |_| whoami());
     let sandbox = Resource::new(|| (), |_| sandbox_mode());
-    let signing_out = Action::new(|_: &()| sign_out());
+    // A form: it signs out without JavaScript too (the pages in `STATIC_PAGES` load none).
+    let signing_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if signing_out.value().get().is_some() {
             go("/");
@@ -47,9 +48,9 @@ pub fn SiteNav() -> impl IntoView {
                                 {admin.then(|| view! { <a href="/admin">"Users"</a> })}
                                 <a href="/settings">"Settings"</a>
                                 <span class="who">{format!("Signed in as {}", u.name)}</span>
-                                <button type="button" class="link-button" on:click=move |_| { signing_out.dispatch(()); }>
-                                    "Sign out"
-                                </button>
+                                <ActionForm action=signing_out attr:class="sign-out">
+                                    <button type="submit" class="link-button">"Sign out"</button>
+                                </ActionForm>
                             }
                                 .into_any()
                         }

@@ -33,6 +33,8 @@ pub async fn sign_out() -> Result<(), ServerFnError> {
         backend.sign_out(&id).await.map_err(|e| ServerFnError::new(e.to_string()))?;
     }
     set_cookie(session_cookie("", backend.secure_cookies()));
+    // A plain form post (a page without JavaScript) lands on the catalog, as the script does.
+    leptos_axum::redirect("/");
     Ok(())
 }
 
