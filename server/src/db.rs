@@ -23,8 +23,8 @@ pub struct Database {
     pub pool: AnyPool,
     pub dialect: Dialect,
     /// Ids of rollouts whose rows or events changed: sent by this process's writes on SQLite,
-    /// by PostgreSQL's `NOTIFY` (every process's writes) on PostgreSQL. See [`crate::rollout::feed`].
-    pub changes: crate::rollout::feed::RolloutChanges,
+    /// by PostgreSQL's `NOTIFY` (every process's writes) on PostgreSQL. Live views read them (`rollout::feed`).
+    pub changes: RolloutChanges,
     /// Kept for the `LISTEN` connection; never logged (it may hold a password).
     url: std::sync::Arc<str>,
 }
@@ -134,7 +134,7 @@ impl Database {
     /// drops). Nothing to do on SQLite.
     pub fn listen_for_changes(&self) {
         if self.dialect == Dialect::Postgres {
-            tokio::spawn(crate::rollout::feed::forward_notifications(self.url.clone(), self.changes.clone()));
+            tokio::spawn(forward_notifications(self.url.clone(), self.changes.clone()));
         }
     }
 
@@ -146,6 +146,67 @@ impl Database {
             Dialect::Postgres => self.pool.begin().await,
         };
         Ok(tx?)
+    }
+}
+
+/// Rollout ids whose rows changed, as one process-wide signal.
+#[derive(Clone)]
+pub struct RolloutChanges(tokio::sync::broadcast::Sender<i64>);
+
+/// The id a wake-up of every reader carries (after the `LISTEN` connection was lost).
+pub(crate) const EVERY_ROLLOUT: i64 = 0;
+
+impl Default for RolloutChanges {
+    fn default() -> Self {
+        RolloutChanges(tokio::sync::broadcast::channel(1024).0)
+    }
+}
+
+impl RolloutChanges {
+    pub fn send(&self, id: i64) {
+        // No receiver: nobody watches; nothing to wake.
+        let _ = self.0.send(id);
+    }
+
+    pub(crate) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.0.subscribe()
+    }
+}
+
+/// `LISTEN portal_rollouts` on a connection of its own, forwarded into `changes`.
+async fn forward_notifications(url: std::sync::Arc<str>, changes: RolloutChanges) {
+    use sqlx::postgres::PgListener;
+    loop {
+        let mut listener = match PgListener::connect(&url).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!("cannot LISTEN for rollout changes ({e}); retrying in 2 s");
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen("portal_rollouts").await {
+            tracing::warn!("LISTEN portal_rollouts failed ({e}); retrying in 2 s");
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            continue;
+        }
+        // Anything may have changed while not listening.
+        changes.send(EVERY_ROLLOUT);
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(note)) => {
+                    if let Ok(id) = note.payload().parse::<i64>() {
+                        changes.send(id);
+                    }
+                }
+                // The connection was lost and is re-established: notifications may be missing.
+                Ok(None) => changes.send(EVERY_ROLLOUT),
+                Err(e) => {
+                    tracing::warn!("LISTEN portal_rollouts lost ({e}); reconnecting");
+                    break;
+                }
+            }
+        }
     }
 }
 

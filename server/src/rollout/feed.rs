@@ -1,7 +1,7 @@
 //! Live rollout progress, read once per rollout per process and shared by all who watch it.
 //!
 //! A [`RolloutFeed`] keeps one reader task per watched rollout. The reader sleeps until the
-//! rollout changes ([`RolloutChanges`]: PostgreSQL's `NOTIFY` from a trigger on the rollout
+//! rollout changes ([`crate::db::RolloutChanges`]: PostgreSQL's `NOTIFY` from a trigger on the rollout
 //! tables, so a write by any process wakes every process at commit; on SQLite this process's own
 //! writes), with a slow fallback poll for what no signal covers (a dropped `LISTEN` connection,
 //! the CLI writing to the same SQLite file). Each wake it reads the rollout and the events after
@@ -19,69 +19,9 @@ use std::time::Duration;
 use app::model::RolloutView;
 use tokio::sync::broadcast;
 
+use crate::db::EVERY_ROLLOUT;
 use crate::error::ServerError;
 use crate::rollout::RolloutStore;
-
-/// Rollout ids whose rows changed, as one process-wide signal.
-#[derive(Clone)]
-pub struct RolloutChanges(broadcast::Sender<i64>);
-
-/// The id a wake-up of every reader carries (after the `LISTEN` connection was lost).
-const EVERY_ROLLOUT: i64 = 0;
-
-impl Default for RolloutChanges {
-    fn default() -> Self {
-        RolloutChanges(broadcast::channel(1024).0)
-    }
-}
-
-impl RolloutChanges {
-    pub fn send(&self, id: i64) {
-        // No receiver: nobody watches; nothing to wake.
-        let _ = self.0.send(id);
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<i64> {
-        self.0.subscribe()
-    }
-}
-
-/// `LISTEN portal_rollouts` on a connection of its own, forwarded into `changes`.
-pub(crate) async fn forward_notifications(url: Arc<str>, changes: RolloutChanges) {
-    use sqlx::postgres::PgListener;
-    loop {
-        let mut listener = match PgListener::connect(&url).await {
-            Ok(listener) => listener,
-            Err(e) => {
-                tracing::warn!("cannot LISTEN for rollout changes ({e}); retrying in 2 s");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                continue;
-            }
-        };
-        if let Err(e) = listener.listen("portal_rollouts").await {
-            tracing::warn!("LISTEN portal_rollouts failed ({e}); retrying in 2 s");
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            continue;
-        }
-        // Anything may have changed while not listening.
-        changes.send(EVERY_ROLLOUT);
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(note)) => {
-                    if let Ok(id) = note.payload().parse::<i64>() {
-                        changes.send(id);
-                    }
-                }
-                // The connection was lost and is re-established: notifications may be missing.
-                Ok(None) => changes.send(EVERY_ROLLOUT),
-                Err(e) => {
-                    tracing::warn!("LISTEN portal_rollouts lost ({e}); reconnecting");
-                    break;
-                }
-            }
-        }
-    }
-}
 
 /// What one read of a rollout found, shared by every watcher of it.
 #[derive(Debug)]
