@@ -8,6 +8,7 @@
 //! - `portal_rollout_claims_total{resumed}` (a resumed claim took over another process's work),
 //!   `portal_leases_handed_back_total`, `portal_rollouts_running` (this process)
 //! - read at each scrape: `portal_webhook_deliveries{status}`, `portal_live_streams`,
+//!   `portal_live_readers` (rollouts read for live streams, one reader each),
 //!   `portal_db_pool_connections{state}`
 
 use std::sync::OnceLock;
@@ -76,6 +77,7 @@ pub struct Snapshot {
     pub webhook_pending: i64,
     pub webhook_failed: i64,
     pub live_streams: usize,
+    pub live_readers: usize,
     pub pool_size: u32,
     pub pool_idle: usize,
 }
@@ -85,6 +87,7 @@ pub fn render(snapshot: &Snapshot) -> String {
     metrics::gauge!("portal_webhook_deliveries", "status" => "pending").set(snapshot.webhook_pending as f64);
     metrics::gauge!("portal_webhook_deliveries", "status" => "failed").set(snapshot.webhook_failed as f64);
     metrics::gauge!("portal_live_streams").set(snapshot.live_streams as f64);
+    metrics::gauge!("portal_live_readers").set(snapshot.live_readers as f64);
     metrics::gauge!("portal_db_pool_connections", "state" => "idle").set(snapshot.pool_idle as f64);
     let busy = (snapshot.pool_size as usize).saturating_sub(snapshot.pool_idle);
     metrics::gauge!("portal_db_pool_connections", "state" => "busy").set(busy as f64);

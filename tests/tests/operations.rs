@@ -105,9 +105,13 @@ async fn metrics_count_requests_and_rollouts_behind_their_token() {
     assert!(phases_after >= phases_before + 6.0, "{phases_before} -> {phases_after}");
     assert!(sample(&after, "portal_rollout_duration_seconds_bucket", &[("kind", "deploy"), ("le", "+Inf")]).is_some());
     assert!(sample(&after, "portal_rollout_claims_total", &[("resumed", "false")]).unwrap_or(0.0) >= 1.0);
-    for name in
-        ["portal_db_pool_connections", "portal_live_streams", "portal_webhook_deliveries", "portal_rollouts_running"]
-    {
+    for name in [
+        "portal_db_pool_connections",
+        "portal_live_streams",
+        "portal_live_readers",
+        "portal_webhook_deliveries",
+        "portal_rollouts_running",
+    ] {
         assert!(after.contains(name), "{name} in {after}");
     }
     assert!(!after.contains("/api/rollouts/1\""), "routes are patterns, never raw paths");

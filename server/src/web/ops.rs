@@ -63,6 +63,7 @@ async fn metrics(State(portal): State<Arc<Portal>>, headers: HeaderMap) -> Resul
         webhook_pending: count(DeliveryStatus::Pending),
         webhook_failed: count(DeliveryStatus::Failed),
         live_streams: portal.live_limits.open_total(),
+        live_readers: portal.feed.readers(),
         pool_size: portal.db.pool.size(),
         pool_idle: portal.db.pool.num_idle(),
     };
