@@ -95,6 +95,31 @@ impl RolloutFeed {
     }
 }
 
+/// The events of rollout `id` after event `after`, up to event `until`, as `(event id, JSON)`,
+/// read a page at a time.
+pub async fn events_json(
+    store: &RolloutStore,
+    id: i64,
+    mut after: i64,
+    until: i64,
+) -> Result<Vec<(i64, Arc<str>)>, ServerError> {
+    let mut out = Vec::new();
+    loop {
+        let page = store.events(id, after, PAGE).await?;
+        let full = page.len() as i64 == PAGE;
+        for e in page {
+            if e.id > until {
+                return Ok(out);
+            }
+            after = e.id;
+            out.push((e.id, Arc::from(serde_json::to_string(&e)?)));
+        }
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
 type Readers = Arc<Mutex<HashMap<i64, broadcast::Sender<Arc<Batch>>>>>;
 
 struct Reader {
@@ -162,24 +187,10 @@ impl Reader {
     /// One read; `None` when nothing changed.
     async fn read(&mut self) -> Result<Option<Batch>, ServerError> {
         let from = self.after.unwrap_or(0);
-        let mut events = Vec::new();
-        let mut after = from;
-        loop {
-            let page = self.store.events(self.id, after, PAGE).await?;
-            let full = page.len() as i64 == PAGE;
-            for e in page {
-                after = e.id;
-                let json = serde_json::to_string(&e).map_err(|e| ServerError::Internal(e.to_string()))?;
-                events.push((e.id, Arc::from(json)));
-            }
-            if !full {
-                break;
-            }
-        }
-        self.after = Some(after);
+        let events = events_json(&self.store, self.id, from, i64::MAX).await?;
+        self.after = Some(events.last().map_or(from, |(id, _)| *id));
         let view: RolloutView = self.store.view(self.id).await?;
-        let state: Arc<str> =
-            Arc::from(serde_json::to_string(&view).map_err(|e| ServerError::Internal(e.to_string()))?);
+        let state: Arc<str> = Arc::from(serde_json::to_string(&view)?);
         let state_changed = self.last_state.as_deref() != Some(&*state);
         self.last_state = Some(state.clone());
         // Events are read before the view: an ended view means no event can come after these.

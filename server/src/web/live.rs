@@ -17,7 +17,7 @@ use futures::stream::{self, Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use crate::error::ServerError;
-use crate::rollout::feed::{Batch, RolloutFeed, PAGE};
+use crate::rollout::feed::{events_json, Batch, RolloutFeed};
 
 /// How many live streams may be open at once.
 #[derive(Clone)]
@@ -184,7 +184,7 @@ impl Watcher {
         };
         match serde_json::to_string(&view) {
             Ok(state) => self.push_state(&mut out, Arc::from(state)),
-            Err(e) => return self.fail(ServerError::Internal(e.to_string())),
+            Err(e) => return self.fail(e.into()),
         }
         if view.status.ended() {
             self.push_end(&mut out, view.status.as_str());
@@ -201,12 +201,7 @@ impl Watcher {
                 Err(e) => return self.fail(e),
             }
         }
-        for (id, json) in &batch.events {
-            if *id > self.after {
-                self.after = *id;
-                out.push(Event::default().event("resource").id(id.to_string()).data(&**json));
-            }
-        }
+        out.extend(batch.events.iter().filter_map(|(id, json)| self.resource(*id, json)));
         self.push_state(&mut out, batch.state.clone());
         if let Some(end) = &batch.end {
             self.push_end(&mut out, end);
@@ -214,24 +209,18 @@ impl Watcher {
         out
     }
 
-    /// Events after `after` up to `until` (an event id), read page by page.
+    /// Events after `after` up to `until` (an event id), from the database.
     async fn events_from_db(&mut self, until: i64) -> Result<Vec<Event>, ServerError> {
-        let mut out = Vec::new();
-        loop {
-            let page = self.feed.store().events(self.id, self.after, PAGE).await?;
-            let full = page.len() as i64 == PAGE;
-            for e in page {
-                if e.id > until {
-                    return Ok(out);
-                }
-                self.after = e.id;
-                let json = serde_json::to_string(&e).map_err(|e| ServerError::Internal(e.to_string()))?;
-                out.push(Event::default().event("resource").id(e.id.to_string()).data(json));
-            }
-            if !full {
-                return Ok(out);
-            }
-        }
+        let events = events_json(self.feed.store(), self.id, self.after, until).await?;
+        Ok(events.iter().filter_map(|(id, json)| self.resource(*id, json)).collect())
+    }
+
+    /// A `resource` event for a stored event this stream has not sent yet.
+    fn resource(&mut self, id: i64, json: &str) -> Option<Event> {
+        (id > self.after).then(|| {
+            self.after = id;
+            Event::default().event("resource").id(id.to_string()).data(json)
+        })
     }
 
     fn push_state(&mut self, out: &mut Vec<Event>, state: Arc<str>) {
