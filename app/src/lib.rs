@@ -6,6 +6,7 @@
 
 pub mod components;
 pub mod format;
+pub mod island;
 pub mod model;
 pub mod pages;
 pub mod rpc;
@@ -22,47 +23,101 @@ use leptos_router::{
 
 pub use crate::rpc::*;
 
-/// The browser bundle's file names under `/pkg` (scripts/build-site hashes them and lists them in
+/// One bundle's files under `/pkg`: the JS loader wasm-bindgen writes and its wasm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleFiles {
+    pub js: String,
+    pub wasm: String,
+}
+
+impl BundleFiles {
+    fn named(stem: &str) -> Self {
+        Self { js: format!("{stem}.js"), wasm: format!("{stem}_bg.wasm") }
+    }
+}
+
+/// The browser bundles' file names under `/pkg` (scripts/build-site hashes them and lists them in
 /// `pkg/manifest.txt`; the server reads that list at start and provides it as context). Without a
 /// list, the names wasm-bindgen writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteAssets {
-    pub js: String,
-    pub wasm: String,
+    /// The whole app (`frontend/`): router and every page, hydrated at once.
+    pub app: BundleFiles,
+    /// The tier page's island alone (`frontend/tier/`).
+    pub tier: BundleFiles,
     pub css: String,
 }
 
 impl Default for SiteAssets {
     fn default() -> Self {
-        Self { js: "portal.js".into(), wasm: "portal_bg.wasm".into(), css: "portal.css".into() }
+        Self { app: BundleFiles::named("portal"), tier: BundleFiles::named("tier"), css: "portal.css".into() }
     }
 }
 
 impl SiteAssets {
-    /// Reads `js <name>` / `wasm <name>` / `css <name>` lines; a missing or unsafe name keeps
-    /// the default one.
+    /// Reads `js|wasm|tier-js|tier-wasm|css <name>` lines; a missing or unsafe name keeps the
+    /// default one.
     pub fn from_manifest(text: &str) -> Self {
         let mut assets = Self::default();
         let plain =
             |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
         for line in text.lines() {
-            match line.trim().split_once(' ') {
-                Some(("js", name)) if plain(name) => assets.js = name.into(),
-                Some(("wasm", name)) if plain(name) => assets.wasm = name.into(),
-                Some(("css", name)) if plain(name) => assets.css = name.into(),
-                _ => {}
+            let Some((key, name)) = line.trim().split_once(' ') else { continue };
+            if !plain(name) {
+                continue;
             }
+            let slot = match key {
+                "js" => &mut assets.app.js,
+                "wasm" => &mut assets.app.wasm,
+                "tier-js" => &mut assets.tier.js,
+                "tier-wasm" => &mut assets.tier.wasm,
+                "css" => &mut assets.css,
+                _ => continue,
+            };
+            *slot = name.into();
         }
         assets
     }
+
+    /// The files a page with `bundle` loads.
+    pub fn files(&self, bundle: Bundle) -> Option<&BundleFiles> {
+        match bundle {
+            Bundle::None => None,
+            Bundle::App => Some(&self.app),
+            Bundle::Tier => Some(&self.tier),
+        }
+    }
 }
 
-/// Starts the bundle: what Leptos's `HydrationScripts` writes, with our file names.
-fn hydration_script(assets: &SiteAssets) -> String {
+/// Which bundle a page loads: none for a page with nothing to hydrate, the tier page's island
+/// bundle for a tier page (its budget is 250 KB in all, and the full bundle alone is 383 KB), the
+/// whole app for the rest. A page that loads no app bundle is left by full page loads; from a page
+/// that does, its router renders any page itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bundle {
+    None,
+    App,
+    Tier,
+}
+
+impl Bundle {
+    pub fn for_path(path: &str) -> Self {
+        if STATIC_PAGES.contains(&path) {
+            return Bundle::None;
+        }
+        match path.strip_prefix("/tiers/") {
+            Some(id) if !id.is_empty() && !id.contains('/') => Bundle::Tier,
+            _ => Bundle::App,
+        }
+    }
+}
+
+/// Starts a bundle: what Leptos's `HydrationScripts` writes, with our file names.
+fn hydration_script(files: &BundleFiles) -> String {
     format!(
         "import(\"/pkg/{js}\").then(m => m.default({{module_or_path: \"/pkg/{wasm}\"}}).then(() => m.hydrate()));",
-        js = assets.js,
-        wasm = assets.wasm
+        js = files.js,
+        wasm = files.wasm
     )
 }
 
@@ -70,26 +125,34 @@ fn hydration_script(assets: &SiteAssets) -> String {
 /// HTML is all they are, so they load no wasm.
 pub const STATIC_PAGES: &[&str] = &["/"];
 
-/// Whether the page being rendered loads the bundle.
-fn hydrates() -> bool {
+/// The bundle of the page being rendered.
+fn page_bundle() -> Bundle {
     #[cfg(feature = "ssr")]
     {
-        use_context::<http::request::Parts>().is_none_or(|parts| !STATIC_PAGES.contains(&parts.uri.path()))
+        use_context::<http::request::Parts>().map_or(Bundle::App, |parts| Bundle::for_path(parts.uri.path()))
     }
     #[cfg(not(feature = "ssr"))]
     {
-        true
+        Bundle::App
     }
 }
 
 /// The HTML document around the app, rendered by the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let assets = use_context::<SiteAssets>().unwrap_or_default();
-    let script = hydration_script(&assets);
-    let bundle = hydrates().then(|| {
+    let page = page_bundle();
+    if page != Bundle::App {
+        // Nothing outside an island is hydrated on this page: its resources are not sent to the
+        // browser, and those of its islands are numbered from zero, as their bundle counts them.
+        if let Some(context) = Owner::current_shared_context() {
+            context.set_is_hydrating(false);
+        }
+    }
+    let bundle = assets.files(page).map(|files| {
+        let script = hydration_script(files);
         view! {
-            <link rel="modulepreload" href=format!("/pkg/{}", assets.js)/>
-            <link rel="preload" href=format!("/pkg/{}", assets.wasm) r#as="fetch" r#type="application/wasm" crossorigin=""/>
+            <link rel="modulepreload" href=format!("/pkg/{}", files.js)/>
+            <link rel="preload" href=format!("/pkg/{}", files.wasm) r#as="fetch" r#type="application/wasm" crossorigin=""/>
             <script type="module">{script}</script>
         }
     });
@@ -144,14 +207,35 @@ pub fn App() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::SiteAssets;
+    use super::{Bundle, SiteAssets};
 
     #[test]
     fn the_manifest_names_the_hashed_files_and_refuses_paths() {
-        let assets = SiteAssets::from_manifest("js portal.0123abcd.js\nwasm portal.99.wasm\ncss ../etc/passwd\n");
-        assert_eq!(assets.js, "portal.0123abcd.js");
-        assert_eq!(assets.wasm, "portal.99.wasm");
+        let assets = SiteAssets::from_manifest(
+            "js portal.0123abcd.js\nwasm portal.99.wasm\ntier-js tier.ab.js\ntier-wasm tier.cd.wasm\ncss ../etc/passwd\n",
+        );
+        assert_eq!(assets.app.js, "portal.0123abcd.js");
+        assert_eq!(assets.app.wasm, "portal.99.wasm");
+        assert_eq!((assets.tier.js.as_str(), assets.tier.wasm.as_str()), ("tier.ab.js", "tier.cd.wasm"));
         assert_eq!(assets.css, "portal.css", "a name with a slash is not a file under /pkg");
         assert_eq!(SiteAssets::from_manifest(""), SiteAssets::default());
+    }
+
+    #[test]
+    fn each_page_loads_the_bundle_it_needs() {
+        for (path, bundle) in [
+            ("/", Bundle::None),
+            ("/tiers/full-production", Bundle::Tier),
+            ("/tiers/", Bundle::App),
+            ("/tiers/a/b", Bundle::App),
+            ("/requests/3", Bundle::App),
+            ("/rollouts/1", Bundle::App),
+            ("/nowhere", Bundle::App),
+        ] {
+            assert_eq!(Bundle::for_path(path), bundle, "{path}");
+        }
+        let assets = SiteAssets::default();
+        assert_eq!(assets.files(Bundle::None), None);
+        assert_eq!(assets.files(Bundle::Tier).map(|f| f.js.as_str()), Some("tier.js"));
     }
 }

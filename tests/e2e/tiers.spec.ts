@@ -17,6 +17,7 @@ test('catalog → Full Production → change CloudFront transfer → total follo
   await page.getByRole('link', { name: 'Review Full Production' }).click();
   await expect(page).toHaveURL(/\/tiers\/full-production$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Full Production' })).toBeVisible();
+  await hydrated(page); // a full page load (the catalog has no router): input waits for the tier bundle
 
   const diagram = page.getByRole('group', { name: 'Full Production architecture' });
   await expect(diagram).toBeVisible();

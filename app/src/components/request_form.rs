@@ -2,59 +2,65 @@
 //! requesters (a registered environment, the justification), a sign-in link for everyone else.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::components::feedback::error_view;
 use crate::components::nav::go;
-use crate::model::{EnvironmentView, EnvironmentsView, Refusal, RequestForm, Role, TierQuery};
+use crate::model::{EnvironmentView, Refusal, RequestForm, Role, TierQuery};
 use crate::{list_environments, request_deployment, whoami};
 
-/// The request form at the foot of a tier page, for signed-in requesters.
-#[component]
-pub fn RequestSection(query: Signal<TierQuery>) -> impl IntoView {
-    let user = Resource::new(|| (), |_| whoami());
-    // Created with the section, not inside its Suspense: hydration must meet the same resources
-    // in the same order as the server rendered them.
-    let environments = Resource::new(|| (), |_| list_environments());
-    view! {
-        <section class="request" aria-labelledby="request-heading">
-            <h2 id="request-heading">"Request this tier"</h2>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match user.await {
-                        Ok(Some(u)) if u.has(Role::Requester) => {
-                            view! { <RequestFormView query=query environments=environments.await/> }.into_any()
-                        }
-                        Ok(Some(u)) => view! {
-                            <p>{format!("{} cannot request deployments: that needs the requester role.", u.name)}</p>
-                        }.into_any(),
-                        _ => view! { <p><a href="/signin">"Sign in"</a>" to request a deployment."</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
+/// What the caller may do at the foot of a tier page, asked of the server before the page is
+/// drawn: it travels with the tier page's island (its props), which makes no request of its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RequestAccess {
+    SignedOut,
+    /// Signed in without the requester role.
+    NotRequester {
+        name: String,
+    },
+    /// A requester, with the registered environments they may request in (perhaps none).
+    Environments(Vec<EnvironmentView>),
+    /// The environments could not be listed: why.
+    Unavailable(String),
+}
+
+impl RequestAccess {
+    /// The signed-in caller's access (server functions: on the server, direct calls).
+    pub async fn load() -> Self {
+        match whoami().await {
+            Ok(Some(user)) if user.has(Role::Requester) => match list_environments().await {
+                Ok(Ok(list)) => {
+                    RequestAccess::Environments(list.environments.into_iter().filter(|e| e.may_request).collect())
+                }
+                Ok(Err(refusal)) => RequestAccess::Unavailable(refusal.message),
+                Err(e) => RequestAccess::Unavailable(e.to_string()),
+            },
+            Ok(Some(user)) => RequestAccess::NotRequester { name: user.name },
+            _ => RequestAccess::SignedOut,
+        }
     }
 }
 
-/// The registered environments the requester may request in, as a form; a note when there are none.
+/// The request form at the foot of a tier page, for signed-in requesters.
 #[component]
-fn RequestFormView(
-    query: Signal<TierQuery>,
-    environments: Result<Result<EnvironmentsView, Refusal>, ServerFnError>,
-) -> impl IntoView {
-    match environments {
-        Ok(Ok(list)) => {
-            let open: Vec<EnvironmentView> = list.environments.into_iter().filter(|e| e.may_request).collect();
-            if open.is_empty() {
-                view! {
-                    <p class="hint">"No environment is registered for you to request in: an admin registers environments, and who may request there, on the admin page."</p>
-                }
-                .into_any()
-            } else {
-                view! { <EnvironmentRequest query=query environments=open/> }.into_any()
-            }
+pub fn RequestSection(query: Signal<TierQuery>, access: RequestAccess) -> impl IntoView {
+    let body = match access {
+        RequestAccess::Environments(open) if open.is_empty() => view! {
+            <p class="hint">"No environment is registered for you to request in: an admin registers environments, and who may request there, on the admin page."</p>
         }
-        Ok(Err(r)) => error_view(r.message),
-        Err(e) => error_view(e.to_string()),
+        .into_any(),
+        RequestAccess::Environments(open) => view! { <EnvironmentRequest query=query environments=open/> }.into_any(),
+        RequestAccess::Unavailable(message) => error_view(message),
+        RequestAccess::NotRequester { name } => {
+            view! { <p>{format!("{name} cannot request deployments: that needs the requester role.")}</p> }.into_any()
+        }
+        RequestAccess::SignedOut => view! { <p><a href="/signin">"Sign in"</a>" to request a deployment."</p> }.into_any(),
+    };
+    view! {
+        <section class="request" aria-labelledby="request-heading">
+            <h2 id="request-heading">"Request this tier"</h2>
+            {body}
+        </section>
     }
 }
 

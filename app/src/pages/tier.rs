@@ -1,17 +1,49 @@
 //! A tier's review page: usage assumptions and optional services on one side, the estimate
 //! (totals, diagram, cost table) on the other, following every change; then the rollout plan with
 //! the tier's choices, and the request form.
+//!
+//! Only [`TierReview`] reacts to anything: it is the page's island ([`crate::island`]), hydrated
+//! by the tier bundle (`frontend/tier/`) from [`TierIsland`]; the heading stays the server's HTML.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
 
 use crate::components::cost_table::CostTable;
 use crate::components::feedback::error_view;
 use crate::components::posture::SecurityPosture;
-use crate::components::request_form::RequestSection;
+use crate::components::request_form::{RequestAccess, RequestSection};
 use crate::format::{phase_start, usd};
 use crate::get_tier_view;
+use crate::island::island;
 use crate::model::{OptionView, TierQuery, TierView, UsageFieldView};
+
+/// The name of the tier page's island (its bundle looks for it).
+pub const TIER_ISLAND: &str = "tier-review";
+
+/// What the tier page's island is hydrated from: the estimate the page was rendered with, and
+/// what the caller may request. It is all the island knows (it creates no resource: nothing it
+/// shows waits for the server when it hydrates).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TierIsland {
+    pub tier_id: String,
+    pub initial: TierView,
+    pub access: RequestAccess,
+}
+
+impl TierIsland {
+    /// The island's view; also what the tier bundle calls with the props it read.
+    pub fn render(self) -> impl IntoView {
+        view! { <TierReview initial=self.initial tier_id=self.tier_id access=self.access/> }
+    }
+
+    fn into_island(self) -> impl IntoView {
+        // The props are read only by the tier bundle, from the server's HTML.
+        let props =
+            if cfg!(feature = "ssr") { serde_json::to_string(&self).unwrap_or_default() } else { String::new() };
+        island(TIER_ISLAND, props, move || self.render())
+    }
+}
 
 #[component]
 pub fn TierPage() -> impl IntoView {
@@ -22,13 +54,25 @@ pub fn TierPage() -> impl IntoView {
         move || tier_id.get(),
         |tier| get_tier_view(TierQuery { tier, free_tier: true, ..Default::default() }),
     );
+    let access = Resource::new(|| (), |_| RequestAccess::load());
     view! {
         <section class="page">
             <p class="breadcrumb"><a href="/">"All tiers"</a></p>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tier…"</p> }>
                 {move || Suspend::new(async move {
                     match defaults.await {
-                        Ok(view) => view! { <TierReview initial=view tier_id=tier_id.get_untracked()/> }.into_any(),
+                        Ok(view) => {
+                            let heading = view.summary.clone();
+                            let access = access.await;
+                            let island = TierIsland { tier_id: tier_id.get_untracked(), initial: view, access }.into_island();
+                            view! {
+                                <h1>{heading.name}</h1>
+                                <p class="lead">{heading.summary}</p>
+                                <p class="availability">{heading.availability}</p>
+                                {island}
+                            }
+                            .into_any()
+                        }
                         Err(e) => error_view(e.to_string()),
                     }
                 })}
@@ -38,7 +82,7 @@ pub fn TierPage() -> impl IntoView {
 }
 
 #[component]
-fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
+fn TierReview(initial: TierView, tier_id: String, access: RequestAccess) -> impl IntoView {
     let options = RwSignal::new(None::<Vec<String>>);
     let usage = RwSignal::new(Vec::<(String, f64)>::new());
     let free_tier = RwSignal::new(true);
@@ -74,11 +118,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
             }
         });
     });
-    let name = initial.summary.name.clone();
     view! {
-        <h1>{name.clone()}</h1>
-        <p class="lead">{initial.summary.summary.clone()}</p>
-        <p class="availability">{initial.summary.availability.clone()}</p>
         <div class="tier-layout">
             <aside class="controls" aria-label="Assumptions and options">
                 <UsageForm fields=initial.usage.clone() usage=usage/>
@@ -108,7 +148,7 @@ fn TierReview(initial: TierView, tier_id: String) -> impl IntoView {
             </div>
         </div>
         <Phases view=initial/>
-        <RequestSection query=Signal::derive(move || TierQuery {
+        <RequestSection access=access query=Signal::derive(move || TierQuery {
             tier: request_tier.clone(),
             options: options.get(),
             usage: usage.get(),
