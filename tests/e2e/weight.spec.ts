@@ -33,7 +33,9 @@ test('the bundles are sent precompressed under hashed names, and a second visit 
   bundle.length = 0;
   await page.goto('/requests');
   await hydrated(page);
+  // (The stylesheet comes from the browser's cache: a response, not a request, as the count below shows.)
   expect(loaded()).toEqual([
+    expect.stringMatching(/^\/pkg\/portal\.[0-9a-f]{16}\.css$/),
     expect.stringMatching(/^\/pkg\/portal\.[0-9a-f]{16}\.js$/),
     expect.stringMatching(/^\/pkg\/portal\.[0-9a-f]{16}\.wasm$/),
   ]);
