@@ -121,6 +121,14 @@ fn hydration_script(files: &BundleFiles) -> String {
     )
 }
 
+/// Marks the page as hydrated (`data-hydrated` on the body): what browser tests and scripts wait
+/// for before they type. Each bundle's entry point calls it when its hydration is done.
+pub fn mark_hydrated() {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
 /// Pages with nothing to hydrate (links and text; signing out is a plain form): the server's
 /// HTML is all they are, so they load no wasm.
 pub const STATIC_PAGES: &[&str] = &["/"];

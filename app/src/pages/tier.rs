@@ -39,8 +39,16 @@ impl TierIsland {
 
     fn into_island(self) -> impl IntoView {
         // The props are read only by the tier bundle, from the server's HTML.
-        let props =
-            if cfg!(feature = "ssr") { serde_json::to_string(&self).unwrap_or_default() } else { String::new() };
+        let props = if cfg!(feature = "ssr") {
+            // Plain data with string keys: this does not fail; if it ever did, the page would say
+            // so in the server's log and stay readable, unhydrated.
+            serde_json::to_string(&self).unwrap_or_else(|e| {
+                leptos::logging::error!("tier island {}: props not serialized: {e}", self.tier_id);
+                String::new()
+            })
+        } else {
+            String::new()
+        };
         island(TIER_ISLAND, props, move || self.render())
     }
 }

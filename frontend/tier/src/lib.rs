@@ -14,12 +14,7 @@ pub fn hydrate() {
         context.hydration_complete();
     }
     match hydrated {
-        // A marker for browser tests and scripts: the page now reacts to input.
-        Ok(_) => {
-            if let Some(body) = leptos::prelude::document().body() {
-                let _ = body.set_attribute("data-hydrated", "true");
-            }
-        }
+        Ok(_) => app::mark_hydrated(),
         Err(e) => leptos::logging::error!("{e}"),
     }
 }
