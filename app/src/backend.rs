@@ -8,9 +8,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::model::{
-    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, NewTokenView, Refusal, RegisteredView,
-    RequestDetail, RequestForm, Role, RolloutDetail, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary,
-    TierView, TokenView, UserView,
+    ActionOutcome, Decision, EnvironmentAction, EnvironmentDetail, EnvironmentForm, EnvironmentsPage, EnvironmentsView,
+    HistoryPage, HistoryQuery, NewTokenView, Refusal, RegisteredView, RequestDetail, RequestForm, Role, RolloutDetail,
+    RunningTiers, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView, TokenView, UserView,
 };
 
 /// A failure the UI can show as it is: the message names what was wrong.
@@ -97,6 +97,18 @@ pub trait Backend: Send + Sync + 'static {
     /// The registered environments (and, for admins, the unregistered ones the portal deployed to).
     fn environments<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, EnvironmentsView>;
     fn register_environment<'a>(&'a self, caller: &'a Caller, form: EnvironmentForm) -> Boxed<'a, RegisteredView>;
+
+    // Day two: where each environment stands, and what people ask for there.
+    fn environments_page<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, EnvironmentsPage>;
+    fn environment_detail<'a>(&'a self, caller: &'a Caller, name: String) -> Boxed<'a, EnvironmentDetail>;
+    fn environment_action<'a>(
+        &'a self,
+        caller: &'a Caller,
+        name: String,
+        action: EnvironmentAction,
+    ) -> Boxed<'a, ActionOutcome>;
+    /// The environments running each tier (for signed-in people; empty otherwise).
+    fn running_tiers<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, RunningTiers>;
 
     // Administration.
     fn settings<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, SettingsView>;

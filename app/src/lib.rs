@@ -207,6 +207,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                     <Route path=path!("/rollouts/:id") view=pages::rollout::RolloutPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/environments") view=pages::environments::EnvironmentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/environments/:name") view=pages::environments::EnvironmentPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -12,6 +12,7 @@ use crate::pricing::{PriceCatalog, Usage};
 use crate::template::Template;
 use crate::tier::Tier;
 use crate::value::{ResourceKey, Value};
+use crate::version::{self, CatalogVersion};
 
 /// Texts of the data files, as compiled into the binary.
 pub mod embedded {
@@ -30,6 +31,7 @@ pub mod embedded {
     ];
     pub const PRICES: (&str, &str) = ("us-east-1.toml", include_str!("../pricing/us-east-1.toml"));
     pub const USAGE: (&str, &str) = ("usage.toml", include_str!("../pricing/usage.toml"));
+    pub const CHANGELOG: (&str, &str) = ("catalog.toml", include_str!("../catalog.toml"));
 }
 
 /// The texts a catalog is built from; tests hand over edited copies.
@@ -39,6 +41,8 @@ pub struct Sources {
     pub tiers: Vec<(String, String)>,
     pub prices: (String, String),
     pub usage: (String, String),
+    /// The versions released so far (`catalog.toml`): not part of the digest.
+    pub changelog: (String, String),
 }
 
 impl Sources {
@@ -49,6 +53,7 @@ impl Sources {
             tiers: embedded::TIERS.into_iter().map(own).collect(),
             prices: own(embedded::PRICES),
             usage: own(embedded::USAGE),
+            changelog: own(embedded::CHANGELOG),
         }
     }
 
@@ -69,6 +74,10 @@ pub struct Catalog {
     pub default_usage: Usage,
     /// What went in, so rendering and digests use exactly what was reviewed.
     pub sources: Sources,
+    /// [`version::digest`] of the sources: what approvals are bound to.
+    pub digest: String,
+    /// Released versions, newest first.
+    pub versions: Vec<CatalogVersion>,
 }
 
 /// Every phase of one deployment, evaluated.
@@ -133,7 +142,24 @@ impl Catalog {
         tiers.sort_by_key(|t| t.id);
         let prices = PriceCatalog::parse(&sources.prices.0, &sources.prices.1)?;
         let default_usage = Usage::parse(&sources.usage.0, &sources.usage.1)?;
-        Ok(Catalog { templates, tiers, prices, default_usage, sources })
+        let versions = version::parse_changelog(&sources.changelog.0, &sources.changelog.1)?;
+        let digest = version::digest(&sources);
+        Ok(Catalog { templates, tiers, prices, default_usage, sources, digest, versions })
+    }
+
+    /// The version a digest was released as, if the changelog names it.
+    pub fn version_of(&self, digest: &str) -> Option<&CatalogVersion> {
+        self.versions.iter().find(|v| v.digest == digest)
+    }
+
+    /// A digest's version name: the changelog's, or `unversioned-<digest>` for one it does not name.
+    pub fn version_name(&self, digest: &str) -> String {
+        self.version_of(digest).map_or_else(|| version::unversioned(digest), |v| v.version.clone())
+    }
+
+    /// This catalog's version name.
+    pub fn version(&self) -> String {
+        self.version_name(&self.digest)
     }
 
     pub fn tier(&self, id: TierId) -> &Tier {
@@ -188,7 +214,16 @@ impl Catalog {
 
     /// Evaluates the six templates in order, each seeing the exports of those before it.
     pub fn evaluate(&self, spec: &DeploymentSpec) -> Result<Evaluation> {
-        let params = self.parameters(spec);
+        self.evaluate_with(spec, &[])
+    }
+
+    /// Evaluates with some parameters set otherwise than the tier sets them (an environment
+    /// asleep: its auto scaling group at zero).
+    pub fn evaluate_with(&self, spec: &DeploymentSpec, overrides: &[(&str, &str)]) -> Result<Evaluation> {
+        let mut params = self.parameters(spec);
+        for (name, value) in overrides {
+            params.insert((*name).to_owned(), (*value).to_owned());
+        }
         let zones = spec.region.availability_zones();
         let mut exports: IndexMap<String, Value> = IndexMap::new();
         let mut phases = Vec::with_capacity(self.templates.len());

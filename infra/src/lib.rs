@@ -18,6 +18,7 @@ pub mod render;
 pub mod template;
 pub mod tier;
 pub mod value;
+pub mod version;
 
 pub use catalog::{Catalog, Evaluation, Sources};
 pub use cost::{estimate, CostLine, Estimate, EstimateOptions};
@@ -30,6 +31,7 @@ pub use phase::Phase;
 pub use posture::Posture;
 pub use pricing::Usage;
 pub use tier::{PricingModel, Tier};
+pub use version::CatalogVersion;
 
 /// Everything a tier page shows, computed from one evaluation.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -56,6 +58,29 @@ impl Catalog {
             },
         );
         Ok(TierReport { tier, evaluation, estimate, usage: usage.clone() })
+    }
+
+    /// The deployment priced with a sleep schedule (awake `awake_share` of the week), by the same
+    /// cost model: see [`cost::sleep`].
+    pub fn sleep_estimate(
+        &self,
+        spec: &DeploymentSpec,
+        usage: &Usage,
+        free_tier: bool,
+        awake_share: f64,
+    ) -> Result<cost::sleep::SleepEstimate, InfraError> {
+        // On-demand: a reservation bills its hours whether the instance runs or not, so only
+        // on-demand hours are saved by sleeping.
+        let options = EstimateOptions { pricing: PricingModel::OnDemand, free_tier, compare_with_seed: false };
+        let awake_evaluation = self.evaluate(spec)?;
+        let awake = cost::estimate(&awake_evaluation, &self.prices, usage, options);
+        let asleep_evaluation = self.evaluate_with(spec, &cost::sleep::ASLEEP_PARAMETERS)?;
+        let mut asleep = cost::estimate(&asleep_evaluation, &self.prices, usage, options);
+        let database_stops = cost::sleep::database_can_stop(&awake_evaluation);
+        if database_stops {
+            cost::sleep::stop_database(&mut asleep);
+        }
+        Ok(cost::sleep::sleep_estimate(&awake, &asleep, awake_share, database_stops))
     }
 
     /// The diagram of a report's evaluation.

@@ -64,6 +64,7 @@ impl Application {
         };
         portal.trusted_proxies = settings.trusted_proxies.clone();
         portal.metrics_token = settings.metrics_token.clone();
+        portal.clock = settings.clock.clone();
         crate::telemetry::recorder();
         portal.live_limits =
             crate::web::live::LiveLimits::new(settings.live_streams_per_user, settings.live_streams_total);
@@ -77,6 +78,7 @@ impl Application {
             portal.oidc = Some(Arc::new(OidcProvider::new(config)?));
         }
         let portal = Arc::new(portal);
+        let _ = portal.this.set(Arc::downgrade(&portal));
         let router = crate::web::router(portal.clone(), crate::web::leptos_options(addr, &settings.site_root));
         Ok(Application { listener, addr, portal, router, settings, engine: Default::default() })
     }
@@ -100,6 +102,9 @@ impl Application {
         }
         if background.expiry_sweep {
             spawn_expiry_sweep(self.portal.clone());
+        }
+        if background.lifecycle {
+            spawn_lifecycle(self.portal.clone(), self.settings.lifecycle_every);
         }
         if let (true, Some(webhook)) = (background.webhooks, &self.settings.webhook) {
             crate::notify::spawn_worker(self.portal.db.clone(), webhook.clone());
@@ -180,6 +185,23 @@ pub fn spawn_expiry_sweep(portal: Arc<Portal>) -> tokio::task::JoinHandle<()> {
             if let Err(e) = crate::people::sessions::sweep(&portal.db).await {
                 tracing::warn!(error = %e, "sweeping ended sessions failed");
             }
+        }
+    })
+}
+
+/// The day-two sweep (expiry reminders and teardowns, schedules, change windows, drift checks due),
+/// every `every`; a step that fails is logged and tried again at the next sweep.
+pub fn spawn_lifecycle(portal: Arc<Portal>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if *portal.stopping.borrow() {
+                return;
+            }
+            // Each step logs its own failure; the sweep goes on.
+            let _ = portal.lifecycle().sweep().await;
         }
     })
 }

@@ -111,8 +111,8 @@ impl ServerError {
     }
 
     /// A 422 about one field of the input.
-    pub fn invalid(field: &str, message: impl Into<String>) -> ServerError {
-        ServerError::Invalid { code: "invalid_field", message: message.into(), field: Some(field.to_owned()) }
+    pub fn invalid(field: impl AsRef<str>, message: impl Into<String>) -> ServerError {
+        ServerError::Invalid { code: "invalid_field", message: message.into(), field: Some(field.as_ref().to_owned()) }
     }
 
     /// A stored text that does not parse as its type (an enum, a domain type).

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::clock::SharedClock;
 use crate::error::ServerError;
 use crate::notify::Webhook;
 use crate::people::oidc::OidcConfig;
@@ -37,11 +38,15 @@ pub struct Background {
     pub webhooks: bool,
     /// Keeps the audit chain's head in the file `PORTAL_AUDIT_HEAD` names (only with one).
     pub audit_head: bool,
+    /// The day-two sweep: expiry reminders and teardowns, schedules, change windows, drift checks.
+    pub lifecycle: bool,
 }
 
 impl Background {
-    pub const ALL: Background = Background { engine: true, expiry_sweep: true, webhooks: true, audit_head: true };
-    pub const NONE: Background = Background { engine: false, expiry_sweep: false, webhooks: false, audit_head: false };
+    pub const ALL: Background =
+        Background { engine: true, expiry_sweep: true, webhooks: true, audit_head: true, lifecycle: true };
+    pub const NONE: Background =
+        Background { engine: false, expiry_sweep: false, webhooks: false, audit_head: false, lifecycle: false };
 }
 
 /// Log lines for people (`text`) or for a log pipeline (`json`: one object per line, with the
@@ -85,6 +90,11 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     pub aws: AwsSettings,
     pub background: Background,
+    /// The calendar's clock: the machine's, or one a test moves.
+    pub clock: SharedClock,
+    /// How often the day-two sweep runs (expiry, schedules, change windows, drift checks due):
+    /// `PORTAL_LIFECYCLE_SECONDS`, 30 by default.
+    pub lifecycle_every: Duration,
 }
 
 impl Settings {
@@ -109,6 +119,8 @@ impl Settings {
             metrics_token: None,
             aws: AwsSettings::FromEnvironment,
             background: Background::ALL,
+            clock: crate::clock::system(),
+            lifecycle_every: Duration::from_secs(30),
         }
     }
 
@@ -188,6 +200,8 @@ impl Settings {
             },
             aws: AwsSettings::FromEnvironment,
             background: Background::ALL,
+            clock: crate::clock::system(),
+            lifecycle_every: seconds("PORTAL_LIFECYCLE_SECONDS", Duration::from_secs(30))?,
         })
     }
 

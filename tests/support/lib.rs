@@ -78,6 +78,23 @@ impl Moto {
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         sdk_config(&self.endpoint).await
     }
+
+    /// Runs a Python script with boto3 (from the venv moto came with) against this server, as
+    /// someone changing resources outside the portal would; `client(name)` makes a client. The
+    /// script's standard output, parsed as JSON.
+    pub fn boto3(&self, script: &str) -> serde_json::Value {
+        let python = required_tool("PORTAL_PYTHON");
+        let prelude = format!(
+            "import boto3, json\n\
+             def client(name):\n    return boto3.client(name, endpoint_url='{}', region_name='us-east-1', \
+             aws_access_key_id='test', aws_secret_access_key='test')\n",
+            self.endpoint
+        );
+        let output = Command::new(python).args(["-c", &format!("{prelude}{script}")]).output().expect("python runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "boto3 script failed: {}\n{script}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::String(stdout.trim().to_owned()))
+    }
 }
 
 impl Drop for Moto {
@@ -361,6 +378,26 @@ impl TestPortal {
         Self::start_serving(TestDatabase::create(backend).await, aws, catalog, |_, _| {}).await
     }
 
+    /// Serving `catalog`, with settings `configure` changes.
+    pub async fn start_serving_configured(
+        backend: Backend,
+        aws: Option<aws_config::SdkConfig>,
+        catalog: infra::Catalog,
+        configure: impl FnOnce(SocketAddr, &mut server::settings::Settings),
+    ) -> TestPortal {
+        Self::start_serving(TestDatabase::create(backend).await, aws, catalog, configure).await
+    }
+
+    /// A new portal on this one's database serving `catalog`, with settings `configure` changes.
+    pub async fn upgraded_configured(
+        &self,
+        aws: Option<aws_config::SdkConfig>,
+        catalog: infra::Catalog,
+        configure: impl FnOnce(SocketAddr, &mut server::settings::Settings),
+    ) -> TestPortal {
+        Self::start_serving(self.shared_database(), aws, catalog, configure).await
+    }
+
     /// A new portal on this one's database (same instance, same history) serving `catalog`: the
     /// portal upgraded to other templates. This one's database outlives it.
     pub async fn upgraded(&self, aws: Option<aws_config::SdkConfig>, catalog: infra::Catalog) -> TestPortal {
@@ -479,7 +516,8 @@ impl TestPortal {
     /// Registers one environment with this deploy role (in the sandbox account, us-east-1, every
     /// tier); returns its ExternalId, or `None` when it was registered already.
     pub async fn register_with_role(&self, name: &str, role_arn: &str) -> Option<String> {
-        let registry = server::environments::Environments { db: &self.portal.db };
+        let registry =
+            server::environments::Environments { db: &self.portal.db, catalog: &self.portal.catalog.catalog };
         if registry.find(name).await.expect("registry readable").is_some() {
             return None;
         }
@@ -492,6 +530,7 @@ impl TestPortal {
             tiers: vec!["development".into(), "production-lite".into(), "full-production".into()],
             requesters: vec![],
             approvers: vec![],
+            lifecycle: None,
         };
         let registered =
             registry.register(&server::people::User::operator(), input, None).await.expect("environment registered");

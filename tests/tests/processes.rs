@@ -110,7 +110,7 @@ async fn user(portal: &server::web::state::Portal, name: &str, role: Role) -> Us
 
 /// Requests Development for `environment` as `lead` and approves it as `approver`; returns the rollout id.
 async fn approved(portal: &server::web::state::Portal, lead: &User, approver: &User, environment: &str) -> i64 {
-    let registry = server::environments::Environments { db: &portal.db };
+    let registry = server::environments::Environments { db: &portal.db, catalog: &portal.catalog.catalog };
     let input = serde_json::from_value(serde_json::json!({
         "name": environment, "account_id": portal_tests::SANDBOX_ACCOUNT, "region": "us-east-1",
         "role_arn": portal_tests::SANDBOX_ROLE, "tiers": ["development"],

@@ -325,7 +325,12 @@ async fn audit_verify_finds_edited_and_removed_entries() {
                 .await;
             let db = &portal.portal.db;
             let intact = server::audit::verify(db).await.expect("verify");
-            assert_eq!(intact, Ok(10), "{backend:?}: 6 users, 1 environment, 1 request, 1 approval, 1 approved");
+            assert_eq!(
+                intact,
+                Ok(11),
+                "{backend:?}: 6 users, 1 environment, 1 request, 1 approval, 1 approved, 1 expiry set (Development's \
+                 default lifetime)"
+            );
 
             // Editing is refused by the database itself.
             assert!(sqlx::query("UPDATE audit_log SET actor = 'x' WHERE id = 1").execute(&db.pool).await.is_err());
@@ -358,6 +363,7 @@ async fn requests_past_their_time_expire_and_are_audited() {
             db: &portal.portal.db,
             catalog: &portal.portal.catalog.catalog,
             digest: &portal.portal.digest,
+            clock: portal.portal.clock.as_ref(),
             policy: &policy,
             notifier: server::notify::Notifier::new(false),
             rollout_wake: &portal.portal.rollout_wake,

@@ -19,6 +19,21 @@ change sets:
     deleted completely (DELETE_COMPLETE, no VPC left behind);
   * an UPDATE change set that only changes a parameter lists the resources its Condition adds
     and the ones whose properties reference it as modified;
+  * RDS StopDBInstance / StartDBInstance work on a database a stack created;
+  * drift detection (DetectStackDrift, DescribeStackDriftDetectionStatus, DescribeStackResourceDrifts
+    with filters and pages): an untouched stack is IN_SYNC, its security groups, ingress, auto
+    scaling group, bucket and SSM parameter IN_SYNC and the other types NOT_CHECKED, DescribeStacks
+    carries DriftInformation; an ingress rule authorized (and one revoked) through EC2, a desired
+    capacity set through Auto Scaling, an SSM value and bucket tags changed make those resources
+    MODIFIED with their PropertyDifferences (/SecurityGroupIngress/N ADD and REMOVE, /DesiredCapacity,
+    /Value, /Tags); a resource deleted out of band is DELETED; an unknown detection id is refused;
+  * a plain change set with the same template still reports no changes despite drift, while a
+    REVERT_DRIFT one is executable, lists each drifted resource (ResourceDriftStatus MODIFIED) with a
+    detail per drifted property (values and Drift only with IncludePropertyValues), and executed
+    puts the backends back to the template (UPDATE_COMPLETE, then IN_SYNC);
+  * infra/templates/1-network.yaml (with CloudFront) and 3-compute.yaml are IN_SYNC once deployed,
+    and a parameter-only update of the compute stack (previous template, the other parameters
+    UsePreviousValue) puts its auto scaling group to sleep (0) and wakes it, the same group;
   * the launcher refuses a non-loopback host.
 Exits 0 when all pass, 1 otherwise.  Run with the project venv's python (scripts/setup makes it):
   "$PORTAL_PYTHON" tools/sandbox/check_launcher.py
@@ -35,6 +50,10 @@ import time
 import urllib.request
 
 import boto3
+import botocore.session
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cfn_newer_api import add_newer_api  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAUNCHER = os.path.join(HERE, "moto_server.py")
@@ -170,6 +189,21 @@ TEMPLATE_CDN_IMPORTS = json.dumps(
         },
     }
 )
+
+
+def cloudformation_client(**kw):
+    """boto3's CloudFormation client, with the API members newer than the venv's botocore (DeploymentMode,
+    the drift members of DescribeChangeSet: see cfn_newer_api.py), as the launcher's moto has them."""
+    session = botocore.session.get_session()
+    loader = session.get_component("data_loader")
+    load = loader.load_service_model
+
+    def load_service_model(service_name, type_name, api_version=None):
+        model = load(service_name, type_name, api_version)
+        return add_newer_api(model) if (service_name, type_name) == ("cloudformation", "service-2") else model
+
+    loader.load_service_model = load_service_model
+    return boto3.Session(botocore_session=session).client("cloudformation", **kw)
 
 
 def free_port():
@@ -534,6 +568,12 @@ def run_deletion_protection(checks):
     """A protected database: DeleteStack fails and keeps the stack; turned off, it deletes."""
     cfn = checks.cfn
     checks.deploy("check-db", PROTECTED_DB_TEMPLATE, "CREATE", "db-create", {"Protect": "true"})
+    db = cfn.describe_stack_resource(StackName="check-db", LogicalResourceId="Db")["StackResourceDetail"]["PhysicalResourceId"]
+    seen = []
+    for call in (checks.rds.stop_db_instance, checks.rds.start_db_instance):
+        call(DBInstanceIdentifier=db)
+        seen.append(checks.rds.describe_db_instances(DBInstanceIdentifier=db)["DBInstances"][0]["DBInstanceStatus"])
+    checks.expect("RDS StopDBInstance / StartDBInstance work on a stack's database (stopped, available)", seen == ["stopped", "available"], seen)
     cfn.delete_stack(StackName="check-db")
     st = checks.stack("check-db")
     events = cfn.describe_stack_events(StackName="check-db")["StackEvents"]
@@ -592,6 +632,307 @@ def run_bucket_update(checks):
     )
 
 
+DRIFT_TEMPLATE = json.dumps({
+    "Parameters": {
+        "AsgMinSize": {"Type": "Number", "Default": "1"},
+        "AsgMaxSize": {"Type": "Number", "Default": "2"},
+        "AsgDesiredCapacity": {"Type": "Number", "Default": "1"},
+        "Greeting": {"Type": "String", "Default": "hello"},
+    },
+    "Resources": {
+        "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.8.0.0/16"}},
+        "Subnet": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.8.1.0/24"}},
+        "Peer": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "peer", "VpcId": {"Ref": "Vpc"}}},
+        "Web": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+            "GroupDescription": "web", "VpcId": {"Ref": "Vpc"},
+            "SecurityGroupIngress": [
+                {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0", "Description": "http"},
+                {"IpProtocol": "tcp", "FromPort": "8080", "ToPort": "8080", "SourceSecurityGroupId": {"Fn::GetAtt": ["Peer", "GroupId"]}},
+                {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourcePrefixListId": "pl-3b927c52"},
+                {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIpv6": "::/0"},
+            ]}},
+        "WebAlt": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+            "GroupId": {"Ref": "Web"}, "IpProtocol": "tcp", "FromPort": 8443, "ToPort": 8443, "CidrIp": "10.0.0.0/8"}},
+        "Template": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {
+            "LaunchTemplateName": "check-drift", "LaunchTemplateData": {"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"}}},
+        "Group": {"Type": "AWS::AutoScaling::AutoScalingGroup", "Properties": {
+            "VPCZoneIdentifier": [{"Ref": "Subnet"}],
+            "LaunchTemplate": {"LaunchTemplateId": {"Ref": "Template"}, "Version": {"Fn::GetAtt": ["Template", "LatestVersionNumber"]}},
+            "MinSize": {"Ref": "AsgMinSize"}, "MaxSize": {"Ref": "AsgMaxSize"}, "DesiredCapacity": {"Ref": "AsgDesiredCapacity"}}},
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"Tags": [{"Key": "Purpose", "Value": "drift"}, {"Key": "Team", "Value": "portal"}]}},
+        "Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/portal-check/drift", "Type": "String", "Value": {"Ref": "Greeting"}}},
+        "Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": 7}},
+    },
+})
+CHECKED = {"Peer", "Web", "WebAlt", "Group", "Bucket", "Param"}  # the types drift detection compares
+NOT_CHECKED = {"Vpc", "Subnet", "Template", "Logs"}
+
+
+def detect(checks, stack):
+    """DetectStackDrift + its status + every resource drift (through pages of 4)."""
+    detection_id = checks.cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"]
+    status = checks.cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection_id)
+    drifts, token = [], None
+    while True:
+        page = checks.cfn.describe_stack_resource_drifts(StackName=stack, MaxResults=4, **({"NextToken": token} if token else {}))
+        drifts += page["StackResourceDrifts"]
+        token = page.get("NextToken")
+        if not token:
+            return status, {d["LogicalResourceId"]: d for d in drifts}
+
+
+def statuses(drifts):
+    return {name: d["StackResourceDriftStatus"] for name, d in drifts.items()}
+
+
+def make_drift(checks, stack):
+    """Out-of-band changes: a rule added and one revoked, the capacity, the parameter, the tags."""
+    ids = {name: checks.cfn.describe_stack_resource(StackName=stack, LogicalResourceId=name)["StackResourceDetail"]["PhysicalResourceId"]
+           for name in ("Web", "Group", "Bucket")}
+    checks.ec2.authorize_security_group_ingress(GroupId=ids["Web"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}])
+    checks.ec2.revoke_security_group_ingress(GroupId=ids["Web"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    checks.autoscaling.set_desired_capacity(AutoScalingGroupName=ids["Group"], DesiredCapacity=2)
+    checks.ssm.put_parameter(Name="/portal-check/drift", Value="changed", Type="String", Overwrite=True)
+    checks.s3.put_bucket_tagging(Bucket=ids["Bucket"], Tagging={"TagSet": [
+        {"Key": "Purpose", "Value": "changed"}, {"Key": "Team", "Value": "portal"}, {"Key": "Extra", "Value": "x"}]})
+    return ids
+
+
+def web_rules(checks, group_id):
+    group = checks.ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+    return {(p["FromPort"], r["CidrIp"]) for p in group["IpPermissions"] for r in p.get("IpRanges", [])}
+
+
+def run_drift(checks):
+    """Drift detection, then a drift-aware (REVERT_DRIFT) change set that puts the resources back."""
+    cfn = checks.cfn
+    checks.deploy("check-drift", DRIFT_TEMPLATE, "CREATE", "drift-create")
+    before = checks.stack("check-drift").get("DriftInformation", {})
+    status, drifts = detect(checks, "check-drift")
+    checks.expect(
+        "drift: an untouched stack is IN_SYNC (DETECTION_COMPLETE, no drifted resource)",
+        status["DetectionStatus"] == "DETECTION_COMPLETE" and status["StackDriftStatus"] == "IN_SYNC"
+        and status["DriftedStackResourceCount"] == 0 and status["StackId"] == checks.stack("check-drift")["StackId"],
+        status,
+    )
+    checks.expect(
+        "drift: its security groups, ingress, group, bucket and parameter are IN_SYNC, the other types NOT_CHECKED",
+        statuses(drifts) == {**{n: "IN_SYNC" for n in CHECKED}, **{n: "NOT_CHECKED" for n in NOT_CHECKED}},
+        statuses(drifts),
+    )
+    group = drifts.get("Group", {})
+    checks.expect(
+        "drift: an IN_SYNC resource has its expected and actual properties (a Number parameter \"1\" = 1)",
+        json.loads(group.get("ExpectedProperties", "{}")).get("DesiredCapacity") == "1"
+        and json.loads(group.get("ActualProperties", "{}")).get("DesiredCapacity") == "1" and group.get("PhysicalResourceId"),
+        group,
+    )
+    after = checks.stack("check-drift").get("DriftInformation", {})
+    checks.expect(
+        "drift: DescribeStacks carries DriftInformation (NOT_CHECKED, then IN_SYNC with LastCheckTimestamp)",
+        before.get("StackDriftStatus") == "NOT_CHECKED" and after.get("StackDriftStatus") == "IN_SYNC" and "LastCheckTimestamp" in after,
+        (before, after),
+    )
+
+    ids = make_drift(checks, "check-drift")
+    status, drifts = detect(checks, "check-drift")
+    checks.expect(
+        "drift: out-of-band changes make the stack DRIFTED with 4 drifted resources",
+        status["StackDriftStatus"] == "DRIFTED" and status["DriftedStackResourceCount"] == 4,
+        status,
+    )
+    checks.expect(
+        "drift: the security group, group, parameter and bucket are MODIFIED, the rest as before",
+        statuses(drifts) == {**{n: "IN_SYNC" for n in CHECKED}, **{n: "NOT_CHECKED" for n in NOT_CHECKED},
+                             **{n: "MODIFIED" for n in ("Web", "Group", "Param", "Bucket")}},
+        statuses(drifts),
+    )
+    web = {(d["DifferenceType"], d["PropertyPath"].rsplit("/", 1)[0]): d for d in drifts["Web"]["PropertyDifferences"]}
+    added, removed = web.get(("ADD", "/SecurityGroupIngress"), {}), web.get(("REMOVE", "/SecurityGroupIngress"), {})
+    checks.expect(
+        "drift: a rule authorized through EC2 is an ADD, a revoked one a REMOVE, under /SecurityGroupIngress",
+        len(web) == 2 and "10.1.0.0/16" in added.get("ActualValue", "") and "0.0.0.0/0" in removed.get("ExpectedValue", ""),
+        drifts["Web"]["PropertyDifferences"],
+    )
+    differences = {name: [(d["PropertyPath"], d["ExpectedValue"], d["ActualValue"], d["DifferenceType"]) for d in drifts[name]["PropertyDifferences"]]
+                   for name in ("Group", "Param", "Bucket")}
+    checks.expect(
+        "drift: the capacity changed through Auto Scaling is /DesiredCapacity, the SSM value /Value, the tags /Tags",
+        differences == {
+            "Group": [("/DesiredCapacity", "1", "2", "NOT_EQUAL")],
+            "Param": [("/Value", "hello", "changed", "NOT_EQUAL")],
+            "Bucket": [("/Tags/0/Value", "drift", "changed", "NOT_EQUAL"), ("/Tags/2", "null", '{"Key":"Extra","Value":"x"}', "ADD")],
+        },
+        differences,
+    )
+    modified = cfn.describe_stack_resource_drifts(StackName="check-drift", StackResourceDriftStatusFilters=["MODIFIED"])["StackResourceDrifts"]
+    checks.expect("drift: StackResourceDriftStatusFilters keeps the MODIFIED ones", len(modified) == 4, [d["LogicalResourceId"] for d in modified])
+    try:
+        cfn.describe_stack_drift_detection_status(StackDriftDetectionId="00000000-0000-0000-0000-000000000000")
+        unknown = "no error"
+    except cfn.exceptions.ClientError as e:
+        unknown = e.response["Error"]["Code"]
+    checks.expect("drift: an unknown detection id is a ValidationError", unknown == "ValidationError", unknown)
+
+    # Without DeploymentMode the same template is still no change, drift or not.
+    cs = checks.deploy("check-drift", DRIFT_TEMPLATE, "UPDATE", "drift-plain")
+    checks.expect(
+        "drift: a plain change set with the same template still reports no changes",
+        cs["Status"] == "FAILED" and "didn't contain changes" in cs.get("StatusReason", ""),
+        (cs["Status"], cs.get("StatusReason")),
+    )
+    run_revert_drift(checks, ids)
+
+
+def run_revert_drift(checks, ids):
+    cfn = checks.cfn
+    cfn.create_change_set(StackName="check-drift", ChangeSetName="drift-revert", ChangeSetType="UPDATE",
+                          UsePreviousTemplate=True, DeploymentMode="REVERT_DRIFT")
+    checks.wait_change_set("check-drift", "drift-revert")
+    cs = cfn.describe_change_set(StackName="check-drift", ChangeSetName="drift-revert", IncludePropertyValues=True)
+    changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in cs.get("Changes", [])}
+    checks.expect(
+        "revert: a REVERT_DRIFT change set with the same template is CREATE_COMPLETE / AVAILABLE, drift-aware",
+        cs["Status"] == "CREATE_COMPLETE" and cs["ExecutionStatus"] == "AVAILABLE"
+        and cs.get("DeploymentMode") == "REVERT_DRIFT" and cs.get("StackDriftStatus") == "DRIFTED",
+        {k: cs.get(k) for k in ("Status", "StatusReason", "ExecutionStatus", "DeploymentMode", "StackDriftStatus")},
+    )
+    checks.expect(
+        "revert: it modifies each drifted resource (ResourceDriftStatus MODIFIED)",
+        {name: (c["Action"], c.get("ResourceDriftStatus")) for name, c in changes.items()}
+        == {name: ("Modify", "MODIFIED") for name in ("Web", "Group", "Param", "Bucket")},
+        changes,
+    )
+    details = [d["Target"] for d in changes.get("Group", {}).get("Details", [])]
+    checks.expect(
+        "revert: a detail per drifted property: /DesiredCapacity from actual 2 back to the template's 1",
+        len(details) == 1 and details[0]["Attribute"] == "Properties" and details[0]["Name"] == "DesiredCapacity"
+        and details[0].get("Path") == "/Properties/DesiredCapacity" and details[0].get("BeforeValue") == "2"
+        and details[0].get("AfterValue") == "1" and details[0].get("Drift", {}).get("ActualValue") == "2"
+        and details[0].get("Drift", {}).get("PreviousValue") == "1" and details[0].get("BeforeValueFrom") == "ACTUAL_STATE",
+        details,
+    )
+    names = sorted((d["Target"]["Name"], d["Target"].get("AttributeChangeType")) for d in changes.get("Web", {}).get("Details", []))
+    checks.expect(
+        "revert: the security group's details add back the revoked rule and remove the added one",
+        names == [("SecurityGroupIngress", "Add"), ("SecurityGroupIngress", "Remove")],
+        names,
+    )
+    plain = cfn.describe_change_set(StackName="check-drift", ChangeSetName="drift-revert")
+    target = next((c["ResourceChange"] for c in plain.get("Changes", []) if c["ResourceChange"]["LogicalResourceId"] == "Group"), {})
+    target = (target.get("Details") or [{}])[0].get("Target", {})
+    checks.expect(
+        "revert: without IncludePropertyValues the details name the property but carry no values",
+        target.get("Name") == "DesiredCapacity" and "BeforeValue" not in target and "Drift" not in target,
+        target,
+    )
+
+    cfn.execute_change_set(StackName="check-drift", ChangeSetName="drift-revert")
+    st = checks.stack("check-drift")
+    events = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in cfn.describe_stack_events(StackName="check-drift")["StackEvents"]]
+    checks.expect(
+        "revert: executed, the stack is UPDATE_COMPLETE with each reverted resource's UPDATE events",
+        st["StackStatus"] == "UPDATE_COMPLETE" and ("check-drift", "UPDATE_IN_PROGRESS") in events
+        and all((n, "UPDATE_COMPLETE") in events for n in ("Web", "Group", "Param", "Bucket")),
+        (st["StackStatus"], events[:12]),
+    )
+    group = checks.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[ids["Group"]])["AutoScalingGroups"]
+    tags = checks.s3.get_bucket_tagging(Bucket=ids["Bucket"])["TagSet"]
+    restored = {
+        "rules": sorted(web_rules(checks, ids["Web"])),
+        "desired": group[0]["DesiredCapacity"] if group else None,
+        "value": checks.ssm.get_parameter(Name="/portal-check/drift")["Parameter"]["Value"],
+        "tags": sorted((t["Key"], t["Value"]) for t in tags if not t["Key"].startswith("aws:")),
+    }
+    checks.expect(
+        "revert: the backends have the template's values again (rules, capacity, parameter, tags)",
+        restored == {"rules": [(80, "0.0.0.0/0"), (8443, "10.0.0.0/8")], "desired": 1, "value": "hello",
+                     "tags": [("Purpose", "drift"), ("Team", "portal")]},
+        restored,
+    )
+    status, drifts = detect(checks, "check-drift")
+    checks.expect("revert: a new detection reports IN_SYNC", status["StackDriftStatus"] == "IN_SYNC", (status, statuses(drifts)))
+
+    checks.ssm.delete_parameter(Name="/portal-check/drift")
+    status, drifts = detect(checks, "check-drift")
+    checks.expect(
+        "drift: a resource deleted out of band is DELETED (the stack DRIFTED)",
+        drifts.get("Param", {}).get("StackResourceDriftStatus") == "DELETED" and status["StackDriftStatus"] == "DRIFTED",
+        (status, statuses(drifts)),
+    )
+
+
+PORTAL_ENV = "concert-drift"  # EnvironmentName of the 1-network.yaml / 3-compute.yaml deployment
+# What 3-compute.yaml imports from 2-data.yaml.
+TEMPLATE_DATA_EXPORTS = json.dumps({
+    "Resources": {"Placeholder": {"Type": "AWS::Logs::LogGroup"}},
+    "Outputs": {
+        name: {"Value": value, "Export": {"Name": f"{PORTAL_ENV}-{name}"}}
+        for name, value in (
+            ("DbSecretArn", f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{PORTAL_ENV}-db-AbCdEf"),
+            ("DbEndpointAddress", f"{PORTAL_ENV}-db.abcdefghij.us-east-1.rds.amazonaws.com"),
+            ("DbEndpointPort", "3306"),
+        )
+    },
+})
+COMPUTE_PARAMETERS = ("EnvironmentName", "InstanceType", "AsgMinSize", "AsgMaxSize", "AsgDesiredCapacity", "EbsVolumeSize",
+                      "DetailedMonitoring", "LogRetentionDays", "EnableEcsFargate", "AmiId", "EnableCloudFront", "DomainName", "EnableRoute53")
+
+
+def compute_update(checks, name, **values):
+    """A parameter-only update of the compute stack as the portal makes it (UsePreviousTemplate, the
+    other parameters UsePreviousValue)."""
+    checks.cfn.create_change_set(
+        StackName="check-compute", ChangeSetName=name, ChangeSetType="UPDATE", UsePreviousTemplate=True,
+        Parameters=[{"ParameterKey": k, "ParameterValue": values[k]} if k in values else {"ParameterKey": k, "UsePreviousValue": True}
+                    for k in COMPUTE_PARAMETERS],
+    )
+    cs = checks.wait_change_set("check-compute", name)
+    if cs["Status"] == "CREATE_COMPLETE":
+        checks.cfn.execute_change_set(StackName="check-compute", ChangeSetName=name)
+    return cs
+
+
+def run_portal_templates(checks):
+    """The real network and compute templates: in sync once deployed; the compute stack's sleep and wake."""
+    templates = os.path.join(HERE, "..", "..", "infra", "templates")
+    with open(os.path.join(templates, "1-network.yaml")) as f:
+        checks.deploy("check-network", f.read(), "CREATE", "network-create", {"EnvironmentName": PORTAL_ENV, "EnableCloudFront": "true"})
+    checks.deploy("check-data", TEMPLATE_DATA_EXPORTS, "CREATE", "data-create")
+    with open(os.path.join(templates, "3-compute.yaml")) as f:
+        checks.deploy("check-compute", f.read(), "CREATE", "compute-create", {"EnvironmentName": PORTAL_ENV})
+    states = (checks.stack("check-network")["StackStatus"], checks.stack("check-compute")["StackStatus"])
+    checks.expect("1-network.yaml (EnableCloudFront) and 3-compute.yaml reach CREATE_COMPLETE", states == ("CREATE_COMPLETE",) * 2, states)
+    for stack, resources in (("check-network", ("AlbSecurityGroup", "AppSecurityGroup", "DbSecurityGroup", "AssetsBucket")),
+                             ("check-compute", ("AutoScalingGroup",))):
+        status, drifts = detect(checks, stack)
+        found = {name: drifts.get(name, {}).get("StackResourceDriftStatus") for name in resources}
+        checks.expect(
+            f"drift: {stack} (a portal template) is IN_SYNC once deployed, {', '.join(resources)} checked",
+            status["StackDriftStatus"] == "IN_SYNC" and set(found.values()) == {"IN_SYNC"},
+            (status, found, {n: d["PropertyDifferences"] for n, d in drifts.items() if d.get("PropertyDifferences")}),
+        )
+
+    name = checks.cfn.describe_stack_resource(StackName="check-compute", LogicalResourceId="AutoScalingGroup")["StackResourceDetail"]["PhysicalResourceId"]
+    sizes = []
+    for step, values in (("sleep", {"AsgMinSize": "0", "AsgDesiredCapacity": "0"}), ("wake", {"AsgMinSize": "1", "AsgDesiredCapacity": "1"})):
+        cs = compute_update(checks, f"compute-{step}", **values)
+        changes = [(c["ResourceChange"]["Action"], c["ResourceChange"]["LogicalResourceId"]) for c in cs.get("Changes", [])]
+        groups = checks.autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
+        sizes.append((step, checks.stack("check-compute")["StackStatus"], changes,
+                      [(g["AutoScalingGroupName"] == name, g["MinSize"], g["DesiredCapacity"]) for g in groups if g["AutoScalingGroupName"].startswith("check-compute-")]))
+    checks.expect(
+        "a parameter-only update (previous template and values) sleeps the group to 0 and wakes it, in place",
+        sizes == [("sleep", "UPDATE_COMPLETE", [("Modify", "AutoScalingGroup")], [(True, 0, 0)]),
+                  ("wake", "UPDATE_COMPLETE", [("Modify", "AutoScalingGroup")], [(True, 1, 1)])],
+        sizes,
+    )
+    status, _ = detect(checks, "check-compute")
+    checks.expect("drift: after sleep and wake the compute stack is IN_SYNC", status["StackDriftStatus"] == "IN_SYNC", status)
+
+
 def check_loopback_only():
     proc = subprocess.run(
         [sys.executable, LAUNCHER, "-H", "0.0.0.0", "-p", str(free_port())],
@@ -608,15 +949,15 @@ def main():
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(server + ["-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
     kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
-    checks = Checks(boto3.client("cloudformation", **kw), boto3.client("ssm", **kw), boto3.client("cloudfront", **kw), boto3.client("ec2", **kw))
-    checks.s3 = boto3.client("s3", **kw)
+    checks = Checks(cloudformation_client(**kw), boto3.client("ssm", **kw), boto3.client("cloudfront", **kw), boto3.client("ec2", **kw))
+    checks.s3, checks.autoscaling, checks.rds = (boto3.client(name, **kw) for name in ("s3", "autoscaling", "rds"))
     try:
         wait_until_up(endpoint, proc)
         # Each part runs even when an earlier one stopped on an API error (e.g. with --plain).
         parts = (
             checks.run, checks.run_cloudfront, checks.run_cdn_template,
             lambda: run_failures_and_deletes(checks), lambda: run_deletion_protection(checks),
-            lambda: run_bucket_update(checks),
+            lambda: run_bucket_update(checks), lambda: run_drift(checks), lambda: run_portal_templates(checks),
         )
         for part in parts:
             try:

@@ -39,6 +39,34 @@ teardown of a protected database (turn protection off, then delete) runs against
 Why the bucket update: moto 5.2.5 could not update a bucket whose name CloudFormation generated
 (KeyError 'BucketName') and ignored versioning added by an update (see _bucket_update).
 
+Why the drift detection: moto 5.2.5 has no DetectStackDrift, DescribeStackDriftDetectionStatus nor
+DescribeStackResourceDrifts, and no drift-aware change sets (CreateChangeSet DeploymentMode=
+REVERT_DRIFT), which the portal calls to show an environment's drift and put it back. cfn_drift.py
+implements them with the real API's shapes: detection compares the template's resolved properties
+with moto's backends (security group ingress rules, auto scaling group sizes, bucket tags, SSM
+parameter values; other types NOT_CHECKED; see its docstring), a REVERT_DRIFT change set lists each
+drifted property (ResourceDriftStatus, Details with the drift) and its execution puts the values back.
+The venv's botocore predates drift-aware change sets, so the newer members are added to the API model
+moto serializes with (cfn_newer_api.py). Without DeploymentMode nothing changes: the same template is
+still "no changes", drift or not.
+
+Why the security group rules: moto 5.2.5 dropped a template's ingress rule naming a prefix list
+(1-network.yaml's CloudFront origin-facing rule) or an IPv6 range, and a CidrIp rule's Description;
+each rule is authorized with its own source below, so the group is what its template says.
+
+Why the auto scaling group update: moto 5.2.5 replaced the group (a new generated name) on any update;
+CloudFormation changes its sizes in place. The portal sleeps and wakes an environment by parameter-
+only updates of AsgMinSize / AsgDesiredCapacity: the same group now goes to 0 and back.
+
+Why UsePreviousValue and the parameter comparison: moto 5.2.5 reused an SSM-typed parameter's
+resolved value (3-compute.yaml's AmiId: an AMI id looked up again as an SSM name), so every
+parameter-only update of the compute stack rolled back; and a parameter given now that was defaulted
+before (UsePreviousValue) counted as changed, re-applying every resource referencing it. Both now
+compare and reuse the values CloudFormation does (see _stack_parameters, _effective_parameters).
+
+Why the resource listing: moto 5.2.5 answered DescribeStackResource with HTTP 500 on a stack holding a
+type it does not model (3-compute.yaml's alarms); those are left out of the resource listings.
+
 Why one execution at a time: moto's backends are not thread-safe (see _serialize_executions).
 
 PORTAL_SANDBOX_LATENCY_MS=N delays every answer by N ms. moto does in milliseconds what takes
@@ -56,11 +84,13 @@ import sys
 import threading
 import time
 
+from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
 from moto.cloudformation import parsing as cfn_parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event
+from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event, Stack
 from moto.cloudfront.models import cloudfront_backends
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.security_groups import SecurityGroup, SecurityGroupIngress
 from moto.s3.models import FakeBucket, s3_backends
 from moto.ec2.models.elastic_ip_addresses import ElasticAddress
 from moto.ec2.models.internet_gateways import InternetGateway
@@ -70,6 +100,9 @@ from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
 from moto.core.common_models import CloudFormationModel
 from moto.server import main as moto_server_main
 from moto.utilities.utils import get_partition
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # its sibling modules, however it is started
+import cfn_drift  # noqa: E402  (drift detection and drift-aware change sets)
 
 _moto_execute_change_set = CloudFormationBackend.execute_change_set
 _moto_resource_getitem = cfn_parsing.ResourceMap.__getitem__
@@ -93,7 +126,8 @@ cfn_parsing.ResourceMap.__getitem__ = _resource_getitem
 
 def _fail_and_roll_back(backend, stack, change_set, exc):
     """What CloudFormation does when a resource fails: event, rollback, terminal ROLLBACK status."""
-    logical_id = getattr(_failure, "logical_id", None) or stack.name
+    # A drift revert names its resource itself (cfn_drift.RevertFailed).
+    logical_id = getattr(exc, "logical_id", None) or getattr(_failure, "logical_id", None) or stack.name
     # The change set's template: the stack's own is still the one before this execution.
     resources = (getattr(change_set, "template_dict", None) or {}).get("Resources", {})
     resource_type = resources.get(logical_id, {}).get("Type", "AWS::CloudFormation::Stack")
@@ -176,6 +210,35 @@ def _enabled_resources(resource_map, template):
     }
 
 
+def _parameter_text(value):
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _effective_parameters(resource_map):
+    """Each declared parameter's value as text: the one given, else the default. A parameter passed
+    with UsePreviousValue (or with its default) is not a change: "1", 1 and an omitted Default: 1 agree."""
+    given = resource_map.input_parameters or {}
+    declared = (resource_map._template or {}).get("Parameters") or {}
+    return {name: _parameter_text(given.get(name, spec.get("Default"))) for name, spec in declared.items()}
+
+
+def _build_resource_diff(self, other_template, parameters=None):
+    # moto's update re-applies every resource referencing a parameter whose *given* value differs; a
+    # parameter given now that was defaulted before (UsePreviousValue) is not a change (see above).
+    if parameters:
+        before = _effective_parameters(self)
+        parameters = {k: v for k, v in parameters.items() if before.get(k) != _parameter_text(v)}
+    return _moto_build_resource_diff(self, other_template, parameters)
+
+
+_moto_build_resource_diff = cfn_parsing.ResourceMap.build_resource_diff
+cfn_parsing.ResourceMap.build_resource_diff = _build_resource_diff
+
+
 def _change_set_diff(self):
     from moto.cloudformation.models import Change
 
@@ -191,8 +254,8 @@ def _change_set_diff(self):
         proposed.load()
         old = _enabled_resources(current, current._template)
         new = _enabled_resources(proposed, self.template_dict)
-        changed = {k for k in set(current.input_parameters) | set(proposed.input_parameters)
-                   if current.input_parameters.get(k) != proposed.input_parameters.get(k)}
+        before, after = _effective_parameters(current), _effective_parameters(proposed)
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     except Exception:  # the sandbox's fidelity fix must never break a change set
         return _moto_change_set_diff(self)
     changes = []
@@ -510,6 +573,121 @@ def delete_stack(self, name_or_stack_id):
 
 CloudFormationBackend.delete_stack = delete_stack
 
+# DetectStackDrift & co. and drift-aware change sets (see cfn_drift.py).
+cfn_drift.install()
+
+
+# --- Security group rules from CloudFormation ---------------------------------------------------
+# moto 5.2.5 authorizes a template's SecurityGroupIngress rules by CidrIp or source group only: a rule
+# with SourcePrefixListId (1-network.yaml's CloudFront origin-facing rule) or CidrIpv6 was dropped and
+# a CidrIp rule lost its Description, so the group lacked rules its template has (and drift detection
+# saw them revoked). Each rule is authorized below with its own source, as on AWS; the same for an
+# AWS::EC2::SecurityGroupIngress resource with CidrIpv6 or SourcePrefixListId (moto created no rule).
+_moto_security_group_create = SecurityGroup.create_from_cloudformation_json.__func__
+_moto_ingress_create = SecurityGroupIngress.create_from_cloudformation_json.__func__
+
+
+def _security_group_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json.get("Properties") or {}
+    without_rules = dict(cloudformation_json, Properties={k: v for k, v in properties.items() if k != "SecurityGroupIngress"})
+    group = _moto_security_group_create(cls, resource_name, without_rules, account_id, region_name, **kwargs)
+    for rule in properties.get("SecurityGroupIngress") or []:
+        cfn_drift.authorize_ingress(_ec2(account_id, region_name), group.id, cfn_drift.ingress_rule(rule))
+    return group
+
+
+def _ingress_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json["Properties"]
+    if not (properties.get("CidrIpv6") or properties.get("SourcePrefixListId")):
+        return _moto_ingress_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+    backend = _ec2(account_id, region_name)
+    group = backend.get_security_group_by_name_or_id(properties.get("GroupId") or properties.get("GroupName"))
+    cfn_drift.authorize_ingress(backend, group.id, cfn_drift.ingress_rule(properties))
+    return cls(group, properties)
+
+
+SecurityGroup.create_from_cloudformation_json = classmethod(_security_group_create)
+SecurityGroupIngress.create_from_cloudformation_json = classmethod(_ingress_create)
+
+
+# --- Updating an auto scaling group in place ----------------------------------------------------
+# moto 5.2.5 "updated" an AWS::AutoScaling::AutoScalingGroup by deleting it and creating another
+# under a new generated name. CloudFormation updates its sizes, launch template, subnets and health
+# check in place: same group, same name. The portal puts an environment to sleep with a
+# parameter-only update (AsgMinSize = AsgDesiredCapacity = 0) and wakes it the same way.
+_moto_group_update = FakeAutoScalingGroup.update_from_cloudformation_json.__func__
+
+
+def _int_or_none(value):
+    return None if value is None else int(value)
+
+
+def _group_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+    properties = cloudformation_json["Properties"]
+    backend = autoscaling_backends[account_id][region_name]
+    name = original_resource.name
+    if properties.get("AutoScalingGroupName", name) != name or name not in backend.autoscaling_groups:
+        # A new name replaces the group on AWS too.
+        return _moto_group_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+    return backend.update_auto_scaling_group(
+        name=name,
+        availability_zones=properties.get("AvailabilityZones", []),
+        desired_capacity=_int_or_none(properties.get("DesiredCapacity")),
+        max_size=_int_or_none(properties.get("MaxSize")),
+        min_size=_int_or_none(properties.get("MinSize")),
+        launch_config_name=properties.get("LaunchConfigurationName"),
+        launch_template=properties.get("LaunchTemplate", {}),
+        vpc_zone_identifier=",".join(properties.get("VPCZoneIdentifier", [])) or None,
+        health_check_period=_int_or_none(properties.get("HealthCheckGracePeriod")),
+        health_check_type=properties.get("HealthCheckType"),
+        mixed_instances_policy=properties.get("MixedInstancesPolicy", {}),
+    )
+
+
+FakeAutoScalingGroup.update_from_cloudformation_json = classmethod(_group_update)
+
+
+# --- Resources of a type moto does not model -----------------------------------------------------
+# moto 5.2.5 keeps a resource of a type it does not model (3-compute.yaml's ScalingPolicy and alarms)
+# as None in the stack's resources: DescribeStackResource then answered HTTP 500 when such a resource
+# came before the one asked for, and DescribeStackResources / ListStackResources listed it without
+# its LogicalResourceId. Below they list the resources moto made (CloudFormation would list all).
+_moto_stack_resources = Stack.stack_resources.fget
+
+
+def _stack_resources(self):
+    return [resource for resource in _moto_stack_resources(self) if getattr(resource, "logical_resource_id", None)]
+
+
+Stack.stack_resources = property(_stack_resources)
+
+
+# --- UsePreviousValue of an SSM or list parameter ------------------------------------------------
+# moto 5.2.5 takes a UsePreviousValue parameter from the stack's *resolved* parameters. For a
+# parameter of type AWS::SSM::Parameter::Value<...> that is the value read from SSM (an AMI id), which
+# the update then looked up in SSM again as a parameter name, and failed: every parameter-only update
+# of 3-compute.yaml (AmiId) rolled back. A list parameter's resolved value is a list, which the update
+# split again. CloudFormation reuses the value the stack was given (the path, the text): so does this,
+# for those types (the others keep moto's value).
+_moto_stack_parameters = Stack.stack_parameters.fget
+
+
+def _reparsed_type(kind):
+    return kind.startswith("AWS::SSM::Parameter::") or kind == "CommaDelimitedList" or kind.startswith("List<")
+
+
+def _stack_parameters(self):
+    parameters = dict(_moto_stack_parameters(self))
+    given = self.resource_map.input_parameters or {}
+    for name, declared in ((self.resource_map._template or {}).get("Parameters") or {}).items():
+        value = given.get(name, declared.get("Default"))
+        if _reparsed_type(declared.get("Type", "String")) and value is not None:
+            parameters[name] = value
+    return parameters
+
+
+Stack.stack_parameters = property(_stack_parameters)
+
 
 # The parser finds models through CloudFormationModel.__subclasses__(), memoised with lru_cache:
 # drop anything cached before the two classes above existed.
@@ -522,12 +700,15 @@ def _serialize_executions():
     plain dicts: two stacks executing at once (two environments, or two portals) can make one
     iterate a dict the other is changing ("OrderedDict mutated during iteration" while creating
     a Lambda function beside another stack's IAM role). Only the calls that create, change or
-    delete resources wait for each other; reads and the latency below still overlap."""
+    delete resources, and the drift detections that read them all, wait for each other; other reads
+    and the latency below still overlap."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
     answer = DomainDispatcherApplication.__call__
     lock = threading.Lock()
-    executing = (b"Action=ExecuteChangeSet", b"Action=CreateStack", b"Action=UpdateStack", b"Action=DeleteStack")
+    executing = (b"Action=ExecuteChangeSet", b"Action=CreateStack", b"Action=UpdateStack", b"Action=DeleteStack",
+                 # they read every backend a stack uses (drift detection), while executions change them
+                 b"Action=DetectStackDrift", b"DeploymentMode=REVERT_DRIFT")
 
     def serialized(self, environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)

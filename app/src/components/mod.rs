@@ -7,6 +7,7 @@
 //! - [`cost_table`]: the line-by-line monthly cost table.
 //! - [`environment_registry`]: the admin page's environments and their registration form.
 //! - [`request_form`]: the "Request this tier" section and its form.
+//! - [`requests_table`]: the requests table (history, approvals, an environment's page).
 //! - [`preview`]: the change preview of an update request.
 //! - [`posture`]: a deployment's security posture (request path, principles, accepted risks).
 //! - [`tokens`]: the caller's API tokens (settings page).
@@ -20,6 +21,7 @@ pub mod nav;
 pub mod posture;
 pub mod preview;
 pub mod request_form;
+pub mod requests_table;
 pub mod rollout;
 pub mod status;
 pub mod tokens;

@@ -27,6 +27,7 @@ pub fn SiteNav() -> impl IntoView {
         </Suspense>
         <nav class="site-nav" aria-label="Main">
             <a href="/">"Tiers"</a>
+            <a href="/environments">"Environments"</a>
             <a href="/requests">"History"</a>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -56,4 +57,16 @@ pub fn SiteNav() -> impl IntoView {
             </Suspense>
         </nav>
     }
+}
+
+/// The environments running a tier, as links to their pages.
+pub fn runs_in(environments: Vec<String>) -> impl IntoView {
+    (!environments.is_empty()).then(|| {
+        let links = environments
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| view! { {(i > 0).then_some(", ")}<a href=format!("/environments/{e}")>{e.clone()}</a> })
+            .collect_view();
+        view! { <p class="runs-in">"Runs in "{links}</p> }
+    })
 }

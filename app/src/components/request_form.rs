@@ -72,6 +72,7 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
     let environment = RwSignal::new(first);
     let justification = RwSignal::new(String::new());
     let adopt = RwSignal::new(false);
+    let lifetime = RwSignal::new(String::new());
     let refusal = RwSignal::new(None::<Refusal>);
     let action = Action::new(|form: &RequestForm| request_deployment(form.clone()));
     Effect::new(move |_| match action.value().get() {
@@ -81,10 +82,8 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
         None => {}
     });
     let described = |field: &'static str| format!("{field}-error");
-    let chosen = {
-        let environments = environments.clone();
-        move || environments.iter().find(|e| e.name == environment.get()).cloned()
-    };
+    let listed = StoredValue::new(environments.clone());
+    let chosen = move || listed.with_value(|all| all.iter().find(|e| e.name == environment.get()).cloned());
     let tier = move || query.with(|q| q.tier.clone());
     view! {
         <form class="request-form" on:submit=move |ev| {
@@ -95,6 +94,7 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
                 justification: justification.get_untracked(),
                 adopt: adopt.get_untracked(),
                 query: query.get_untracked(),
+                lifetime: lifetime.get_untracked(),
             });
         }>
             <p class="hint">"The request records the cost, options and assumptions shown above."</p>
@@ -123,6 +123,15 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
                 {field_error(refusal, "environment")}
             </div>
             <div class="field">
+                <label for="req-lifetime">"Lifetime"</label>
+                <input id="req-lifetime" name="lifetime" type="text" inputmode="text" placeholder="default"
+                    aria-describedby="lifetime-hint lifetime-error" on:input=move |ev| lifetime.set(event_target_value(&ev))/>
+                <p class="hint" id="lifetime-hint">
+                    {move || chosen().map(|e| lifetime_hint(&e, &tier()))}
+                </p>
+                {field_error(refusal, "lifetime")}
+            </div>
+            <div class="field">
                 <label for="req-justification">"Justification"</label>
                 <textarea id="req-justification" name="justification" required rows="3"
                     aria-describedby=described("justification") on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
@@ -143,6 +152,20 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
                 {move || if action.pending().get() { "Requesting…" } else { "Request deployment" }}
             </button>
         </form>
+    }
+}
+
+/// What the lifetime field takes in the chosen environment for this tier.
+fn lifetime_hint(environment: &EnvironmentView, tier: &str) -> String {
+    let rule = environment.lifetimes.iter().find(|l| l.tier == tier);
+    let default = rule.and_then(|r| r.default.clone());
+    let max = rule.and_then(|r| r.max.clone());
+    let how = "Write it as 12h or 14d; when it ends, the portal tears the environment down unless someone extends it.";
+    match (default, max) {
+        (Some(d), Some(m)) => format!("Empty: {d}. At most {m}. {how}"),
+        (Some(d), None) => format!("Empty: {d}. {how}"),
+        (None, Some(m)) => format!("Empty: it does not expire. At most {m}. {how}"),
+        (None, None) => format!("Empty: it does not expire. {how}"),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::components::nav::go;
 use crate::components::status::{phase_label, status_badge, ResourceLook};
 use crate::format::{phase_start, timestamp};
 use crate::model::{
-    PhaseStatus, RolloutDetail, RolloutEventView, RolloutKind, RolloutPhaseView, RolloutStatus, RolloutView,
+    PhaseStatus, RequestKind, RolloutDetail, RolloutEventView, RolloutPhaseView, RolloutStatus, RolloutView,
 };
 use crate::{get_rollout, request_teardown, steer_rollout};
 
@@ -93,7 +93,7 @@ fn RolloutHeading(id: i64, heading: bool, #[prop(into)] rollout: Signal<RolloutV
             let title = format!(
                 "Rollout #{}: {} of {} ({}, {})",
                 r.id,
-                if r.kind == RolloutKind::Teardown { "teardown" } else { "deployment" },
+                if r.kind == RequestKind::Teardown { "teardown" } else { "deployment" },
                 r.environment,
                 r.tier,
                 r.region
@@ -133,6 +133,13 @@ fn summary(r: &RolloutView) -> String {
     let total = r.phases.len().max(6);
     match r.status {
         RolloutStatus::Queued => "Queued: waiting for the engine (one rollout at a time per environment).".to_owned(),
+        RolloutStatus::WaitingForWindow => match r.window_opens_at {
+            Some(at) => format!(
+                "Waiting for the environment's change window: it starts by itself when the window opens, {}.",
+                crate::format::timestamp(at)
+            ),
+            None => "Waiting for the environment's change window.".to_owned(),
+        },
         RolloutStatus::Running => {
             let running: Vec<&RolloutPhaseView> =
                 r.phases.iter().filter(|p| p.status == PhaseStatus::Running).collect();
@@ -199,7 +206,7 @@ fn PhaseCards(
     view! {
         <ol class="phases">
             {move || {
-                let deploy = rollout.with(|r| r.kind == RolloutKind::Deploy);
+                let deploy = rollout.with(|r| r.kind == RequestKind::Deploy);
                 rollout
                     .with(|r| r.phases.clone())
                     .into_iter()
@@ -327,8 +334,8 @@ fn diagram_style(rollout: &RolloutView, events: &[RolloutEventView]) -> String {
     let mut css = String::new();
     for p in &rollout.phases {
         let look = match (p.status, rollout.kind) {
-            (PhaseStatus::Done, RolloutKind::Teardown) => ResourceLook::Deleted,
-            (PhaseStatus::Done, RolloutKind::Deploy) => ResourceLook::Complete,
+            (PhaseStatus::Done, RequestKind::Teardown) => ResourceLook::Deleted,
+            (PhaseStatus::Done, RequestKind::Deploy) => ResourceLook::Complete,
             (PhaseStatus::Running, _) => ResourceLook::Progress,
             _ => continue,
         };

@@ -8,7 +8,7 @@ use crate::model::PhaseStatus;
 /// A request's or rollout's status as a badge (`status status-{status}`): pass the status's
 /// `as_str()`.
 pub fn status_badge(status: &'static str) -> impl IntoView {
-    view! { <span class=format!("status status-{status}")>{status}</span> }
+    view! { <span class=format!("status status-{status}")>{status.replace('_', " ")}</span> }
 }
 
 /// How a resource looks on the diagram and in the event list, from CloudFormation's resource

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod environments;
 mod status;
+pub use environments::*;
 pub use status::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +180,9 @@ pub struct RequestForm {
     /// Take over the environment's existing stacks that no portal created.
     pub adopt: bool,
     pub query: TierQuery,
+    /// How long the environment lives (`14d`); empty: the tier's default in that environment.
+    #[serde(default)]
+    pub lifetime: String,
 }
 
 /// The teardown request on a rollout page.
@@ -210,7 +215,7 @@ pub struct HistoryQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestRow {
     pub id: i64,
-    pub kind: RolloutKind,
+    pub kind: RequestKind,
     pub environment: String,
     pub tier: String,
     pub region: String,
@@ -220,6 +225,9 @@ pub struct RequestRow {
     pub approvals: i64,
     pub required_approvals: i64,
     pub created_at: i64,
+    /// What its rollout came to (queued, waiting for window, running, succeeded, failed,
+    /// cancelled); none before approval, or for a request that has no rollout (an extension).
+    pub rollout_status: Option<RolloutStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -253,7 +261,7 @@ pub struct RequestDetail {
     /// What the environment costs now (its last approved request), for the difference.
     pub current_monthly_usd: Option<f64>,
     pub may_decide: bool,
-    pub kind: RolloutKind,
+    pub kind: RequestKind,
     /// The rollout this request started, once approved: its id and status.
     pub rollout: Option<(i64, RolloutStatus)>,
     /// For an environment that already runs: what CloudFormation will change, per phase.
@@ -271,6 +279,18 @@ pub struct ResourceChange {
     pub resource_type: String,
     /// "True", "False" or "Conditional" for a modification; empty otherwise.
     pub replacement: String,
+    /// A drift-reverting change set's: each property changed outside CloudFormation that the
+    /// change puts back to the template's value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reverts: Vec<PropertyRevert>,
+}
+
+/// One property a repair puts back: where, what it is now, what the template says.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PropertyRevert {
+    pub path: String,
+    pub actual: String,
+    pub expected: String,
 }
 
 /// The changes an update will make, computed with change sets before anyone approves.
@@ -295,7 +315,7 @@ pub struct PreviewPhase {
 pub struct RolloutView {
     pub id: i64,
     pub request_id: i64,
-    pub kind: RolloutKind,
+    pub kind: RequestKind,
     pub environment: String,
     pub region: String,
     pub account_id: String,
@@ -308,6 +328,12 @@ pub struct RolloutView {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub phases: Vec<RolloutPhaseView>,
+    /// While it waits for its window: when the environment's next change window opens.
+    #[serde(default)]
+    pub window_opens_at: Option<i64>,
+    /// Started outside its window by an admin: who, and why.
+    #[serde(default)]
+    pub window_override: Option<(String, String)>,
 }
 
 impl RolloutView {
@@ -412,6 +438,16 @@ pub struct EnvironmentView {
     pub approvers: Vec<String>,
     /// Whether the signed-in user may request deployments here.
     pub may_request: bool,
+    /// Per tier: the lifetime a request gets when it names none, and the longest it may ask.
+    #[serde(default)]
+    pub lifetimes: Vec<LifetimeView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LifetimeView {
+    pub tier: String,
+    pub default: Option<String>,
+    pub max: Option<String>,
 }
 
 /// An environment the portal deployed to that no admin registered (history from before the

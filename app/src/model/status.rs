@@ -74,10 +74,50 @@ text_enum! {
 }
 
 text_enum! {
-    /// What a request asks for, and so what its rollout does.
-    RolloutKind ("request kind") {
+    /// What a request asks for, and so what its rollout does (an extension has none).
+    RequestKind ("request kind") {
         Deploy = "deploy",
         Teardown = "teardown",
+        /// A deployment that carries the environment's tier, options and usage to a newer catalog.
+        Upgrade = "upgrade",
+        /// A deployment of the reviewed templates whose change sets revert drift.
+        Repair = "repair",
+        /// A later expiry for a running environment: approved like a deployment, no rollout.
+        Extend = "extend",
+        /// A schedule's: instances scaled to zero (and the database stopped where AWS allows).
+        Sleep = "sleep",
+        /// A schedule's: back to the tier's size.
+        Wake = "wake",
+    }
+}
+
+impl RequestKind {
+    /// Deploys the templates (every phase): a deployment, an upgrade, a repair.
+    pub fn deploys(self) -> bool {
+        matches!(self, RequestKind::Deploy | RequestKind::Upgrade | RequestKind::Repair)
+    }
+
+    /// Has a rollout once approved.
+    pub fn rolls_out(self) -> bool {
+        self != RequestKind::Extend
+    }
+
+    /// Made by the portal itself, on the environment's schedule.
+    pub fn scheduled(self) -> bool {
+        matches!(self, RequestKind::Sleep | RequestKind::Wake)
+    }
+
+    /// How the pages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestKind::Deploy => "Deployment",
+            RequestKind::Teardown => "Teardown",
+            RequestKind::Upgrade => "Upgrade",
+            RequestKind::Repair => "Drift repair",
+            RequestKind::Extend => "Extension",
+            RequestKind::Sleep => "Sleep",
+            RequestKind::Wake => "Wake",
+        }
     }
 }
 
@@ -107,6 +147,9 @@ text_enum! {
         Succeeded = "succeeded",
         Failed = "failed",
         Cancelled = "cancelled",
+        /// Approved outside the environment's change windows: starts when one opens (or an admin
+        /// overrides the window).
+        WaitingForWindow = "waiting_for_window",
     }
 }
 
@@ -114,6 +157,14 @@ impl RolloutStatus {
     /// Succeeded, failed or cancelled: nothing more happens unless someone retries.
     pub fn ended(self) -> bool {
         matches!(self, RolloutStatus::Succeeded | RolloutStatus::Failed | RolloutStatus::Cancelled)
+    }
+
+    /// How the pages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            RolloutStatus::WaitingForWindow => "waiting for window",
+            other => other.as_str(),
+        }
     }
 }
 
@@ -168,6 +219,67 @@ text_enum! {
         NeedsApproval = "request.needs_approval",
         RolloutSucceeded = "rollout.succeeded",
         RolloutFailed = "rollout.failed",
+        /// An environment expires soon (one per reminder the environment's policy names).
+        ExpiryReminder = "environment.expiry_reminder",
+        /// An environment expired: its teardown is queued.
+        EnvironmentExpired = "environment.expired",
+        /// A drift check found resources changed or deleted outside the portal.
+        DriftDetected = "environment.drifted",
+    }
+}
+
+text_enum! {
+    /// Where an environment stands, as the environments page shows it.
+    EnvironmentStatus ("environment status") {
+        NotDeployed = "not_deployed",
+        /// A rollout is queued, waiting for its window, or running.
+        Deploying = "deploying",
+        Running = "running",
+        /// Its last rollout failed.
+        Failed = "failed",
+        /// Running, and its last drift check found changes made outside the portal.
+        Drifted = "drifted",
+        /// Running, scaled to zero by its schedule.
+        Sleeping = "sleeping",
+        /// Running, and its expiry is within the reminder period (or its teardown is queued).
+        Expiring = "expiring",
+        TearingDown = "tearing_down",
+        TornDown = "torn_down",
+    }
+}
+
+impl EnvironmentStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            EnvironmentStatus::NotDeployed => "not deployed",
+            EnvironmentStatus::TearingDown => "tearing down",
+            EnvironmentStatus::TornDown => "torn down",
+            other => other.as_str(),
+        }
+    }
+}
+
+text_enum! {
+    /// A drift check of an environment's stacks.
+    DriftCheckStatus ("drift check status") {
+        Running = "running",
+        InSync = "in_sync",
+        /// At least one resource modified or deleted outside the portal.
+        Drifted = "drifted",
+        /// Nothing CloudFormation could compare (every resource of a type it does not check).
+        NotChecked = "not_checked",
+        Failed = "failed",
+    }
+}
+
+text_enum! {
+    /// One resource in a drift check, as CloudFormation reports it.
+    ResourceDrift ("resource drift") {
+        InSync = "in_sync",
+        Modified = "modified",
+        Deleted = "deleted",
+        /// CloudFormation does not check resources of this type: never shown as in sync.
+        NotChecked = "not_checked",
     }
 }
 
@@ -200,6 +312,19 @@ text_enum! {
         TokenCreated = "token.created",
         EnvironmentRegistered = "environment.registered",
         EnvironmentChanged = "environment.changed",
+        /// An approval set or moved an environment's expiry.
+        EnvironmentExpiry = "environment.expiry_set",
+        /// An environment reached its expiry: the portal queued its teardown (the approval is the expiry).
+        EnvironmentExpired = "environment.expired",
+        /// Its schedule put an environment to sleep, or woke it.
+        EnvironmentSleep = "environment.sleep",
+        EnvironmentWake = "environment.wake",
+        /// A drift check ended (who asked, what it found).
+        DriftChecked = "environment.drift_checked",
+        /// A change window opened: a waiting rollout was queued.
+        WindowOpened = "rollout.window_opened",
+        /// An admin started a waiting rollout outside its window, with a reason.
+        WindowOverride = "rollout.window_override",
         TokenRevoked = "token.revoked",
         SignIn = "signin",
         SignInFailed = "signin.failed",
@@ -224,7 +349,7 @@ mod tests {
             }
         }
         check(Role::ALL);
-        check(RolloutKind::ALL);
+        check(RequestKind::ALL);
         check(RequestStatus::ALL);
         check(Decision::ALL);
         check(RolloutStatus::ALL);
@@ -234,6 +359,9 @@ mod tests {
         check(DeliveryStatus::ALL);
         check(NotificationEvent::ALL);
         check(AuditAction::ALL);
+        check(EnvironmentStatus::ALL);
+        check(DriftCheckStatus::ALL);
+        check(ResourceDrift::ALL);
     }
 
     #[test]

@@ -4,13 +4,16 @@
 use leptos::prelude::*;
 
 use crate::components::feedback::error_view;
+use crate::components::nav::runs_in;
 use crate::format::{quantity, usd};
-use crate::list_tiers;
-use crate::model::TierSummary;
+use crate::model::{RunningTiers, TierSummary};
+use crate::{list_running_tiers, list_tiers};
 
 #[component]
 pub fn CatalogPage() -> impl IntoView {
     let tiers = Resource::new(|| (), |_| list_tiers());
+    // For a signed-in person: where each tier runs (nothing for anyone else).
+    let running = Resource::new(|| (), |_| list_running_tiers());
     view! {
         <section class="page">
             <h1>"Choose a tier"</h1>
@@ -20,8 +23,9 @@ pub fn CatalogPage() -> impl IntoView {
             </p>
             <Suspense fallback=|| view! { <p class="loading" role="status">"Loading tiers…"</p> }>
                 {move || Suspend::new(async move {
+                    let running = running.await.unwrap_or_default();
                     match tiers.await {
-                        Ok(list) => view! { <TierComparison tiers=list/> }.into_any(),
+                        Ok(list) => view! { <TierComparison tiers=list running/> }.into_any(),
                         Err(e) => error_view(e.to_string()),
                     }
                 })}
@@ -31,7 +35,7 @@ pub fn CatalogPage() -> impl IntoView {
 }
 
 #[component]
-fn TierComparison(tiers: Vec<TierSummary>) -> impl IntoView {
+fn TierComparison(tiers: Vec<TierSummary>, running: RunningTiers) -> impl IntoView {
     let yes_no = |b: bool| if b { "Yes" } else { "No" };
     let rows: Vec<(&'static str, Vec<String>)> = vec![
         ("Monthly cost", tiers.iter().map(|t| usd(t.monthly_usd)).collect()),
@@ -68,6 +72,7 @@ fn TierComparison(tiers: Vec<TierSummary>) -> impl IntoView {
                             <ul class="included">
                                 {t.included.iter().map(|i| view! { <li>{i.clone()}</li> }).collect_view()}
                             </ul>
+                            {runs_in(running.of(&t.id))}
                             <a class="button" href=href>{format!("Review {}", t.name)}</a>
                         </li>
                     }

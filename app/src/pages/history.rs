@@ -5,49 +5,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::feedback::error_view;
-use crate::components::status::status_badge;
-use crate::format::{timestamp, usd};
+use crate::components::requests_table::rows_table;
 use crate::history;
-use crate::model::{HistoryQuery, RequestRow, RequestStatus, RolloutKind};
-
-fn rows_table(rows: Vec<RequestRow>, caption: &'static str) -> impl IntoView {
-    view! {
-        <div class="table-scroll">
-            <table class="history">
-                <caption>{caption}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Request"</th>
-                        <th scope="col">"Environment"</th>
-                        <th scope="col">"Tier"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Approvals"</th>
-                        <th scope="col">"Requested by"</th>
-                        <th scope="col" class="num">"Monthly"</th>
-                        <th scope="col">"When"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows
-                        .into_iter()
-                        .map(|r| view! {
-                            <tr>
-                                <td><a href=format!("/requests/{}", r.id)>{format!("#{}", r.id)}</a></td>
-                                <td>{r.environment.clone()}</td>
-                                <td>{r.tier.clone()}{(r.kind == RolloutKind::Teardown).then(|| view! { " " <strong class="warning">"teardown"</strong> })}</td>
-                                <td>{status_badge(r.status.as_str())}</td>
-                                <td>{format!("{} of {}", r.approvals, r.required_approvals)}</td>
-                                <td>{r.requester.clone()}</td>
-                                <td class="num">{usd(r.monthly_usd)}</td>
-                                <td>{timestamp(r.created_at)}</td>
-                            </tr>
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
-}
+use crate::model::{HistoryQuery, RequestStatus};
 
 fn query_from_url(awaiting_me: bool) -> Memo<HistoryQuery> {
     let params = use_query_map();

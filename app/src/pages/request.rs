@@ -13,7 +13,7 @@ use crate::components::preview::PreviewSection;
 use crate::components::rollout::RolloutSection;
 use crate::components::status::status_badge;
 use crate::format::{timestamp, usd};
-use crate::model::{PreviewStatus, Refusal, RequestDetail, RequestStatus, RolloutKind};
+use crate::model::{PreviewStatus, Refusal, RequestDetail, RequestKind, RequestStatus};
 use crate::{decide_request, get_request_detail};
 
 #[component]
@@ -103,7 +103,7 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                         None => format!("A new environment: {} a month.", usd(r.monthly_usd)),
                     }}
                 </p>
-                {(d.kind == RolloutKind::Teardown).then(|| view! {
+                {(d.kind == RequestKind::Teardown).then(|| view! {
                     <p class="warning">"A teardown: approving it deletes every stack of this environment, last phase first."</p>
                 })}
                 {d.adopt.then(|| view! {

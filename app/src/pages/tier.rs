@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::cost_table::CostTable;
 use crate::components::feedback::error_view;
+use crate::components::nav::runs_in;
 use crate::components::posture::SecurityPosture;
 use crate::components::request_form::{RequestAccess, RequestSection};
 use crate::format::{phase_start, usd};
-use crate::get_tier_view;
 use crate::island::island;
 use crate::model::{OptionView, TierQuery, TierView, UsageFieldView};
+use crate::{get_tier_view, list_running_tiers};
 
 /// The name of the tier page's island (its bundle looks for it).
 pub const TIER_ISLAND: &str = "tier-review";
@@ -63,6 +64,7 @@ pub fn TierPage() -> impl IntoView {
         |tier| get_tier_view(TierQuery { tier, free_tier: true, ..Default::default() }),
     );
     let access = Resource::new(|| (), |_| RequestAccess::load());
+    let running = Resource::new(|| (), |_| list_running_tiers());
     view! {
         <section class="page">
             <p class="breadcrumb"><a href="/">"All tiers"</a></p>
@@ -72,11 +74,13 @@ pub fn TierPage() -> impl IntoView {
                         Ok(view) => {
                             let heading = view.summary.clone();
                             let access = access.await;
+                            let running = running.await.unwrap_or_default().of(&heading.id);
                             let island = TierIsland { tier_id: tier_id.get_untracked(), initial: view, access }.into_island();
                             view! {
                                 <h1>{heading.name}</h1>
                                 <p class="lead">{heading.summary}</p>
                                 <p class="availability">{heading.availability}</p>
+                                {runs_in(running)}
                                 {island}
                             }
                             .into_any()

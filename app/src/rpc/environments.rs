@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::model::{EnvironmentForm, EnvironmentsView, Refusal, RegisteredView};
+use crate::model::{
+    ActionOutcome, EnvironmentAction, EnvironmentDetail, EnvironmentForm, EnvironmentsPage, EnvironmentsView, Refusal,
+    RegisteredView, RunningTiers,
+};
 #[cfg(feature = "ssr")]
 use crate::rpc::context::{backend, signed_in, split};
 
@@ -17,4 +20,36 @@ pub async fn list_environments() -> Result<Result<EnvironmentsView, Refusal>, Se
 pub async fn register_environment(form: EnvironmentForm) -> Result<Result<RegisteredView, Refusal>, ServerFnError> {
     let backend = backend()?;
     split(async { backend.register_environment(&signed_in(&backend).await?, form).await }.await)
+}
+
+/// `/environments`: every registered environment and where it stands.
+#[server(prefix = "/rpc", endpoint = "list_environment_statuses")]
+pub async fn list_environment_statuses() -> Result<Result<EnvironmentsPage, Refusal>, ServerFnError> {
+    let backend = backend()?;
+    split(async { backend.environments_page(&signed_in(&backend).await?).await }.await)
+}
+
+/// `/environments/{name}`.
+#[server(prefix = "/rpc", endpoint = "get_environment_detail")]
+pub async fn get_environment_detail(name: String) -> Result<Result<EnvironmentDetail, Refusal>, ServerFnError> {
+    let backend = backend()?;
+    split(async { backend.environment_detail(&signed_in(&backend).await?, name).await }.await)
+}
+
+/// Checks for drift, requests a repair, an extension or an upgrade, or overrides a change window.
+#[server(prefix = "/rpc", endpoint = "act_on_environment", input = leptos::server_fn::codec::Json)]
+pub async fn act_on_environment(
+    name: String,
+    action: EnvironmentAction,
+) -> Result<Result<ActionOutcome, Refusal>, ServerFnError> {
+    let backend = backend()?;
+    split(async { backend.environment_action(&signed_in(&backend).await?, name, action).await }.await)
+}
+
+/// The environments running each tier, for a signed-in person; nothing for anyone else.
+#[server(prefix = "/rpc", endpoint = "list_running_tiers")]
+pub async fn list_running_tiers() -> Result<RunningTiers, ServerFnError> {
+    let backend = backend()?;
+    let Ok(caller) = signed_in(&backend).await else { return Ok(RunningTiers::default()) };
+    backend.running_tiers(&caller).await.map_err(|e| ServerFnError::new(e.to_string()))
 }

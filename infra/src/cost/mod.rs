@@ -13,6 +13,7 @@ use crate::pricing::{Price, PriceCatalog, SeedFigure, Usage};
 use crate::tier::PricingModel;
 
 mod meters;
+pub mod sleep;
 
 use meters::{meters_of, Meter};
 
@@ -338,6 +339,6 @@ fn service_rank(service: &str) -> usize {
     SERVICES.iter().position(|s| *s == service).unwrap_or(SERVICES.len())
 }
 
-fn round_cents(v: f64) -> f64 {
+pub(crate) fn round_cents(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }

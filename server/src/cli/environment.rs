@@ -50,6 +50,8 @@ pub enum EnvironmentCommand {
 
 /// Runs `portal environment …`; returns what it prints.
 pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerError> {
+    // The catalog `portal serve` serves: what a registration is checked against.
+    let catalog = infra::Catalog::embedded().map_err(ServerError::Catalog)?;
     match command {
         EnvironmentCommand::Add {
             name,
@@ -64,7 +66,7 @@ pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerEr
             database_url,
         } => {
             let db = Database::connect(database_url).await?;
-            let registry = Environments { db: &db };
+            let registry = Environments { db: &db, catalog: &catalog };
             if *if_missing && registry.find(name).await?.is_some() {
                 return Ok(format!("environment {name} is registered already"));
             }
@@ -77,6 +79,7 @@ pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerEr
                 tiers: tiers.clone(),
                 requesters: requesters.clone(),
                 approvers: approvers.clone(),
+                lifecycle: None,
             };
             let registered = registry.register(&people::User::operator(), input, None).await?;
             let environment = &registered.environment;
@@ -94,7 +97,7 @@ pub(super) async fn run(command: &EnvironmentCommand) -> Result<String, ServerEr
         }
         EnvironmentCommand::List { database_url } => {
             let db = Database::connect(database_url).await?;
-            let list = Environments { db: &db }.list().await?;
+            let list = Environments { db: &db, catalog: &catalog }.list().await?;
             let lines: Vec<String> = list
                 .iter()
                 .map(|e| {

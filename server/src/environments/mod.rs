@@ -5,11 +5,17 @@
 //!
 //! - [`registry`]: register, change, list, and the running environments nobody registered;
 //! - [`access`]: who may request and approve for an environment;
-//! - [`trust`]: the ExternalId and the trust policy shown to the admin.
+//! - [`trust`]: the ExternalId and the trust policy shown to the admin;
+//! - [`policy`]: its day-two policy (lifetimes, reminders, sleep schedule, change windows, drift
+//!   checks), on the [`calendar`] of weekly hours in a time zone.
 
 pub mod access;
+pub mod calendar;
+pub mod expiry;
+pub mod policy;
 pub mod registry;
 pub mod trust;
+mod unregistered;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -18,6 +24,7 @@ use std::str::FromStr;
 use infra::{AccountId, DomainName, EnvironmentName, Region, RoleArn, TierId};
 use serde::{Deserialize, Serialize};
 
+pub use policy::EnvironmentPolicy;
 pub use registry::{EnvironmentChange, Environments, NewEnvironment, Registered};
 
 /// One registered environment, as everyone may see it: no ExternalId.
@@ -35,9 +42,16 @@ pub struct Environment {
     pub requesters: Vec<Principal>,
     /// Empty: anyone with the approver role.
     pub approvers: Vec<Principal>,
+    /// Lifetimes, reminders, sleep schedule, change windows, drift checks.
+    #[serde(serialize_with = "policy_text")]
+    pub lifecycle: EnvironmentPolicy,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+fn policy_text<S: serde::Serializer>(policy: &EnvironmentPolicy, s: S) -> Result<S::Ok, S::Error> {
+    policy.text().serialize(s)
 }
 
 /// Who an environment lets request or approve, beside the global role: a user by name, or

@@ -3,16 +3,17 @@
 
 use std::collections::BTreeSet;
 
-use app::model::{AuditAction, Decision, RequestStatus, Role, RolloutKind, RolloutStatus, UnregisteredView};
-use infra::{AccountId, DomainName, EnvironmentName, Region, RoleArn, TierId};
+use app::model::{AuditAction, Decision, RequestStatus, Role};
+use infra::{AccountId, Catalog, DomainName, EnvironmentName, Region, RoleArn, TierId};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 
 use crate::audit;
 use crate::db::{get, get_json, get_parsed, get_parsed_opt, now_ms, Database, Transaction};
 use crate::environments::access::admits;
+use crate::environments::policy::{self, PolicyText};
 use crate::environments::trust::{new_external_id, trust_policy};
-use crate::environments::{Environment, Principal};
+use crate::environments::{Environment, EnvironmentPolicy, Principal};
 use crate::error::ServerError;
 use crate::people::users::{void_approval, VoidedApproval};
 use crate::people::User;
@@ -36,6 +37,9 @@ pub struct NewEnvironment {
     pub requesters: Vec<String>,
     #[serde(default)]
     pub approvers: Vec<String>,
+    /// The day-two policy; what it leaves out takes the defaults.
+    #[serde(default)]
+    pub lifecycle: Option<PolicyText>,
 }
 
 /// The body of `PUT /api/environments/{name}`: what to change; the rest stays. A new deploy role,
@@ -51,6 +55,8 @@ pub struct EnvironmentChange {
     pub tiers: Option<Vec<String>>,
     pub requesters: Option<Vec<String>>,
     pub approvers: Option<Vec<String>>,
+    /// Changes to the day-two policy; what it leaves out stays.
+    pub lifecycle: Option<PolicyText>,
     #[serde(default)]
     pub rotate_external_id: bool,
 }
@@ -73,9 +79,10 @@ pub struct DeployTarget {
     pub external_id: String,
 }
 
-/// The registry of one portal.
+/// The registry of one portal. The catalog tells which tiers have instances a schedule can stop.
 pub struct Environments<'a> {
     pub db: &'a Database,
+    pub catalog: &'a Catalog,
 }
 
 /// The registered fields, parsed; the account of the role is the environment's.
@@ -87,12 +94,16 @@ struct Registration {
     tiers: BTreeSet<TierId>,
     requesters: Vec<Principal>,
     approvers: Vec<Principal>,
+    lifecycle: EnvironmentPolicy,
 }
 
 impl Registration {
-    /// The registered fields of a registration's texts (its name is checked apart).
-    fn parse(input: &NewEnvironment) -> Result<Registration, ServerError> {
-        let NewEnvironment { account_id, region, role_arn, domain_name, tiers, requesters, approvers, .. } = input;
+    /// The registered fields of a registration's texts (its name is checked apart); its policy is
+    /// `base` with the registration's changes.
+    fn parse(input: &NewEnvironment, base: &EnvironmentPolicy) -> Result<Registration, ServerError> {
+        let NewEnvironment {
+            account_id, region, role_arn, domain_name, tiers, requesters, approvers, lifecycle, ..
+        } = input;
         let account_id = AccountId::parse(account_id.trim())
             .map_err(|_| ServerError::invalid("account_id", "an AWS account id is 12 digits"))?;
         let region = Region::parse(region.trim()).map_err(|e| ServerError::invalid("region", e.to_string()))?;
@@ -125,6 +136,7 @@ impl Registration {
             tiers,
             requesters: principals("requesters", requesters)?,
             approvers: principals("approvers", approvers)?,
+            lifecycle: base.changed(lifecycle.as_ref())?,
         })
     }
 
@@ -135,7 +147,7 @@ impl Registration {
         created_at: i64,
         updated_at: i64,
     ) -> Environment {
-        let Registration { account_id, region, role_arn, domain_name, tiers, requesters, approvers } = self;
+        let Registration { account_id, region, role_arn, domain_name, tiers, requesters, approvers, lifecycle } = self;
         Environment {
             name,
             account_id,
@@ -145,6 +157,7 @@ impl Registration {
             tiers,
             requesters,
             approvers,
+            lifecycle,
             created_by,
             created_at,
             updated_at,
@@ -153,8 +166,8 @@ impl Registration {
 }
 
 /// The registered fields as stored, in the order both the INSERT and the UPDATE bind them:
-/// account_id, region, role_arn, tiers, requesters, approvers, domain_name (NULL when none).
-fn stored(environment: &Environment) -> Result<[Option<String>; 7], ServerError> {
+/// account_id, region, role_arn, tiers, requesters, approvers, domain_name (NULL when none), lifecycle.
+fn stored(environment: &Environment) -> Result<[Option<String>; 8], ServerError> {
     Ok([
         Some(environment.account_id.to_string()),
         Some(environment.region.as_str().to_owned()),
@@ -163,6 +176,7 @@ fn stored(environment: &Environment) -> Result<[Option<String>; 7], ServerError>
         Some(serde_json::to_string(&environment.requesters)?),
         Some(serde_json::to_string(&environment.approvers)?),
         environment.domain_name.as_ref().map(|d| d.as_str().to_owned()),
+        Some(serde_json::to_string(&environment.lifecycle.text())?),
     ])
 }
 
@@ -186,7 +200,7 @@ fn unknown(name: &str) -> ServerError {
 }
 
 const COLUMNS: &str = "name, account_id, region, role_arn, domain_name, external_id, tiers, requesters, approvers, \
-                       created_by, created_at, updated_at";
+                       lifecycle, created_by, created_at, updated_at";
 
 fn read(row: &AnyRow) -> Result<Environment, ServerError> {
     Ok(Environment {
@@ -198,6 +212,7 @@ fn read(row: &AnyRow) -> Result<Environment, ServerError> {
         tiers: get_json(row, "tiers")?,
         requesters: get_json(row, "requesters")?,
         approvers: get_json(row, "approvers")?,
+        lifecycle: EnvironmentPolicy::from_stored(&get::<String>(row, "lifecycle")?)?,
         created_by: get(row, "created_by")?,
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
@@ -238,9 +253,10 @@ impl Environments<'_> {
     ) -> Result<Registered, ServerError> {
         actor.require(&[Role::Admin], "register environments")?;
         let name = environment_name(&input.name)?;
-        let fields = Registration::parse(&input)?;
+        let fields = Registration::parse(&input, &EnvironmentPolicy::default())?;
         let now = now_ms();
         let environment = fields.into_environment(name, actor.name.clone(), now, now);
+        policy::check_against(self.catalog, &environment, now)?;
         let external_id = new_external_id();
         let mut tx = self.db.begin_write().await?;
         let exists = sqlx::query("SELECT 1 AS one FROM environments WHERE name = $1")
@@ -255,8 +271,8 @@ impl Environments<'_> {
         }
         let mut insert = sqlx::query(
             "INSERT INTO environments (account_id, region, role_arn, tiers, requesters, approvers, domain_name, \
-             external_id, name, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+             lifecycle, external_id, name, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
         );
         for value in stored(&environment)? {
             insert = insert.bind(value);
@@ -300,15 +316,17 @@ impl Environments<'_> {
             tiers: change.tiers.unwrap_or_else(|| before.tiers.iter().map(|t| t.as_str().to_owned()).collect()),
             requesters: change.requesters.unwrap_or_else(|| texts(&before.requesters)),
             approvers: change.approvers.unwrap_or_else(|| texts(&before.approvers)),
+            lifecycle: change.lifecycle,
         };
-        let fields = Registration::parse(&merged)?;
+        let fields = Registration::parse(&merged, &before.lifecycle)?;
         let rotate = change.rotate_external_id || fields.role_arn != before.role_arn;
         let external_id = if rotate { new_external_id() } else { get(&row, "external_id")? };
         let now = now_ms();
         let environment = fields.into_environment(name.clone(), before.created_by, before.created_at, now);
+        policy::check_against(self.catalog, &environment, now)?;
         let mut update = sqlx::query(
             "UPDATE environments SET account_id = $1, region = $2, role_arn = $3, tiers = $4, requesters = $5, \
-             approvers = $6, domain_name = $7, external_id = $8, updated_at = $9 WHERE name = $10",
+             approvers = $6, domain_name = $7, lifecycle = $8, external_id = $9, updated_at = $10 WHERE name = $11",
         );
         for value in stored(&environment)? {
             update = update.bind(value);
@@ -359,36 +377,6 @@ impl Environments<'_> {
         }
         Ok(())
     }
-
-    /// Environments the portal has rolled out to that are not registered under the same account
-    /// and region (history from before the registry), unless their last rollout tore them down.
-    pub async fn unregistered(&self) -> Result<Vec<UnregisteredView>, ServerError> {
-        let rows = sqlx::query(
-            "SELECT o.id, o.environment, o.account_id, o.region, o.status, o.kind FROM rollouts o \
-             WHERE o.id IN (SELECT MAX(id) FROM rollouts GROUP BY account_id, region, environment) \
-             AND NOT EXISTS (SELECT 1 FROM environments e WHERE e.name = o.environment \
-                 AND e.account_id = o.account_id AND e.region = o.region) \
-             ORDER BY o.environment, o.account_id, o.region",
-        )
-        .fetch_all(&self.db.pool)
-        .await?;
-        let mut out = Vec::new();
-        for row in rows {
-            let kind: RolloutKind = get_parsed(&row, "kind")?;
-            let status: RolloutStatus = get_parsed(&row, "status")?;
-            if kind == RolloutKind::Teardown && status == RolloutStatus::Succeeded {
-                continue;
-            }
-            out.push(UnregisteredView {
-                name: get(&row, "environment")?,
-                account_id: get(&row, "account_id")?,
-                region: get(&row, "region")?,
-                last_rollout_id: get(&row, "id")?,
-                last_status: status.to_string(),
-            });
-        }
-        Ok(out)
-    }
 }
 
 /// An environment's audited fields (never its ExternalId).
@@ -401,5 +389,6 @@ fn described(environment: &Environment) -> serde_json::Value {
         "tiers": environment.tiers,
         "requesters": environment.requesters,
         "approvers": environment.approvers,
+        "lifecycle": environment.lifecycle.text(),
     })
 }

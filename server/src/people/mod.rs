@@ -18,6 +18,11 @@ pub use users::{add_user, list_users, parse_role, parse_roles, reset_password, s
 
 use crate::error::ServerError;
 
+/// Who asks for what the portal does by itself (an expiry's teardown, a schedule's sleep and
+/// wake; migration 0015): its name is no valid user name, so nobody signs up or in as it; it has
+/// no password and no role, and no admin action reaches it.
+pub const PORTAL_REQUESTER: &str = "(portal)";
+
 /// Someone the portal knows, with the roles they hold now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct User {
@@ -36,6 +41,11 @@ impl User {
 
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// Holds at least one of `roles`.
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(*r))
     }
 
     /// Fails with 403 unless the user holds one of `roles`.

@@ -12,6 +12,7 @@ use crate::error::ServerError;
 use crate::people::passwords::hash_password;
 use crate::people::records::{load_user, MAX_NAME_LENGTH};
 use crate::people::User;
+use crate::people::PORTAL_REQUESTER;
 
 fn valid_user_name(name: &str) -> Result<(), ServerError> {
     let ok = (2..=MAX_NAME_LENGTH).contains(&name.len())
@@ -91,8 +92,9 @@ async fn insert_roles(tx: &mut Transaction, user_id: i64, roles: &BTreeSet<Role>
 pub async fn list_users(db: &Database) -> Result<Vec<User>, ServerError> {
     let rows = sqlx::query(
         "SELECT u.id, u.name, u.disabled_at, r.role FROM users u LEFT JOIN user_roles r ON r.user_id = u.id \
-         ORDER BY u.name, r.role",
+         WHERE u.name <> $1 ORDER BY u.name, r.role",
     )
+    .bind(PORTAL_REQUESTER)
     .fetch_all(&db.pool)
     .await?;
     let mut users: Vec<User> = Vec::new();
@@ -157,10 +159,12 @@ pub async fn set_roles(db: &Database, actor: &User, name: &str, roles: &BTreeSet
     Ok(User { id, name: name.to_owned(), roles: roles.clone(), disabled })
 }
 
-/// The id of a user by name, and whether they are disabled; 404 when there is none.
+/// The id of a user by name, and whether they are disabled; 404 when there is none (the portal's
+/// own requester is nobody's to change: it never gets a role or a password).
 async fn user_id(tx: &mut Transaction, name: &str) -> Result<(i64, bool), ServerError> {
-    let row = sqlx::query("SELECT id, disabled_at FROM users WHERE name = $1")
+    let row = sqlx::query("SELECT id, disabled_at FROM users WHERE name = $1 AND name <> $2")
         .bind(name)
+        .bind(PORTAL_REQUESTER)
         .fetch_optional(&mut **tx)
         .await?
         .ok_or_else(|| ServerError::NotFound { code: "unknown_user", message: format!("no user `{name}`") })?;

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use app::model::{AuditAction, NotificationEvent, RequestStatus, Role, RolloutKind, RolloutStatus};
-use infra::{DeploymentSpec, EnvironmentName, TierId};
+use app::model::{AuditAction, NotificationEvent, RequestKind, RequestStatus, Role, RolloutStatus};
+use infra::{Catalog, DeploymentSpec, EnvironmentName, TierId};
 use serde::Deserialize;
 
 use crate::audit;
-use crate::db::{get, get_parsed, now_ms, Database};
+use crate::db::{get, get_parsed, Database};
 use crate::environments::access::{self, Duty};
 use crate::environments::{Environment, Environments};
 use crate::error::ServerError;
@@ -38,6 +38,10 @@ pub struct NewRequest {
     /// an explicit adoption, approved like any deployment.
     #[serde(default)]
     pub adopt: bool,
+    /// How long the environment lives once approved (`1h`, `14d`), at most the tier's maximum in
+    /// that environment; left out: the tier's default there (none: it does not expire).
+    #[serde(default)]
+    pub lifetime: Option<String>,
 }
 
 /// A request to delete an environment's stacks (`POST /api/teardowns`); approved like a deployment.
@@ -52,32 +56,35 @@ pub struct NewTeardown {
     pub justification: String,
 }
 
-/// A request about to be stored, deployment or teardown.
-struct Pending {
-    kind: RolloutKind,
-    target: Target,
-    tier: TierId,
+/// A request about to be stored.
+pub(super) struct Pending {
+    pub kind: RequestKind,
+    pub target: Target,
+    pub tier: TierId,
     /// JSON texts, as stored.
-    options: String,
-    usage: String,
-    monthly_cents: i64,
-    estimate: String,
-    required: i64,
-    adopt: bool,
+    pub options: String,
+    pub usage: String,
+    pub monthly_cents: i64,
+    pub estimate: String,
+    pub required: i64,
+    pub adopt: bool,
+    /// A deployment's lifetime, an extension's added time.
+    pub lifetime_minutes: Option<i64>,
 }
 
 /// Where a request points and why: a registered environment (its account, region and role).
-struct Target {
-    environment: Environment,
-    justification: String,
+pub(super) struct Target {
+    pub environment: Environment,
+    pub justification: String,
 }
 
 impl Target {
     /// The registered environment the request names, if `user` may request there. A region or
     /// role the requester also sent must be the environment's: the portal deploys only where an
     /// admin registered, never where a request body points.
-    async fn resolve(
+    pub(super) async fn resolve(
         db: &Database,
+        catalog: &Catalog,
         user: &User,
         environment: &str,
         region: Option<&str>,
@@ -86,7 +93,7 @@ impl Target {
     ) -> Result<Target, ServerError> {
         let name = EnvironmentName::parse(environment.trim())
             .map_err(|e| ServerError::invalid("environment", e.to_string()))?;
-        let environment = Environments { db }.find(name.as_str()).await?.ok_or_else(|| {
+        let environment = Environments { db, catalog }.find(name.as_str()).await?.ok_or_else(|| {
             ServerError::invalid(
                 "environment",
                 format!("no registered environment `{name}`: an admin registers environments on the admin page"),
@@ -112,11 +119,22 @@ impl Target {
 
 impl Requests<'_> {
     pub async fn create(&self, user: &User, input: NewRequest) -> Result<RequestRecord, ServerError> {
+        self.create_deployment(user, input, RequestKind::Deploy).await
+    }
+
+    /// A deployment, an upgrade or a repair: the templates deployed with these parameters.
+    pub(super) async fn create_deployment(
+        &self,
+        user: &User,
+        input: NewRequest,
+        kind: RequestKind,
+    ) -> Result<RequestRecord, ServerError> {
         user.require(&[Role::Requester], "request a deployment")?;
         let tier: TierId =
             input.tier.parse().map_err(|e: infra::InfraError| ServerError::invalid("tier", e.to_string()))?;
         let target = Target::resolve(
             self.db,
+            self.catalog,
             user,
             &input.environment,
             input.region.as_deref(),
@@ -158,19 +176,30 @@ impl Requests<'_> {
         let policy_usage = self.catalog.usage(at_least_default)?;
         let policy_monthly = self.catalog.report(&spec, &policy_usage, true)?.estimate.monthly_usd.max(monthly);
         let required = self.policy.required(tier, policy_monthly);
+        // Only a deployment sets the lifetime; an upgrade or a repair keeps the expiry it has.
+        let lifetime = match kind {
+            RequestKind::Deploy => registered.lifecycle.lifetime_for(tier, input.lifetime.as_deref())?,
+            _ => None,
+        };
+        let what = match kind {
+            RequestKind::Deploy => tier.to_string(),
+            other => format!("{} of {tier}", other.label().to_lowercase()),
+        };
         let announcement = format!(
-            "{} requests {tier} for `{}` in {} (${monthly:.2}/month){}: needs {required} approval(s).",
+            "{} requests {what} for `{}` in {} (${monthly:.2}/month){}{}: needs {required} approval(s).",
             user.name,
             registered.name,
             registered.region.as_str(),
+            lifetime.map(|m| format!(", living {m}")).unwrap_or_default(),
             if input.adopt { ", adopting its existing stacks" } else { "" },
         );
         let details = serde_json::json!({
-            "environment": registered.name, "tier": tier, "region": registered.region,
+            "kind": kind, "environment": registered.name, "tier": tier, "region": registered.region,
             "monthly_usd": monthly, "required_approvals": required, "adopt": input.adopt,
+            "lifetime": lifetime.map(|m| m.to_string()),
         });
         let pending = Pending {
-            kind: RolloutKind::Deploy,
+            kind,
             target,
             tier,
             options: serde_json::to_string(&options)?,
@@ -179,6 +208,7 @@ impl Requests<'_> {
             estimate: serde_json::to_string(&report.estimate)?,
             required,
             adopt: input.adopt,
+            lifetime_minutes: lifetime.map(|m| m.0),
         };
         self.insert_pending(user, pending, details, &announcement).await
     }
@@ -189,6 +219,7 @@ impl Requests<'_> {
         user.require(&[Role::Requester], "request a teardown")?;
         let target = Target::resolve(
             self.db,
+            self.catalog,
             user,
             &input.environment,
             input.region.as_deref(),
@@ -225,10 +256,10 @@ impl Requests<'_> {
             user.name
         );
         let details = serde_json::json!({
-            "kind": RolloutKind::Teardown, "environment": environment, "region": region, "required_approvals": required,
+            "kind": RequestKind::Teardown, "environment": environment, "region": region, "required_approvals": required,
         });
         let pending = Pending {
-            kind: RolloutKind::Teardown,
+            kind: RequestKind::Teardown,
             tier,
             options: get(&deployed, "options")?,
             usage: get(&deployed, "usage")?,
@@ -236,6 +267,7 @@ impl Requests<'_> {
             estimate: "{}".into(),
             required,
             adopt: false,
+            lifetime_minutes: None,
             target,
         };
         self.insert_pending(user, pending, details, &announcement).await
@@ -243,20 +275,21 @@ impl Requests<'_> {
 
     /// Stores a new pending request with its audit entry (and notification), in one transaction;
     /// refused while the environment has another pending request.
-    async fn insert_pending(
+    pub(super) async fn insert_pending(
         &self,
         user: &User,
         pending: Pending,
         details: serde_json::Value,
         announcement: &str,
     ) -> Result<RequestRecord, ServerError> {
-        let Pending { kind, target, tier, options, usage, monthly_cents, estimate, required, adopt } = pending;
+        let Pending { kind, target, tier, options, usage, monthly_cents, estimate, required, adopt, lifetime_minutes } =
+            pending;
         let (environment, region, account) = (
             target.environment.name.as_str(),
             target.environment.region.as_str(),
             target.environment.account_id.as_str(),
         );
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.db.begin_write().await?;
         let clash = sqlx::query(
             "SELECT id FROM deployment_requests WHERE account_id = $1 AND region = $2 AND environment = $3 \
@@ -277,8 +310,8 @@ impl Requests<'_> {
         let row = sqlx::query(
             "INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, \
              usage, monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, \
-             expires_at, kind, adopt, domain_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19) \
+             expires_at, kind, adopt, domain_name, lifetime_minutes, catalog_version) VALUES ($1, $2, $3, $4, $5, $6, \
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
              RETURNING id",
         )
         .bind(environment)
@@ -300,6 +333,8 @@ impl Requests<'_> {
         .bind(kind.as_str())
         .bind(i64::from(adopt))
         .bind(target.environment.domain_name.as_ref().map(|d| d.as_str().to_owned()))
+        .bind(lifetime_minutes)
+        .bind(self.catalog.version())
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = get(&row, "id")?;

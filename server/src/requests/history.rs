@@ -1,11 +1,11 @@
 //! The history of requests (filters, keyset pages, CSV), what an environment costs now, the stored
 //! estimate, and the expiry of requests nobody decided in time.
 
-use app::model::{Decision, RequestRow, RequestStatus, Role};
+use app::model::{Decision, RequestRow, RequestStatus, Role, RolloutStatus};
 use infra::TierId;
 use serde::Deserialize;
 
-use crate::db::{get, get_parsed, now_ms};
+use crate::db::{get, get_parsed, get_parsed_opt};
 use crate::error::ServerError;
 use crate::people::User;
 use crate::requests::{RequestRecord, Requests};
@@ -51,10 +51,11 @@ impl Requests<'_> {
         // One static statement: each filter is `($n IS NULL OR column = $n)`.
         let rows = sqlx::query(
             "SELECT r.id, r.kind, r.environment, r.tier, r.region, r.status, r.monthly_cents, r.required_approvals, \
-             r.created_at, u.name AS requester, \
+             r.created_at, u.name AS requester, o.status AS rollout_status, \
              (SELECT COUNT(*) FROM approvals a WHERE a.request_id = r.id AND a.decision = $9 AND a.voided_at IS NULL) \
              AS approvals \
              FROM deployment_requests r JOIN users u ON u.id = r.requester_id \
+             LEFT JOIN rollouts o ON o.request_id = r.id \
              WHERE r.id < $1 \
              AND ($2 IS NULL OR r.environment = $2) AND ($3 IS NULL OR r.tier = $3) \
              AND ($4 IS NULL OR r.status = $4) AND ($5 IS NULL OR u.name = $5) \
@@ -89,6 +90,7 @@ impl Requests<'_> {
                     approvals: get(row, "approvals")?,
                     required_approvals: get(row, "required_approvals")?,
                     created_at: get(row, "created_at")?,
+                    rollout_status: get_parsed_opt(row, "rollout_status")?,
                 })
             })
             .collect::<Result<Vec<_>, ServerError>>()?;
@@ -113,7 +115,7 @@ impl Requests<'_> {
     pub async fn expire_due(&self) -> Result<u64, ServerError> {
         let due = sqlx::query("SELECT id FROM deployment_requests WHERE status = $1 AND expires_at < $2")
             .bind(RequestStatus::Pending.as_str())
-            .bind(now_ms())
+            .bind(self.clock.now_ms())
             .fetch_all(&self.db.pool)
             .await?;
         let mut expired = 0;
@@ -147,7 +149,7 @@ impl Requests<'_> {
 
 /// The CSV header line of the history.
 pub const CSV_HEADER: &str =
-    "id,kind,environment,tier,region,status,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n";
+    "id,kind,environment,tier,region,status,rollout,requester,monthly_usd,approvals,required_approvals,created_at_ms\r\n";
 
 /// CSV lines of history rows (RFC 4180 quoting), without the header ([`CSV_HEADER`]).
 pub fn csv_rows(rows: &[HistoryRow]) -> String {
@@ -169,6 +171,7 @@ pub fn csv_rows(rows: &[HistoryRow]) -> String {
             cell(&r.tier),
             cell(&r.region),
             cell(r.status.as_str()),
+            cell(r.rollout_status.map_or("", RolloutStatus::as_str)),
             cell(&r.requester),
             format!("{:.2}", r.monthly_usd),
             r.approvals.to_string(),

@@ -5,23 +5,28 @@
 //!   [`history`]: the filtered history, its CSV, expiry; [`preview`]: the changes an update will
 //!   make; [`policy`]: the approval policy and the catalog digest approvals are bound to.
 
+pub mod automatic;
 pub mod create;
+pub mod day_two;
 pub mod decide;
+pub mod deployed;
 pub mod history;
 pub mod policy;
 pub mod preview;
 
 use std::collections::BTreeMap;
 
-use app::model::{Decision, PreviewView, RequestStatus, RolloutKind, RolloutStatus};
+use app::model::{Decision, PreviewView, RequestKind, RequestStatus, RolloutStatus};
 use infra::{Catalog, DomainName, EnvironmentName, OptionSet, Region, RoleArn, TierId};
 use serde::Serialize;
 use tokio::sync::Notify;
 
 pub use create::{NewRequest, NewTeardown};
+pub use day_two::{NewCarryOver, NewExtension};
 pub use history::HistoryFilter;
 pub use policy::{catalog_digest, ApprovalPolicy};
 
+use crate::clock::Clock;
 use crate::db::{get, get_json, get_parsed, get_parsed_opt, Database};
 use crate::error::ServerError;
 use crate::notify::Notifier;
@@ -31,6 +36,8 @@ pub struct Requests<'a> {
     pub db: &'a Database,
     pub catalog: &'a Catalog,
     pub digest: &'a str,
+    /// What time it is: requests lapse, lifetimes start and change windows open by it.
+    pub clock: &'a dyn Clock,
     pub policy: &'a ApprovalPolicy,
     pub notifier: Notifier,
     /// Wakes this process's rollout engine when an approval queues a rollout.
@@ -51,7 +58,7 @@ pub struct ApprovalRecord {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RequestRecord {
     pub id: i64,
-    pub kind: RolloutKind,
+    pub kind: RequestKind,
     pub environment: EnvironmentName,
     pub tier: TierId,
     pub region: Region,
@@ -77,6 +84,13 @@ pub struct RequestRecord {
     pub adopt: bool,
     /// The environment's domain when the request was made: what was reviewed is what deploys.
     pub domain_name: Option<DomainName>,
+    /// The lifetime it asks for (a deployment), or how much longer (an extension), in minutes.
+    pub lifetime_minutes: Option<i64>,
+    /// A deployment with a lifetime: what it costs for that lifetime (the monthly estimate over
+    /// 730 hours a month).
+    pub lifetime_usd: Option<f64>,
+    /// The catalog version it was made on.
+    pub catalog_version: String,
 }
 
 impl RequestRecord {
@@ -88,6 +102,18 @@ impl RequestRecord {
     pub fn option_names(&self) -> Vec<String> {
         self.options.iter().map(|o| o.as_str().to_owned()).collect()
     }
+}
+
+/// What a deployment costs over its lifetime, by the price catalog's hours in a month.
+pub fn lifetime_cost(
+    prices: &infra::pricing::PriceCatalog,
+    kind: RequestKind,
+    monthly_cents: i64,
+    minutes: Option<i64>,
+) -> Option<f64> {
+    let minutes = minutes.filter(|_| kind == RequestKind::Deploy)?;
+    let usd = monthly_cents as f64 / 100.0 * (minutes as f64 / 60.0) / prices.hours_per_month;
+    Some((usd * 100.0).round() / 100.0)
 }
 
 pub(crate) fn unknown_request(id: i64) -> ServerError {
@@ -138,6 +164,14 @@ impl Requests<'_> {
             preview: preview::load(self.db, id).await?,
             adopt: get::<i64>(&row, "adopt")? != 0,
             domain_name: get_parsed_opt(&row, "domain_name")?,
+            lifetime_minutes: get(&row, "lifetime_minutes")?,
+            lifetime_usd: lifetime_cost(
+                &self.catalog.prices,
+                get_parsed(&row, "kind")?,
+                get::<i64>(&row, "monthly_cents")?,
+                get(&row, "lifetime_minutes")?,
+            ),
+            catalog_version: get(&row, "catalog_version")?,
         })
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use app::model::{PreviewPhase, PreviewStatus, PreviewView, ResourceChange, RolloutKind, RolloutStatus};
+use app::model::{PreviewPhase, PreviewStatus, PreviewView, RequestKind, ResourceChange, RolloutStatus};
 use infra::Catalog;
 
 use crate::db::{get, get_json, get_parsed, now_ms, Database};
@@ -29,13 +29,15 @@ pub struct Previews<'a> {
 async fn environment_runs(db: &Database, request: &RequestRecord) -> Result<bool, ServerError> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM rollouts WHERE account_id = $1 AND region = $2 AND environment = $3 \
-         AND kind = $4 AND status = $5",
+         AND kind IN ($4, $6, $7) AND status = $5",
     )
     .bind(&request.account_id)
     .bind(request.region.as_str())
     .bind(request.environment.as_str())
-    .bind(RolloutKind::Deploy.as_str())
+    .bind(RequestKind::Deploy.as_str())
     .bind(RolloutStatus::Succeeded.as_str())
+    .bind(RequestKind::Upgrade.as_str())
+    .bind(RequestKind::Repair.as_str())
     .fetch_one(&db.pool)
     .await?;
     Ok(get::<i64>(&row, "n")? > 0)
@@ -91,11 +93,11 @@ impl Previews<'_> {
     async fn try_start(&self, request: &RequestRecord) -> Result<(), ServerError> {
         let Some(aws) = self.aws.cloned() else { return Ok(()) };
         // An adoption is previewed even where the portal never deployed: its stacks exist.
-        if request.kind != RolloutKind::Deploy || !(request.adopt || environment_runs(self.db, request).await?) {
+        if !request.kind.deploys() || !(request.adopt || environment_runs(self.db, request).await?) {
             return Ok(());
         }
         // The preview reads the account through the environment's deploy role, as a rollout would.
-        let registry = crate::environments::Environments { db: self.db };
+        let registry = crate::environments::Environments { db: self.db, catalog: self.catalog };
         let Some(target) = registry.target(request.environment.as_str()).await? else { return Ok(()) };
         let session = format!("portal-preview-{}", request.id);
         let role = DeployRole::new(&request.role_arn, target.external_id, &request.requester, session);
@@ -129,6 +131,8 @@ async fn compute(
     role: DeployRole,
     request: &RequestRecord,
 ) -> Result<Vec<PreviewPhase>, PreviewError> {
+    // A repair's approvers see what it will put back.
+    let revert_drift = request.kind == RequestKind::Repair;
     let options = request.option_names();
     let target = StoredTarget {
         tier: request.tier,
@@ -158,6 +162,7 @@ async fn compute(
                     logical_id: r.key.logical_id.clone(),
                     resource_type: r.resource_type.clone(),
                     replacement: String::new(),
+                    reverts: Vec::new(),
                 })
                 .collect();
             out.push(PreviewPhase { number, stack_name: stack.to_owned(), new_stack: true, changes });
@@ -172,6 +177,8 @@ async fn compute(
             parameters: &phase.parameters,
             token: &name,
             tags: &[],
+            keep_previous: &[],
+            revert_drift,
         };
         let created = cfn.create_change_set(&request).await?;
         let changes = if created == Created::NothingToChange {

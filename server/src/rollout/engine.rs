@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::{AuditAction, PhaseStatus, RolloutKind, RolloutStatus};
+use app::model::{AuditAction, PhaseStatus, RequestKind, RolloutStatus};
 use futures::stream::{FuturesUnordered, StreamExt};
 use infra::render::RenderedPhase;
 use infra::{Catalog, PhaseGraph};
@@ -19,16 +19,16 @@ use tokio::sync::Notify;
 
 use crate::db::now_ms;
 use crate::environments::Environments;
-use crate::error::AwsError;
 use crate::error::ServerError;
 use crate::notify::Notifier;
 use crate::rollout::aws::CloudFormation;
 use crate::rollout::owner::StackOwner;
 use crate::rollout::phase::{Interrupted, Lease, PhaseEnd};
 use crate::rollout::running::PhaseRunSpec;
-use crate::rollout::spec::{render_stored, stored_spec, StoredTarget};
+use crate::rollout::scheduled::{self, ScheduledRun};
+use crate::rollout::spec::{render_stored, stored_spec};
 use crate::rollout::store::{Job, RolloutStore};
-use crate::rollout::sts::{caller_identity, check_credentials, environment_config, CredentialsProblem, DeployRole};
+use crate::rollout::sts::job_environment;
 
 /// How the engine paces itself; tests shorten the lease to see takeovers quickly.
 #[derive(Debug, Clone)]
@@ -236,11 +236,14 @@ impl Engine {
     /// yet done, in order (last first for a teardown).
     async fn drive(&self, id: i64) -> Result<(), Interrupted> {
         let job = self.store.job(id).await?;
-        let teardown = job.kind == RolloutKind::Teardown;
-        if !teardown && job.catalog_digest != self.digest {
+        let teardown = job.kind == RequestKind::Teardown;
+        if job.kind.deploys() && job.catalog_digest != self.digest {
             let reason =
                 "the templates or prices changed after approval, so the approval is void; request the deployment again";
             return self.finish(id, RolloutStatus::Failed, Some(reason)).await;
+        }
+        if job.kind.scheduled() {
+            return self.drive_scheduled(id, &job).await;
         }
         let (phases, graph) = match self.phases(&job) {
             Ok(planned) => planned,
@@ -323,66 +326,38 @@ impl Engine {
     /// The phases as they will be deployed, numbered, and which needs which; `Err(reason)` when
     /// the request no longer renders.
     fn phases(&self, job: &Job) -> Result<(Vec<(i64, RenderedPhase)>, PhaseGraph), String> {
-        let target = StoredTarget {
-            tier: job.tier,
-            options: &job.options,
-            environment: &job.environment,
-            region: job.region,
-            domain_name: job.domain_name.as_ref(),
-        };
+        let target = job.target();
         let phases = render_stored(&self.catalog, target).map_err(|e| e.to_string())?;
         let spec = stored_spec(&self.catalog, target).map_err(|e| e.to_string())?;
         let graph = PhaseGraph::of(&self.catalog.evaluate(&spec).map_err(|e| e.to_string())?);
         Ok((phases.into_iter().map(|p| (i64::from(p.phase.number()), p)).collect(), graph))
     }
 
-    /// CloudFormation in the environment's account, through its deploy role, assumed with the
-    /// registered ExternalId and the requester as SourceIdentity. The role is assumed once up
-    /// front, and STS asked which account the credentials act in: a role the portal cannot assume,
-    /// or one that lands in another account than the registered one, ends the rollout before any
-    /// change (`Ok(Err(reason))`); an STS that does not answer interrupts it, to be resumed.
+    /// CloudFormation in the environment's account (see [`job_environment`]).
     async fn environment(&self, id: i64, job: &Job) -> Result<Result<CloudFormation, String>, Interrupted> {
-        let Some(base) = self.aws.clone() else {
-            return Ok(Err("the portal has no AWS configuration".to_owned()));
+        let registry = Environments { db: &self.store.db, catalog: &self.catalog };
+        Ok(job_environment(&registry, self.aws.as_ref(), id, job).await?.map(|c| CloudFormation::from_config(&c)))
+    }
+
+    /// A schedule's sleep or wake: the compute stack resized (see [`ScheduledRun`]).
+    async fn drive_scheduled(&self, id: i64, job: &Job) -> Result<(), Interrupted> {
+        let sizes = match scheduled::plan(&self.catalog, job) {
+            Ok(plan) => plan,
+            Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
         };
-        let name = job.environment.as_str();
-        let registry = Environments { db: &self.store.db };
-        let Some(target) = registry.target(name).await? else {
-            return Ok(Err(format!("environment `{name}` is not registered: an admin registers it, then retry")));
+        self.store.ensure_phase_rows(id, &sizes.rows()).await?;
+        let started = serde_json::json!({ "attempt": job.attempt, "kind": job.kind, "owner": self.config.owner });
+        self.store.audit(id, AuditAction::RolloutStarted, started).await?;
+        let cfn = match self.environment(id, job).await? {
+            Ok(cfn) => cfn,
+            Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
         };
-        let registered = &target.environment;
-        if registered.account_id.as_str() != job.account_id
-            || registered.region != job.region
-            || registered.role_arn != job.role_arn
-        {
-            return Ok(Err(format!(
-                "environment `{name}` is registered with {} in {} / {} now, not {} in {} / {} as approved: request it again",
-                registered.role_arn.as_str(),
-                registered.account_id,
-                registered.region.as_str(),
-                job.role_arn.as_str(),
-                job.account_id,
-                job.region.as_str()
-            )));
-        }
-        let role = DeployRole::new(&job.role_arn, target.external_id, &job.requester, format!("portal-rollout-{id}"));
-        let config = environment_config(&base, role, job.region.as_str());
-        match check_credentials(&config, job.role_arn.as_str()).await {
-            Ok(()) => {}
-            Err(CredentialsProblem::Refused(reason)) => return Ok(Err(reason)),
-            Err(CredentialsProblem::Transient(message)) => {
-                return Err(AwsError::Transient { operation: "AssumeRole", message }.into())
-            }
-        }
-        match caller_identity(&config).await {
-            Ok(identity) if identity.account == job.account_id => Ok(Ok(CloudFormation::from_config(&config))),
-            Ok(identity) => Ok(Err(format!(
-                "the deploy role's credentials act in account {} ({}), not environment `{name}`'s account {}: \
-                 nothing was changed",
-                identity.account, identity.arn, job.account_id
-            ))),
-            Err(e @ AwsError::Transient { .. }) => Err(e.into()),
-            Err(e) => Ok(Err(format!("cannot tell which account the deploy role acts in: {e}"))),
+        let (lease, owner) = (self.lease(), StackOwner::new(&self.instance, job));
+        let run = ScheduledRun { lease: &lease, owner: &owner, cfn: &cfn, job, id };
+        match run.run(&sizes).await? {
+            PhaseEnd::Done => self.finish(id, RolloutStatus::Succeeded, None).await,
+            PhaseEnd::Failed(reason) => self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
+            PhaseEnd::Cancelled => self.finish_cancelled(id).await,
         }
     }
 

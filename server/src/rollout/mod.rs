@@ -13,6 +13,7 @@ pub mod feed;
 mod owner;
 pub(crate) mod phase;
 mod running;
+pub(crate) mod scheduled;
 pub mod spec;
 pub mod steer;
 pub mod store;

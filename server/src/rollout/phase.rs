@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::db::now_ms;
 use crate::error::{AwsError, ServerError};
-use crate::rollout::aws::{ChangeSetRequest, CloudFormation, Created, StackEvent, StackState};
+use crate::rollout::aws::{ChangeSetRequest, CloudFormation, Created, ResourceChange, StackEvent, StackState};
 use crate::rollout::owner::StackOwner;
 use crate::rollout::store::{Control, PhaseResult, RolloutStore};
 
@@ -99,6 +99,8 @@ pub(crate) struct PhaseRun<'a> {
     /// The change set's name and the client token of every mutating call: it names the
     /// environment, rollout, attempt and phase, so a repeated call is the same call.
     pub token: &'a str,
+    /// A repair: the change set is drift-aware and puts back what changed outside CloudFormation.
+    pub revert_drift: bool,
 }
 
 impl PhaseRun<'_> {
@@ -136,6 +138,8 @@ impl PhaseRun<'_> {
                 parameters: &phase.parameters,
                 token: self.token,
                 tags: &self.owner.tags,
+                keep_previous: &[],
+                revert_drift: self.revert_drift,
             };
             let created = self.cfn.create_change_set(&request).await?;
             if created == Created::NothingToChange {
@@ -212,53 +216,83 @@ impl PhaseRun<'_> {
     /// (production tiers) gets it turned off first, by an update of that one parameter on the
     /// stack's own template; RDS refuses to delete it otherwise. `Some(reason)` if that failed.
     async fn unprotect(&self, stack: &StackState) -> Result<Option<String>, Interrupted> {
+        tracing::info!(stack = self.stack, "turning deletion protection off before the teardown deletes the stack");
+        let set = [(DELETION_PROTECTION.to_owned(), "false".to_owned())];
         let name = format!("{}-unprotect", self.token);
-        let parameters: Vec<(String, String)> = stack
-            .parameters
-            .iter()
-            .map(
-                |(k, v)| {
-                    if k == DELETION_PROTECTION {
-                        (k.clone(), "false".to_owned())
-                    } else {
-                        (k.clone(), v.clone())
-                    }
-                },
-            )
-            .collect();
-        if self.cfn.change_set(self.stack, &name).await?.is_none() {
+        let outcome = self.update_parameters(stack, &name, &set).await?;
+        Ok(outcome.err().map(|reason| format!("turning the database's deletion protection off failed: {reason}")))
+    }
+
+    /// A schedule's resize: some parameters of the phase's stack changed (the auto scaling
+    /// group's size), its template and every other parameter kept.
+    pub async fn resize(&self, set: &[(String, String)]) -> Result<PhaseEnd, Interrupted> {
+        let store = self.lease.store;
+        self.lease.still_ours(self.id).await?;
+        store.set_phase(self.id, self.number, PhaseStatus::Running, None).await?;
+        let stack = match self.cfn.stack(self.stack).await? {
+            Some(s) if s.status != "DELETE_COMPLETE" => s,
+            _ => return Ok(PhaseEnd::Failed(format!("stack {} does not exist: nothing to resize", self.stack))),
+        };
+        if !self.owner.owns(&stack) {
+            return Ok(PhaseEnd::Failed(self.owner.foreign(self.stack, "changes")));
+        }
+        if stack.in_progress() {
+            self.follow_stack(None).await?;
+        }
+        let changes = match self.update_parameters(&stack, self.token, set).await? {
+            Ok(changes) => changes,
+            Err(reason) => return Ok(PhaseEnd::Failed(reason)),
+        };
+        let action = if changes.is_empty() { PhaseAction::Unchanged } else { PhaseAction::Update };
+        let outputs = self.cfn.stack(self.stack).await?.map(|s| s.outputs).unwrap_or_default();
+        let resource_count = self.cfn.resource_count(self.stack).await?;
+        let result = PhaseResult { action, changes: &changes, outputs: &outputs, resource_count };
+        store.record_phase_done(self.id, self.number, result).await?;
+        Ok(PhaseEnd::Done)
+    }
+
+    /// A parameter-only update of the stack (change set `name`): `set` changed, every other
+    /// parameter kept at its current value. `Ok(Ok(changes))` once the stack settled (none when
+    /// nothing changed), `Ok(Err(reason))` when CloudFormation refused or rolled it back.
+    async fn update_parameters(
+        &self,
+        stack: &StackState,
+        name: &str,
+        set: &[(String, String)],
+    ) -> Result<Result<Vec<ResourceChange>, String>, Interrupted> {
+        let keep: Vec<String> =
+            stack.parameters.iter().map(|(k, _)| k.clone()).filter(|k| !set.iter().any(|(s, _)| s == k)).collect();
+        if self.cfn.change_set(self.stack, name).await?.is_none() {
             let request = ChangeSetRequest {
                 stack_name: self.stack,
-                name: &name,
+                name,
                 update: true,
                 template_body: None,
-                parameters: &parameters,
-                token: &name,
+                parameters: set,
+                token: name,
                 tags: &[],
+                keep_previous: &keep,
+                revert_drift: false,
             };
             if self.cfn.create_change_set(&request).await? == Created::NothingToChange {
-                return Ok(None);
+                return Ok(Ok(Vec::new()));
             }
         }
-        let state = self.cfn.settled_change_set(self.stack, &name, self.lease.poll).await?;
+        let state = self.cfn.settled_change_set(self.stack, name, self.lease.poll).await?;
         if state.empty() {
-            return Ok(None);
+            return Ok(Ok(Vec::new()));
         }
         if state.status == "FAILED" {
-            return Ok(Some(format!("turning the database's deletion protection off was refused: {}", state.reason)));
+            return Ok(Err(format!("CloudFormation refused the change set: {}", state.reason)));
         }
         if state.executable() {
             self.lease.still_ours(self.id).await?;
-            tracing::info!(stack = self.stack, "turning deletion protection off before the teardown deletes the stack");
-            self.cfn.execute_change_set(self.stack, &name, &name).await?;
+            self.cfn.execute_change_set(self.stack, name, name).await?;
         }
         match self.follow_stack(None).await? {
-            Some(end) if end.succeeded() => Ok(None),
-            Some(end) => Ok(Some(format!(
-                "turning the database's deletion protection off failed: {}",
-                self.failure_reason(&end).await?
-            ))),
-            None => Ok(None),
+            Some(end) if end.succeeded() => Ok(Ok(state.changes)),
+            Some(end) => Ok(Err(self.failure_reason(&end).await?)),
+            None => Ok(Err(format!("stack {} disappeared during the update", self.stack))),
         }
     }
 

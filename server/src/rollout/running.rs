@@ -29,7 +29,8 @@ impl PhaseRunSpec<'_> {
         // Also the change set's name. It names the environment: moto finds change sets by name
         // alone, and two portals' rollout ids may coincide.
         let token = format!("portal-{}-r{id}-a{}-p{number}", job.environment, job.attempt);
-        let run = PhaseRun { lease, owner, cfn, id, number, stack: &phase.stack_name, token: &token };
+        let revert_drift = job.kind == app::model::RequestKind::Repair;
+        let run = PhaseRun { lease, owner, cfn, id, number, stack: &phase.stack_name, token: &token, revert_drift };
         let began = std::time::Instant::now();
         let end = if teardown { run.delete().await } else { run.deploy(phase).await };
         let end = match end {

@@ -1,8 +1,8 @@
-//! People steering a rollout: cancel (a queued one at once, a running one before its next phase)
+//! People steering a rollout: cancel (a queued or waiting one at once, a running one before its next phase)
 //! and retry (a new attempt from the first unfinished phase). Each is one transaction with its
 //! audit entry; who may do it is checked here.
 
-use app::model::{AuditAction, PhaseStatus, Role, RolloutKind, RolloutStatus};
+use app::model::{AuditAction, PhaseStatus, RequestKind, Role, RolloutStatus};
 use tokio::sync::Notify;
 
 use crate::audit;
@@ -71,7 +71,7 @@ impl Steering<'_> {
             .ok_or_else(|| unknown_rollout(id))?;
         let status: RolloutStatus = get_parsed(&row, "status")?;
         match status {
-            RolloutStatus::Queued => {
+            RolloutStatus::Queued | RolloutStatus::WaitingForWindow => {
                 sqlx::query(
                     "UPDATE rollouts SET status = $1, cancel_requested = 1, finished_at = $2, cancelled_by = $3 WHERE id = $4",
                 )
@@ -97,7 +97,8 @@ impl Steering<'_> {
             }
             ended => {
                 return Err(ServerError::Conflict(format!(
-                    "rollout {id} is {ended}; only a queued or running one can be cancelled"
+                    "rollout {id} is {}; only a queued, waiting or running one can be cancelled",
+                    ended.label()
                 )))
             }
         }
@@ -143,8 +144,8 @@ impl Steering<'_> {
                 "rollout {id} is {status}; only a failed or cancelled one can be retried"
             )));
         }
-        let kind: RolloutKind = get_parsed(&row, "kind")?;
-        if kind == RolloutKind::Deploy && get::<String>(&row, "catalog_digest")? != self.digest {
+        let kind: RequestKind = get_parsed(&row, "kind")?;
+        if kind.deploys() && get::<String>(&row, "catalog_digest")? != self.digest {
             return Err(ServerError::Conflict(
                 "the templates or prices changed since this request was approved, so its approval is void; \
                  request the deployment again"

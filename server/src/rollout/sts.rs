@@ -150,3 +150,71 @@ pub async fn check_credentials(config: &aws_config::SdkConfig, role_arn: &str) -
         ))),
     }
 }
+
+/// The SDK configuration that acts in a registered environment: its deploy role assumed with its
+/// ExternalId and `requester` as `SourceIdentity`, in its region, once STS confirmed the
+/// credentials act in its registered account. `Ok(Err(reason))` when the role is refused or lands
+/// elsewhere (nothing may be changed then); `Err` when STS did not answer (try again later).
+pub async fn assume_environment(
+    base: &aws_config::SdkConfig,
+    target: &crate::environments::registry::DeployTarget,
+    requester: &str,
+    session_name: String,
+) -> Result<Result<aws_config::SdkConfig, String>, AwsError> {
+    let environment = &target.environment;
+    let role = DeployRole::new(&environment.role_arn, target.external_id.clone(), requester, session_name);
+    let config = environment_config(base, role, environment.region.as_str());
+    match check_credentials(&config, environment.role_arn.as_str()).await {
+        Ok(()) => {}
+        Err(CredentialsProblem::Refused(reason)) => return Ok(Err(reason)),
+        Err(CredentialsProblem::Transient(message)) => {
+            return Err(AwsError::Transient { operation: "AssumeRole", message })
+        }
+    }
+    match caller_identity(&config).await {
+        Ok(identity) if identity.account == environment.account_id.as_str() => Ok(Ok(config)),
+        Ok(identity) => Ok(Err(format!(
+            "the deploy role's credentials act in account {} ({}), not environment `{}`'s account {}: \
+             nothing was changed",
+            identity.account, identity.arn, environment.name, environment.account_id
+        ))),
+        Err(e @ AwsError::Transient { .. }) => Err(e),
+        Err(e) => Ok(Err(format!("cannot tell which account the deploy role acts in: {e}"))),
+    }
+}
+
+/// The SDK configuration a rollout acts with in its environment: the registered environment's
+/// deploy role, assumed with its ExternalId and the requester as SourceIdentity, once up front,
+/// STS asked which account the credentials act in. A registration changed since the approval, a
+/// role the portal cannot assume, or one that lands in another account ends the rollout before
+/// any change (`Ok(Err(reason))`); an STS that does not answer interrupts it, to be resumed.
+pub(crate) async fn job_environment(
+    registry: &crate::environments::Environments<'_>,
+    base: Option<&aws_config::SdkConfig>,
+    id: i64,
+    job: &crate::rollout::store::Job,
+) -> Result<Result<aws_config::SdkConfig, String>, crate::error::ServerError> {
+    let Some(base) = base else {
+        return Ok(Err("the portal has no AWS configuration".to_owned()));
+    };
+    let name = job.environment.as_str();
+    let Some(target) = registry.target(name).await? else {
+        return Ok(Err(format!("environment `{name}` is not registered: an admin registers it, then retry")));
+    };
+    let registered = &target.environment;
+    if registered.account_id.as_str() != job.account_id
+        || registered.region != job.region
+        || registered.role_arn != job.role_arn
+    {
+        return Ok(Err(format!(
+            "environment `{name}` is registered with {} in {} / {} now, not {} in {} / {} as approved: request it again",
+            registered.role_arn.as_str(),
+            registered.account_id,
+            registered.region.as_str(),
+            job.role_arn.as_str(),
+            job.account_id,
+            job.region.as_str()
+        )));
+    }
+    Ok(assume_environment(base, &target, &job.requester, format!("portal-rollout-{id}")).await?)
+}

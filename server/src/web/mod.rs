@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod client;
 pub mod csrf;
+mod environment_views;
 pub mod live;
 pub mod ops;
 mod registry_views;

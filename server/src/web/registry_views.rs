@@ -1,7 +1,7 @@
 //! The registry as the pages show it: the request form's choice of environments (with whether the
 //! caller may request in each) and the admin page's registration.
 
-use app::model::{EnvironmentForm, EnvironmentView, EnvironmentsView, RegisteredView, Role};
+use app::model::{EnvironmentForm, EnvironmentView, EnvironmentsView, LifetimeView, RegisteredView, Role};
 
 use crate::environments::access::{self, Duty};
 use crate::environments::{Environment, Environments, NewEnvironment};
@@ -22,6 +22,18 @@ fn view(environment: &Environment, may_request: bool) -> EnvironmentView {
         requesters: texts(&environment.requesters),
         approvers: texts(&environment.approvers),
         may_request,
+        lifetimes: environment
+            .tiers
+            .iter()
+            .map(|tier| {
+                let rule = environment.lifecycle.lifetime(*tier);
+                LifetimeView {
+                    tier: tier.as_str().to_owned(),
+                    default: rule.default.map(|m| m.to_string()),
+                    max: rule.max.map(|m| m.to_string()),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -33,7 +45,7 @@ fn listed(text: &str) -> Vec<String> {
 impl Portal {
     pub(crate) async fn environments_view(&self, user: &User) -> Result<EnvironmentsView, ServerError> {
         user.require(&[Role::Admin, Role::Requester, Role::Approver], "list environments")?;
-        let registry = Environments { db: &self.db };
+        let registry = Environments { db: &self.db, catalog: &self.catalog.catalog };
         let mut environments = Vec::new();
         for environment in registry.list().await? {
             let may_request = access::allowed(&self.db, user, &environment, Duty::Request).await?;
@@ -53,7 +65,7 @@ impl Portal {
     ) -> Result<RegisteredView, ServerError> {
         user.require(&[Role::Admin], "register environments")?;
         let principal = portal_principal(self).await;
-        let registry = Environments { db: &self.db };
+        let registry = Environments { db: &self.db, catalog: &self.catalog.catalog };
         let input = NewEnvironment {
             name: form.name,
             account_id: form.account_id,
@@ -63,6 +75,7 @@ impl Portal {
             tiers: form.tiers,
             requesters: listed(&form.requesters),
             approvers: listed(&form.approvers),
+            lifecycle: None,
         };
         let registered = registry.register(user, input, principal.as_deref()).await?;
         let may_request = access::allowed(&self.db, user, &registered.environment, Duty::Request).await?;

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use tokio::sync::{watch, Notify};
 
 use crate::catalog::CatalogService;
+use crate::clock::SharedClock;
 use crate::db::Database;
+use crate::lifecycle::Lifecycle;
 use crate::notify::Notifier;
 use crate::people::oidc::OidcProvider;
 use crate::requests::preview::Previews;
@@ -48,6 +50,10 @@ pub struct Portal {
     pub stopping: watch::Sender<bool>,
     /// `/metrics` asks for this bearer token when set (`PORTAL_METRICS_TOKEN`).
     pub metrics_token: Option<String>,
+    /// What time it is for the calendar's decisions (lapsing, expiry, schedules, windows).
+    pub clock: SharedClock,
+    /// This portal, shared: for work a request starts and leaves running (a drift check).
+    pub this: std::sync::OnceLock<std::sync::Weak<Portal>>,
 }
 
 impl Portal {
@@ -71,7 +77,32 @@ impl Portal {
             trusted_proxies: TrustedProxies::default(),
             stopping: watch::channel(false).0,
             metrics_token: None,
+            clock: crate::clock::system(),
+            this: std::sync::OnceLock::new(),
         }
+    }
+
+    /// This portal as the application shares it (set when it is built).
+    pub fn shared(&self) -> Option<Arc<Portal>> {
+        self.this.get().and_then(std::sync::Weak::upgrade)
+    }
+
+    /// Starts a drift check (a person's) and runs it in the background; its id.
+    pub async fn start_drift_check(
+        &self,
+        user: &crate::people::User,
+        environment: crate::environments::Environment,
+    ) -> Result<i64, crate::error::ServerError> {
+        let id = self.lifecycle().request_drift_check(user, &environment).await?;
+        let Some(portal) = self.shared() else {
+            return Err(crate::error::ServerError::Internal("the portal is not shared yet".into()));
+        };
+        tokio::spawn(async move {
+            if let Err(e) = portal.lifecycle().run_drift_check(id, &environment).await {
+                tracing::warn!(check = id, error = %e, "drift check failed to finish");
+            }
+        });
+        Ok(id)
     }
 
     pub fn requests(&self) -> Requests<'_> {
@@ -79,6 +110,7 @@ impl Portal {
             db: &self.db,
             catalog: &self.catalog.catalog,
             digest: &self.digest,
+            clock: self.clock.as_ref(),
             policy: &self.policy,
             notifier: self.notifier,
             rollout_wake: &self.rollout_wake,
@@ -91,6 +123,29 @@ impl Portal {
 
     pub fn steering(&self) -> Steering<'_> {
         Steering { db: &self.db, digest: &self.digest, wake: &self.rollout_wake }
+    }
+
+    pub fn lifecycle(&self) -> Lifecycle<'_> {
+        Lifecycle {
+            db: &self.db,
+            catalog: &self.catalog.catalog,
+            requests: self.requests(),
+            clock: self.clock.as_ref(),
+            notifier: self.notifier,
+            aws: self.aws.as_ref(),
+            wake: &self.rollout_wake,
+        }
+    }
+
+    /// A rollout as the API and pages show it; one waiting for its window says when that opens.
+    pub async fn rollout_view(&self, id: i64) -> Result<app::model::RolloutView, crate::error::ServerError> {
+        let mut view = self.rollouts().view(id).await?;
+        if view.status == app::model::RolloutStatus::WaitingForWindow {
+            if let Some(environment) = self.lifecycle().registry().find(&view.environment).await? {
+                view.window_opens_at = crate::lifecycle::windows::opens_at(&environment, self.clock.now_ms());
+            }
+        }
+        Ok(view)
     }
 
     pub fn previews(&self) -> Previews<'_> {

@@ -6,10 +6,10 @@ use std::net::IpAddr;
 
 use app::backend::{Backend, BackendError, Boxed, Caller};
 use app::model::{
-    Decision, EnvironmentForm, EnvironmentsView, HistoryPage, HistoryQuery, IdentityView, NewTokenView, Refusal,
-    RegisteredView, RequestDetail, RequestForm, RequestRow, RequestStatus, Role, RolloutDetail, RolloutKind,
-    RolloutStatus, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView, TimelineEntry, TokenView,
-    UserView,
+    ActionOutcome, Decision, EnvironmentAction, EnvironmentDetail, EnvironmentForm, EnvironmentsPage, EnvironmentsView,
+    HistoryPage, HistoryQuery, IdentityView, NewTokenView, Refusal, RegisteredView, RequestDetail, RequestForm,
+    RequestRow, RequestStatus, Role, RolloutDetail, RolloutStatus, RunningTiers, SessionUser, SettingsView,
+    TeardownForm, TierQuery, TierSummary, TierView, TimelineEntry, TokenView, UserView,
 };
 
 use crate::error::ServerError;
@@ -91,7 +91,7 @@ impl Portal {
 
     async fn rollout_detail(&self, user: &User, id: i64) -> Result<RolloutDetail, ServerError> {
         let store = self.rollouts();
-        let rollout = store.view(id).await?;
+        let rollout = self.rollout_view(id).await?;
         let record = self.requests().get(rollout.request_id).await?;
         let events = store.events(id, 0, 5_000).await?;
         let (diagram_svg, phase_needs) = match self.as_requested(&record, None) {
@@ -100,7 +100,7 @@ impl Portal {
         };
         Ok(RolloutDetail {
             may_request_teardown: user.has(Role::Requester)
-                && rollout.kind == RolloutKind::Deploy
+                && rollout.kind.deploys()
                 && rollout.status == RolloutStatus::Succeeded,
             role_arn: record.role_arn.as_str().to_owned(),
             may_steer: crate::rollout::may_steer(user, &record.requester),
@@ -143,6 +143,7 @@ impl Portal {
                 approvals: record.approvals_given(),
                 required_approvals: record.required_approvals,
                 created_at: record.created_at,
+                rollout_status: record.rollout_status,
             },
             role_arn: record.role_arn.as_str().to_owned(),
             justification: record.justification.clone(),
@@ -252,6 +253,7 @@ impl Backend for Portal {
                 justification: form.justification,
                 options: form.query.options,
                 usage: Some(form.query.usage.into_iter().collect()),
+                lifetime: Some(form.lifetime).filter(|l| !l.trim().is_empty()),
             };
             let record = self.requests().create(&user_of(caller), input).await?;
             self.previews().start(&record).await;
@@ -331,6 +333,27 @@ impl Backend for Portal {
 
     fn register_environment<'a>(&'a self, caller: &'a Caller, form: EnvironmentForm) -> Boxed<'a, RegisteredView> {
         boxed(async move { self.register_from_form(&user_of(caller), form).await })
+    }
+
+    fn environments_page<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, EnvironmentsPage> {
+        boxed(async move { Portal::environments_page(self, &user_of(caller)).await })
+    }
+
+    fn environment_detail<'a>(&'a self, caller: &'a Caller, name: String) -> Boxed<'a, EnvironmentDetail> {
+        boxed(async move { Portal::environment_detail(self, &user_of(caller), &name).await })
+    }
+
+    fn environment_action<'a>(
+        &'a self,
+        caller: &'a Caller,
+        name: String,
+        action: EnvironmentAction,
+    ) -> Boxed<'a, ActionOutcome> {
+        boxed(async move { Portal::environment_action(self, &user_of(caller), &name, action).await })
+    }
+
+    fn running_tiers<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, RunningTiers> {
+        boxed(async move { Portal::running_tiers(self, &user_of(caller)).await })
     }
 
     fn users<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, Vec<UserView>> {

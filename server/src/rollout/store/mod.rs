@@ -7,7 +7,7 @@
 //! [`lease`], its phases and their stack events in [`phases`].
 
 use app::model::{
-    AuditAction, NotificationEvent, PhaseAction, PhaseStatus, ResourceChange, RolloutEventView, RolloutKind,
+    AuditAction, NotificationEvent, PhaseAction, PhaseStatus, RequestKind, ResourceChange, RolloutEventView,
     RolloutPhaseView, RolloutStatus, RolloutView,
 };
 use infra::{DomainName, EnvironmentName, Region, RoleArn, TierId};
@@ -17,8 +17,11 @@ use crate::db::{get, get_json, get_parsed, get_parsed_opt, now_ms, Database};
 use crate::error::ServerError;
 use crate::notify::Notifier;
 
+mod environment;
 mod lease;
 mod phases;
+
+pub use environment::{Release, Waiting};
 
 pub(crate) fn unknown_rollout(id: i64) -> ServerError {
     ServerError::NotFound { code: "unknown_rollout", message: format!("no rollout {id}") }
@@ -31,7 +34,7 @@ pub(crate) fn subject(id: i64) -> String {
 /// What the engine needs of a claimed rollout, read once and typed.
 pub(crate) struct Job {
     pub request_id: i64,
-    pub kind: RolloutKind,
+    pub kind: RequestKind,
     pub attempt: i64,
     pub environment: EnvironmentName,
     pub region: Region,
@@ -47,6 +50,19 @@ pub(crate) struct Job {
     /// The domain the request was made with.
     pub domain_name: Option<DomainName>,
     pub catalog_digest: String,
+}
+
+impl Job {
+    /// Where and what the job's request deploys.
+    pub fn target(&self) -> crate::rollout::spec::StoredTarget<'_> {
+        crate::rollout::spec::StoredTarget {
+            tier: self.tier,
+            options: &self.options,
+            environment: &self.environment,
+            region: self.region,
+            domain_name: self.domain_name.as_ref(),
+        }
+    }
 }
 
 /// What the rollout's row says now, for the process working on it.
@@ -129,6 +145,15 @@ impl RolloutStore {
             started_at: get(&row, "started_at")?,
             finished_at: get(&row, "finished_at")?,
             phases,
+            window_opens_at: None,
+            window_override: get::<Option<String>>(&row, "window_override_by")?
+                .map(|by| {
+                    Ok::<_, ServerError>((
+                        by,
+                        get::<Option<String>>(&row, "window_override_reason")?.unwrap_or_default(),
+                    ))
+                })
+                .transpose()?,
         })
     }
 
@@ -219,23 +244,24 @@ impl RolloutStore {
         let mut tx = self.db.begin_write().await?;
         let done = sqlx::query(
             "UPDATE rollouts SET status = $1, failure = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL \
-             WHERE id = $4 AND lease_owner = $5",
+             WHERE id = $4 AND lease_owner = $5 RETURNING kind",
         )
         .bind(status.as_str())
         .bind(failure)
         .bind(now_ms())
         .bind(id)
         .bind(owner)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
+        let Some(done) = done else { return Ok(false) };
+        let kind: RequestKind = get_parsed(&done, "kind")?;
         let (action, event) = match status {
+            // A schedule's sleep and wake succeed twice a day: only their failures are announced.
+            RolloutStatus::Succeeded if kind.scheduled() => (AuditAction::RolloutSucceeded, None),
             RolloutStatus::Succeeded => (AuditAction::RolloutSucceeded, Some(NotificationEvent::RolloutSucceeded)),
             RolloutStatus::Failed => (AuditAction::RolloutFailed, Some(NotificationEvent::RolloutFailed)),
             RolloutStatus::Cancelled => (AuditAction::RolloutCancelled, None),
-            RolloutStatus::Queued | RolloutStatus::Running => {
+            RolloutStatus::Queued | RolloutStatus::Running | RolloutStatus::WaitingForWindow => {
                 return Err(ServerError::Internal(format!("rollout {id} cannot finish as {status}")));
             }
         };

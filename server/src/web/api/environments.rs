@@ -23,7 +23,7 @@ const READERS: &[Role] = &[Role::Admin, Role::Requester, Role::Approver];
 
 pub(super) async fn list(State(portal): State<Arc<Portal>>, caller: Caller) -> Result<impl IntoResponse, ServerError> {
     caller.require(READERS, "list environments")?;
-    let registry = Environments { db: &portal.db };
+    let registry = Environments { db: &portal.db, catalog: &portal.catalog.catalog };
     let environments = registry.list().await?;
     if caller.has(Role::Admin) {
         let unregistered = registry.unregistered().await?;
@@ -38,7 +38,7 @@ pub(super) async fn one(
     Path(name): Path<String>,
 ) -> Result<impl IntoResponse, ServerError> {
     caller.require(READERS, "read environments")?;
-    let registry = Environments { db: &portal.db };
+    let registry = Environments { db: &portal.db, catalog: &portal.catalog.catalog };
     let environment = registry.find(&name).await?.ok_or_else(|| ServerError::NotFound {
         code: "unknown_environment",
         message: format!("no registered environment `{name}`"),
@@ -54,7 +54,7 @@ pub(super) async fn register(
 ) -> Result<impl IntoResponse, ServerError> {
     caller.require(&[Role::Admin], "register environments")?;
     let principal = portal_principal(&portal).await;
-    let registry = Environments { db: &portal.db };
+    let registry = Environments { db: &portal.db, catalog: &portal.catalog.catalog };
     Ok((StatusCode::CREATED, Json(registry.register(&caller, input, principal.as_deref()).await?)))
 }
 
@@ -66,7 +66,7 @@ pub(super) async fn change(
 ) -> Result<impl IntoResponse, ServerError> {
     caller.require(&[Role::Admin], "change environments")?;
     let principal = portal_principal(&portal).await;
-    let registry = Environments { db: &portal.db };
+    let registry = Environments { db: &portal.db, catalog: &portal.catalog.catalog };
     Ok(Json(registry.change(&caller, &name, change, principal.as_deref()).await?))
 }
 

@@ -6,6 +6,7 @@
 mod admin;
 mod catalog;
 mod environments;
+mod lifecycle;
 mod requests;
 mod rollouts;
 
@@ -40,6 +41,12 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/api/rollouts/{id}/cancel", post(rollouts::cancel))
         .route("/api/environments", get(environments::list).post(environments::register))
         .route("/api/environments/{name}", get(environments::one).put(environments::change))
+        .route("/api/environments/{name}/status", get(lifecycle::status))
+        .route("/api/environments/{name}/drift", get(lifecycle::drift).post(lifecycle::check_drift))
+        .route("/api/environments/{name}/extend", post(lifecycle::extend))
+        .route("/api/environments/{name}/upgrade", post(lifecycle::upgrade))
+        .route("/api/environments/{name}/repair", post(lifecycle::repair))
+        .route("/api/rollouts/{id}/override", post(lifecycle::override_window))
         .route("/api/audit", get(admin::audit_log))
         .route("/api/identity", get(admin::identity))
         .route("/api/users", get(admin::list_users).post(admin::add_user))

@@ -23,7 +23,7 @@ pub(super) async fn one(
     _caller: Caller,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ServerError> {
-    Ok(Json(portal.rollouts().view(rollout_id(&id)?).await?))
+    Ok(Json(portal.rollout_view(rollout_id(&id)?).await?))
 }
 
 pub(super) async fn retry(
@@ -45,7 +45,7 @@ pub(super) async fn cancel(
 async fn steer(portal: &Portal, caller: &Caller, id: &str, retry: bool) -> Result<Json<RolloutView>, ServerError> {
     let id = rollout_id(id)?;
     portal.steering().steer(caller, id, retry).await?;
-    Ok(Json(portal.rollouts().view(id).await?))
+    Ok(Json(portal.rollout_view(id).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,9 +9,15 @@
 //! Over 400 lines on purpose: every CloudFormation call and the one place its errors are
 //! classified (`classify`) stay together.
 
+mod drift;
+
 use std::time::Duration;
 
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, ExecutionStatus, Parameter, Tag};
+pub use drift::{Detection, PropertyDifference, ResourceDriftResult, ResourceDriftState};
+
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, DeploymentMode, ExecutionStatus, Parameter, Tag,
+};
 use aws_sdk_cloudformation::Client;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -132,6 +138,10 @@ pub struct ChangeSetRequest<'a> {
     pub token: &'a str,
     /// The stack's tags (an update without any keeps the stack's own).
     pub tags: &'a [(String, String)],
+    /// Parameters that keep the stack's current value (`UsePreviousValue`).
+    pub keep_previous: &'a [String],
+    /// A drift-aware change set that also puts back what changed outside CloudFormation.
+    pub revert_drift: bool,
 }
 
 /// What CreateChangeSet did.
@@ -168,7 +178,23 @@ impl ChangeSetState {
     }
 }
 
-pub use app::model::ResourceChange;
+pub use app::model::{PropertyRevert, ResourceChange};
+
+/// What a drift-aware change set puts back on a resource: each detail that carries the drift
+/// (the value found outside CloudFormation) with the template's value.
+fn drift_reverts(change: &aws_sdk_cloudformation::types::ResourceChange) -> Vec<PropertyRevert> {
+    change
+        .details()
+        .iter()
+        .filter_map(|d| d.target())
+        .filter(|t| t.drift().is_some())
+        .map(|t| PropertyRevert {
+            path: t.path().or(t.name()).unwrap_or_default().to_owned(),
+            actual: t.drift().and_then(|d| d.actual_value()).or(t.before_value()).unwrap_or_default().to_owned(),
+            expected: t.after_value().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
 
 /// One stack event.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -243,6 +269,7 @@ impl CloudFormation {
                     .describe_change_set()
                     .stack_name(stack_name)
                     .change_set_name(name)
+                    .include_property_values(true)
                     .set_next_token(next.clone())
                     .send()
             })
@@ -259,6 +286,7 @@ impl CloudFormation {
                         logical_id: rc.logical_resource_id().unwrap_or_default().to_owned(),
                         resource_type: rc.resource_type().unwrap_or_default().to_owned(),
                         replacement: rc.replacement().map(|r| r.as_str().to_owned()).unwrap_or_default(),
+                        reverts: drift_reverts(rc),
                     });
                 }
             }
@@ -277,9 +305,23 @@ impl CloudFormation {
     /// Creates a change set (CREATE for a new stack, UPDATE for an existing one). Its token makes
     /// a repeated call after a crash the same call, not a second change set.
     pub async fn create_change_set(&self, request: &ChangeSetRequest<'_>) -> Result<Created, AwsError> {
-        let ChangeSetRequest { stack_name, name, update, template_body, parameters, token, tags } = *request;
-        let parameters: Vec<Parameter> =
-            parameters.iter().map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build()).collect();
+        let ChangeSetRequest {
+            stack_name,
+            name,
+            update,
+            template_body,
+            parameters,
+            token,
+            tags,
+            keep_previous,
+            revert_drift,
+        } = *request;
+        let kept = keep_previous.iter().map(|k| Parameter::builder().parameter_key(k).use_previous_value(true).build());
+        let parameters: Vec<Parameter> = parameters
+            .iter()
+            .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+            .chain(kept)
+            .collect();
         let tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
         let kind = if update { ChangeSetType::Update } else { ChangeSetType::Create };
         let result = retrying("CreateChangeSet", self.patience, || {
@@ -294,6 +336,7 @@ impl CloudFormation {
                 .capabilities(Capability::CapabilityNamedIam)
                 .capabilities(Capability::CapabilityIam)
                 .set_tags((!tags.is_empty()).then(|| tags.clone()))
+                .set_deployment_mode(revert_drift.then_some(DeploymentMode::RevertDrift))
                 .client_token(token)
                 .send()
         })

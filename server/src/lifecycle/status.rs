@@ -1,0 +1,244 @@
+//! Where each environment stands, as the environments pages and `GET /api/environments/{name}/status`
+//! show it: its status (from its rollouts, its latest drift check, its schedule and expiry), what
+//! it runs, and the next thing the portal does there on its own.
+
+use app::model::{
+    DriftCheckStatus, DriftSummary, EnvironmentRow, EnvironmentStatus, NextAction, RequestKind, ResourceDrift,
+    RolloutStatus, RolloutSummary,
+};
+
+use crate::environments::expiry::{self, Expiry};
+use crate::environments::policy::Minutes;
+use crate::environments::Environment;
+use crate::error::ServerError;
+use crate::lifecycle::schedule::describe;
+use crate::lifecycle::windows::opens_at;
+use crate::lifecycle::Lifecycle;
+use crate::requests::deployed::{deployed, Deployed};
+
+/// What an environment's status is read from.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// A deployment runs there.
+    pub running: bool,
+    /// Its newest rollout of any kind.
+    pub last: Option<RolloutSummary>,
+    /// A teardown of it has succeeded (ever).
+    pub torn_down: bool,
+    /// Its expiry is within the reminder period, or its teardown is queued.
+    pub expiring: bool,
+    pub drifted: bool,
+    pub asleep: bool,
+}
+
+/// The status from the facts. A rollout under way (a schedule's excepted) says deploying or
+/// tearing down; then a failed newest rollout says failed; then, for what runs: expiring, drifted,
+/// sleeping, running, in that order.
+pub fn status_of(facts: &Facts) -> EnvironmentStatus {
+    if let Some(last) = facts.last.as_ref().filter(|r| !r.status.ended() && !r.kind.scheduled()) {
+        return if last.kind == RequestKind::Teardown {
+            EnvironmentStatus::TearingDown
+        } else {
+            EnvironmentStatus::Deploying
+        };
+    }
+    let failed = facts.last.as_ref().is_some_and(|r| r.status == RolloutStatus::Failed);
+    match (facts.running, failed) {
+        (_, true) => EnvironmentStatus::Failed,
+        (false, _) if facts.torn_down => EnvironmentStatus::TornDown,
+        (false, _) => EnvironmentStatus::NotDeployed,
+        (true, _) if facts.expiring => EnvironmentStatus::Expiring,
+        (true, _) if facts.drifted => EnvironmentStatus::Drifted,
+        (true, _) if facts.asleep => EnvironmentStatus::Sleeping,
+        (true, _) => EnvironmentStatus::Running,
+    }
+}
+
+/// Marks each resource of a drift check on the diagram (`data-drift` on its `<g class="resource">`),
+/// so the page's stylesheet colours it and its title says so.
+pub fn mark_drift(svg: &str, marks: &[(i64, &str, ResourceDrift)]) -> String {
+    let mut out = svg.to_owned();
+    for (phase, logical_id, drift) in marks {
+        // Logical ids are alphanumeric (CloudFormation's rule): they match the SVG's text as they are.
+        if !logical_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let at = format!(r#"<g class="resource" data-resource="{logical_id}" data-phase="{phase}""#);
+        out = out.replace(&at, &format!(r#"{at} data-drift="{}""#, drift.as_str()));
+        let said = match drift {
+            ResourceDrift::Modified => "changed outside the portal",
+            ResourceDrift::Deleted => "deleted outside the portal",
+            ResourceDrift::InSync => "in sync",
+            ResourceDrift::NotChecked => "not checked for drift",
+        };
+        let title = format!("<title>{logical_id} ");
+        // The box's title names its logical id after its type label: add the verdict after it.
+        if let Some(start) = out.find(&format!(r#"data-resource="{logical_id}" data-phase="{phase}""#)) {
+            if let Some(offset) = out[start..].find("</title>") {
+                let end = start + offset;
+                if out[start..end].contains(&title) || out[start..end].contains(&format!(" {logical_id} ")) {
+                    out.insert_str(end, &format!(" ({said})"));
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Lifecycle<'_> {
+    /// One environment's row.
+    pub async fn row(&self, environment: &Environment) -> Result<EnvironmentRow, ServerError> {
+        let running = deployed(self.db, environment).await?;
+        self.row_with(environment, running.as_ref()).await
+    }
+
+    pub(crate) async fn row_with(
+        &self,
+        environment: &Environment,
+        running: Option<&Deployed>,
+    ) -> Result<EnvironmentRow, ServerError> {
+        let now = self.clock.now_ms();
+        let name = environment.name.as_str();
+        let store = self.rollouts();
+        let last = store.latest(environment, &[], None).await?;
+        let torn_down =
+            store.latest(environment, &[RequestKind::Teardown], Some(RolloutStatus::Succeeded)).await?.is_some();
+        let expiry = if running.is_some() { expiry::of(self.db, name).await? } else { None };
+        let drift = if running.is_some() { self.latest_check(name).await? } else { None };
+        let asleep = running.is_some() && self.asleep(environment).await?;
+        let first_reminder = environment.lifecycle.reminders.first().map_or(0, |m| m.ms());
+        let facts = Facts {
+            running: running.is_some(),
+            torn_down,
+            expiring: expiry
+                .as_ref()
+                .is_some_and(|e| e.teardown_request.is_some() || now >= e.expires_at - first_reminder),
+            drifted: drift.as_ref().is_some_and(|d| d.status == DriftCheckStatus::Drifted),
+            asleep,
+            last: last.clone(),
+        };
+        let tier = running.map(|r| self.catalog.tier(r.tier));
+        Ok(EnvironmentRow {
+            name: name.to_owned(),
+            account_id: environment.account_id.to_string(),
+            region: environment.region.as_str().to_owned(),
+            status: status_of(&facts),
+            tier: running.map(|r| r.tier.as_str().to_owned()),
+            tier_name: tier.map(|t| t.name.clone()),
+            catalog_version: running.map(|r| self.catalog.version_name(&r.catalog_digest)),
+            older_version: running.is_some_and(|r| r.catalog_digest != self.catalog.digest),
+            running_since: running.map(|r| r.running_since),
+            monthly_usd: running.map(|r| r.monthly_cents as f64 / 100.0),
+            expires_at: expiry.as_ref().map(|e| e.expires_at),
+            next_action: self.next_action(
+                environment,
+                running.is_some(),
+                last.as_ref(),
+                expiry.as_ref(),
+                drift.as_ref(),
+                asleep,
+                now,
+            ),
+            drift,
+            schedule: environment.lifecycle.schedule.as_ref().map(|s| describe(&s.awake)),
+            windows: environment.lifecycle.windows.as_ref().map(|w| {
+                let freezes: Vec<String> = w.freezes.iter().map(|f| format!("{} to {}", f.from, f.until)).collect();
+                if freezes.is_empty() {
+                    describe(&w.hours)
+                } else {
+                    format!("{}; frozen {}", describe(&w.hours), freezes.join(", "))
+                }
+            }),
+            last_rollout: last,
+        })
+    }
+
+    /// The soonest thing the portal does here by itself.
+    #[allow(clippy::too_many_arguments)]
+    fn next_action(
+        &self,
+        environment: &Environment,
+        running: bool,
+        last: Option<&RolloutSummary>,
+        expiry: Option<&Expiry>,
+        drift: Option<&DriftSummary>,
+        asleep: bool,
+        now: i64,
+    ) -> Option<NextAction> {
+        let mut next: Vec<NextAction> = Vec::new();
+        if let Some(waiting) = last.filter(|r| r.status == RolloutStatus::WaitingForWindow) {
+            if let Some(at) = opens_at(environment, now) {
+                next.push(NextAction { at, what: format!("rollout {} starts: its change window opens", waiting.id) });
+            }
+        }
+        if let Some(e) = expiry.filter(|e| e.teardown_request.is_none()) {
+            next.push(NextAction { at: e.expires_at, what: "expires: torn down".into() });
+            for m in environment.lifecycle.reminders.iter().filter(|m| !e.reminders_sent.contains(&m.0)) {
+                if e.expires_at - m.ms() > now {
+                    next.push(NextAction { at: e.expires_at - m.ms(), what: format!("reminder: expires in {m}") });
+                }
+            }
+        }
+        if running {
+            if let Some(at) = environment.lifecycle.schedule.as_ref().and_then(|s| s.awake.next_change(now)) {
+                next.push(NextAction { at, what: if asleep { "wakes".into() } else { "sleeps".into() } });
+            }
+            let hours = environment.lifecycle.drift_check_hours;
+            if hours > 0 {
+                let at = drift.map_or(now, |d| (d.started_at + Minutes(hours * 60).ms()).max(now));
+                next.push(NextAction { at, what: "drift check".into() });
+            }
+        }
+        next.into_iter().min_by_key(|a| a.at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rollout(kind: RequestKind, status: RolloutStatus) -> Option<RolloutSummary> {
+        Some(RolloutSummary { id: 1, request_id: 1, kind, status, at: 0 })
+    }
+
+    #[test]
+    fn the_status_reads_from_the_facts_in_order() {
+        use EnvironmentStatus as S;
+        use RequestKind as K;
+        use RolloutStatus as R;
+        let running = Facts { running: true, last: rollout(K::Deploy, R::Succeeded), ..Facts::default() };
+        let cases = [
+            (Facts::default(), S::NotDeployed),
+            (Facts { last: rollout(K::Deploy, R::Queued), ..Facts::default() }, S::Deploying),
+            (Facts { last: rollout(K::Deploy, R::WaitingForWindow), ..Facts::default() }, S::Deploying),
+            (Facts { last: rollout(K::Deploy, R::Failed), ..Facts::default() }, S::Failed),
+            (running.clone(), S::Running),
+            (Facts { asleep: true, ..running.clone() }, S::Sleeping),
+            (Facts { asleep: true, drifted: true, ..running.clone() }, S::Drifted),
+            (Facts { asleep: true, drifted: true, expiring: true, ..running.clone() }, S::Expiring),
+            (Facts { last: rollout(K::Sleep, R::Running), ..running.clone() }, S::Running),
+            (Facts { last: rollout(K::Sleep, R::Failed), ..running.clone() }, S::Failed),
+            (Facts { last: rollout(K::Teardown, R::Running), ..running.clone() }, S::TearingDown),
+            (Facts { torn_down: true, last: rollout(K::Teardown, R::Succeeded), ..Facts::default() }, S::TornDown),
+            (Facts { last: rollout(K::Upgrade, R::Running), ..running }, S::Deploying),
+        ];
+        for (facts, expected) in cases {
+            assert_eq!(status_of(&facts), expected, "{facts:?}");
+        }
+    }
+
+    #[test]
+    fn drift_is_marked_on_the_diagram_and_said_in_the_title() {
+        let svg = r#"<g class="resource" data-resource="AppSecurityGroup" data-phase="3" data-type="Security group"><g><title>Security group AppSecurityGroup (phase 3): no charge of its own</title></g></g><g class="resource" data-resource="Other" data-phase="3" data-type="x"></g>"#;
+        let marked = mark_drift(
+            svg,
+            &[(3, "AppSecurityGroup", ResourceDrift::Modified), (3, "Bad id!", ResourceDrift::Deleted)],
+        );
+        assert!(
+            marked.contains(r#"data-resource="AppSecurityGroup" data-phase="3" data-drift="modified""#),
+            "{marked}"
+        );
+        assert!(marked.contains("no charge of its own (changed outside the portal)</title>"), "{marked}");
+        assert!(!marked.contains(r#"data-resource="Other" data-phase="3" data-drift"#));
+    }
+}

@@ -1,0 +1,78 @@
+//! What runs in an environment: its last deployment (a deploy, an upgrade or a repair) whose
+//! rollout succeeded, unless a teardown succeeded after it. Teardowns, upgrades, repairs,
+//! extensions and a schedule's sleep and wake all start from it.
+
+use std::collections::BTreeMap;
+
+use app::model::{RequestKind, RolloutStatus};
+use infra::{DomainName, TierId};
+
+use crate::db::{get, get_json, get_parsed, get_parsed_opt, Database};
+use crate::environments::Environment;
+use crate::error::ServerError;
+
+/// The deployment an environment runs, as its request stored it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployed {
+    pub request_id: i64,
+    pub rollout_id: i64,
+    pub kind: RequestKind,
+    pub tier: TierId,
+    /// Option names, as stored.
+    pub options: Vec<String>,
+    pub usage: BTreeMap<String, f64>,
+    pub monthly_cents: i64,
+    /// The catalog it was approved on.
+    pub catalog_digest: String,
+    pub domain_name: Option<DomainName>,
+    /// When its rollout ended.
+    pub finished_at: i64,
+    /// When the environment came up: the first deployment to succeed after the last teardown.
+    pub running_since: i64,
+}
+
+/// The deployment `environment` runs, if it runs one.
+pub async fn deployed(db: &Database, environment: &Environment) -> Result<Option<Deployed>, ServerError> {
+    let (deploy, upgrade, repair, teardown) =
+        (RequestKind::Deploy, RequestKind::Upgrade, RequestKind::Repair, RequestKind::Teardown);
+    let row = sqlx::query(
+        "SELECT r.id, r.kind, r.tier, r.options, r.usage, r.monthly_cents, r.catalog_digest, r.domain_name, \
+         o.id AS rollout_id, o.finished_at, \
+         (SELECT MIN(f.finished_at) FROM rollouts f WHERE f.account_id = o.account_id AND f.region = o.region \
+             AND f.environment = o.environment AND f.status = $4 AND f.kind IN ($5, $6, $7) \
+             AND f.id > COALESCE((SELECT MAX(t.id) FROM rollouts t WHERE t.account_id = o.account_id \
+                 AND t.region = o.region AND t.environment = o.environment AND t.status = $4 AND t.kind = $8), 0)) \
+         AS running_since \
+         FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
+         WHERE o.account_id = $1 AND o.region = $2 AND o.environment = $3 AND o.status = $4 \
+         AND o.kind IN ($5, $6, $7) \
+         AND NOT EXISTS (SELECT 1 FROM rollouts t WHERE t.account_id = o.account_id AND t.region = o.region \
+             AND t.environment = o.environment AND t.status = $4 AND t.kind = $8 AND t.id > o.id) \
+         ORDER BY o.id DESC LIMIT 1",
+    )
+    .bind(environment.account_id.as_str())
+    .bind(environment.region.as_str())
+    .bind(environment.name.as_str())
+    .bind(RolloutStatus::Succeeded.as_str())
+    .bind(deploy.as_str())
+    .bind(upgrade.as_str())
+    .bind(repair.as_str())
+    .bind(teardown.as_str())
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let finished_at: i64 = get::<Option<i64>>(&row, "finished_at")?.unwrap_or_default();
+    Ok(Some(Deployed {
+        request_id: get(&row, "id")?,
+        rollout_id: get(&row, "rollout_id")?,
+        kind: get_parsed(&row, "kind")?,
+        tier: get_parsed(&row, "tier")?,
+        options: get_json(&row, "options")?,
+        usage: get_json(&row, "usage")?,
+        monthly_cents: get(&row, "monthly_cents")?,
+        catalog_digest: get(&row, "catalog_digest")?,
+        domain_name: get_parsed_opt(&row, "domain_name")?,
+        finished_at,
+        running_since: get::<Option<i64>>(&row, "running_since")?.unwrap_or(finished_at),
+    }))
+}
