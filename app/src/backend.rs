@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use crate::model::{
     ActionOutcome, Decision, EnvironmentAction, EnvironmentDetail, EnvironmentForm, EnvironmentsPage, EnvironmentsView,
-    HistoryPage, HistoryQuery, NewTokenView, Refusal, RegisteredView, RequestDetail, RequestForm, Role, RolloutDetail,
-    RunningTiers, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView, TokenView, UserView,
+    HistoryPage, HistoryQuery, NewTokenView, PolicyText, Refusal, RegisteredView, RequestDetail, RequestForm, Role,
+    RolloutDetail, RunningTiers, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView, TokenView,
+    UserView,
 };
 
 /// A failure the UI can show as it is: the message names what was wrong.
@@ -107,6 +108,13 @@ pub trait Backend: Send + Sync + 'static {
         name: String,
         action: EnvironmentAction,
     ) -> Boxed<'a, ActionOutcome>;
+    /// Changes an environment's day-two policy (admins); answers with its page.
+    fn change_policy<'a>(
+        &'a self,
+        caller: &'a Caller,
+        name: String,
+        policy: PolicyText,
+    ) -> Boxed<'a, EnvironmentDetail>;
     /// The environments running each tier (for signed-in people; empty otherwise).
     fn running_tiers<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, RunningTiers>;
 

@@ -183,6 +183,7 @@ impl CatalogService {
                 .collect(),
             services,
             monthly_usd: estimate.monthly_usd,
+            hours_per_month: self.catalog.prices.hours_per_month,
             yearly_usd: estimate.yearly_usd,
             on_demand_monthly_usd: estimate.on_demand_monthly_usd,
             reserved_monthly_usd: estimate.reserved_monthly_usd,

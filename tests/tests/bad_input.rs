@@ -150,6 +150,8 @@ async fn counts(portal: &TestPortal) -> Vec<i64> {
         "audit_log",
         "user_roles",
         "environments",
+        "environment_expiry",
+        "drift_checks",
     ] {
         let sql = format!("SELECT COUNT(*) AS n FROM {table}");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&portal.portal.db.pool).await.expect("count");
@@ -318,6 +320,116 @@ async fn bad_input_is_refused_with_a_4xx_naming_the_field_and_stores_nothing() {
             &long_password,
             true,
         ));
+
+        // Day two: an environment's policy, field by field (a policy that cannot work is refused
+        // naming its field: a time zone nobody has, windows that never open, a lifetime's default
+        // over its maximum); a lifetime beyond the maximum; what needs a running environment asked
+        // of one that runs nothing.
+        for (lifecycle, field) in [
+            (json!({ "lifetimes": { "gold": { "max": "1d" } } }), "lifecycle.lifetimes.gold"),
+            (json!({ "lifetimes": { "development": { "max": "forever" } } }), "lifecycle.lifetimes.development.max"),
+            (
+                json!({ "lifetimes": { "development": { "default": "40d", "max": "30d" } } }),
+                "lifecycle.lifetimes.development.default",
+            ),
+            (json!({ "expiry_reminders": ["2h", "0m"] }), "lifecycle.expiry_reminders[1]"),
+            (json!({ "expiry_reminders": ["1h", "2h", "3h", "4h", "5h", "6h"] }), "lifecycle.expiry_reminders"),
+            (json!({ "extension_approvals": 9 }), "lifecycle.extension_approvals"),
+            (json!({ "drift_check_hours": 100000 }), "lifecycle.drift_check_hours"),
+            (
+                json!({ "schedule": { "time_zone": "Moon/Tranquility", "days": ["mon"], "from": "08:00", "until": "19:00" } }),
+                "lifecycle.schedule.time_zone",
+            ),
+            (
+                json!({ "schedule": { "time_zone": "UTC", "days": ["someday"], "from": "08:00", "until": "19:00" } }),
+                "lifecycle.schedule.days[0]",
+            ),
+            (
+                json!({ "schedule": { "time_zone": "UTC", "days": ["mon"], "from": "8 am", "until": "19:00" } }),
+                "lifecycle.schedule.from",
+            ),
+            (json!({ "change_windows": { "time_zone": "UTC", "windows": [] } }), "lifecycle.change_windows.windows"),
+            (
+                json!({ "change_windows": { "time_zone": "UTC", "windows": [{ "days": ["tue"], "from": "09:00", "until": "16:00" }],
+                "freezes": [{ "from": "1900-01-01", "until": "2999-12-31" }] } }),
+                "lifecycle.change_windows",
+            ),
+            (
+                json!({ "change_windows": { "time_zone": "UTC", "windows": [{ "days": ["tue"], "from": "09:00", "until": "16:00" }],
+                "freezes": [{ "from": "31/12/2026", "until": "2027-01-02" }] } }),
+                "lifecycle.change_windows.freezes[0].from",
+            ),
+        ] {
+            cases.push(Case {
+                method: "PUT",
+                path: "/api/environments/corpus-env".into(),
+                token: Some(root.clone()),
+                content_type: "application/json",
+                body: json!({ "lifecycle": lifecycle }).to_string(),
+                field: Some(field.into()),
+            });
+        }
+        for (lifetime, field) in [
+            (json!("31d"), "lifetime"),
+            (json!("soon"), "lifetime"),
+            (json!("-1h"), "lifetime"),
+            (json!(3), "lifetime"),
+        ] {
+            let mut body = new_request.clone();
+            body["lifetime"] = lifetime;
+            cases.push(Case {
+                method: "POST",
+                path: "/api/requests".into(),
+                token: Some(lead.clone()),
+                content_type: "application/json",
+                body: body.to_string(),
+                field: Some(field.into()),
+            });
+        }
+        let justification = "The corpus asks what needs a running environment";
+        for (path, body, field) in [
+            (
+                "/api/environments/corpus-env/extend",
+                json!({ "extend_by": "1d", "justification": justification }),
+                Some("environment"),
+            ),
+            (
+                "/api/environments/corpus-env/extend",
+                json!({ "extend_by": 7, "justification": justification }),
+                Some("extend_by"),
+            ),
+            ("/api/environments/corpus-env/extend", json!({ "justification": justification }), None),
+            ("/api/environments/corpus-env/upgrade", json!({ "justification": justification }), Some("environment")),
+            ("/api/environments/corpus-env/repair", json!({ "justification": justification }), Some("environment")),
+            ("/api/environments/corpus-env/repair", json!({ "justification": "short" }), Some("justification")),
+            (
+                "/api/environments/not-registered/upgrade",
+                json!({ "justification": justification }),
+                Some("environment"),
+            ),
+            ("/api/environments/corpus-env/drift", json!({}), Some("environment")),
+            ("/api/environments/not-registered/drift", json!({}), None),
+            ("/api/rollouts/999999/override", json!({ "reason": "An emergency that is not there" }), None),
+            ("/api/rollouts/abc/override", json!({ "reason": "An emergency that is not there" }), None),
+        ] {
+            cases.push(Case {
+                method: "POST",
+                path: path.into(),
+                token: Some(if path.ends_with("override") { root.clone() } else { lead.clone() }),
+                content_type: "application/json",
+                body: body.to_string(),
+                field: field.map(str::to_owned),
+            });
+        }
+        cases.extend(envelope_cases(
+            "POST",
+            "/api/environments/corpus-env/extend",
+            &lead,
+            &json!({ "extend_by": "1d", "justification": justification }),
+        ));
+        for path in ["/api/environments/not-registered/status", "/api/environments/corpus-env/drift"] {
+            cases.push(get(path, &root, None));
+        }
 
         // Query strings and path ids, each with the field it must name when there is one.
         for (path, field) in [

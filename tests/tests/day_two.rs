@@ -29,15 +29,19 @@ pub const MINUTE: Duration = Duration::from_secs(60);
 
 impl DayTwo {
     pub async fn start() -> DayTwo {
-        Self::start_with(infra::Catalog::embedded().expect("catalog")).await
+        Self::start_on(Backend::Sqlite).await
     }
 
-    pub async fn start_with(catalog: infra::Catalog) -> DayTwo {
+    pub async fn start_on(backend: Backend) -> DayTwo {
+        Self::start_with(backend, infra::Catalog::embedded().expect("catalog")).await
+    }
+
+    pub async fn start_with(backend: Backend, catalog: infra::Catalog) -> DayTwo {
         let moto = Moto::start();
         let clock = ManualClock::starting_now();
         let calendar = clock.clone();
         let portal = TestPortal::start_serving_configured(
-            Backend::Sqlite,
+            backend,
             Some(moto.sdk_config().await),
             catalog,
             move |_, settings| {
@@ -177,9 +181,25 @@ fn development_schedule_saving(share: f64) -> f64 {
         .sum()
 }
 
+/// The status of an environment's database in moto.
+fn database_status(moto: &Moto, environment: &str) -> String {
+    let found = moto.boto3(&format!(
+        "resources = client('cloudformation').describe_stack_resources(StackName='{environment}-data')['StackResources']\n\
+         ids = [r['PhysicalResourceId'] for r in resources if r['LogicalResourceId'] == 'Database']\n\
+         print(json.dumps(client('rds').describe_db_instances(DBInstanceIdentifier=ids[0])['DBInstances'][0]['DBInstanceStatus']))"
+    ));
+    found.as_str().unwrap_or_default().to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_expiring_environment_is_reminded_in_order_then_torn_down_unless_extended() {
-    let day = DayTwo::start().await;
+    for backend in portal_tests::backends() {
+        expiring_environment_on(backend).await;
+    }
+}
+
+async fn expiring_environment_on(backend: Backend) {
+    let day = DayTwo::start_on(backend).await;
     let cfn = aws_sdk_cloudformation::Client::new(&day.moto.sdk_config().await);
     let reminders = json!({ "expiry_reminders": ["30m", "10m"] });
     day.register("brief", reminders.clone()).await;
@@ -317,9 +337,14 @@ async fn a_schedule_scales_the_group_to_zero_outside_its_hours_and_back_inside_t
     let ended = wait_until_ended(&day.portal, &day.people, sleep["id"].as_i64().expect("id")).await;
     assert_eq!(ended["status"], "succeeded", "{ended}");
     let phases = ended["phases"].as_array().cloned().unwrap_or_default();
-    assert_eq!(phases.len(), 1, "the compute stack alone: {ended}");
-    assert!(phases[0]["changes"].to_string().contains("AutoScalingGroup"), "{ended}");
+    let changed = |number: i64| {
+        phases.iter().find(|p| p["number"] == number).map(|p| p["changes"].to_string()).unwrap_or_default()
+    };
+    assert_eq!(phases.len(), 2, "the compute stack, then the database: {ended}");
+    assert!(changed(3).contains("AutoScalingGroup"), "{ended}");
+    assert!(changed(2).contains("\"Stop\"") && changed(2).contains("Database"), "{ended}");
     assert_eq!(group_size(&day.moto, "nightly"), (0, 0));
+    assert_eq!(database_status(&day.moto, "nightly"), "stopped", "Development's database stops (no read replica)");
     let status = day.status("nightly").await;
     assert_eq!(status["status"], "sleeping", "{status}");
     assert_eq!(status["next_action"]["what"], "wakes");
@@ -334,6 +359,7 @@ async fn a_schedule_scales_the_group_to_zero_outside_its_hours_and_back_inside_t
         "succeeded"
     );
     assert_eq!(group_size(&day.moto, "nightly"), (1, 1), "back to Development's size");
+    assert_eq!(database_status(&day.moto, "nightly"), "available");
     assert_eq!(day.status("nightly").await["status"], "running");
 
     // What the schedule saves is the cost model's own difference: 13 of 24 hours asleep.
@@ -351,7 +377,13 @@ async fn a_schedule_scales_the_group_to_zero_outside_its_hours_and_back_inside_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rollout_outside_its_window_waits_for_it_or_for_an_admins_override() {
-    let day = DayTwo::start().await;
+    for backend in portal_tests::backends() {
+        window_on(backend).await;
+    }
+}
+
+async fn window_on(backend: Backend) {
+    let day = DayTwo::start_on(backend).await;
     let windows = json!({ "time_zone": "UTC",
         "windows": [{ "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "from": "09:00", "until": "10:00" }] });
     day.register("guarded", json!({ "change_windows": windows })).await;

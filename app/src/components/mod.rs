@@ -9,6 +9,7 @@
 //! - [`request_form`]: the "Request this tier" section and its form.
 //! - [`requests_table`]: the requests table (history, approvals, an environment's page).
 //! - [`preview`]: the change preview of an update request.
+//! - [`policy_form`]: an environment's day-two policy, as an admin edits it.
 //! - [`posture`]: a deployment's security posture (request path, principles, accepted risks).
 //! - [`tokens`]: the caller's API tokens (settings page).
 //! - [`rollout`]: a rollout, loaded and then followed live; its phases, events, controls, diagram
@@ -18,6 +19,7 @@ pub mod cost_table;
 pub mod environment_registry;
 pub mod feedback;
 pub mod nav;
+pub mod policy_form;
 pub mod posture;
 pub mod preview;
 pub mod request_form;

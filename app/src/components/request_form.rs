@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::feedback::error_view;
 use crate::components::nav::go;
+use crate::format::usd;
 use crate::model::{EnvironmentView, Refusal, RequestForm, Role, TierQuery};
 use crate::{list_environments, request_deployment, whoami};
 
@@ -43,13 +44,20 @@ impl RequestAccess {
 
 /// The request form at the foot of a tier page, for signed-in requesters.
 #[component]
-pub fn RequestSection(query: Signal<TierQuery>, access: RequestAccess) -> impl IntoView {
+pub fn RequestSection(
+    query: Signal<TierQuery>,
+    access: RequestAccess,
+    /// The estimate's monthly total and the hours it counts, for a lifetime's cost.
+    monthly: Signal<(f64, f64)>,
+) -> impl IntoView {
     let body = match access {
         RequestAccess::Environments(open) if open.is_empty() => view! {
             <p class="hint">"No environment is registered for you to request in: an admin registers environments, and who may request there, on the admin page."</p>
         }
         .into_any(),
-        RequestAccess::Environments(open) => view! { <EnvironmentRequest query=query environments=open/> }.into_any(),
+        RequestAccess::Environments(open) => {
+            view! { <EnvironmentRequest query=query environments=open monthly=monthly/> }.into_any()
+        }
         RequestAccess::Unavailable(message) => error_view(message),
         RequestAccess::NotRequester { name } => {
             view! { <p>{format!("{name} cannot request deployments: that needs the requester role.")}</p> }.into_any()
@@ -67,7 +75,11 @@ pub fn RequestSection(query: Signal<TierQuery>, access: RequestAccess) -> impl I
 /// The form proper: a choice of the registered environments (account, region and deploy role
 /// shown for the one chosen), and why.
 #[component]
-fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentView>) -> impl IntoView {
+fn EnvironmentRequest(
+    query: Signal<TierQuery>,
+    environments: Vec<EnvironmentView>,
+    monthly: Signal<(f64, f64)>,
+) -> impl IntoView {
     let first = environments.first().map(|e| e.name.clone()).unwrap_or_default();
     let environment = RwSignal::new(first);
     let justification = RwSignal::new(String::new());
@@ -129,6 +141,17 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
                 <p class="hint" id="lifetime-hint">
                     {move || chosen().map(|e| lifetime_hint(&e, &tier()))}
                 </p>
+                <p class="lifetime-cost" aria-live="polite">
+                    {move || chosen().and_then(|e| {
+                        let asked = lifetime.get();
+                        let asked = asked.trim();
+                        let rule = e.lifetimes.iter().find(|l| l.tier == tier());
+                        let text = if asked.is_empty() { rule.and_then(|r| r.default.clone())? } else { asked.to_owned() };
+                        let hours = hours_of(&text)?;
+                        let (month, per_month) = monthly.get();
+                        Some(format!("For {text}: {} (at {} a month).", usd(month * hours / per_month), usd(month)))
+                    })}
+                </p>
                 {field_error(refusal, "lifetime")}
             </div>
             <div class="field">
@@ -152,6 +175,18 @@ fn EnvironmentRequest(query: Signal<TierQuery>, environments: Vec<EnvironmentVie
                 {move || if action.pending().get() { "Requesting…" } else { "Request deployment" }}
             </button>
         </form>
+    }
+}
+
+/// Hours in `90m`, `12h` or `14d` (the server checks it; this only prices it).
+fn hours_of(text: &str) -> Option<f64> {
+    let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+    let n: f64 = number.parse().ok().filter(|n: &f64| *n > 0.0)?;
+    match unit {
+        "m" => Some(n / 60.0),
+        "h" => Some(n),
+        "d" => Some(n * 24.0),
+        _ => None,
     }
 }
 

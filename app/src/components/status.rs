@@ -11,6 +11,11 @@ pub fn status_badge(status: &'static str) -> impl IntoView {
     view! { <span class=format!("status status-{status}")>{status.replace('_', " ")}</span> }
 }
 
+/// An environment's status badge (its own colours: "running" is up, not in progress).
+pub fn environment_badge(status: crate::model::EnvironmentStatus) -> impl IntoView {
+    view! { <span class=format!("status env-status env-{}", status.as_str())>{status.label()}</span> }
+}
+
 /// How a resource looks on the diagram and in the event list, from CloudFormation's resource
 /// status (or its phase's, before the resource has events of its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

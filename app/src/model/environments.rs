@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    DriftCheckStatus, EnvironmentStatus, PropertyRevert, RequestKind, RequestRow, ResourceDrift, RolloutStatus,
+    DriftCheckStatus, EnvironmentStatus, PolicyText, PropertyRevert, RequestKind, RequestRow, ResourceDrift,
+    RolloutStatus,
 };
 
 /// One environment, as a row of `/environments` and the head of its own page.
@@ -147,6 +148,8 @@ pub struct EnvironmentDetail {
     pub row: EnvironmentRow,
     /// What runs there, drawn, coloured by the last drift check (empty when nothing runs).
     pub diagram_svg: String,
+    /// Drifted resources the diagram does not draw (security groups, parameters…).
+    pub drift_off_diagram: Vec<String>,
     pub stacks: Vec<StackView>,
     pub drift: Option<DriftReport>,
     /// Its requests and their rollouts' outcomes, newest first.
@@ -158,6 +161,11 @@ pub struct EnvironmentDetail {
     /// The waiting rollout an admin may start outside its window, with when the window opens.
     pub waiting: Option<(i64, Option<i64>)>,
     pub may_override: bool,
+    /// Its day-two policy, every field written out; admins change it on the page.
+    pub policy: PolicyText,
+    /// The tiers it allows (a lifetime rule per tier).
+    pub tiers: Vec<String>,
+    pub may_change_policy: bool,
 }
 
 /// What a person asks for on an environment's page.

@@ -3,8 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 mod environments;
+mod policy;
 mod status;
 pub use environments::*;
+pub use policy::*;
 pub use status::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +97,8 @@ pub struct TierView {
     pub decisions: Vec<DecisionView>,
     pub services: Vec<ServiceView>,
     pub monthly_usd: f64,
+    /// The hours a monthly figure counts (730): a lifetime's cost is its share of them.
+    pub hours_per_month: f64,
     pub yearly_usd: f64,
     pub on_demand_monthly_usd: f64,
     pub reserved_monthly_usd: f64,
@@ -268,6 +272,12 @@ pub struct RequestDetail {
     pub preview: Option<PreviewView>,
     /// An adoption: the deployment takes over the environment's stacks no portal created.
     pub adopt: bool,
+    /// A deployment's lifetime (`14d`), an extension's added time; with the deployment's cost
+    /// over its lifetime.
+    #[serde(default)]
+    pub lifetime: Option<String>,
+    #[serde(default)]
+    pub lifetime_usd: Option<f64>,
 }
 
 /// One resource a change set adds, modifies or removes.

@@ -9,8 +9,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::feedback::error_view;
 use crate::components::nav::go;
+use crate::components::policy_form::PolicyForm;
 use crate::components::requests_table::rows_table;
-use crate::components::status::status_badge;
+use crate::components::status::{environment_badge, status_badge};
 use crate::format::{timestamp, usd};
 use crate::model::{
     ActionOutcome, DriftCheckStatus, DriftReport, EnvironmentAction, EnvironmentDetail, EnvironmentRow, Refusal,
@@ -46,38 +47,38 @@ pub fn EnvironmentsPage() -> impl IntoView {
 
 fn environments_table(rows: Vec<EnvironmentRow>) -> impl IntoView {
     view! {
-        <table class="environments stacked">
+        <table class="environments stacked" role="table">
             <caption>"Registered environments"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"Environment"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Runs"</th>
-                    <th scope="col">"Since"</th>
-                    <th scope="col">"Last rollout"</th>
-                    <th scope="col" class="num">"Monthly"</th>
-                    <th scope="col">"Expires"</th>
-                    <th scope="col">"Next"</th>
-                    <th scope="col">"Drift"</th>
+            <thead role="rowgroup">
+                <tr role="row">
+                    <th role="columnheader" scope="col">"Environment"</th>
+                    <th role="columnheader" scope="col">"Status"</th>
+                    <th role="columnheader" scope="col">"Runs"</th>
+                    <th role="columnheader" scope="col">"Since"</th>
+                    <th role="columnheader" scope="col">"Last rollout"</th>
+                    <th role="columnheader" scope="col" class="num">"Monthly"</th>
+                    <th role="columnheader" scope="col">"Expires"</th>
+                    <th role="columnheader" scope="col">"Next"</th>
+                    <th role="columnheader" scope="col">"Drift"</th>
                 </tr>
             </thead>
-            <tbody>
+            <tbody role="rowgroup">
                 {rows.into_iter().map(|r| {
                     let name = r.name.clone();
                     view! {
-                        <tr>
-                            <th scope="row" data-label="Environment"><a href=format!("/environments/{name}")>{name.clone()}</a>
-                                <span class="muted">{format!(" {} / {}", r.account_id, r.region)}</span></th>
-                            <td data-label="Status">{status_badge(r.status.as_str())}</td>
-                            <td data-label="Runs">{runs(&r)}</td>
-                            <td data-label="Since">{r.running_since.map(timestamp).unwrap_or_else(|| "—".into())}</td>
-                            <td data-label="Last rollout">{r.last_rollout.as_ref().map(|l| view! {
+                        <tr role="row">
+                            <th role="rowheader" scope="row" data-label="Environment"><a href=format!("/environments/{name}")>{name.clone()}</a>
+                                <span class="where">{format!("{} / {}", r.account_id, r.region)}</span></th>
+                            <td role="cell" data-label="Status">{environment_badge(r.status)}</td>
+                            <td role="cell" data-label="Runs">{runs(&r)}</td>
+                            <td role="cell" data-label="Since">{r.running_since.map(timestamp).unwrap_or_else(|| "—".into())}</td>
+                            <td role="cell" data-label="Last rollout">{r.last_rollout.as_ref().map(|l| view! {
                                 <a href=format!("/rollouts/{}", l.id)>{format!("{} #{}", l.kind.label(), l.id)}</a>" "{status_badge(l.status.as_str())}
                             })}</td>
-                            <td data-label="Monthly" class="num">{r.monthly_usd.map(usd).unwrap_or_else(|| "—".into())}</td>
-                            <td data-label="Expires">{r.expires_at.map(timestamp).unwrap_or_else(|| "never".into())}</td>
-                            <td data-label="Next">{r.next_action.as_ref().map(|n| format!("{}: {}", timestamp(n.at), n.what))}</td>
-                            <td data-label="Drift">{drift_cell(&r)}</td>
+                            <td role="cell" data-label="Monthly" class="num">{r.monthly_usd.map(usd).unwrap_or_else(|| "—".into())}</td>
+                            <td role="cell" data-label="Expires">{r.expires_at.map(timestamp).unwrap_or_else(|| "never".into())}</td>
+                            <td role="cell" data-label="Next">{r.next_action.as_ref().map(|n| format!("{}: {}", timestamp(n.at), n.what))}</td>
+                            <td role="cell" data-label="Drift">{drift_cell(&r)}</td>
                         </tr>
                     }
                 }).collect_view()}
@@ -132,8 +133,9 @@ pub fn EnvironmentPage() -> impl IntoView {
 
 #[component]
 fn EnvironmentView(detail: EnvironmentDetail) -> impl IntoView {
-    let current = RwSignal::new(detail);
-    let name = current.with_untracked(|d| d.row.name.clone());
+    let name = detail.row.name.clone();
+    let may_change_policy = detail.may_change_policy;
+    let current = RwSignal::new(detail.clone());
     // A drift check runs in the background: look again every 2 s while it does.
     let refresh = Action::new(move |n: &String| get_environment_detail(n.clone()));
     Effect::new(move |_| {
@@ -141,12 +143,11 @@ fn EnvironmentView(detail: EnvironmentDetail) -> impl IntoView {
             current.set(d);
         }
     });
-    let checking = Memo::new(move |_| {
-        current.with(|d| d.row.drift.as_ref().is_some_and(|x| x.status == DriftCheckStatus::Running))
-    });
+    // Each new answer while the check runs asks again 2 s later.
     let again = name.clone();
     Effect::new(move |_| {
-        if checking.get() {
+        let checking = current.with(|d| d.row.drift.as_ref().is_some_and(|x| x.status == DriftCheckStatus::Running));
+        if checking {
             let n = again.clone();
             set_timeout(
                 move || {
@@ -156,10 +157,21 @@ fn EnvironmentView(detail: EnvironmentDetail) -> impl IntoView {
             );
         }
     });
-    let d = current.get_untracked();
+    let page_name = name.clone();
+    view! {
+        {move || overview(current.get(), page_name.clone())}
+        // The forms are made once: a refresh of the page's data keeps what someone is typing.
+        <Actions name=name.clone() current refresh/>
+        {may_change_policy.then(|| view! { <PolicyForm name=name.clone() detail=detail.clone() current/> })}
+        {move || details(current.get())}
+    }
+}
+
+/// The environment's head: status, facts, a waiting rollout, the newer catalog.
+fn overview(d: EnvironmentDetail, name: String) -> impl IntoView {
     let row = d.row.clone();
     view! {
-        <h1>{row.name.clone()}" "{status_badge(row.status.as_str())}</h1>
+        <h1>{row.name.clone()}" "{environment_badge(row.status)}</h1>
         <dl class="facts">
             <dt>"Account / region"</dt><dd>{format!("{} / {}", row.account_id, row.region)}</dd>
             <dt>"Runs"</dt><dd>{runs(&row)}{row.tier.clone().map(|t| view! { " · " <a href=format!("/tiers/{t}")>"tier page"</a> })}</dd>
@@ -173,14 +185,20 @@ fn EnvironmentView(detail: EnvironmentDetail) -> impl IntoView {
                 <a href=format!("/rollouts/{}", l.id)>{format!("{} #{}", l.kind.label(), l.id)}</a>" "{status_badge(l.status.as_str())}
             })}</dd>
         </dl>
-        {d.waiting.map(|(rollout, opens)| view! { <WaitingRollout name=name.clone() rollout opens may_override=d.may_override/> })}
+        {d.waiting.map(|(rollout, opens)| view! { <WaitingRollout name rollout opens may_override=d.may_override/> })}
         {d.upgrade_to.clone().map(|(version, changes)| view! {
             <section class="upgrade" aria-labelledby="upgrade-heading">
                 <h2 id="upgrade-heading">{format!("Catalog {version} is newer")}</h2>
                 <ul>{changes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
             </section>
         })}
-        <Actions name=name.clone() detail=d.clone() refresh/>
+    }
+}
+
+/// What runs, drawn and listed: the diagram with drift marked, the drift, the schedule, the
+/// stacks, the history.
+fn details(d: EnvironmentDetail) -> impl IntoView {
+    view! {
         {(!d.diagram_svg.is_empty()).then(|| view! {
             <section class="diagram-section" aria-labelledby="diagram-heading">
                 <h2 id="diagram-heading">"What runs"</h2>
@@ -192,24 +210,32 @@ fn EnvironmentView(detail: EnvironmentDetail) -> impl IntoView {
                 </p>
                 <figure class="diagram environment-diagram">
                     <div class="diagram-canvas" inner_html=d.diagram_svg.clone()></div>
+                    {(!d.drift_off_diagram.is_empty()).then(|| view! {
+                        <figcaption class="drift-modified">{format!("Changed outside the portal, not drawn: {}", d.drift_off_diagram.join(", "))}</figcaption>
+                    })}
                 </figure>
             </section>
         })}
-        {move || current.with(|d| d.drift.clone()).map(drift_section)}
+        {d.drift.clone().map(drift_section)}
         {d.sleep.clone().map(sleep_section)}
         {(!d.stacks.is_empty()).then(|| view! {
             <section aria-labelledby="stacks-heading">
                 <h2 id="stacks-heading">"Stacks"</h2>
-                <table class="stacks stacked">
+                <table class="stacks stacked" role="table">
                     <caption>"The stacks of its running deployment"</caption>
-                    <thead><tr><th scope="col">"Phase"</th><th scope="col">"Stack"</th><th scope="col">"Status"</th><th scope="col" class="num">"Resources"</th><th scope="col">"Outputs"</th></tr></thead>
-                    <tbody>{d.stacks.iter().map(|s| view! {
-                        <tr>
-                            <td data-label="Phase">{format!("{} {}", s.phase, s.name)}</td>
-                            <td data-label="Stack">{s.stack_name.clone()}</td>
-                            <td data-label="Status">{s.status.clone()}</td>
-                            <td data-label="Resources" class="num">{s.resource_count}</td>
-                            <td data-label="Outputs"><ul class="stack-outputs">{s.outputs.iter().map(|(k, v)| view! { <li><code>{k.clone()}</code>" "{v.clone()}</li> }).collect_view()}</ul></td>
+                    <thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col">"Phase"</th><th role="columnheader" scope="col">"Stack"</th><th role="columnheader" scope="col">"Status"</th><th role="columnheader" scope="col" class="num">"Resources"</th><th role="columnheader" scope="col">"Outputs"</th></tr></thead>
+                    <tbody role="rowgroup">{d.stacks.iter().map(|s| view! {
+                        <tr role="row">
+                            <td role="cell" data-label="Phase">{format!("{} {}", s.phase, s.name)}</td>
+                            <td role="cell" data-label="Stack">{s.stack_name.clone()}</td>
+                            <td role="cell" data-label="Status">{s.status.clone()}</td>
+                            <td role="cell" data-label="Resources" class="num">{s.resource_count}</td>
+                            <td role="cell" data-label="Outputs">{(!s.outputs.is_empty()).then(|| view! {
+                                <details>
+                                    <summary>{format!("{} outputs", s.outputs.len())}</summary>
+                                    <ul class="stack-outputs">{s.outputs.iter().map(|(k, v)| view! { <li><code>{k.clone()}</code>" "{v.clone()}</li> }).collect_view()}</ul>
+                                </details>
+                            })}</td>
                         </tr>
                     }).collect_view()}</tbody>
                 </table>
@@ -231,28 +257,40 @@ fn drift_section(report: DriftReport) -> impl IntoView {
         DriftCheckStatus::NotChecked => "CloudFormation checks none of these resource types.".to_owned(),
         DriftCheckStatus::Failed => format!("The check failed: {}", s.error.clone().unwrap_or_default()),
     };
-    let mut shown: Vec<_> = report.resources.into_iter().collect();
-    // Drift first, then the rest.
-    shown.sort_by_key(|r| (!matches!(r.status, ResourceDrift::Modified | ResourceDrift::Deleted), r.phase));
+    let (drifted, rest): (Vec<_>, Vec<_>) = report
+        .resources
+        .into_iter()
+        .partition(|r| matches!(r.status, ResourceDrift::Modified | ResourceDrift::Deleted));
+    let count = rest.len();
     view! {
         <section class="drift" aria-labelledby="drift-heading">
             <h2 id="drift-heading">"Drift"</h2>
             <p role="status">{said}" "<span class="muted">{format!("Check {} by {}, {}; {} not checked (CloudFormation does not check their type).", s.check_id, s.requested_by, timestamp(s.started_at), s.not_checked)}</span></p>
-            <table class="drift-resources stacked">
-                <caption>"Every resource of the latest check"</caption>
-                <thead><tr><th scope="col">"Resource"</th><th scope="col">"Type"</th><th scope="col">"Drift"</th><th scope="col">"Differences"</th></tr></thead>
-                <tbody>{shown.into_iter().map(|r| view! {
-                    <tr class=format!("drift-{}", r.status.as_str())>
-                        <td data-label="Resource">{format!("{} (phase {})", r.logical_id, r.phase)}</td>
-                        <td data-label="Type">{r.resource_type.clone()}</td>
-                        <td data-label="Drift">{r.status.as_str().replace('_', " ")}</td>
-                        <td data-label="Differences"><ul class="differences">{r.differences.iter().map(|d| view! {
-                            <li><code>{d.path.clone()}</code>": template "<code>{d.expected.clone()}</code>", actual "<code>{d.actual.clone()}</code></li>
-                        }).collect_view()}</ul></td>
-                    </tr>
-                }).collect_view()}</tbody>
-            </table>
+            {(!drifted.is_empty()).then(|| drift_table(drifted, "Changed or deleted outside the portal"))}
+            <details>
+                <summary>{format!("The other {count} resources of the check")}</summary>
+                {drift_table(rest, "In sync, or not checked")}
+            </details>
         </section>
+    }
+}
+
+fn drift_table(resources: Vec<crate::model::DriftResourceView>, caption: &'static str) -> impl IntoView {
+    view! {
+        <table class="drift-resources stacked" role="table">
+            <caption>{caption}</caption>
+            <thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col">"Resource"</th><th role="columnheader" scope="col">"Type"</th><th role="columnheader" scope="col">"Drift"</th><th role="columnheader" scope="col">"Differences"</th></tr></thead>
+            <tbody role="rowgroup">{resources.into_iter().map(|r| view! {
+                <tr role="row" class=format!("drift-{}", r.status.as_str())>
+                    <td role="cell" data-label="Resource">{format!("{} (phase {})", r.logical_id, r.phase)}</td>
+                    <td role="cell" data-label="Type">{r.resource_type.clone()}</td>
+                    <td role="cell" data-label="Drift">{r.status.as_str().replace('_', " ")}</td>
+                    <td role="cell" data-label="Differences"><ul class="differences">{r.differences.iter().map(|d| view! {
+                        <li><code>{d.path.clone()}</code>": template "<code>{d.expected.clone()}</code>", actual "<code>{d.actual.clone()}</code></li>
+                    }).collect_view()}</ul></td>
+                </tr>
+            }).collect_view()}</tbody>
+        </table>
     }
 }
 
@@ -265,20 +303,20 @@ fn sleep_section(sleep: SleepView) -> impl IntoView {
                 sleep.schedule, sleep.awake_share * 100.0, usd(sleep.monthly_usd), usd(sleep.awake_monthly_usd), usd(sleep.saving_usd)
             )}</p>
             <p>{if sleep.database_stops { "The database is stopped while it sleeps (AWS starts it again by itself after seven days at most)." } else { "The database keeps running: RDS does not stop an instance with a read replica." }}</p>
-            <table class="sleep-lines stacked">
+            <table class="sleep-lines stacked" role="table">
                 <caption>"What stops while it sleeps"</caption>
-                <thead><tr><th scope="col">"Resource"</th><th scope="col">"Line"</th><th scope="col" class="num">"Monthly awake"</th><th scope="col" class="num">"Saved"</th></tr></thead>
-                <tbody>{sleep.stopping.iter().map(|l| view! {
-                    <tr><td data-label="Resource">{l.resource.clone()}</td><td data-label="Line">{l.description.clone()}</td>
-                        <td data-label="Monthly awake" class="num">{usd(l.awake_usd)}</td><td data-label="Saved" class="num">{usd(l.saving_usd)}</td></tr>
+                <thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col">"Resource"</th><th role="columnheader" scope="col">"Line"</th><th role="columnheader" scope="col" class="num">"Monthly awake"</th><th role="columnheader" scope="col" class="num">"Saved"</th></tr></thead>
+                <tbody role="rowgroup">{sleep.stopping.iter().map(|l| view! {
+                    <tr role="row"><td role="cell" data-label="Resource">{l.resource.clone()}</td><td role="cell" data-label="Line">{l.description.clone()}</td>
+                        <td role="cell" data-label="Monthly awake" class="num">{usd(l.awake_usd)}</td><td role="cell" data-label="Saved" class="num">{usd(l.saving_usd)}</td></tr>
                 }).collect_view()}</tbody>
             </table>
-            <table class="sleep-lines stacked">
+            <table class="sleep-lines stacked" role="table">
                 <caption>"What keeps running (and billing)"</caption>
-                <thead><tr><th scope="col">"Resource"</th><th scope="col">"Line"</th><th scope="col" class="num">"Monthly"</th></tr></thead>
-                <tbody>{sleep.running.iter().map(|l| view! {
-                    <tr><td data-label="Resource">{l.resource.clone()}</td><td data-label="Line">{l.description.clone()}</td>
-                        <td data-label="Monthly" class="num">{usd(l.awake_usd)}</td></tr>
+                <thead role="rowgroup"><tr role="row"><th role="columnheader" scope="col">"Resource"</th><th role="columnheader" scope="col">"Line"</th><th role="columnheader" scope="col" class="num">"Monthly"</th></tr></thead>
+                <tbody role="rowgroup">{sleep.running.iter().map(|l| view! {
+                    <tr role="row"><td role="cell" data-label="Resource">{l.resource.clone()}</td><td role="cell" data-label="Line">{l.description.clone()}</td>
+                        <td role="cell" data-label="Monthly" class="num">{usd(l.awake_usd)}</td></tr>
                 }).collect_view()}</tbody>
             </table>
         </section>
@@ -321,17 +359,13 @@ fn WaitingRollout(name: String, rollout: i64, opens: Option<i64>, may_override: 
     }
 }
 
-/// What may be asked on this environment: each a small form.
+/// What may be asked on this environment, following its data as it changes.
 #[component]
 fn Actions(
     name: String,
-    detail: EnvironmentDetail,
+    current: RwSignal<EnvironmentDetail>,
     refresh: Action<String, Result<Result<EnvironmentDetail, Refusal>, ServerFnError>>,
 ) -> impl IntoView {
-    let may = detail.may.clone();
-    if !(may.check_drift || may.repair || may.extend || may.upgrade) {
-        return ().into_any();
-    }
     let refusal = RwSignal::new(None::<Refusal>);
     let asked = {
         let name = name.clone();
@@ -345,51 +379,54 @@ fn Actions(
             refusal.set(None);
             refresh.dispatch(again.clone());
         }
-        Some(Ok(Err(r))) => refusal.set(Some(r)),
+        Some(Ok(Err(r))) => {
+            // A refusal may come of what changed meanwhile (a check already running): show it.
+            refusal.set(Some(r));
+            refresh.dispatch(again.clone());
+        }
         Some(Err(e)) => refusal.set(Some(Refusal { field: None, message: e.to_string() })),
         None => {}
     });
     let justification = RwSignal::new(String::new());
     let extend_by = RwSignal::new("7d".to_owned());
-    let drifted = detail.drift.as_ref().is_some_and(|d| d.summary.status == DriftCheckStatus::Drifted);
+    let may = Memo::new(move |_| current.with(|d| d.may.clone()));
+    let drifted = Memo::new(move |_| {
+        current.with(|d| d.drift.as_ref().is_some_and(|r| r.summary.status == DriftCheckStatus::Drifted))
+    });
+    let asks = move || may.with(|m| (m.repair && drifted.get()) || m.extend || m.upgrade);
+    let checking =
+        Memo::new(move |_| current.with(|d| d.row.drift.as_ref().is_some_and(|x| x.status == DriftCheckStatus::Running)));
+    let busy = move || asked.pending().get();
     view! {
-        <section class="actions" aria-labelledby="actions-heading">
+        <section class="actions" aria-labelledby="actions-heading" hidden=move || !(asks() || may.with(|m| m.check_drift))>
             <h2 id="actions-heading">"Ask"</h2>
-            {may.check_drift.then(|| view! {
-                <button type="button" class="button secondary" disabled=move || asked.pending().get()
-                    on:click=move |_| { asked.dispatch(EnvironmentAction::CheckDrift); }>"Check for drift now"</button>
-            })}
-            {(may.repair || may.extend || may.upgrade).then(|| view! {
-                <div class="field">
-                    <label for="action-justification">"Why (for the approvers)"</label>
-                    <textarea id="action-justification" rows="2" aria-describedby="justification-error"
-                        on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
-                </div>
-            })}
-            {(may.repair && drifted).then(|| view! {
-                <button type="button" class="button" disabled=move || asked.pending().get()
-                    on:click=move |_| { asked.dispatch(EnvironmentAction::Repair { justification: justification.get_untracked() }); }>
-                    "Request a repair (revert the drift)"</button>
-            })}
-            {may.upgrade.then(|| view! {
-                <button type="button" class="button" disabled=move || asked.pending().get()
-                    on:click=move |_| { asked.dispatch(EnvironmentAction::Upgrade { justification: justification.get_untracked() }); }>
-                    "Request the upgrade"</button>
-            })}
-            {may.extend.then(|| view! {
-                <div class="field inline">
-                    <label for="extend-by">"Extend by"</label>
-                    <input id="extend-by" type="text" value="7d" aria-describedby="extend_by-error"
-                        on:input=move |ev| extend_by.set(event_target_value(&ev))/>
-                    <button type="button" class="button" disabled=move || asked.pending().get()
-                        on:click=move |_| { asked.dispatch(EnvironmentAction::Extend { extend_by: extend_by.get_untracked(), justification: justification.get_untracked() }); }>
-                        "Request the extension"</button>
-                </div>
-            })}
+            <button type="button" class="button secondary" hidden=move || !may.with(|m| m.check_drift)
+                disabled=move || busy() || checking.get()
+                on:click=move |_| { asked.dispatch(EnvironmentAction::CheckDrift); }>
+                {move || if checking.get() { "Checking for drift…" } else { "Check for drift now" }}
+            </button>
+            <div class="field" hidden=move || !asks()>
+                <label for="action-justification">"Why (for the approvers)"</label>
+                <textarea id="action-justification" rows="2" aria-describedby="justification-error"
+                    on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
+            </div>
+            <button type="button" class="button" hidden=move || !(may.with(|m| m.repair) && drifted.get()) disabled=busy
+                on:click=move |_| { asked.dispatch(EnvironmentAction::Repair { justification: justification.get_untracked() }); }>
+                "Request a repair (revert the drift)"</button>
+            <button type="button" class="button" hidden=move || !may.with(|m| m.upgrade) disabled=busy
+                on:click=move |_| { asked.dispatch(EnvironmentAction::Upgrade { justification: justification.get_untracked() }); }>
+                "Request the upgrade"</button>
+            <div class="field inline" hidden=move || !may.with(|m| m.extend)>
+                <label for="extend-by">"Extend by"</label>
+                <input id="extend-by" type="text" value="7d" aria-describedby="extend_by-error"
+                    on:input=move |ev| extend_by.set(event_target_value(&ev))/>
+                <button type="button" class="button" disabled=busy
+                    on:click=move |_| { asked.dispatch(EnvironmentAction::Extend { extend_by: extend_by.get_untracked(), justification: justification.get_untracked() }); }>
+                    "Request the extension"</button>
+            </div>
             <p class="field-error" id="justification-error" role="alert">{move || refusal.get().filter(|r| r.field.as_deref() == Some("justification")).map(|r| r.message)}</p>
             <p class="field-error" id="extend_by-error" role="alert">{move || refusal.get().filter(|r| r.field.as_deref() == Some("extend_by")).map(|r| r.message)}</p>
             <p class="error" role="alert">{move || refusal.get().filter(|r| !matches!(r.field.as_deref(), Some("justification" | "extend_by"))).map(|r| r.message)}</p>
         </section>
     }
-    .into_any()
 }

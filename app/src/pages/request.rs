@@ -103,6 +103,15 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                         None => format!("A new environment: {} a month.", usd(r.monthly_usd)),
                     }}
                 </p>
+                {match (d.kind, d.lifetime.clone(), d.lifetime_usd) {
+                    (RequestKind::Deploy, Some(lifetime), Some(cost)) => Some(view! {
+                        <p class="lifetime">{format!("It lives {lifetime} from its approval, then is torn down unless extended: {} for its lifetime.", usd(cost))}</p>
+                    }.into_any()),
+                    (RequestKind::Extend, Some(by), _) => Some(view! {
+                        <p class="lifetime">{format!("An extension: the environment expires {by} later than it does now. Nothing is deployed.")}</p>
+                    }.into_any()),
+                    _ => None,
+                }}
                 {(d.kind == RequestKind::Teardown).then(|| view! {
                     <p class="warning">"A teardown: approving it deletes every stack of this environment, last phase first."</p>
                 })}

@@ -166,7 +166,7 @@ fn TierReview(initial: TierView, tier_id: String, access: RequestAccess) -> impl
             usage: usage.get(),
             free_tier: free_tier.get(),
             domain: None,
-        })/>
+        }) monthly=Signal::derive(move || shown.with(|v| v.as_ref().map(|v| (v.monthly_usd, v.hours_per_month)).unwrap_or((0.0, 730.0))))/>
     }
 }
 

@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use crate::model::{
-    ActionOutcome, EnvironmentAction, EnvironmentDetail, EnvironmentForm, EnvironmentsPage, EnvironmentsView, Refusal,
-    RegisteredView, RunningTiers,
+    ActionOutcome, EnvironmentAction, EnvironmentDetail, EnvironmentForm, EnvironmentsPage, EnvironmentsView,
+    PolicyText, Refusal, RegisteredView, RunningTiers,
 };
 #[cfg(feature = "ssr")]
 use crate::rpc::context::{backend, signed_in, split};
@@ -52,4 +52,14 @@ pub async fn list_running_tiers() -> Result<RunningTiers, ServerFnError> {
     let backend = backend()?;
     let Ok(caller) = signed_in(&backend).await else { return Ok(RunningTiers::default()) };
     backend.running_tiers(&caller).await.map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Changes an environment's day-two policy (admins); answers with the environment's page data.
+#[server(prefix = "/rpc", endpoint = "change_environment_policy", input = leptos::server_fn::codec::Json)]
+pub async fn change_environment_policy(
+    name: String,
+    policy: PolicyText,
+) -> Result<Result<EnvironmentDetail, Refusal>, ServerFnError> {
+    let backend = backend()?;
+    split(async { backend.change_policy(&signed_in(&backend).await?, name, policy).await }.await)
 }

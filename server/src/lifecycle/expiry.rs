@@ -95,7 +95,7 @@ impl Lifecycle<'_> {
         let mut tx = self.db.begin_write().await?;
         let why = format!("Expired {}: its lifetime ended.", app::format::timestamp(expiry.expires_at));
         let (request, rollout) =
-            self.requests.insert_by_portal(&mut tx, RequestKind::Teardown, environment, &running, &why).await?;
+            self.requests.insert_by_portal(&mut tx, RequestKind::Teardown, environment, &running, &why, None).await?;
         if !expiry::mark_torn_down(&mut tx, expiry, request).await? {
             // Another process queued it first: this transaction's request is dropped with it.
             return Ok(false);

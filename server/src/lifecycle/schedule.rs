@@ -22,9 +22,6 @@ pub const SIZING: [RequestKind; 5] =
 /// A failed sleep or wake is not tried again before this long.
 const RETRY_AFTER_MS: i64 = 3_600_000;
 
-/// AWS starts a stopped database by itself after seven days.
-pub const DATABASE_STOP_LIMIT_MS: i64 = 7 * 86_400_000;
-
 /// How a schedule reads: `mon-fri 08:00-19:00 Europe/Berlin`.
 pub fn describe(hours: &WeeklyHours) -> String {
     let spans: Vec<String> = hours
@@ -91,8 +88,12 @@ impl Lifecycle<'_> {
             (_, Some(t)) => format!("Inside its awake hours until {}.", app::format::timestamp(t)),
             (_, None) => "Inside its awake hours.".to_owned(),
         };
+        // A sleep records how long it sleeps: the database is stopped only for as long as AWS
+        // keeps it stopped (rollout::scheduled).
+        let sleeps_for = until.filter(|_| kind == RequestKind::Sleep).map(|t| (t - now).max(0) / 60_000);
         let mut tx = self.db.begin_write().await?;
-        let (request, rollout) = self.requests.insert_by_portal(&mut tx, kind, environment, running, &why).await?;
+        let (request, rollout) =
+            self.requests.insert_by_portal(&mut tx, kind, environment, running, &why, sleeps_for).await?;
         let action =
             if kind == RequestKind::Sleep { AuditAction::EnvironmentSleep } else { AuditAction::EnvironmentWake };
         let subject = format!("environment:{}", environment.name);

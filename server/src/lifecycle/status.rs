@@ -55,10 +55,16 @@ pub fn status_of(facts: &Facts) -> EnvironmentStatus {
 }
 
 /// Marks each resource of a drift check on the diagram (`data-drift` on its `<g class="resource">`),
-/// so the page's stylesheet colours it and its title says so.
-pub fn mark_drift(svg: &str, marks: &[(i64, &str, ResourceDrift)]) -> String {
+/// so the page's stylesheet colours it and its title says so. Also the drifted resources the
+/// diagram does not draw, to be said beside it.
+pub fn mark_drift(svg: &str, marks: &[(i64, &str, ResourceDrift)]) -> (String, Vec<String>) {
     let mut out = svg.to_owned();
+    let mut off = Vec::new();
     for (phase, logical_id, drift) in marks {
+        let drawn = out.contains(&format!(r#"data-resource="{logical_id}" data-phase="{phase}""#));
+        if !drawn && matches!(drift, ResourceDrift::Modified | ResourceDrift::Deleted) {
+            off.push((*logical_id).to_owned());
+        }
         // Logical ids are alphanumeric (CloudFormation's rule): they match the SVG's text as they are.
         if !logical_id.chars().all(|c| c.is_ascii_alphanumeric()) {
             continue;
@@ -82,7 +88,7 @@ pub fn mark_drift(svg: &str, marks: &[(i64, &str, ResourceDrift)]) -> String {
             }
         }
     }
-    out
+    (out, off)
 }
 
 impl Lifecycle<'_> {
@@ -230,10 +236,16 @@ mod tests {
     #[test]
     fn drift_is_marked_on_the_diagram_and_said_in_the_title() {
         let svg = r#"<g class="resource" data-resource="AppSecurityGroup" data-phase="3" data-type="Security group"><g><title>Security group AppSecurityGroup (phase 3): no charge of its own</title></g></g><g class="resource" data-resource="Other" data-phase="3" data-type="x"></g>"#;
-        let marked = mark_drift(
+        let (marked, off) = mark_drift(
             svg,
-            &[(3, "AppSecurityGroup", ResourceDrift::Modified), (3, "Bad id!", ResourceDrift::Deleted)],
+            &[
+                (3, "AppSecurityGroup", ResourceDrift::Modified),
+                (3, "Bad id!", ResourceDrift::Deleted),
+                (1, "DbSecurityGroup", ResourceDrift::Modified),
+                (1, "Vpc", ResourceDrift::NotChecked),
+            ],
         );
+        assert_eq!(off, ["Bad id!", "DbSecurityGroup"], "drifted and not drawn; the unchecked not listed");
         assert!(
             marked.contains(r#"data-resource="AppSecurityGroup" data-phase="3" data-drift="modified""#),
             "{marked}"

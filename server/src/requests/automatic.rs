@@ -23,6 +23,7 @@ impl Requests<'_> {
         environment: &Environment,
         running: &Deployed,
         why: &str,
+        lifetime_minutes: Option<i64>,
     ) -> Result<(i64, i64), ServerError> {
         let now = self.clock.now_ms();
         let requester: i64 = get(
@@ -33,8 +34,8 @@ impl Requests<'_> {
         let row = sqlx::query(
             "INSERT INTO deployment_requests (environment, tier, region, account_id, role_arn, justification, options, \
              usage, monthly_cents, estimate, catalog_digest, required_approvals, requester_id, status, created_at, \
-             expires_at, decided_at, kind, adopt, domain_name, catalog_version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', $10, 0, $11, $12, $13, $13, $13, $14, 0, $15, $16) \
+             expires_at, decided_at, kind, adopt, domain_name, catalog_version, lifetime_minutes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '{}', $10, 0, $11, $12, $13, $13, $13, $14, 0, $15, $16, $17) \
              RETURNING id",
         )
         .bind(environment.name.as_str())
@@ -53,6 +54,7 @@ impl Requests<'_> {
         .bind(kind.as_str())
         .bind(running.domain_name.as_ref().map(|d| d.as_str().to_owned()))
         .bind(self.catalog.version())
+        .bind(lifetime_minutes)
         .fetch_one(&mut **tx)
         .await?;
         let id: i64 = get(&row, "id")?;

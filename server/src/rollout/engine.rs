@@ -24,6 +24,7 @@ use crate::notify::Notifier;
 use crate::rollout::aws::CloudFormation;
 use crate::rollout::owner::StackOwner;
 use crate::rollout::phase::{Interrupted, Lease, PhaseEnd};
+use crate::rollout::rds::Rds;
 use crate::rollout::running::PhaseRunSpec;
 use crate::rollout::scheduled::{self, ScheduledRun};
 use crate::rollout::spec::{render_stored, stored_spec};
@@ -256,7 +257,7 @@ impl Engine {
         self.store.audit(id, AuditAction::RolloutStarted, started).await?;
 
         let cfn = match self.environment(id, &job).await? {
-            Ok(cfn) => cfn,
+            Ok(config) => CloudFormation::from_config(&config),
             Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
         };
         let lease = self.lease();
@@ -333,28 +334,30 @@ impl Engine {
         Ok((phases.into_iter().map(|p| (i64::from(p.phase.number()), p)).collect(), graph))
     }
 
-    /// CloudFormation in the environment's account (see [`job_environment`]).
-    async fn environment(&self, id: i64, job: &Job) -> Result<Result<CloudFormation, String>, Interrupted> {
+    /// The AWS configuration acting in the environment's account (see [`job_environment`]).
+    async fn environment(&self, id: i64, job: &Job) -> Result<Result<aws_config::SdkConfig, String>, Interrupted> {
         let registry = Environments { db: &self.store.db, catalog: &self.catalog };
-        Ok(job_environment(&registry, self.aws.as_ref(), id, job).await?.map(|c| CloudFormation::from_config(&c)))
+        Ok(job_environment(&registry, self.aws.as_ref(), id, job).await?)
     }
 
-    /// A schedule's sleep or wake: the compute stack resized (see [`ScheduledRun`]).
+    /// A schedule's sleep or wake: the compute stack resized, the database stopped or started
+    /// where it can be (see [`ScheduledRun`]).
     async fn drive_scheduled(&self, id: i64, job: &Job) -> Result<(), Interrupted> {
-        let sizes = match scheduled::plan(&self.catalog, job) {
+        let plan = match scheduled::plan(&self.catalog, job) {
             Ok(plan) => plan,
             Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
         };
-        self.store.ensure_phase_rows(id, &sizes.rows()).await?;
+        self.store.ensure_phase_rows(id, &plan.rows()).await?;
         let started = serde_json::json!({ "attempt": job.attempt, "kind": job.kind, "owner": self.config.owner });
         self.store.audit(id, AuditAction::RolloutStarted, started).await?;
-        let cfn = match self.environment(id, job).await? {
-            Ok(cfn) => cfn,
+        let config = match self.environment(id, job).await? {
+            Ok(config) => config,
             Err(reason) => return self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
         };
+        let (cfn, rds) = (CloudFormation::from_config(&config), Rds::from_config(&config));
         let (lease, owner) = (self.lease(), StackOwner::new(&self.instance, job));
-        let run = ScheduledRun { lease: &lease, owner: &owner, cfn: &cfn, job, id };
-        match run.run(&sizes).await? {
+        let run = ScheduledRun { lease: &lease, owner: &owner, cfn: &cfn, rds: &rds, job, id };
+        match run.run(&plan).await? {
             PhaseEnd::Done => self.finish(id, RolloutStatus::Succeeded, None).await,
             PhaseEnd::Failed(reason) => self.finish(id, RolloutStatus::Failed, Some(&reason)).await,
             PhaseEnd::Cancelled => self.finish_cancelled(id).await,

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod feed;
 mod owner;
 pub(crate) mod phase;
+pub mod rds;
 mod running;
 pub(crate) mod scheduled;
 pub mod spec;

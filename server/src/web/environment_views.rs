@@ -3,12 +3,12 @@
 //! saving, what may be asked), and the actions asked there.
 
 use app::model::{
-    ActionOutcome, EnvironmentAction, EnvironmentActions, EnvironmentDetail, EnvironmentsPage, RequestStatus, Role,
-    RolloutStatus, RunningTiers, StackView, TierQuery,
+    ActionOutcome, EnvironmentAction, EnvironmentActions, EnvironmentDetail, EnvironmentsPage, PolicyText,
+    RequestStatus, Role, RolloutStatus, RunningTiers, StackView, TierQuery,
 };
 
 use crate::environments::access::{self, Duty};
-use crate::environments::Environment;
+use crate::environments::{Environment, EnvironmentChange};
 use crate::error::ServerError;
 use crate::lifecycle::status::mark_drift;
 use crate::lifecycle::windows::opens_at;
@@ -45,7 +45,7 @@ impl Portal {
         let running = deployed(&self.db, &environment).await?;
         let row = lifecycle.row_with(&environment, running.as_ref()).await?;
         let drift = lifecycle.drift_report(name).await?;
-        let diagram_svg = match &running {
+        let (diagram_svg, drift_off_diagram) = match &running {
             Some(r) => {
                 let svg = self.deployed_diagram(&environment, r);
                 let marks: Vec<(i64, &str, app::model::ResourceDrift)> = drift
@@ -55,7 +55,7 @@ impl Portal {
                     .collect();
                 mark_drift(&svg, &marks)
             }
-            None => String::new(),
+            None => (String::new(), Vec::new()),
         };
         let stacks = match &running {
             Some(r) => self
@@ -101,6 +101,7 @@ impl Portal {
             upgrade_to: running.as_ref().filter(|_| row.older_version).map(|r| self.changes_since(r)),
             row,
             diagram_svg,
+            drift_off_diagram,
             stacks,
             drift,
             history,
@@ -108,7 +109,22 @@ impl Portal {
             may,
             waiting,
             may_override: user.has(Role::Admin),
+            policy: environment.lifecycle.text(),
+            tiers: environment.tiers.iter().map(|t| t.as_str().to_owned()).collect(),
+            may_change_policy: user.has(Role::Admin),
         })
+    }
+
+    /// An admin changes the environment's day-two policy (audited with the registration).
+    pub(crate) async fn change_policy(
+        &self,
+        user: &User,
+        name: &str,
+        policy: PolicyText,
+    ) -> Result<EnvironmentDetail, ServerError> {
+        let change = EnvironmentChange { lifecycle: Some(policy), ..Default::default() };
+        self.lifecycle().registry().change(user, name, change, None).await?;
+        self.environment_detail(user, name).await
     }
 
     /// The deployment's diagram, as its tier page draws it.

@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use app::backend::{Backend, BackendError, Boxed, Caller};
 use app::model::{
     ActionOutcome, Decision, EnvironmentAction, EnvironmentDetail, EnvironmentForm, EnvironmentsPage, EnvironmentsView,
-    HistoryPage, HistoryQuery, IdentityView, NewTokenView, Refusal, RegisteredView, RequestDetail, RequestForm,
-    RequestRow, RequestStatus, Role, RolloutDetail, RolloutStatus, RunningTiers, SessionUser, SettingsView,
-    TeardownForm, TierQuery, TierSummary, TierView, TimelineEntry, TokenView, UserView,
+    HistoryPage, HistoryQuery, IdentityView, NewTokenView, PolicyText, Refusal, RegisteredView, RequestDetail,
+    RequestForm, RequestRow, RequestStatus, Role, RolloutDetail, RolloutStatus, RunningTiers, SessionUser,
+    SettingsView, TeardownForm, TierQuery, TierSummary, TierView, TimelineEntry, TokenView, UserView,
 };
 
 use crate::error::ServerError;
@@ -159,6 +159,8 @@ impl Portal {
             rollout: record.rollout_id.zip(record.rollout_status),
             adopt: record.adopt,
             preview: record.preview,
+            lifetime: record.lifetime_minutes.map(|m| crate::environments::policy::Minutes(m).to_string()),
+            lifetime_usd: record.lifetime_usd,
         })
     }
 
@@ -350,6 +352,15 @@ impl Backend for Portal {
         action: EnvironmentAction,
     ) -> Boxed<'a, ActionOutcome> {
         boxed(async move { Portal::environment_action(self, &user_of(caller), &name, action).await })
+    }
+
+    fn change_policy<'a>(
+        &'a self,
+        caller: &'a Caller,
+        name: String,
+        policy: PolicyText,
+    ) -> Boxed<'a, EnvironmentDetail> {
+        boxed(async move { Portal::change_policy(self, &user_of(caller), &name, policy).await })
     }
 
     fn running_tiers<'a>(&'a self, caller: &'a Caller) -> Boxed<'a, RunningTiers> {

@@ -9,11 +9,11 @@
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
 
 mod windows;
 
-pub use windows::{ChangeWindows, Freeze, FreezeText};
+pub use app::model::{FreezeText, SpanText};
+pub use windows::{ChangeWindows, Freeze};
 
 /// How far ahead a window is looked for before it counts as never opening (a year, and the
 /// longest freeze a year can hold).
@@ -98,15 +98,6 @@ fn day_text(d: Weekday) -> &'static str {
         Weekday::Sat => "sat",
         Weekday::Sun => "sun",
     }
-}
-
-/// Hours on some days of the week, as sent: `{"days": ["tue","wed"], "from": "09:00", "until": "16:00"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SpanText {
-    pub days: Vec<String>,
-    pub from: String,
-    pub until: String,
 }
 
 /// Hours on some days of the week, parsed: `from` before `until`, the same day, in minutes after

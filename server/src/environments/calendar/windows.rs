@@ -2,20 +2,8 @@
 
 use chrono::{Duration, NaiveDate, NaiveTime};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
 
-use super::{instant, refuse, CalendarError, Interval, WeeklyHours, DAY_MS, HORIZON_DAYS};
-
-/// Days on which no change may start, as sent: `{"from": "2026-12-20", "until": "2027-01-04", "reason": "…"}`
-/// (both days included, in the windows' time zone).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FreezeText {
-    pub from: String,
-    pub until: String,
-    #[serde(default)]
-    pub reason: String,
-}
+use super::{instant, refuse, CalendarError, FreezeText, Interval, WeeklyHours, DAY_MS, HORIZON_DAYS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Freeze {

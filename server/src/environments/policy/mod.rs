@@ -8,14 +8,13 @@
 //! change windows.
 
 mod minutes;
-mod text;
 
 use std::collections::BTreeMap;
 
 use infra::{Catalog, DeploymentSpec, TierId};
 
+pub use app::model::{LifetimeText, PolicyText, ScheduleText, WindowsText};
 pub use minutes::Minutes;
-pub use text::{LifetimeText, PolicyText, ScheduleText, WindowsText};
 
 use crate::environments::calendar::{self, CalendarError, ChangeWindows, Freeze, Span, SpanText, WeeklyHours};
 use crate::environments::Environment;

@@ -50,6 +50,8 @@ pub(crate) struct Job {
     /// The domain the request was made with.
     pub domain_name: Option<DomainName>,
     pub catalog_digest: String,
+    /// A deployment's lifetime; a schedule's sleep: how long it sleeps (minutes).
+    pub lifetime_minutes: Option<i64>,
 }
 
 impl Job {
@@ -195,7 +197,7 @@ impl RolloutStore {
     pub(crate) async fn job(&self, id: i64) -> Result<Job, ServerError> {
         let row = sqlx::query(
             "SELECT o.request_id, o.kind, o.attempt, o.environment, o.region, o.account_id, r.tier, r.options, r.role_arn, \
-             r.catalog_digest, r.adopt, r.domain_name, u.name AS requester FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
+             r.catalog_digest, r.adopt, r.domain_name, r.lifetime_minutes, u.name AS requester FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
              JOIN users u ON u.id = r.requester_id WHERE o.id = $1",
         )
         .bind(id)
@@ -216,6 +218,7 @@ impl RolloutStore {
             adopt: get::<i64>(&row, "adopt")? != 0,
             domain_name: get_parsed_opt(&row, "domain_name")?,
             catalog_digest: get(&row, "catalog_digest")?,
+            lifetime_minutes: get(&row, "lifetime_minutes")?,
         })
     }
 

@@ -1,10 +1,30 @@
-//! The policy as sent and stored: JSON texts, every field optional in a change.
+//! An environment's day-two policy as sent and stored (JSON): every field optional in a change
+//! (what is left out stays; `null` removes a schedule or the change windows). The server parses it
+//! into its typed policy; the environment page's form builds one.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::environments::calendar::{FreezeText, SpanText};
+/// Hours on some days of the week, as sent: `{"days": ["tue","wed"], "from": "09:00", "until": "16:00"}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpanText {
+    pub days: Vec<String>,
+    pub from: String,
+    pub until: String,
+}
+
+/// Days on which no change may start, as sent: `{"from": "2026-12-20", "until": "2027-01-04", "reason": "…"}`
+/// (both days included, in the windows' time zone).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreezeText {
+    pub from: String,
+    pub until: String,
+    #[serde(default)]
+    pub reason: String,
+}
 
 /// `{"default": "14d", "max": "30d"}`; either may be left out (no default expiry, no maximum).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,7 +37,7 @@ pub struct LifetimeText {
 }
 
 /// `{"time_zone": "Europe/Berlin", "days": ["mon", …], "from": "08:00", "until": "19:00"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleText {
     pub time_zone: String,
@@ -27,7 +47,7 @@ pub struct ScheduleText {
 }
 
 /// `{"time_zone": "Europe/Berlin", "windows": [{"days": […], "from": …, "until": …}], "freezes": […]}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WindowsText {
     pub time_zone: String,
