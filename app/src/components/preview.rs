@@ -1,5 +1,6 @@
 //! The change preview of an update request: what CloudFormation will change, phase by phase
-//! (computing, failed, or a table of changes with replacements marked).
+//! (computing, failed, or a table of changes with replacements marked, and for a repair each
+//! property it puts back).
 
 use leptos::prelude::*;
 
@@ -29,7 +30,16 @@ pub fn PreviewSection(preview: PreviewView) -> impl IntoView {
                                             <tr class=format!("change-{}", c.action.to_lowercase())>
                                                 <td>{stack.clone()}</td>
                                                 <td>{c.action.clone()}</td>
-                                                <td>{c.logical_id.clone()}</td>
+                                                <td>
+                                                    {c.logical_id.clone()}
+                                                    {(!c.reverts.is_empty()).then(|| view! {
+                                                        <ul class="differences" aria-label=format!("What {} puts back", c.logical_id)>
+                                                            {c.reverts.iter().map(|r| view! {
+                                                                <li>"puts back "<code>{r.path.clone()}</code>": now "<code>{r.actual.clone()}</code>", template "<code>{r.expected.clone()}</code></li>
+                                                            }).collect_view()}
+                                                        </ul>
+                                                    })}
+                                                </td>
                                                 <td>{c.resource_type.clone()}</td>
                                                 <td>{if replaced { view! { <strong class="warning">"replaced"</strong> }.into_any() } else { c.replacement.clone().into_any() }}</td>
                                             </tr>

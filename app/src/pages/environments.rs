@@ -206,7 +206,8 @@ fn details(d: EnvironmentDetail) -> impl IntoView {
                     <span class="swatch drift-in_sync"></span>"in sync "
                     <span class="swatch drift-modified"></span>"changed outside the portal "
                     <span class="swatch drift-deleted"></span>"deleted outside the portal "
-                    <span class="swatch drift-not_checked"></span>"not checked"
+                    <span class="swatch drift-not_checked"></span>"not checked "
+                    <span class="swatch asleep"></span>"asleep (stopped by its schedule)"
                 </p>
                 <figure class="diagram environment-diagram">
                     <div class="diagram-canvas" inner_html=d.diagram_svg.clone()></div>
@@ -394,8 +395,9 @@ fn Actions(
         current.with(|d| d.drift.as_ref().is_some_and(|r| r.summary.status == DriftCheckStatus::Drifted))
     });
     let asks = move || may.with(|m| (m.repair && drifted.get()) || m.extend || m.upgrade);
-    let checking =
-        Memo::new(move |_| current.with(|d| d.row.drift.as_ref().is_some_and(|x| x.status == DriftCheckStatus::Running)));
+    let checking = Memo::new(move |_| {
+        current.with(|d| d.row.drift.as_ref().is_some_and(|x| x.status == DriftCheckStatus::Running))
+    });
     let busy = move || asked.pending().get();
     view! {
         <section class="actions" aria-labelledby="actions-heading" hidden=move || !(asks() || may.with(|m| m.check_drift))>

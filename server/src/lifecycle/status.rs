@@ -91,6 +91,21 @@ pub fn mark_drift(svg: &str, marks: &[(i64, &str, ResourceDrift)]) -> (String, V
     (out, off)
 }
 
+/// Marks what a sleeping environment has stopped (`data-asleep` on its boxes, said in their titles).
+pub fn mark_asleep(svg: &str, logical_ids: &[String]) -> String {
+    let mut out = svg.to_owned();
+    for id in logical_ids.iter().filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric())) {
+        let at = format!(r#"<g class="resource" data-resource="{id}" "#);
+        out = out.replace(&at, &format!(r#"<g class="resource" data-asleep="true" data-resource="{id}" "#));
+        if let Some(start) = out.find(&format!(r#"data-asleep="true" data-resource="{id}" "#)) {
+            if let Some(offset) = out[start..].find("</title>") {
+                out.insert_str(start + offset, " (asleep: stopped by its schedule)");
+            }
+        }
+    }
+    out
+}
+
 impl Lifecycle<'_> {
     /// One environment's row.
     pub async fn row(&self, environment: &Environment) -> Result<EnvironmentRow, ServerError> {
@@ -246,6 +261,9 @@ mod tests {
             ],
         );
         assert_eq!(off, ["Bad id!", "DbSecurityGroup"], "drifted and not drawn; the unchecked not listed");
+        let asleep = mark_asleep(svg, &["AppSecurityGroup".to_owned()]);
+        assert!(asleep.contains(r#"data-asleep="true" data-resource="AppSecurityGroup""#), "{asleep}");
+        assert!(asleep.contains("(asleep: stopped by its schedule)</title>"), "{asleep}");
         assert!(
             marked.contains(r#"data-resource="AppSecurityGroup" data-phase="3" data-drift="modified""#),
             "{marked}"

@@ -10,7 +10,7 @@ use app::model::{
 use crate::environments::access::{self, Duty};
 use crate::environments::{Environment, EnvironmentChange};
 use crate::error::ServerError;
-use crate::lifecycle::status::mark_drift;
+use crate::lifecycle::status::{mark_asleep, mark_drift};
 use crate::lifecycle::windows::opens_at;
 use crate::people::User;
 use crate::requests::deployed::{deployed, Deployed};
@@ -53,7 +53,13 @@ impl Portal {
                     .flat_map(|d| d.resources.iter())
                     .map(|r| (r.phase, r.logical_id.as_str(), r.status))
                     .collect();
-                mark_drift(&svg, &marks)
+                let (svg, off) = mark_drift(&svg, &marks);
+                let asleep = if row.status == app::model::EnvironmentStatus::Sleeping {
+                    self.stopped_while_asleep(&environment, r)
+                } else {
+                    Vec::new()
+                };
+                (mark_asleep(&svg, &asleep), off)
             }
             None => (String::new(), Vec::new()),
         };
@@ -125,6 +131,30 @@ impl Portal {
         let change = EnvironmentChange { lifecycle: Some(policy), ..Default::default() };
         self.lifecycle().registry().change(user, name, change, None).await?;
         self.environment_detail(user, name).await
+    }
+
+    /// What a sleeping environment has stopped: its auto scaling groups, and its database where
+    /// RDS lets it stop (the schedule's rollouts do the same).
+    fn stopped_while_asleep(&self, environment: &Environment, running: &Deployed) -> Vec<String> {
+        let catalog = &self.catalog.catalog;
+        let target = crate::rollout::spec::StoredTarget {
+            tier: running.tier,
+            options: &running.options,
+            environment: &environment.name,
+            region: environment.region,
+            domain_name: running.domain_name.as_ref(),
+        };
+        let Ok(evaluation) =
+            crate::rollout::spec::stored_spec(catalog, target).and_then(|spec| catalog.evaluate(&spec))
+        else {
+            return Vec::new();
+        };
+        let mut stopped: Vec<String> =
+            evaluation.of_type("AWS::AutoScaling::AutoScalingGroup").map(|r| r.key.logical_id.clone()).collect();
+        if infra::cost::sleep::database_can_stop(&evaluation) {
+            stopped.extend(evaluation.of_type("AWS::RDS::DBInstance").map(|r| r.key.logical_id.clone()));
+        }
+        stopped
     }
 
     /// The deployment's diagram, as its tier page draws it.

@@ -85,29 +85,30 @@ impl RolloutStore {
         kinds: &[RequestKind],
         status: Option<RolloutStatus>,
     ) -> Result<Option<RolloutSummary>, ServerError> {
-        let rows = sqlx::query(
+        // The placeholders are numbered from the count of kinds alone: no value goes into the text.
+        let listed: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 5)).collect();
+        let of_kinds = if listed.is_empty() { String::new() } else { format!("AND kind IN ({})", listed.join(", ")) };
+        let sql = format!(
             "SELECT id, request_id, kind, status, created_at, finished_at FROM rollouts \
-             WHERE account_id = $1 AND region = $2 AND environment = $3 ORDER BY id DESC LIMIT 200",
-        )
-        .bind(environment.account_id.as_str())
-        .bind(environment.region.as_str())
-        .bind(environment.name.as_str())
-        .fetch_all(&self.db.pool)
-        .await?;
-        for row in &rows {
-            let kind: RequestKind = get_parsed(row, "kind")?;
-            let found: RolloutStatus = get_parsed(row, "status")?;
-            if (kinds.is_empty() || kinds.contains(&kind)) && status.is_none_or(|s| s == found) {
-                let created: i64 = get(row, "created_at")?;
-                return Ok(Some(RolloutSummary {
-                    id: get(row, "id")?,
-                    request_id: get(row, "request_id")?,
-                    kind,
-                    status: found,
-                    at: get::<Option<i64>>(row, "finished_at")?.unwrap_or(created),
-                }));
-            }
+             WHERE account_id = $1 AND region = $2 AND environment = $3 AND ($4 IS NULL OR status = $4) {of_kinds} \
+             ORDER BY id DESC LIMIT 1"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(environment.account_id.as_str())
+            .bind(environment.region.as_str())
+            .bind(environment.name.as_str())
+            .bind(status.map(RolloutStatus::as_str));
+        for kind in kinds {
+            query = query.bind(kind.as_str());
         }
-        Ok(None)
+        let Some(row) = query.fetch_optional(&self.db.pool).await? else { return Ok(None) };
+        let created: i64 = get(&row, "created_at")?;
+        Ok(Some(RolloutSummary {
+            id: get(&row, "id")?,
+            request_id: get(&row, "request_id")?,
+            kind: get_parsed(&row, "kind")?,
+            status: get_parsed(&row, "status")?,
+            at: get::<Option<i64>>(&row, "finished_at")?.unwrap_or(created),
+        }))
     }
 }
