@@ -285,6 +285,20 @@ async fn expiring_environment_on(backend: Backend) {
         )
         .await;
     assert_eq!((status, refused["error"]["field"].as_str()), (422, Some("environment")), "{refused}");
+
+    // The environments page reads every environment at once; it says what one read each says.
+    same_rows_read_at_once(&day).await;
+}
+
+/// Every environment's row read at once (the environments page) is the row read alone (its page).
+pub async fn same_rows_read_at_once(day: &DayTwo) {
+    let lifecycle = day.portal.portal.lifecycle();
+    let environments = lifecycle.registry().list().await.expect("registry");
+    let together = lifecycle.rows(&environments).await.expect("rows");
+    assert_eq!(together.len(), environments.len());
+    for (environment, row) in environments.iter().zip(together) {
+        assert_eq!(row, lifecycle.row(environment).await.expect("row"), "{}", environment.name);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -373,6 +387,26 @@ async fn a_schedule_scales_the_group_to_zero_outside_its_hours_and_back_inside_t
     let running: Vec<&str> =
         sleep["running"].as_array().into_iter().flatten().filter_map(|l| l["resource"].as_str()).collect();
     assert!(running.contains(&"NatGatewayA") && running.contains(&"LoadBalancer"), "what cannot sleep: {running:?}");
+
+    // Asleep again, then its schedule is removed: the portal wakes it rather than leave it asleep.
+    day.next_utc_hour(20);
+    assert_eq!(day.sweep().await.slept, ["nightly"]);
+    let again = day.last_rollout("nightly").await;
+    assert_eq!(
+        wait_until_ended(&day.portal, &day.people, again["id"].as_i64().expect("id")).await["status"],
+        "succeeded"
+    );
+    same_rows_read_at_once(&day).await;
+    let (status, body) = day.put("/api/environments/nightly", json!({ "lifecycle": { "schedule": null } })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(day.sweep().await.woken, ["nightly"], "no schedule: awake");
+    let woken = day.last_rollout("nightly").await;
+    assert_eq!(
+        wait_until_ended(&day.portal, &day.people, woken["id"].as_i64().expect("id")).await["status"],
+        "succeeded"
+    );
+    assert_eq!(group_size(&day.moto, "nightly"), (1, 1));
+    assert!(day.sweep().await.woken.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

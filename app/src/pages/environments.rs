@@ -15,7 +15,7 @@ use crate::components::status::{environment_badge, status_badge};
 use crate::format::{timestamp, usd};
 use crate::model::{
     ActionOutcome, DriftCheckStatus, DriftReport, EnvironmentAction, EnvironmentDetail, EnvironmentRow, Refusal,
-    ResourceDrift, SleepView,
+    ResourceDrift, RolloutStatus, SleepView,
 };
 use crate::{act_on_environment, get_environment_detail, list_environment_statuses};
 
@@ -136,18 +136,24 @@ fn EnvironmentView(detail: EnvironmentDetail) -> impl IntoView {
     let name = detail.row.name.clone();
     let may_change_policy = detail.may_change_policy;
     let current = RwSignal::new(detail.clone());
-    // A drift check runs in the background: look again every 2 s while it does.
     let refresh = Action::new(move |n: &String| get_environment_detail(n.clone()));
     Effect::new(move |_| {
         if let Some(Ok(Ok(d))) = refresh.value().get() {
             current.set(d);
         }
     });
-    // Each new answer while the check runs asks again 2 s later.
+    // While a drift check or a rollout runs, each new answer asks again 2 s later, so the page
+    // follows them without a reload.
     let again = name.clone();
     Effect::new(move |_| {
-        let checking = current.with(|d| d.row.drift.as_ref().is_some_and(|x| x.status == DriftCheckStatus::Running));
-        if checking {
+        let busy = current.with(|d| {
+            d.row.drift.as_ref().is_some_and(|x| x.status == DriftCheckStatus::Running)
+                || d.row
+                    .last_rollout
+                    .as_ref()
+                    .is_some_and(|r| matches!(r.status, RolloutStatus::Queued | RolloutStatus::Running))
+        });
+        if busy {
             let n = again.clone();
             set_timeout(
                 move || {

@@ -50,6 +50,15 @@ pub struct Environment {
     pub updated_at: i64,
 }
 
+/// An environment as its rollouts name it: account, region, name.
+pub type EnvironmentKey = (String, String, String);
+
+impl Environment {
+    pub fn key(&self) -> EnvironmentKey {
+        (self.account_id.to_string(), self.region.as_str().to_owned(), self.name.to_string())
+    }
+}
+
 fn policy_text<S: serde::Serializer>(policy: &EnvironmentPolicy, s: S) -> Result<S::Ok, S::Error> {
     policy.text().serialize(s)
 }

@@ -5,6 +5,7 @@
 //! by default) and on demand; a check that finds drift is announced by webhook. One check runs
 //! per environment at a time (a unique index), whatever the number of processes.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use app::model::{
@@ -272,32 +273,39 @@ impl Lifecycle<'_> {
 
     /// The environment's newest check, if any.
     pub async fn latest_check(&self, environment: &str) -> Result<Option<DriftSummary>, ServerError> {
-        let row = sqlx::query("SELECT * FROM drift_checks WHERE environment = $1 ORDER BY id DESC LIMIT 1")
-            .bind(environment)
-            .fetch_optional(&self.db.pool)
-            .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: i64 = get(&row, "id")?;
-        let counts = sqlx::query(
-            "SELECT SUM(CASE WHEN status IN ($2, $3) THEN 1 ELSE 0 END) AS drifted, \
-             SUM(CASE WHEN status = $4 THEN 1 ELSE 0 END) AS not_checked FROM drift_resources WHERE check_id = $1",
+        Ok(self.latest_checks(Some(environment)).await?.remove(environment))
+    }
+
+    /// Every environment's newest check (or one environment's), by environment name: one query.
+    pub async fn latest_checks(&self, environment: Option<&str>) -> Result<HashMap<String, DriftSummary>, ServerError> {
+        let rows = sqlx::query(
+            "SELECT c.*, \
+             (SELECT COUNT(*) FROM drift_resources d WHERE d.check_id = c.id AND d.status IN ($2, $3)) AS drifted, \
+             (SELECT COUNT(*) FROM drift_resources d WHERE d.check_id = c.id AND d.status = $4) AS not_checked \
+             FROM drift_checks c WHERE c.id IN \
+             (SELECT MAX(id) FROM drift_checks WHERE ($1 IS NULL OR environment = $1) GROUP BY environment)",
         )
-        .bind(id)
+        .bind(environment)
         .bind(ResourceDrift::Modified.as_str())
         .bind(ResourceDrift::Deleted.as_str())
         .bind(ResourceDrift::NotChecked.as_str())
-        .fetch_one(&self.db.pool)
+        .fetch_all(&self.db.pool)
         .await?;
-        Ok(Some(DriftSummary {
-            check_id: id,
-            status: get_parsed(&row, "status")?,
-            started_at: get(&row, "started_at")?,
-            finished_at: get(&row, "finished_at")?,
-            drifted: get::<Option<i64>>(&counts, "drifted")?.unwrap_or(0),
-            not_checked: get::<Option<i64>>(&counts, "not_checked")?.unwrap_or(0),
-            requested_by: get(&row, "requested_by")?,
-            error: get(&row, "error")?,
-        }))
+        rows.iter()
+            .map(|row| {
+                let summary = DriftSummary {
+                    check_id: get(row, "id")?,
+                    status: get_parsed(row, "status")?,
+                    started_at: get(row, "started_at")?,
+                    finished_at: get(row, "finished_at")?,
+                    drifted: get(row, "drifted")?,
+                    not_checked: get(row, "not_checked")?,
+                    requested_by: get(row, "requested_by")?,
+                    error: get(row, "error")?,
+                };
+                Ok((get(row, "environment")?, summary))
+            })
+            .collect()
     }
 
     /// The environment's newest check with every resource it found.

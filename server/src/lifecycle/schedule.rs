@@ -42,11 +42,15 @@ impl Lifecycle<'_> {
         Ok(newest.is_some_and(|r| r.kind == RequestKind::Sleep))
     }
 
-    /// Puts to sleep or wakes every environment whose schedule says so.
+    /// Puts to sleep or wakes every environment whose schedule says so; wakes one asleep whose
+    /// schedule was removed.
     pub async fn follow_schedules(&self, sweep: &mut Sweep) -> Result<(), ServerError> {
         let now = self.clock.now_ms();
         for environment in self.registry().list().await? {
-            let Some(schedule) = &environment.lifecycle.schedule else { continue };
+            let schedule = environment.lifecycle.schedule.as_ref();
+            if schedule.is_none() && !self.asleep(&environment).await? {
+                continue;
+            }
             let Some(running) = deployed(self.db, &environment).await? else { continue };
             let store = self.rollouts();
             // Nothing starts beside a rollout of the environment still under way.
@@ -54,7 +58,7 @@ impl Lifecycle<'_> {
             if latest.as_ref().is_some_and(|r| !r.status.ended()) {
                 continue;
             }
-            let awake_wanted = schedule.awake.contains(now);
+            let awake_wanted = schedule.is_none_or(|s| s.awake.contains(now));
             if awake_wanted != self.asleep(&environment).await? {
                 continue;
             }
@@ -80,13 +84,16 @@ impl Lifecycle<'_> {
         kind: RequestKind,
         now: i64,
     ) -> Result<(), ServerError> {
-        let Some(schedule) = &environment.lifecycle.schedule else { return Ok(()) };
-        let until = schedule.awake.next_change(now);
-        let why = match (kind, until) {
-            (RequestKind::Sleep, Some(t)) => format!("Outside its awake hours until {}.", app::format::timestamp(t)),
-            (RequestKind::Sleep, None) => "Outside its awake hours.".to_owned(),
-            (_, Some(t)) => format!("Inside its awake hours until {}.", app::format::timestamp(t)),
-            (_, None) => "Inside its awake hours.".to_owned(),
+        let schedule = environment.lifecycle.schedule.as_ref();
+        let until = schedule.and_then(|s| s.awake.next_change(now));
+        let why = match (kind, until, schedule) {
+            (_, _, None) => "Its sleep schedule was removed.".to_owned(),
+            (RequestKind::Sleep, Some(t), _) => {
+                format!("Outside its awake hours until {}.", app::format::timestamp(t))
+            }
+            (RequestKind::Sleep, None, _) => "Outside its awake hours.".to_owned(),
+            (_, Some(t), _) => format!("Inside its awake hours until {}.", app::format::timestamp(t)),
+            (_, None, _) => "Inside its awake hours.".to_owned(),
         };
         // A sleep records how long it sleeps: the database is stopped only for as long as AWS
         // keeps it stopped (rollout::scheduled).
@@ -98,7 +105,8 @@ impl Lifecycle<'_> {
             if kind == RequestKind::Sleep { AuditAction::EnvironmentSleep } else { AuditAction::EnvironmentWake };
         let subject = format!("environment:{}", environment.name);
         let details = serde_json::json!({
-            "request_id": request, "rollout_id": rollout, "schedule": describe(&schedule.awake), "until": until,
+            "request_id": request, "rollout_id": rollout, "schedule": schedule.map(|s| describe(&s.awake)),
+            "until": until,
         });
         audit::append(self.db, &mut tx, "portal", action, &subject, details).await?;
         tx.commit().await?;

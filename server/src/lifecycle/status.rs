@@ -2,6 +2,8 @@
 //! show it: its status (from its rollouts, its latest drift check, its schedule and expiry), what
 //! it runs, and the next thing the portal does there on its own.
 
+use std::collections::HashMap;
+
 use app::model::{
     DriftCheckStatus, DriftSummary, EnvironmentRow, EnvironmentStatus, NextAction, RequestKind, ResourceDrift,
     RolloutStatus, RolloutSummary,
@@ -11,10 +13,10 @@ use crate::environments::expiry::{self, Expiry};
 use crate::environments::policy::Minutes;
 use crate::environments::Environment;
 use crate::error::ServerError;
-use crate::lifecycle::schedule::describe;
+use crate::lifecycle::schedule::{describe, SIZING};
 use crate::lifecycle::windows::opens_at;
 use crate::lifecycle::Lifecycle;
-use crate::requests::deployed::{deployed, Deployed};
+use crate::requests::deployed::{deployed, deployed_all, Deployed};
 
 /// What an environment's status is read from.
 #[derive(Debug, Clone, Default)]
@@ -106,41 +108,95 @@ pub fn mark_asleep(svg: &str, logical_ids: &[String]) -> String {
     out
 }
 
-impl Lifecycle<'_> {
-    /// One environment's row.
-    pub async fn row(&self, environment: &Environment) -> Result<EnvironmentRow, ServerError> {
-        let running = deployed(self.db, environment).await?;
-        self.row_with(environment, running.as_ref()).await
-    }
+/// What an environment's row is made of, as read from the database: for one environment, or for
+/// all of them at once (a handful of queries whatever their number).
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub running: Option<Deployed>,
+    pub last: Option<RolloutSummary>,
+    pub torn_down: bool,
+    pub expiry: Option<Expiry>,
+    pub drift: Option<DriftSummary>,
+    pub asleep: bool,
+}
 
-    pub(crate) async fn row_with(
-        &self,
-        environment: &Environment,
-        running: Option<&Deployed>,
-    ) -> Result<EnvironmentRow, ServerError> {
-        let now = self.clock.now_ms();
+impl Lifecycle<'_> {
+    /// What is known of one environment.
+    pub async fn known(&self, environment: &Environment) -> Result<Known, ServerError> {
         let name = environment.name.as_str();
         let store = self.rollouts();
-        let last = store.latest(environment, &[], None).await?;
-        let torn_down =
-            store.latest(environment, &[RequestKind::Teardown], Some(RolloutStatus::Succeeded)).await?.is_some();
-        let expiry = if running.is_some() { expiry::of(self.db, name).await? } else { None };
-        let drift = if running.is_some() { self.latest_check(name).await? } else { None };
-        let asleep = running.is_some() && self.asleep(environment).await?;
+        let running = deployed(self.db, environment).await?;
+        let runs = running.is_some();
+        Ok(Known {
+            last: store.latest(environment, &[], None).await?,
+            torn_down: !runs
+                && store.latest(environment, &[RequestKind::Teardown], Some(RolloutStatus::Succeeded)).await?.is_some(),
+            expiry: if runs { expiry::of(self.db, name).await? } else { None },
+            drift: if runs { self.latest_check(name).await? } else { None },
+            asleep: runs && self.asleep(environment).await?,
+            running,
+        })
+    }
+
+    /// What is known of every environment of `environments`, read all at once.
+    pub async fn known_all(&self, environments: &[Environment]) -> Result<Vec<Known>, ServerError> {
+        let store = self.rollouts();
+        let mut running = deployed_all(self.db).await?;
+        let mut last = store.latest_all(&[], None).await?;
+        let torn_down = store.latest_all(&[RequestKind::Teardown], Some(RolloutStatus::Succeeded)).await?;
+        let sizing = store.latest_all(&SIZING, Some(RolloutStatus::Succeeded)).await?;
+        let mut drift = self.latest_checks(None).await?;
+        let mut expiries: HashMap<String, Expiry> =
+            expiry::all(self.db).await?.into_iter().map(|e| (e.environment.to_string(), e)).collect();
+        Ok(environments
+            .iter()
+            .map(|environment| {
+                let key = environment.key();
+                let name = environment.name.as_str();
+                let running = running.remove(&key);
+                let runs = running.is_some();
+                Known {
+                    last: last.remove(&key),
+                    torn_down: !runs && torn_down.contains_key(&key),
+                    expiry: expiries.remove(name).filter(|_| runs),
+                    drift: drift.remove(name).filter(|_| runs),
+                    asleep: runs && sizing.get(&key).is_some_and(|r| r.kind == RequestKind::Sleep),
+                    running,
+                }
+            })
+            .collect())
+    }
+
+    /// One environment's row.
+    pub async fn row(&self, environment: &Environment) -> Result<EnvironmentRow, ServerError> {
+        Ok(self.row_of(environment, &self.known(environment).await?))
+    }
+
+    /// Every environment's row.
+    pub async fn rows(&self, environments: &[Environment]) -> Result<Vec<EnvironmentRow>, ServerError> {
+        let known = self.known_all(environments).await?;
+        Ok(environments.iter().zip(&known).map(|(e, k)| self.row_of(e, k)).collect())
+    }
+
+    /// The row of an environment from what is known of it.
+    pub fn row_of(&self, environment: &Environment, known: &Known) -> EnvironmentRow {
+        let now = self.clock.now_ms();
+        let running = known.running.as_ref();
         let first_reminder = environment.lifecycle.reminders.first().map_or(0, |m| m.ms());
         let facts = Facts {
             running: running.is_some(),
-            torn_down,
-            expiring: expiry
+            torn_down: known.torn_down,
+            expiring: known
+                .expiry
                 .as_ref()
                 .is_some_and(|e| e.teardown_request.is_some() || now >= e.expires_at - first_reminder),
-            drifted: drift.as_ref().is_some_and(|d| d.status == DriftCheckStatus::Drifted),
-            asleep,
-            last: last.clone(),
+            drifted: known.drift.as_ref().is_some_and(|d| d.status == DriftCheckStatus::Drifted),
+            asleep: known.asleep,
+            last: known.last.clone(),
         };
         let tier = running.map(|r| self.catalog.tier(r.tier));
-        Ok(EnvironmentRow {
-            name: name.to_owned(),
+        EnvironmentRow {
+            name: environment.name.to_string(),
             account_id: environment.account_id.to_string(),
             region: environment.region.as_str().to_owned(),
             status: status_of(&facts),
@@ -150,17 +206,9 @@ impl Lifecycle<'_> {
             older_version: running.is_some_and(|r| r.catalog_digest != self.catalog.digest),
             running_since: running.map(|r| r.running_since),
             monthly_usd: running.map(|r| r.monthly_cents as f64 / 100.0),
-            expires_at: expiry.as_ref().map(|e| e.expires_at),
-            next_action: self.next_action(
-                environment,
-                running.is_some(),
-                last.as_ref(),
-                expiry.as_ref(),
-                drift.as_ref(),
-                asleep,
-                now,
-            ),
-            drift,
+            expires_at: known.expiry.as_ref().map(|e| e.expires_at),
+            next_action: self.next_action(environment, known, now),
+            drift: known.drift.clone(),
             schedule: environment.lifecycle.schedule.as_ref().map(|s| describe(&s.awake)),
             windows: environment.lifecycle.windows.as_ref().map(|w| {
                 let freezes: Vec<String> = w.freezes.iter().map(|f| format!("{} to {}", f.from, f.until)).collect();
@@ -170,22 +218,14 @@ impl Lifecycle<'_> {
                     format!("{}; frozen {}", describe(&w.hours), freezes.join(", "))
                 }
             }),
-            last_rollout: last,
-        })
+            last_rollout: known.last.clone(),
+        }
     }
 
     /// The soonest thing the portal does here by itself.
-    #[allow(clippy::too_many_arguments)]
-    fn next_action(
-        &self,
-        environment: &Environment,
-        running: bool,
-        last: Option<&RolloutSummary>,
-        expiry: Option<&Expiry>,
-        drift: Option<&DriftSummary>,
-        asleep: bool,
-        now: i64,
-    ) -> Option<NextAction> {
+    fn next_action(&self, environment: &Environment, known: &Known, now: i64) -> Option<NextAction> {
+        let (running, last, expiry, drift, asleep) =
+            (known.running.is_some(), known.last.as_ref(), known.expiry.as_ref(), known.drift.as_ref(), known.asleep);
         let mut next: Vec<NextAction> = Vec::new();
         if let Some(waiting) = last.filter(|r| r.status == RolloutStatus::WaitingForWindow) {
             if let Some(at) = opens_at(environment, now) {

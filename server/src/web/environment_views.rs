@@ -13,7 +13,7 @@ use crate::error::ServerError;
 use crate::lifecycle::status::{mark_asleep, mark_drift};
 use crate::lifecycle::windows::opens_at;
 use crate::people::User;
-use crate::requests::deployed::{deployed, Deployed};
+use crate::requests::deployed::{deployed_all, Deployed};
 use crate::requests::{HistoryFilter, NewCarryOver, NewExtension};
 use crate::web::state::Portal;
 
@@ -31,10 +31,8 @@ impl Portal {
     pub(crate) async fn environments_page(&self, user: &User) -> Result<EnvironmentsPage, ServerError> {
         user.require(READERS, "see environments")?;
         let lifecycle = self.lifecycle();
-        let mut rows = Vec::new();
-        for environment in lifecycle.registry().list().await? {
-            rows.push(lifecycle.row(&environment).await?);
-        }
+        let environments = lifecycle.registry().list().await?;
+        let rows = lifecycle.rows(&environments).await?;
         Ok(EnvironmentsPage { rows, catalog_version: self.catalog.catalog.version() })
     }
 
@@ -42,8 +40,9 @@ impl Portal {
         user.require(READERS, "see environments")?;
         let environment = self.registered(name).await?;
         let lifecycle = self.lifecycle();
-        let running = deployed(&self.db, &environment).await?;
-        let row = lifecycle.row_with(&environment, running.as_ref()).await?;
+        let known = lifecycle.known(&environment).await?;
+        let row = lifecycle.row_of(&environment, &known);
+        let running = known.running;
         let drift = lifecycle.drift_report(name).await?;
         let (diagram_svg, drift_off_diagram) = match &running {
             Some(r) => {
@@ -221,8 +220,9 @@ impl Portal {
             return Ok(RunningTiers::default());
         }
         let mut tiers: Vec<(String, Vec<String>)> = Vec::new();
+        let mut deployed = deployed_all(&self.db).await?;
         for environment in self.lifecycle().registry().list().await? {
-            let Some(running) = deployed(&self.db, &environment).await? else { continue };
+            let Some(running) = deployed.remove(&environment.key()) else { continue };
             let tier = running.tier.as_str().to_owned();
             match tiers.iter_mut().find(|(t, _)| *t == tier) {
                 Some((_, names)) => names.push(environment.name.to_string()),

@@ -1,11 +1,13 @@
 //! An environment's rollouts, as the day-two sweep and the environments pages read them: the ones
 //! waiting for a change window (and their release), and the newest of given kinds.
 
+use std::collections::HashMap;
+
 use app::model::{AuditAction, RequestKind, RolloutStatus, RolloutSummary};
 
 use crate::audit;
 use crate::db::{get, get_parsed};
-use crate::environments::Environment;
+use crate::environments::{Environment, EnvironmentKey};
 use crate::error::ServerError;
 use crate::rollout::store::{subject, unknown_rollout, RolloutStore};
 
@@ -77,6 +79,29 @@ impl RolloutStore {
         get_parsed(&row, "status")
     }
 
+    /// Every environment's newest rollout of one of `kinds` (any kind when empty), with `status`
+    /// when one is given, by (account, region, environment): one query.
+    pub async fn latest_all(
+        &self,
+        kinds: &[RequestKind],
+        status: Option<RolloutStatus>,
+    ) -> Result<HashMap<EnvironmentKey, RolloutSummary>, ServerError> {
+        let (of_kinds, binds) = kinds_clause(kinds, 2);
+        let sql = format!(
+            "SELECT id, request_id, kind, status, created_at, finished_at, account_id, region, environment \
+             FROM rollouts WHERE id IN (SELECT MAX(id) FROM rollouts WHERE ($1 IS NULL OR status = $1) {of_kinds} \
+             GROUP BY account_id, region, environment)"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(status.map(RolloutStatus::as_str));
+        for kind in binds {
+            query = query.bind(kind);
+        }
+        let rows = query.fetch_all(&self.db.pool).await?;
+        rows.iter()
+            .map(|r| Ok(((get(r, "account_id")?, get(r, "region")?, get(r, "environment")?), summary(r)?)))
+            .collect()
+    }
+
     /// The environment's newest rollout of one of `kinds` (any kind when empty), with `status`
     /// when one is given.
     pub async fn latest(
@@ -85,9 +110,7 @@ impl RolloutStore {
         kinds: &[RequestKind],
         status: Option<RolloutStatus>,
     ) -> Result<Option<RolloutSummary>, ServerError> {
-        // The placeholders are numbered from the count of kinds alone: no value goes into the text.
-        let listed: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 5)).collect();
-        let of_kinds = if listed.is_empty() { String::new() } else { format!("AND kind IN ({})", listed.join(", ")) };
+        let (of_kinds, binds) = kinds_clause(kinds, 5);
         let sql = format!(
             "SELECT id, request_id, kind, status, created_at, finished_at FROM rollouts \
              WHERE account_id = $1 AND region = $2 AND environment = $3 AND ($4 IS NULL OR status = $4) {of_kinds} \
@@ -98,17 +121,30 @@ impl RolloutStore {
             .bind(environment.region.as_str())
             .bind(environment.name.as_str())
             .bind(status.map(RolloutStatus::as_str));
-        for kind in kinds {
-            query = query.bind(kind.as_str());
+        for kind in binds {
+            query = query.bind(kind);
         }
-        let Some(row) = query.fetch_optional(&self.db.pool).await? else { return Ok(None) };
-        let created: i64 = get(&row, "created_at")?;
-        Ok(Some(RolloutSummary {
-            id: get(&row, "id")?,
-            request_id: get(&row, "request_id")?,
-            kind: get_parsed(&row, "kind")?,
-            status: get_parsed(&row, "status")?,
-            at: get::<Option<i64>>(&row, "finished_at")?.unwrap_or(created),
-        }))
+        query.fetch_optional(&self.db.pool).await?.as_ref().map(summary).transpose()
     }
+}
+
+/// `AND kind IN ($n, …)` for `kinds` (nothing when empty), its placeholders numbered from `first`:
+/// only the count of kinds goes into the text, their values are bound.
+fn kinds_clause(kinds: &[RequestKind], first: usize) -> (String, Vec<&'static str>) {
+    if kinds.is_empty() {
+        return (String::new(), Vec::new());
+    }
+    let listed: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + first)).collect();
+    (format!("AND kind IN ({})", listed.join(", ")), kinds.iter().map(|k| k.as_str()).collect())
+}
+
+fn summary(row: &sqlx::any::AnyRow) -> Result<RolloutSummary, ServerError> {
+    let created: i64 = get(row, "created_at")?;
+    Ok(RolloutSummary {
+        id: get(row, "id")?,
+        request_id: get(row, "request_id")?,
+        kind: get_parsed(row, "kind")?,
+        status: get_parsed(row, "status")?,
+        at: get::<Option<i64>>(row, "finished_at")?.unwrap_or(created),
+    })
 }

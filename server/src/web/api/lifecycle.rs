@@ -36,9 +36,9 @@ pub(super) async fn status(
     caller.require(READERS, "see environments")?;
     let environment = registered(&portal, &name).await?;
     let lifecycle = portal.lifecycle();
-    let running = crate::requests::deployed::deployed(&portal.db, &environment).await?;
-    let row = lifecycle.row_with(&environment, running.as_ref()).await?;
-    let sleep = match &running {
+    let known = lifecycle.known(&environment).await?;
+    let row = lifecycle.row_of(&environment, &known);
+    let sleep = match &known.running {
         Some(running) => lifecycle.sleep_view(&environment, running)?,
         None => None,
     };
