@@ -79,8 +79,9 @@ impl RolloutStore {
         get_parsed(&row, "status")
     }
 
-    /// Every environment's newest rollout of one of `kinds` (any kind when empty), with `status`
-    /// when one is given, by (account, region, environment): one query.
+    /// Every registered environment's newest rollout of one of `kinds` (any kind when empty), with
+    /// `status` when one is given, by (account, region, environment): one query, one index lookup
+    /// per environment (the history of environments no longer registered is not read).
     pub async fn latest_all(
         &self,
         kinds: &[RequestKind],
@@ -89,8 +90,9 @@ impl RolloutStore {
         let (of_kinds, binds) = kinds_clause(kinds, 2);
         let sql = format!(
             "SELECT id, request_id, kind, status, created_at, finished_at, account_id, region, environment \
-             FROM rollouts WHERE id IN (SELECT MAX(id) FROM rollouts WHERE ($1 IS NULL OR status = $1) {of_kinds} \
-             GROUP BY account_id, region, environment)"
+             FROM rollouts WHERE id IN (SELECT (SELECT MAX(o.id) FROM rollouts o WHERE o.account_id = e.account_id \
+                 AND o.region = e.region AND o.environment = e.name AND ($1 IS NULL OR o.status = $1) {of_kinds}) \
+             FROM environments e)"
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(status.map(RolloutStatus::as_str));
         for kind in binds {
@@ -112,7 +114,7 @@ impl RolloutStore {
     ) -> Result<Option<RolloutSummary>, ServerError> {
         let (of_kinds, binds) = kinds_clause(kinds, 5);
         let sql = format!(
-            "SELECT id, request_id, kind, status, created_at, finished_at FROM rollouts \
+            "SELECT id, request_id, kind, status, created_at, finished_at FROM rollouts o \
              WHERE account_id = $1 AND region = $2 AND environment = $3 AND ($4 IS NULL OR status = $4) {of_kinds} \
              ORDER BY id DESC LIMIT 1"
         );
@@ -135,7 +137,7 @@ fn kinds_clause(kinds: &[RequestKind], first: usize) -> (String, Vec<&'static st
         return (String::new(), Vec::new());
     }
     let listed: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + first)).collect();
-    (format!("AND kind IN ({})", listed.join(", ")), kinds.iter().map(|k| k.as_str()).collect())
+    (format!("AND o.kind IN ({})", listed.join(", ")), kinds.iter().map(|k| k.as_str()).collect())
 }
 
 fn summary(row: &sqlx::any::AnyRow) -> Result<RolloutSummary, ServerError> {
