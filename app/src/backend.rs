@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use crate::model::{
     ActionOutcome, Decision, EnvironmentAction, EnvironmentDetail, EnvironmentForm, EnvironmentsPage, EnvironmentsView,
-    HistoryPage, HistoryQuery, NewTokenView, PolicyText, Refusal, RegisteredView, RequestDetail, RequestForm, Role,
-    RolloutDetail, RunningTiers, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView, TokenView,
-    UserView,
+    HistoryPage, HistoryQuery, NewTokenView, PolicyText, Pricing, Refusal, RegisteredView, RequestDetail, RequestForm,
+    Role, RolloutDetail, RunningTiers, SessionUser, SettingsView, TeardownForm, TierQuery, TierSummary, TierView,
+    TokenView, UserView,
 };
 
 /// A failure the UI can show as it is: the message names what was wrong.
@@ -50,7 +50,7 @@ pub type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Resul
 
 pub trait Backend: Send + Sync + 'static {
     // Public: the catalog and how the portal is set up.
-    fn tiers(&self) -> Result<Vec<TierSummary>, BackendError>;
+    fn tiers(&self, pricing: Pricing) -> Result<Vec<TierSummary>, BackendError>;
     fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError>;
     fn sandbox(&self) -> bool;
     /// The label of the configured single sign-on provider, if there is one.

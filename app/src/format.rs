@@ -9,6 +9,11 @@ pub fn usd(value: f64) -> String {
 }
 
 /// `1234567.0` → `1,234,567`; fractions keep up to three decimals.
+/// A range of monthly figures, low to high ("$132.55 – $609.31").
+pub fn usd_range(low: f64, high: f64) -> String {
+    format!("{} – {}", usd(low), usd(high))
+}
+
 pub fn quantity(value: f64) -> String {
     if value.fract().abs() < 1e-9 {
         group(value.round() as u64)

@@ -4,7 +4,9 @@
 //! only its controls, results and request form react to anything.
 //!
 //! This is what Leptos's `#[island]` expands to, for one page instead of the whole app: the
-//! server wraps the view in `<leptos-island data-component=NAME data-props=JSON>`, numbers the
+//! server wraps the view in `<leptos-island data-component=NAME>` after its props (JSON in a
+//! `<script type="application/json" data-island-props=NAME>` just before it: in an attribute
+//! every quote would cost six bytes, a sixth of the tier page), numbers the
 //! resources created inside it from zero (the shell renders the rest of such a page without
 //! hydration ids: [`crate::shell`]), and the island's bundle hydrates that element from its props
 //! with [`hydrate`]. Anything an island needs comes through its props or its own resources: it
@@ -22,9 +24,22 @@ pub fn island<V: IntoView + 'static>(
     props_json: String,
     body: impl FnOnce() -> V + Send + 'static,
 ) -> impl IntoView {
+    // `<` only occurs inside JSON strings, where `\u003c` reads the same: no `</script>` inside.
+    let props = (!props_json.is_empty()).then(|| {
+        let text = props_json.replace('<', "\\u003c");
+        view! { <script type="application/json" data-island-props=name inner_html=text></script> }
+    });
+    view! { {props} {island_element(name, body)} }
+}
+
+/// The `<leptos-island>` element itself: what [`hydrate`] hydrates (its props sit before it).
+fn island_element<V: IntoView + 'static>(
+    name: &'static str,
+    body: impl FnOnce() -> V + Send + 'static,
+) -> impl IntoView {
     // As `#[island]` does: its own owner, and hydration ids handed out while it is built.
     let view = Owner::new().with(|| Owner::with_hydration(move || OwnedView::new(body())));
-    Island::new(name, view).with_props(props_json)
+    Island::new(name, view)
 }
 
 /// Why an island on the page could not be hydrated.
@@ -60,10 +75,14 @@ where
             .item(index)
             .and_then(|node| node.dyn_into().ok())
             .ok_or_else(|| dom("an island is not an HTML element"))?;
-        let json = element.dataset().get("props").ok_or_else(|| dom("an island has no data-props"))?;
+        let json = element
+            .previous_element_sibling()
+            .filter(|props| props.get_attribute("data-island-props").as_deref() == Some(name))
+            .and_then(|props| props.text_content())
+            .ok_or_else(|| dom("an island has no props before it"))?;
         let props: P = serde_json::from_str(&json).map_err(|source| IslandError::Props { name, source })?;
         let build = build.clone();
-        let view = island(name, String::new(), move || build(props));
+        let view = island_element(name, move || build(props));
         // The island lives as long as the page: its state is never unmounted.
         std::mem::forget(view.hydrate_from_position::<true>(&element, Position::Current));
     }

@@ -7,15 +7,16 @@ fn benches(c: &mut Criterion) {
     let catalog = Catalog::embedded().expect("catalog");
     let spec = DeploymentSpec::preview(TierId::FullProduction, Default::default());
     let evaluation = catalog.evaluate(&spec).expect("evaluates");
-    let report = catalog.report(&spec, &catalog.default_usage, true).expect("reports");
+    let report = catalog.report(&spec, &catalog.default_usage, true, PricingModel::OnDemand).expect("reports");
     let options = EstimateOptions { pricing: PricingModel::OnDemand, free_tier: true, compare_with_seed: true };
 
     c.bench_function("load catalog (parse 6 templates, 3 tiers, prices)", |b| {
         b.iter(|| Catalog::embedded().expect("catalog"))
     });
     c.bench_function("evaluate full-production", |b| b.iter(|| catalog.evaluate(&spec).expect("evaluates")));
-    c.bench_function("cost full-production", |b| {
-        b.iter(|| infra::estimate(&evaluation, &catalog.prices, &catalog.default_usage, options))
+    // Low, typical and high usage: three pricings of the same evaluation.
+    c.bench_function("cost full-production (with its range)", |b| {
+        b.iter(|| infra::estimate(&evaluation, &catalog.prices, &catalog.usage_range, options))
     });
     c.bench_function("diagram full-production", |b| b.iter(|| catalog.diagram(&report)));
     c.bench_function("posture full-production", |b| b.iter(|| infra::Posture::of(&evaluation)));

@@ -8,7 +8,7 @@ use crate::domain::{DeploymentSpec, OptionSet, ServiceOption, TierId};
 use crate::error::{InfraError, Result};
 use crate::eval::{evaluate_template, specialize_template, EvalContext, EvaluatedPhase, EvaluatedResource};
 use crate::phase::Phase;
-use crate::pricing::{PriceCatalog, Usage};
+use crate::pricing::{upgrade_stored_usage, PriceCatalog, Usage, UsageRange};
 use crate::template::Template;
 use crate::tier::Tier;
 use crate::value::{ResourceKey, Value};
@@ -71,7 +71,9 @@ pub struct Catalog {
     pub templates: Vec<Template>,
     pub tiers: Vec<Tier>,
     pub prices: PriceCatalog,
+    /// The typical usage of [`Catalog::usage_range`]: what a request starts from.
     pub default_usage: Usage,
+    pub usage_range: UsageRange,
     /// What went in, so rendering and digests use exactly what was reviewed.
     pub sources: Sources,
     /// [`version::digest`] of the sources: what approvals are bound to.
@@ -141,10 +143,11 @@ impl Catalog {
         }
         tiers.sort_by_key(|t| t.id);
         let prices = PriceCatalog::parse(&sources.prices.0, &sources.prices.1)?;
-        let default_usage = Usage::parse(&sources.usage.0, &sources.usage.1)?;
+        let usage_range = UsageRange::parse(&sources.usage.0, &sources.usage.1)?;
+        let default_usage = usage_range.typical.clone();
         let versions = version::parse_changelog(&sources.changelog.0, &sources.changelog.1)?;
         let digest = version::digest(&sources);
-        Ok(Catalog { templates, tiers, prices, default_usage, sources, digest, versions })
+        Ok(Catalog { templates, tiers, prices, default_usage, usage_range, sources, digest, versions })
     }
 
     /// The version a digest was released as, if the changelog names it.
@@ -182,6 +185,12 @@ impl Catalog {
             usage.set(key, value)?;
         }
         Ok(usage)
+    }
+
+    /// The usage a request stored (under this or an earlier catalog version's keys), in today's keys.
+    pub fn stored_usage<'a>(&self, stored: impl IntoIterator<Item = (&'a str, f64)>) -> Result<Usage> {
+        let upgraded = upgrade_stored_usage(stored);
+        self.usage(upgraded.iter().map(|(k, v)| (k.as_str(), *v)))
     }
 
     /// All template parameter values of a deployment, as CloudFormation will receive them.

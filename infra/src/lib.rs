@@ -21,7 +21,7 @@ pub mod value;
 pub mod version;
 
 pub use catalog::{Catalog, Evaluation, Sources};
-pub use cost::{estimate, CostLine, Estimate, EstimateOptions};
+pub use cost::{estimate, Commitment, CostLine, Estimate, EstimateOptions, UsdRange};
 pub use domain::{
     AccountId, DeploymentSpec, DomainName, EnvironmentName, OptionSet, Region, RoleArn, ServiceOption, TierId,
 };
@@ -29,8 +29,8 @@ pub use error::{InfraError, TemplateProblem};
 pub use graph::PhaseGraph;
 pub use phase::Phase;
 pub use posture::Posture;
-pub use pricing::Usage;
-pub use tier::{PricingModel, Tier};
+pub use pricing::{PricingModel, Usage, UsageRange};
+pub use tier::Tier;
 pub use version::CatalogVersion;
 
 /// Everything a tier page shows, computed from one evaluation.
@@ -39,25 +39,29 @@ pub struct TierReport {
     pub tier: Tier,
     pub evaluation: Evaluation,
     pub estimate: Estimate,
-    pub usage: Usage,
+    /// The typical usage and the range around it the estimate was priced at.
+    pub usage: UsageRange,
 }
 
 impl Catalog {
-    /// Evaluates a spec and prices it with the tier's own pricing model.
-    pub fn report(&self, spec: &DeploymentSpec, usage: &Usage, free_tier: bool) -> Result<TierReport, InfraError> {
+    /// Evaluates a spec and prices it with one pricing model, at `usage` and the range around it.
+    pub fn report(
+        &self,
+        spec: &DeploymentSpec,
+        usage: &Usage,
+        free_tier: bool,
+        pricing: PricingModel,
+    ) -> Result<TierReport, InfraError> {
         let tier = self.tier(spec.tier).clone();
         let evaluation = self.evaluate(spec)?;
+        let usage = self.usage_range.around(usage);
         let estimate = cost::estimate(
             &evaluation,
             &self.prices,
-            usage,
-            EstimateOptions {
-                pricing: tier.pricing,
-                free_tier,
-                compare_with_seed: spec.tier == TierId::FullProduction,
-            },
+            &usage,
+            EstimateOptions { pricing, free_tier, compare_with_seed: spec.tier == TierId::FullProduction },
         );
-        Ok(TierReport { tier, evaluation, estimate, usage: usage.clone() })
+        Ok(TierReport { tier, evaluation, estimate, usage })
     }
 
     /// The deployment priced with a sleep schedule (awake `awake_share` of the week), by the same
@@ -73,9 +77,10 @@ impl Catalog {
         // on-demand hours are saved by sleeping.
         let options = EstimateOptions { pricing: PricingModel::OnDemand, free_tier, compare_with_seed: false };
         let awake_evaluation = self.evaluate(spec)?;
-        let awake = cost::estimate(&awake_evaluation, &self.prices, usage, options);
+        let usage = UsageRange::exact(usage);
+        let awake = cost::estimate(&awake_evaluation, &self.prices, &usage, options);
         let asleep_evaluation = self.evaluate_with(spec, &cost::sleep::ASLEEP_PARAMETERS)?;
-        let mut asleep = cost::estimate(&asleep_evaluation, &self.prices, usage, options);
+        let mut asleep = cost::estimate(&asleep_evaluation, &self.prices, &usage, options);
         let database_stops = cost::sleep::database_can_stop(&awake_evaluation);
         if database_stops {
             cost::sleep::stop_database(&mut asleep);

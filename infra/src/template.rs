@@ -46,6 +46,8 @@ pub struct ResourceDecl {
     /// Policy checks deliberately not met, from checkov's inline skips
     /// (`Metadata.checkov.skip: [{id, comment}]`); each must say why.
     pub accepted_risks: Vec<AcceptedRisk>,
+    /// What CloudFormation does with the resource when its stack is deleted (`Snapshot`, `Retain`).
+    pub deletion_policy: Option<String>,
 }
 
 /// One policy check a resource deliberately does not meet, and why.
@@ -148,6 +150,7 @@ impl Template {
                     depends_on,
                     properties: obj.get("Properties").cloned().unwrap_or(Json::Object(Map::new())),
                     accepted_risks: accepted_risks(obj.get("Metadata"), &at).map_err(|m| malformed(&at, m))?,
+                    deletion_policy: obj.get("DeletionPolicy").and_then(Json::as_str).map(str::to_owned),
                 },
             );
         }

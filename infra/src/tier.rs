@@ -6,14 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{OptionSet, ServiceOption, TierId};
 use crate::error::{InfraError, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PricingModel {
-    OnDemand,
-    /// One-year, no-upfront reservations for EC2 and RDS.
-    Reserved,
-}
-
 /// A choice the tier makes where the seed is silent or contradicts itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,7 +21,6 @@ pub struct Tier {
     pub name: String,
     pub summary: String,
     pub availability: String,
-    pub pricing: PricingModel,
     pub included: Vec<String>,
     pub decisions: Vec<Decision>,
     /// Template parameter values, shared by all six phases.
@@ -45,7 +36,6 @@ struct TierFile {
     name: String,
     summary: String,
     availability: String,
-    pricing: PricingModel,
     included: Vec<String>,
     #[serde(default)]
     decisions: Vec<Decision>,
@@ -54,8 +44,7 @@ struct TierFile {
     options: IndexMap<String, bool>,
 }
 
-const TOP_LEVEL_KEYS: [&str; 8] =
-    ["id", "name", "summary", "availability", "pricing", "included", "decisions", "parameters"];
+const TOP_LEVEL_KEYS: [&str; 7] = ["id", "name", "summary", "availability", "included", "decisions", "parameters"];
 
 impl Tier {
     /// Parses a tier file; `declared` holds every parameter some template declares,
@@ -64,6 +53,13 @@ impl Tier {
         let table: toml::Table =
             toml::from_str(text).map_err(|e| InfraError::data(file, "(syntax)", e.message().to_owned()))?;
         for key in table.keys() {
+            if key == "pricing" {
+                return Err(InfraError::data(
+                    file,
+                    key.clone(),
+                    "a tier no longer names a pricing model: every tier is priced with the one the reader picks",
+                ));
+            }
             if !TOP_LEVEL_KEYS.contains(&key.as_str()) && key != "options" {
                 return Err(InfraError::data(file, key.clone(), "unknown key"));
             }
@@ -93,7 +89,6 @@ impl Tier {
             name: raw.name,
             summary: raw.summary,
             availability: raw.availability,
-            pricing: raw.pricing,
             included: raw.included,
             decisions: raw.decisions,
             parameters: raw.parameters,

@@ -118,12 +118,22 @@ fn price_without_unit_is_refused() {
 fn malformed_usage_names_file_and_key() {
     let base = Catalog::embedded().expect("catalog").default_usage;
     let (file, key) =
-        data_error(base.with_overrides("mine.toml", "cloudfront_transfer_gb = \"lots\"").expect_err("refused"));
-    assert_eq!((file.as_str(), key.as_str()), ("mine.toml", "cloudfront_transfer_gb"));
+        data_error(base.with_overrides("mine.toml", "viewer_transfer_gb = \"lots\"").expect_err("refused"));
+    assert_eq!((file.as_str(), key.as_str()), ("mine.toml", "viewer_transfer_gb"));
     let (file, key) = data_error(base.with_overrides("mine.json", r#"{"cloudfront_gb": 5}"#).expect_err("refused"));
     assert_eq!((file.as_str(), key.as_str()), ("mine.json", "cloudfront_gb"));
-    let (_, key) = data_error(base.with_overrides("mine.toml", "alb_lcu = -1").expect_err("refused"));
-    assert_eq!(key, "alb_lcu");
+    // A share above 1 or a percentage above 100 is refused naming its bound.
+    let err = base.with_overrides("mine.toml", "cdn_origin_share = 1.5").expect_err("refused");
+    assert!(err.to_string().contains("cdn_origin_share") && err.to_string().contains("from 0 to 1"), "{err}");
+    let err = base.with_overrides("mine.toml", "cpu_average_percent = 101").expect_err("refused");
+    assert!(err.to_string().contains("from 0 to 100"), "{err}");
+    // Keys of earlier versions: a derived one says what it follows from, a renamed one its new name.
+    let err = base.with_overrides("mine.toml", "alb_lcu = 2").expect_err("refused");
+    assert!(err.to_string().contains("alb_lcu") && err.to_string().contains("viewer_transfer_gb"), "{err}");
+    let err = base.with_overrides("mine.toml", "data_transfer_out_gb = 200").expect_err("refused");
+    assert!(err.to_string().contains("no longer an assumption"), "{err}");
+    let err = base.with_overrides("mine.toml", "cloudfront_transfer_gb = 2048").expect_err("refused");
+    assert!(err.to_string().contains("renamed: use viewer_transfer_gb"), "{err}");
     // Past the bound (1e12), or not a number at all: refused naming the key, never an infinite cost.
     for value in [1e308, 1.000_001e12, f64::INFINITY, f64::NAN, -0.5] {
         let mut usage = base.clone();
@@ -133,9 +143,67 @@ fn malformed_usage_names_file_and_key() {
     let mut usage = base.clone();
     usage.set("cognito_mau", infra::pricing::USAGE_MAX).expect("the bound itself is accepted");
     assert!(base.with_overrides("bad.toml", "[[[").is_err());
-    let ok: Usage = base.with_overrides("ok.json", r#"{"cloudfront_transfer_gb": 2048}"#).expect("accepted");
-    assert_eq!(ok.cloudfront_transfer_gb, 2048.0);
+    let ok: Usage = base.with_overrides("ok.json", r#"{"viewer_transfer_gb": 2048}"#).expect("accepted");
+    assert_eq!(ok.viewer_transfer_gb, 2048.0);
     assert_eq!(ok.cognito_mau, base.cognito_mau);
+}
+
+#[test]
+fn a_request_stored_under_earlier_keys_reads_in_todays() {
+    let catalog = Catalog::embedded().expect("catalog");
+    let stored = [
+        ("cloudfront_transfer_gb", 2048.0),
+        ("cloudfront_requests", 2e7),
+        ("nat_processed_gb", 200.0),
+        ("data_transfer_out_gb", 500.0),
+        ("alb_lcu", 3.0),
+        ("cognito_mau", 12_000.0),
+    ];
+    let usage = catalog.stored_usage(stored).expect("an earlier request still reads");
+    assert_eq!(usage.viewer_transfer_gb, 2048.0);
+    assert_eq!(usage.viewer_requests, 2e7);
+    assert_eq!((usage.server_downloads_gb, usage.server_uploads_gb), (180.0, 20.0));
+    assert_eq!(usage.cognito_mau, 12_000.0);
+    assert_eq!(usage.cdn_origin_share, catalog.default_usage.cdn_origin_share, "not stored: the default");
+    // A key no version ever had is still refused.
+    assert!(catalog.stored_usage([("gold_gb", 1.0)]).is_err());
+}
+
+#[test]
+fn malformed_usage_file_names_the_key() {
+    let cases: [(&str, &str, &str); 5] = [
+        ("viewer_transfer_gb = { low = 512, typical = 1024, high = 3072 }", "viewer_requests", "is missing"),
+        ("viewer_transfer_gb = 1024", "viewer_transfer_gb", "is missing"),
+        (
+            "viewer_transfer_gb = { low = 2048, typical = 1024, high = 3072 }",
+            "viewer_transfer_gb",
+            "low ≤ typical ≤ high",
+        ),
+        (
+            "viewer_transfer_gb = { low = 512, typical = 1024, high = 3072, peak = 9000 }",
+            "viewer_transfer_gb.peak",
+            "unknown",
+        ),
+        ("cdn_origin_share = { low = 0.05, typical = 0.1, high = 1.3 }", "cdn_origin_share.high", "from 0 to 1"),
+    ];
+    for (line, expected_key, expected_message) in cases {
+        let mut sources = Sources::embedded();
+        let key = line.split(' ').next().unwrap_or_default();
+        let start = sources.usage.1.find(&format!("\n{key} = ")).expect("the key is in usage.toml") + 1;
+        let end = start + sources.usage.1[start..].find('\n').expect("a line");
+        sources.usage.1.replace_range(start..end, line);
+        if expected_message == "is missing" && key == "viewer_transfer_gb" && line.contains('{') {
+            // Drop the next key instead, to see a missing one named.
+            let at = sources.usage.1.find("\nviewer_requests = ").expect("viewer_requests") + 1;
+            let end = at + sources.usage.1[at..].find('\n').expect("a line");
+            sources.usage.1.replace_range(at..end, "");
+        }
+        let err = Catalog::from_sources(sources).expect_err("refused");
+        let message = err.to_string();
+        let (file, key) = data_error(err);
+        assert_eq!((file.as_str(), key.as_str()), ("usage.toml", expected_key), "{line}: {message}");
+        assert!(message.contains(expected_message), "{line}: {message}");
+    }
 }
 
 #[test]

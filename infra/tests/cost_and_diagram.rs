@@ -2,9 +2,9 @@
 
 mod common;
 
-use infra::cost::{differs, SEED_TOLERANCE};
+use infra::cost::{differs, SEED_TOLERANCE, SEED_TOLERANCE_USD};
 use infra::value::ResourceKey;
-use infra::{Catalog, DeploymentSpec, Phase, Sources, TierId};
+use infra::{Catalog, DeploymentSpec, Phase, PricingModel, Sources, TierId};
 
 use common::{catalog, report};
 
@@ -26,21 +26,21 @@ fn totals_are_the_sum_of_the_lines() {
 }
 
 #[test]
-fn tiers_cost_in_the_order_of_what_they_include() {
+fn every_tier_is_priced_with_the_model_asked_for() {
     let catalog = catalog();
-    let monthly = |t: TierId| report(&catalog, t, Default::default()).estimate.monthly_usd;
-    let (dev, lite, full) =
-        (monthly(TierId::Development), monthly(TierId::ProductionLite), monthly(TierId::FullProduction));
-    assert!(dev < lite && lite < full, "{dev} < {lite} < {full}");
-}
-
-#[test]
-fn production_lite_is_priced_reserved_and_full_production_on_demand() {
-    let catalog = catalog();
-    let lite = report(&catalog, TierId::ProductionLite, Default::default()).estimate;
-    assert_eq!(lite.monthly_usd, lite.reserved_monthly_usd);
-    let full = report(&catalog, TierId::FullProduction, Default::default()).estimate;
-    assert_eq!(full.monthly_usd, full.on_demand_monthly_usd);
+    for tier in TierId::ALL {
+        let spec = DeploymentSpec::preview(tier, catalog.tier(tier).default_options.clone());
+        for model in PricingModel::ALL {
+            let e = catalog.report(&spec, &catalog.default_usage, true, model).expect("report").estimate;
+            assert_eq!(e.pricing, model);
+            let expected = match model {
+                PricingModel::OnDemand => e.on_demand_monthly_usd,
+                PricingModel::Reserved => e.reserved_monthly_usd,
+                PricingModel::SavingsPlan => e.savings_plan_monthly_usd.unwrap_or_default(),
+            };
+            assert_eq!(e.monthly_usd, expected, "{tier} {model}");
+        }
+    }
 }
 
 #[test]
@@ -51,7 +51,8 @@ fn every_service_far_from_the_seed_says_why() {
     assert_eq!(compared.len(), 12, "all twelve rows of the seed's table are compared");
     for s in compared {
         let seed = s.seed_usd.unwrap_or_default();
-        let far = ((s.monthly_usd - seed) / seed).abs() > SEED_TOLERANCE;
+        let gap = (s.monthly_usd - seed).abs();
+        let far = gap / seed > SEED_TOLERANCE || gap > SEED_TOLERANCE_USD;
         assert_eq!(far, differs(s.monthly_usd, seed));
         assert_eq!(s.note.is_some(), far, "{}: ours {} vs seed {}", s.service, s.monthly_usd, seed);
     }
@@ -64,18 +65,23 @@ fn every_service_far_from_the_seed_says_why() {
 fn usage_and_free_tier_move_the_total() {
     let catalog = catalog();
     let spec = DeploymentSpec::preview(TierId::FullProduction, Default::default());
-    let base = catalog.report(&spec, &catalog.default_usage, true).expect("report").estimate;
+    let base =
+        catalog.report(&spec, &catalog.default_usage, true, infra::PricingModel::OnDemand).expect("report").estimate;
     let mut usage = catalog.default_usage.clone();
-    usage.set("cloudfront_transfer_gb", 5120.0).expect("valid");
-    let more = catalog.report(&spec, &usage, true).expect("report").estimate;
-    // 4 TB beyond the free 1 TB at $0.085/GB.
+    usage.set("viewer_transfer_gb", 5120.0).expect("valid");
+    let more = catalog.report(&spec, &usage, true, infra::PricingModel::OnDemand).expect("report").estimate;
+    // 4 TB beyond the free 1 TB at $0.085/GB, and the load balancer's capacity units for the
+    // origin's share of it (10%, at 1 GB an hour per LCU and $0.008 per LCU-hour).
+    let p = &catalog.prices;
+    let expected = 4096.0 * p.usd("cloudfront.transfer.gb") + 4096.0 * 0.1 * p.usd("alb.lcu-hour");
     assert!(
-        (more.monthly_usd - base.monthly_usd - 4096.0 * 0.085).abs() < 0.02,
+        (more.monthly_usd - base.monthly_usd - expected).abs() < 0.02,
         "{} → {}",
         base.monthly_usd,
         more.monthly_usd
     );
-    let no_free = catalog.report(&spec, &catalog.default_usage, false).expect("report").estimate;
+    let no_free =
+        catalog.report(&spec, &catalog.default_usage, false, infra::PricingModel::OnDemand).expect("report").estimate;
     assert!(no_free.monthly_usd > base.monthly_usd + 87.0, "1 TB of CloudFront alone is $87.04");
 }
 

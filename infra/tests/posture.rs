@@ -253,7 +253,7 @@ fn the_diagram_marks_each_hop_of_the_request_path_with_its_protocol() {
     let catalog = catalog();
     let svg = |tier: TierId, domain: Option<&str>| {
         let s = spec(tier, OptionSet::default(), domain);
-        let report = catalog.report(&s, &catalog.default_usage, true).expect("report");
+        let report = catalog.report(&s, &catalog.default_usage, true, infra::PricingModel::OnDemand).expect("report");
         catalog.diagram(&report)
     };
     let dev = svg(TierId::Development, None);
@@ -312,7 +312,7 @@ fn what_the_hardening_added_is_priced_from_the_catalog() {
     let usage = &catalog.default_usage;
     let report = |tier| {
         let s = spec(tier, OptionSet::default(), None);
-        catalog.report(&s, usage, false).expect("report")
+        catalog.report(&s, usage, false, infra::PricingModel::OnDemand).expect("report")
     };
     let price = |id: &str| catalog.prices.prices[id].usd;
     let full = report(TierId::FullProduction);

@@ -33,6 +33,49 @@ fn cost_as_json_has_tier_total_and_lines() {
     }
 }
 
+/// `--range`: low, typical and high on every line and in total; low ≤ typical ≤ high, the lines
+/// sum to the total at each point, and typical is the monthly figure.
+#[test]
+fn cost_with_range_has_low_typical_and_high() {
+    for tier in ["development", "production-lite", "full-production"] {
+        let out = portal(&["cost", "--tier", tier, "--range", "--format", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let point =
+            |v: &serde_json::Value, key: &str| v[key].as_f64().unwrap_or_else(|| panic!("{tier}: no {key} in {v}"));
+        let total = &json["total"];
+        let (low, typical, high) = (point(total, "low"), point(total, "typical"), point(total, "high"));
+        assert!(low < typical && typical < high, "{tier}: {total}");
+        assert_eq!(typical, point(&json, "monthly_usd"));
+        let lines = json["lines"].as_array().expect("lines");
+        for key in ["low", "typical", "high"] {
+            let sum: f64 = lines.iter().map(|l| point(l, key)).sum();
+            assert!((sum - point(total, key)).abs() < 0.02, "{tier} {key}: {sum} vs {total}");
+        }
+        for l in lines {
+            assert!(point(l, "low") <= point(l, "typical") && point(l, "typical") <= point(l, "high"), "{l}");
+            assert_eq!(point(l, "typical"), point(l, "monthly_usd"));
+        }
+    }
+    let table = stdout(&portal(&["cost", "--tier", "development", "--range"]));
+    assert!(table.contains("LOW") && table.contains("HIGH") && table.contains("(low $"), "{table}");
+}
+
+#[test]
+fn cost_is_priced_with_the_model_asked_for() {
+    let monthly = |pricing: &str| -> f64 {
+        let out = portal(&["cost", "--tier", "production-lite", "--pricing", pricing, "--format", "json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(json["pricing"], pricing);
+        json["monthly_usd"].as_f64().expect("total")
+    };
+    let (on_demand, reserved, plan) = (monthly("on-demand"), monthly("reserved"), monthly("savings-plan"));
+    assert!(reserved < plan && plan < on_demand, "{reserved} < {plan} < {on_demand}");
+    let out = portal(&["cost", "--tier", "production-lite", "--pricing", "spot"]);
+    assert!(!out.status.success() && stderr(&out).contains("on-demand, reserved or savings-plan"), "{}", stderr(&out));
+}
+
 #[test]
 fn cost_table_ends_with_totals() {
     let out = portal(&["cost", "--tier", "full-production"]);
@@ -45,7 +88,7 @@ fn cost_table_ends_with_totals() {
 fn a_usage_file_changes_the_cost() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("usage.toml");
-    std::fs::write(&file, "cloudfront_transfer_gb = 3072\n").expect("write");
+    std::fs::write(&file, "viewer_transfer_gb = 3072\n").expect("write");
     let json = |args: &[&str]| -> f64 {
         let out = portal(args);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -54,7 +97,9 @@ fn a_usage_file_changes_the_cost() {
     let base = json(&["cost", "--tier", "full-production", "--format", "json"]);
     let path = file.display().to_string();
     let more = json(&["cost", "--tier", "full-production", "--format", "json", "--usage", &path]);
-    assert!((more - base - 2048.0 * 0.085).abs() < 0.02, "{base} → {more}");
+    // 2 TB more through CloudFront at $0.085/GB, and the origin's 10% of it through the load
+    // balancer at 1 GB an hour per capacity unit ($0.008 per LCU-hour).
+    assert!((more - base - 2048.0 * 0.085 - 2048.0 * 0.1 * 0.008).abs() < 0.02, "{base} → {more}");
 }
 
 #[test]

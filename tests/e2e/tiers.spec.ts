@@ -6,7 +6,7 @@ function dollars(text: string | null): number {
   return Number((text ?? '').replace(/[$,]/g, ''));
 }
 
-test('catalog → Full Production → change CloudFront transfer → total follows', async ({ page }, testInfo) => {
+test('catalog → Full Production → change viewer traffic → total follows', async ({ page }, testInfo) => {
   await page.goto('/');
   await expect(page.getByRole('heading', { level: 1, name: 'Choose a tier' })).toBeVisible();
   // scripts/test serves the portal against the local moto sandbox, and the page says so.
@@ -28,11 +28,12 @@ test('catalog → Full Production → change CloudFront transfer → total follo
   const before = dollars(await total.textContent());
   expect(before).toBeGreaterThan(0);
 
-  const transfer = page.getByLabel('CloudFront transfer out (GB/month)');
+  const transfer = page.getByLabel('Served to viewers (pages, assets, media) (GB/month)');
   await expect(transfer).toHaveValue('1024');
   await transfer.fill('5120');
-  // 4 TB beyond the always-free 1 TB, at $0.085/GB.
-  await expect.poll(async () => dollars(await total.textContent())).toBeCloseTo(before + 4096 * 0.085, 1);
+  // 4 TB beyond CloudFront's always-free 1 TB at $0.085/GB, and the origin's 10% of it through
+  // the load balancer (1 GB an hour per capacity unit, $0.008 per LCU-hour).
+  await expect.poll(async () => dollars(await total.textContent())).toBeCloseTo(before + 4096 * 0.085 + 4096 * 0.1 * 0.008, 1);
   await expect(page).toHaveURL(/\/tiers\/full-production$/); // no page load happened
 
   await page.screenshot({ path: testInfo.outputPath('full-production.png'), fullPage: true });
@@ -41,7 +42,7 @@ test('catalog → Full Production → change CloudFront transfer → total follo
 test('a wrong usage value is reported next to its field', async ({ page }) => {
   await page.goto('/tiers/development');
   await hydrated(page);
-  const field = page.getByLabel('Load balancer capacity units (average) (LCU)');
+  const field = page.getByLabel('Viewer requests (HTTPS) (requests/month)');
   await field.fill('-3');
   await expect(field).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByText('Enter a number of zero or more.')).toBeVisible();
@@ -104,7 +105,7 @@ test('every control is reachable by keyboard', async ({ page }) => {
   await page.goto('/tiers/development');
   await hydrated(page);
   const reached = new Set<string>();
-  for (let i = 0; i < 80; i++) {
+  for (let i = 0; i < 100; i++) {
     await page.keyboard.press('Tab');
     const label = await page.evaluate(() => {
       const el = document.activeElement as HTMLInputElement | null;
@@ -112,7 +113,7 @@ test('every control is reachable by keyboard', async ({ page }) => {
     });
     reached.add(label);
   }
-  for (const name of ['cloudfront_transfer_gb', 'sqs', 'elasticache_redis']) {
+  for (const name of ['viewer_transfer_gb', 'sqs', 'elasticache_redis', 'pricing']) {
     expect([...reached].some((l) => l.endsWith(`:${name}`)), name).toBe(true);
   }
 });

@@ -60,9 +60,43 @@ async fn query_parameters_change_the_estimate() {
         }
     };
     let base = get("/api/tiers/full-production").await;
-    let more = get("/api/tiers/full-production?usage.cloudfront_transfer_gb=2048").await;
+    let more = get("/api/tiers/full-production?usage.viewer_transfer_gb=2048").await;
     let with_sqs = get("/api/tiers/full-production?options=sqs,elasticache_redis").await;
     assert!(more > base && with_sqs > base, "{base} {more} {with_sqs}");
+}
+
+/// Each line and the total at low, typical and high usage; every tier priced with the model asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tier_comes_with_its_range_and_the_pricing_model_asked_for() {
+    let portal = TestPortal::start().await;
+    let get = |path: String| {
+        let client = portal.client.clone();
+        let url = portal.url(&path);
+        async move { client.get(url).send().await.expect("req").json::<serde_json::Value>().await.expect("json") }
+    };
+    let body = get("/api/tiers/production-lite".into()).await;
+    let estimate = &body["estimate"];
+    let range = &estimate["range"];
+    let point = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or_else(|| panic!("no {k} in {v}"));
+    assert!(point(range, "low") < point(range, "typical") && point(range, "typical") < point(range, "high"), "{range}");
+    assert_eq!(point(range, "typical"), point(estimate, "monthly_usd"));
+    for line in estimate["lines"].as_array().expect("lines") {
+        let r = &line["range"];
+        assert!(point(r, "low") <= point(r, "typical") && point(r, "typical") <= point(r, "high"), "{line}");
+    }
+    for key in ["low", "typical", "high"] {
+        assert!(body["usage"][key]["viewer_transfer_gb"].is_number(), "the usage range: {}", body["usage"]);
+    }
+    assert_eq!(estimate["pricing"], "on-demand", "on-demand unless asked");
+    let reserved = get("/api/tiers/production-lite?pricing=reserved".into()).await;
+    assert_eq!(reserved["estimate"]["pricing"], "reserved");
+    assert!(point(&reserved["estimate"], "monthly_usd") < point(estimate, "monthly_usd"));
+    for pricing in ["on-demand", "reserved", "savings-plan"] {
+        let list = get(format!("/api/tiers?pricing={pricing}")).await;
+        let tiers = list["tiers"].as_array().expect("tiers");
+        assert_eq!(tiers.len(), 3);
+        assert!(tiers.iter().all(|t| t["pricing"] == pricing), "one model for every tier: {list}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,8 +106,13 @@ async fn bad_requests_are_json_errors() {
         ("/api/tiers/gold", 404, "unknown_tier", None),
         ("/api/tiers/gold/diagram.svg", 404, "unknown_tier", None),
         ("/api/tiers/development?options=teleporter", 422, "unknown_option", Some("options")),
-        ("/api/tiers/development?usage.alb_lcu=lots", 422, "invalid_input", Some("usage.alb_lcu")),
-        ("/api/tiers/development?usage.alb_lcu=-4", 422, "invalid_input", Some("usage.alb_lcu")),
+        ("/api/tiers/development?usage.cognito_mau=lots", 422, "invalid_input", Some("usage.cognito_mau")),
+        ("/api/tiers/development?usage.cognito_mau=-4", 422, "invalid_input", Some("usage.cognito_mau")),
+        ("/api/tiers/development?usage.cdn_origin_share=2", 422, "invalid_input", Some("usage.cdn_origin_share")),
+        // A key earlier versions had: refused, saying what it became.
+        ("/api/tiers/development?usage.alb_lcu=2", 422, "invalid_input", Some("usage.alb_lcu")),
+        ("/api/tiers/development?pricing=spot", 422, "invalid_input", Some("pricing")),
+        ("/api/tiers?pricing=spot", 422, "invalid_input", Some("pricing")),
         ("/api/tiers/development?usage.nonsense=4", 422, "invalid_input", Some("usage.nonsense")),
         ("/api/tiers/development?colour=blue", 422, "invalid_input", Some("colour")),
     ];

@@ -250,7 +250,8 @@ async fn bad_request_bodies_are_4xx_and_write_nothing() {
             (with(&|b| b["role_arn"] = json!("arn:aws:iam::42:role/x")), 422, Some("role_arn")),
             (with(&|b| b["justification"] = json!("why")), 422, Some("justification")),
             (with(&|b| b["options"] = json!(["teleporter"])), 422, Some("options")),
-            (with(&|b| b["usage"] = json!({"alb_lcu": -1})), 422, Some("usage.alb_lcu")),
+            (with(&|b| b["usage"] = json!({"cognito_mau": -1})), 422, Some("usage.cognito_mau")),
+            (with(&|b| b["usage"] = json!({"alb_lcu": 2})), 422, Some("usage.alb_lcu")),
             (with(&|b| b["colour"] = json!("blue")), 422, None),
             (with(&|b| b["tier"] = json!(7)), 422, None),
         ];

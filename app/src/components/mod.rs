@@ -4,7 +4,8 @@
 //! - [`feedback`]: [`feedback::error_view`], a failure shown in place of what could not load.
 //! - [`status`]: a request's or rollout's status badge, and the classes and labels of stack and
 //!   phase statuses.
-//! - [`cost_table`]: the line-by-line monthly cost table.
+//! - [`cost_table`]: the line-by-line monthly cost table (each line's range at low and high
+//!   usage), and the caveat shown beside any committed figure.
 //! - [`environment_registry`]: the admin page's environments and their registration form.
 //! - [`request_form`]: the "Request this tier" section and its form.
 //! - [`requests_table`]: the requests table (history, approvals, an environment's page).

@@ -9,16 +9,95 @@ pub use environments::*;
 pub use policy::*;
 pub use status::*;
 
+/// How compute is paid for. Every tier on a page is priced with the same one, so they compare
+/// like for like; on-demand unless the reader picks a commitment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pricing {
+    #[default]
+    OnDemand,
+    Reserved,
+    SavingsPlan,
+}
+
+impl Pricing {
+    pub const ALL: [Pricing; 3] = [Pricing::OnDemand, Pricing::Reserved, Pricing::SavingsPlan];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pricing::OnDemand => "on-demand",
+            Pricing::Reserved => "reserved",
+            Pricing::SavingsPlan => "savings-plan",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Pricing::OnDemand => "On-demand",
+            Pricing::Reserved => "1-year reserved instances",
+            Pricing::SavingsPlan => "1-year Compute Savings Plan",
+        }
+    }
+
+    /// The model a query string names; on-demand for none or one it does not know.
+    pub fn from_query(raw: Option<&str>) -> Pricing {
+        Pricing::ALL.into_iter().find(|p| Some(p.as_str()) == raw).unwrap_or_default()
+    }
+
+    pub fn is_commitment(self) -> bool {
+        self != Pricing::OnDemand
+    }
+}
+
+/// A monthly figure at low, typical and high usage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsdRangeView {
+    pub low: f64,
+    pub typical: f64,
+    pub high: f64,
+}
+
+impl UsdRangeView {
+    pub fn is_spread(&self) -> bool {
+        self.high - self.low > 0.005
+    }
+}
+
+/// One pricing model's monthly total, what it saves on on-demand, and what it commits to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PricingTotal {
+    pub pricing: Pricing,
+    pub monthly_usd: f64,
+    pub saving_monthly_usd: f64,
+    /// Billed for the whole term even after the environment is torn down (0 for on-demand).
+    pub committed_total_usd: f64,
+    pub term_months: u32,
+    /// What the commitment covers ("EC2 and RDS instances"); empty for on-demand.
+    pub covers: String,
+}
+
+/// What keeps being billed after a teardown (a final snapshot), per month until deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AfterTeardownView {
+    pub resource: String,
+    pub description: String,
+    pub monthly_usd: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TierSummary {
     pub id: String,
     pub name: String,
     pub summary: String,
     pub availability: String,
-    pub pricing: String,
+    /// The model `monthly_usd` and `range` are priced with: the same for every tier of a page.
+    pub pricing: Pricing,
     pub monthly_usd: f64,
-    pub on_demand_monthly_usd: f64,
-    pub reserved_monthly_usd: f64,
+    pub range: UsdRangeView,
+    /// The part no usage assumption moves.
+    pub fixed_monthly_usd: f64,
+    /// Every pricing model's total, on-demand first.
+    pub alternatives: Vec<PricingTotal>,
     pub included: Vec<String>,
     pub availability_zones: usize,
     pub nat_gateways: usize,
@@ -42,12 +121,17 @@ pub struct CostLineView {
     pub unit: String,
     pub unit_price_usd: f64,
     pub monthly_usd: f64,
+    /// At low, typical and high usage (the one figure for a fixed line).
+    pub range: UsdRangeView,
+    /// The usage assumption the line follows; none for a fixed line.
+    pub usage_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceView {
     pub service: String,
     pub monthly_usd: f64,
+    pub range: UsdRangeView,
     pub seed_usd: Option<f64>,
     pub note: Option<String>,
     pub lines: Vec<CostLineView>,
@@ -75,6 +159,9 @@ pub struct UsageFieldView {
     pub label: String,
     pub unit: String,
     pub value: f64,
+    /// The range the estimate's low and high figures use around `value`.
+    pub low: f64,
+    pub high: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,12 +183,16 @@ pub struct TierView {
     pub summary: TierSummary,
     pub decisions: Vec<DecisionView>,
     pub services: Vec<ServiceView>,
+    /// The model every figure of the view is priced with.
+    pub pricing: Pricing,
     pub monthly_usd: f64,
+    pub range: UsdRangeView,
+    pub fixed_monthly_usd: f64,
     /// The hours a monthly figure counts (730): a lifetime's cost is its share of them.
     pub hours_per_month: f64,
     pub yearly_usd: f64,
-    pub on_demand_monthly_usd: f64,
-    pub reserved_monthly_usd: f64,
+    pub alternatives: Vec<PricingTotal>,
+    pub after_teardown: Vec<AfterTeardownView>,
     pub free_tier: bool,
     pub prices_as_of: String,
     pub unpriced: Vec<String>,
@@ -161,6 +252,8 @@ pub struct TierQuery {
     /// Preview with this domain (HTTPS); a request takes its environment's instead.
     #[serde(default)]
     pub domain: Option<String>,
+    #[serde(default)]
+    pub pricing: Pricing,
 }
 
 /// The signed-in person, as the pages see them.
@@ -278,6 +371,18 @@ pub struct RequestDetail {
     pub lifetime: Option<String>,
     #[serde(default)]
     pub lifetime_usd: Option<f64>,
+    /// The estimate at low, typical and high usage (none for a request made before ranges).
+    #[serde(default)]
+    pub range: Option<UsdRangeView>,
+    /// The commitments the environment could take instead of on-demand, each with what it
+    /// commits to: empty when the environment expires before their term ends (`commitment_note`
+    /// says so) or for a request that deploys nothing.
+    #[serde(default)]
+    pub commitments: Vec<PricingTotal>,
+    #[serde(default)]
+    pub commitment_note: Option<String>,
+    #[serde(default)]
+    pub after_teardown: Vec<AfterTeardownView>,
 }
 
 /// One resource a change set adds, modifies or removes.

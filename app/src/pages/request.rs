@@ -12,7 +12,7 @@ use crate::components::posture::SecurityPosture;
 use crate::components::preview::PreviewSection;
 use crate::components::rollout::RolloutSection;
 use crate::components::status::status_badge;
-use crate::format::{timestamp, usd};
+use crate::format::{timestamp, usd, usd_range};
 use crate::model::{PreviewStatus, Refusal, RequestDetail, RequestKind, RequestStatus};
 use crate::{decide_request, get_request_detail};
 
@@ -102,7 +102,24 @@ fn RequestView(detail: RequestDetail) -> impl IntoView {
                             usd(now), usd(r.monthly_usd - now)),
                         None => format!("A new environment: {} a month.", usd(r.monthly_usd)),
                     }}
+                    {d.range.filter(|range| range.is_spread()).map(|range| format!(
+                        " On-demand at typical usage; {} at low to high usage.", usd_range(range.low, range.high)))}
                 </p>
+                {(!d.commitments.is_empty()).then(|| view! {
+                    <ul class="commitments" aria-label="Commitments">
+                        {d.commitments.iter().map(|c| view! {
+                            <li>{format!("With a {}: {} a month (saves {}), committing {} over {} months ({}).",
+                                c.pricing.label().to_lowercase(), usd(c.monthly_usd), usd(c.saving_monthly_usd),
+                                usd(c.committed_total_usd), c.term_months, c.covers)}</li>
+                        }).collect_view()}
+                    </ul>
+                })}
+                {d.commitment_note.clone().map(|n| view! { <p class="hint commitment-note">{n}</p> })}
+                {(!d.after_teardown.is_empty()).then(|| view! {
+                    <p class="hint after-teardown">{format!("After teardown: {} a month until deleted ({}).",
+                        usd(d.after_teardown.iter().map(|a| a.monthly_usd).sum()),
+                        d.after_teardown.iter().map(|a| a.description.clone()).collect::<Vec<_>>().join("; "))}</p>
+                })}
                 {match (d.kind, d.lifetime.clone(), d.lifetime_usd) {
                     (RequestKind::Deploy, Some(lifetime), Some(cost)) => Some(view! {
                         <p class="lifetime">{format!("It lives {lifetime} from its approval, then is torn down unless extended: {} for its lifetime.", usd(cost))}</p>

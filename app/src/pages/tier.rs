@@ -6,17 +6,17 @@
 //! by the tier bundle (`frontend/tier/`) from [`TierIsland`]; the heading stays the server's HTML.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
-use crate::components::cost_table::CostTable;
+use crate::components::cost_table::{commitment_caveat, CostTable};
 use crate::components::feedback::error_view;
 use crate::components::nav::runs_in;
 use crate::components::posture::SecurityPosture;
 use crate::components::request_form::{RequestAccess, RequestSection};
-use crate::format::{phase_start, usd};
+use crate::format::{phase_start, quantity, usd, usd_range};
 use crate::island::island;
-use crate::model::{OptionView, TierQuery, TierView, UsageFieldView};
+use crate::model::{OptionView, Pricing, TierQuery, TierView, UsageFieldView};
 use crate::{get_tier_view, list_running_tiers};
 
 /// The name of the tier page's island (its bundle looks for it).
@@ -58,10 +58,13 @@ impl TierIsland {
 pub fn TierPage() -> impl IntoView {
     let params = use_params_map();
     let tier_id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    // The catalog's pricing model, if the reader came from it with one.
+    let query = use_query_map();
+    let pricing = Memo::new(move |_| Pricing::from_query(query.read().get("pricing").as_deref()));
     // The page's controls start from the tier's defaults; the results follow every change.
     let defaults = Resource::new(
-        move || tier_id.get(),
-        |tier| get_tier_view(TierQuery { tier, free_tier: true, ..Default::default() }),
+        move || (tier_id.get(), pricing.get()),
+        |(tier, pricing)| get_tier_view(TierQuery { tier, free_tier: true, pricing, ..Default::default() }),
     );
     let access = Resource::new(|| (), |_| RequestAccess::load());
     let running = Resource::new(|| (), |_| list_running_tiers());
@@ -98,6 +101,7 @@ fn TierReview(initial: TierView, tier_id: String, access: RequestAccess) -> impl
     let options = RwSignal::new(None::<Vec<String>>);
     let usage = RwSignal::new(Vec::<(String, f64)>::new());
     let free_tier = RwSignal::new(true);
+    let pricing = RwSignal::new(initial.pricing);
     let domain = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
     let default_options: Vec<String> = initial.options.iter().filter(|o| o.enabled).map(|o| o.key.clone()).collect();
@@ -112,6 +116,7 @@ fn TierReview(initial: TierView, tier_id: String, access: RequestAccess) -> impl
         usage: usage.get(),
         free_tier: free_tier.get(),
         domain: domain.get(),
+        pricing: pricing.get(),
     });
     let asked = StoredValue::new(0u64);
     Effect::new(move |first_run_done: Option<()>| {
@@ -147,6 +152,7 @@ fn TierReview(initial: TierView, tier_id: String, access: RequestAccess) -> impl
                     </label>
                     <p class="hint">"Switch off for an account whose other workloads already use them."</p>
                 </fieldset>
+                <PricingForm pricing=pricing/>
                 <DomainForm domain=domain/>
             </aside>
             <div class="results">
@@ -166,6 +172,8 @@ fn TierReview(initial: TierView, tier_id: String, access: RequestAccess) -> impl
             usage: usage.get(),
             free_tier: free_tier.get(),
             domain: None,
+            // A request is estimated on-demand: a commitment is a purchase, not a deployment's.
+            pricing: Pricing::OnDemand,
         }) monthly=Signal::derive(move || shown.with(|v| v.as_ref().map(|v| (v.monthly_usd, v.hours_per_month)).unwrap_or((0.0, 730.0))))/>
     }
 }
@@ -180,6 +188,10 @@ fn UsageForm(fields: Vec<UsageFieldView>, usage: RwSignal<Vec<(String, f64)>>) -
                 .map(|f| {
                     let input_id = format!("usage-{}", f.key);
                     let error_id = format!("usage-{}-error", f.key);
+                    let range_id = format!("usage-{}-range", f.key);
+                    let range = (f.high > f.low).then(|| {
+                        format!("range {} – {}", quantity(f.low), quantity(f.high))
+                    });
                     let invalid = RwSignal::new(false);
                     let key = f.key.clone();
                     view! {
@@ -194,7 +206,7 @@ fn UsageForm(fields: Vec<UsageFieldView>, usage: RwSignal<Vec<(String, f64)>>) -
                                 inputmode="decimal"
                                 value=f.value.to_string()
                                 aria-invalid=move || invalid.get().to_string()
-                                aria-describedby=error_id.clone()
+                                aria-describedby=format!("{range_id} {error_id}")
                                 on:input=move |ev| {
                                     let raw = event_target_value(&ev);
                                     match raw.trim().parse::<f64>() {
@@ -210,6 +222,7 @@ fn UsageForm(fields: Vec<UsageFieldView>, usage: RwSignal<Vec<(String, f64)>>) -
                                     }
                                 }
                             />
+                            <p class="hint range" id=range_id>{range}</p>
                             <p class="field-error" id=error_id>
                                 {move || if invalid.get() { "Enter a number of zero or more." } else { "" }}
                             </p>
@@ -217,6 +230,32 @@ fn UsageForm(fields: Vec<UsageFieldView>, usage: RwSignal<Vec<(String, f64)>>) -
                     }
                 })
                 .collect_view()}
+        </fieldset>
+    }
+}
+
+/// The pricing model the estimate is shown with: on-demand, or a 1-year commitment.
+#[component]
+fn PricingForm(pricing: RwSignal<Pricing>) -> impl IntoView {
+    view! {
+        <fieldset class="pricing">
+            <legend>"Pricing model"</legend>
+            {Pricing::ALL
+                .into_iter()
+                .map(|p| view! {
+                    <label class="check">
+                        <input
+                            type="radio"
+                            name="pricing"
+                            value=p.as_str()
+                            checked=move || pricing.get() == p
+                            on:change=move |_| pricing.set(p)
+                        />
+                        {p.label()}
+                    </label>
+                })
+                .collect_view()}
+            <p class="hint">"A request is estimated on-demand; a commitment is bought apart, for a year."</p>
         </fieldset>
     }
 }
@@ -321,38 +360,98 @@ fn OptionsForm(
 
 #[component]
 fn TierResults(view: TierView) -> impl IntoView {
-    let saving = view.on_demand_monthly_usd - view.reserved_monthly_usd;
     let unpriced = view.unpriced.clone();
+    let pricing = view.pricing;
+    let usage_driven = view.monthly_usd - view.fixed_monthly_usd;
+    let after: f64 = view.after_teardown.iter().map(|a| a.monthly_usd).sum();
+    let alternatives = view.alternatives.clone();
     view! {
         <section class="totals" aria-label="Totals">
             <p class="total">
-                <span>"Monthly total"</span>
+                <span>{format!("Monthly total, {}", pricing.label().to_lowercase())}</span>
                 <strong data-testid="monthly-total">{usd(view.monthly_usd)}</strong>
+                <span class="hint">"at typical usage"</span>
+            </p>
+            <p class="total">
+                <span>"Low – high usage"</span>
+                <strong data-testid="monthly-range">{usd_range(view.range.low, view.range.high)}</strong>
+                {range_bar(view.range.low, view.range.typical, view.range.high)}
+                <span class="hint">"every usage figure at its low or high end"</span>
+            </p>
+            <p class="total">
+                <span>"Fixed + usage-driven"</span>
+                <strong>{format!("{} + {}", usd(view.fixed_monthly_usd), usd(usage_driven))}</strong>
+                <span class="hint">"hours and sizes; traffic, users, requests"</span>
             </p>
             <p class="total"><span>"Yearly"</span><strong>{usd(view.yearly_usd)}</strong></p>
-            <p class="total">
-                <span>"On-demand / 1-year reserved"</span>
-                <strong>{format!("{} / {}", usd(view.on_demand_monthly_usd), usd(view.reserved_monthly_usd))}</strong>
-            </p>
             <p class="hint">
-                {format!(
-                    "Reserving EC2 and RDS for a year saves {} a month. Prices as of {}, us-east-1.",
-                    usd(saving),
-                    view.prices_as_of
-                )}
+                {format!("Prices as of {}, us-east-1. Low and high move every usage figure to the ends of its range \
+                          (traffic peaks, CPU above the t3 baseline, users beyond Cognito's free tier).", view.prices_as_of)}
             </p>
+            {commitment_caveat(pricing).map(|c| view! { <p class="warning commitment">{c}</p> })}
+            {(after > 0.0).then(|| view! {
+                <p class="hint after-teardown">
+                    {format!("After teardown: {} a month until deleted ({}).", usd(after),
+                        view.after_teardown.iter().map(|a| format!("{}: {}", a.resource, a.description)).collect::<Vec<_>>().join("; "))}
+                </p>
+            })}
             {(!unpriced.is_empty()).then(|| view! {
                 <p class="warning" role="alert">
                     {format!("No price model for: {}. The total leaves them out.", unpriced.join(", "))}
                 </p>
             })}
         </section>
+        <div class="table-scroll">
+            <table class="alternatives">
+                <caption>"Pricing models, monthly at typical usage"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Model"</th>
+                        <th scope="col" class="num">"Monthly"</th>
+                        <th scope="col" class="num">"Saves"</th>
+                        <th scope="col">"Commits you to"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {alternatives
+                        .into_iter()
+                        .map(|a| {
+                            let commits = if a.pricing.is_commitment() {
+                                format!("{} over {} months, billed after teardown too ({})", usd(a.committed_total_usd), a.term_months, a.covers)
+                            } else {
+                                "nothing: billed by the hour".to_owned()
+                            };
+                            view! {
+                                <tr aria-current=(a.pricing == pricing).then_some("true")>
+                                    <th scope="row">{a.pricing.label()}</th>
+                                    <td class="num">{usd(a.monthly_usd)}</td>
+                                    <td class="num">{usd(a.saving_monthly_usd)}</td>
+                                    <td>{commits}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
         <figure class="diagram">
             <div class="diagram-canvas" inner_html=view.diagram_svg.clone()></div>
             <figcaption>"Architecture: select a resource to see its cost line; the P number links to its phase. Arrows of the request path say HTTPS or HTTP; a dashed one with ⚠ is unencrypted over the internet."</figcaption>
         </figure>
         <SecurityPosture posture=view.posture.clone()/>
         <CostTable services=view.services.clone()/>
+    }
+}
+
+/// The typical figure drawn on the line from low to high (where it sits says how lopsided the
+/// risk is: far to the left, the high end is the traffic peaks and risks the typical month leaves out).
+fn range_bar(low: f64, typical: f64, high: f64) -> impl IntoView {
+    let at = if high > low { ((typical - low) / (high - low) * 100.0).clamp(0.0, 100.0) } else { 0.0 };
+    view! {
+        <span class="range-bar" role="img"
+            aria-label=format!("typical {} between {} and {}", usd(typical), usd(low), usd(high))>
+            <span class="range-mark" style=format!("left: {at:.1}%")></span>
+        </span>
     }
 }
 

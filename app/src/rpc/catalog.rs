@@ -2,14 +2,14 @@
 
 use leptos::prelude::*;
 
-use crate::model::{TierQuery, TierSummary, TierView};
+use crate::model::{Pricing, TierQuery, TierSummary, TierView};
 #[cfg(feature = "ssr")]
 use crate::rpc::context::backend;
 
-/// The three tiers, side by side.
+/// The three tiers, side by side, priced with one model.
 #[server(prefix = "/rpc", endpoint = "list_tiers")]
-pub async fn list_tiers() -> Result<Vec<TierSummary>, ServerFnError> {
-    backend()?.tiers().map_err(|e| ServerFnError::new(e.to_string()))
+pub async fn list_tiers(pricing: Pricing) -> Result<Vec<TierSummary>, ServerFnError> {
+    backend()?.tiers(pricing).map_err(|e| ServerFnError::new(e.to_string()))
 }
 
 /// One tier evaluated for the given options and usage: cost, diagram, phases.

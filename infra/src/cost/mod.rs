@@ -9,13 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::Evaluation;
 use crate::eval::EvaluatedResource;
 use crate::phase::Phase;
-use crate::pricing::{Price, PriceCatalog, SeedFigure, Usage};
-use crate::tier::PricingModel;
+use crate::pricing::{Price, PriceCatalog, PricingModel, SeedFigure, Usage, UsageRange};
 
 mod meters;
 pub mod sleep;
 
-use meters::{meters_of, Meter};
+use meters::{meters_of, Context, Meter, TrafficPaths};
 
 /// Services in the order of the seed's cost table, then the ones it leaves out.
 pub const SERVICES: [&str; 19] = [
@@ -93,6 +92,33 @@ const FREE_TYPES: &[&str] = &[
     "AWS::SNS::Subscription",
 ];
 
+/// A monthly figure at low, typical and high usage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsdRange {
+    pub low: f64,
+    pub typical: f64,
+    pub high: f64,
+}
+
+impl UsdRange {
+    pub fn exact(usd: f64) -> UsdRange {
+        UsdRange { low: usd, typical: usd, high: usd }
+    }
+
+    fn add(self, other: UsdRange) -> UsdRange {
+        UsdRange { low: self.low + other.low, typical: self.typical + other.typical, high: self.high + other.high }
+    }
+
+    fn rounded(self) -> UsdRange {
+        UsdRange { low: round_cents(self.low), typical: round_cents(self.typical), high: round_cents(self.high) }
+    }
+
+    /// True when low and high differ from the typical figure.
+    pub fn is_spread(&self) -> bool {
+        self.high - self.low > 0.005
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CostLine {
     pub service: String,
@@ -106,20 +132,41 @@ pub struct CostLine {
     /// Part of `quantity` covered by an always-free allowance.
     pub free_quantity: f64,
     pub unit_price_usd: f64,
+    /// At typical usage, with the estimate's pricing model.
     pub monthly_usd: f64,
     pub on_demand_monthly_usd: f64,
     pub reserved_monthly_usd: f64,
-    /// Which usage assumption the quantity comes from, if any.
+    /// Absent from estimates stored before Savings Plans were priced.
+    #[serde(default)]
+    pub savings_plan_monthly_usd: Option<f64>,
+    /// At low, typical and high usage (absent from estimates stored before ranges).
+    #[serde(default)]
+    pub range: Option<UsdRange>,
+    /// Which usage assumption the quantity comes from, if any; a line with none is fixed.
     pub usage_key: Option<String>,
+}
+
+impl CostLine {
+    /// The line's range, or its one figure for an estimate stored before ranges.
+    pub fn range_or_exact(&self) -> UsdRange {
+        self.range.unwrap_or(UsdRange::exact(self.monthly_usd))
+    }
+
+    pub fn is_fixed(&self) -> bool {
+        self.usage_key.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceTotal {
     pub service: String,
     pub monthly_usd: f64,
+    #[serde(default)]
+    pub range: Option<UsdRange>,
     /// The seed's figure for this service, in the Full Production estimate.
     pub seed_usd: Option<f64>,
-    /// Why the estimate differs from the seed by more than 10%, when it does.
+    /// Why the estimate differs from the seed by more than [`SEED_TOLERANCE`] or
+    /// [`SEED_TOLERANCE_USD`], when it does.
     pub note: Option<String>,
 }
 
@@ -130,23 +177,71 @@ pub struct Unpriced {
     pub phase: Phase,
 }
 
+/// What a one-year commitment would change: billed for its whole term whatever runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Commitment {
+    pub model: PricingModel,
+    pub term_months: u32,
+    /// What the commitment covers, in words.
+    pub covers: String,
+    /// The covered lines' monthly cost under the commitment: billed every month of the term,
+    /// even after the environment is torn down.
+    pub committed_monthly_usd: f64,
+    pub committed_total_usd: f64,
+    /// The whole estimate at typical usage under this model, and what it saves on on-demand.
+    pub monthly_usd: f64,
+    pub saving_monthly_usd: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub pricing: PricingModel,
     pub free_tier: bool,
     pub lines: Vec<CostLine>,
     pub services: Vec<ServiceTotal>,
+    /// At typical usage.
     pub monthly_usd: f64,
     pub yearly_usd: f64,
     pub on_demand_monthly_usd: f64,
     pub reserved_monthly_usd: f64,
+    #[serde(default)]
+    pub savings_plan_monthly_usd: Option<f64>,
+    /// The total at low, typical and high usage (absent from estimates stored before ranges).
+    #[serde(default)]
+    pub range: Option<UsdRange>,
+    /// The part no usage assumption moves (hours, storage sizes, addresses…).
+    #[serde(default)]
+    pub fixed_monthly_usd: f64,
+    /// The reserved and Savings Plans alternatives, whatever the estimate's own model.
+    #[serde(default)]
+    pub commitments: Vec<Commitment>,
+    /// What keeps being billed every month after the environment is torn down (its final
+    /// database snapshot), until someone deletes it.
+    #[serde(default)]
+    pub after_teardown: Vec<CostLine>,
     /// Resources of a type the cost model does not know: shown, never silently zero.
     pub unpriced: Vec<Unpriced>,
     pub prices_as_of: String,
 }
 
-/// Beyond this difference from the seed's figure, a service carries a note.
-pub const SEED_TOLERANCE: f64 = 0.10;
+impl Estimate {
+    pub fn range_or_exact(&self) -> UsdRange {
+        self.range.unwrap_or(UsdRange::exact(self.monthly_usd))
+    }
+
+    pub fn commitment(&self, model: PricingModel) -> Option<&Commitment> {
+        self.commitments.iter().find(|c| c.model == model)
+    }
+
+    pub fn after_teardown_monthly_usd(&self) -> f64 {
+        round_cents(self.after_teardown.iter().map(|l| l.monthly_usd).sum())
+    }
+}
+
+/// Beyond this relative difference from the seed's figure, a service carries a note…
+pub const SEED_TOLERANCE: f64 = 0.05;
+/// …and beyond this one in dollars, whatever the share.
+pub const SEED_TOLERANCE_USD: f64 = 2.0;
 
 #[derive(Debug, Clone, Copy)]
 pub struct EstimateOptions {
@@ -157,9 +252,33 @@ pub struct EstimateOptions {
     pub compare_with_seed: bool,
 }
 
-pub fn estimate(evaluation: &Evaluation, prices: &PriceCatalog, usage: &Usage, options: EstimateOptions) -> Estimate {
-    let (meters, mut unpriced) = collect_meters(evaluation, usage, prices.hours_per_month);
-    let lines = price_lines(meters, prices, options, &mut unpriced);
+/// Prices an evaluation at the low, typical and high usage of `usage`: the lines and totals are
+/// the typical ones, each with its range.
+pub fn estimate(
+    evaluation: &Evaluation,
+    prices: &PriceCatalog,
+    usage: &UsageRange,
+    options: EstimateOptions,
+) -> Estimate {
+    let (meters, mut unpriced) = collect_meters(evaluation, prices, &usage.typical);
+    let mut lines = price_lines(meters, prices, options, &mut unpriced);
+    if usage.low != usage.typical || usage.high != usage.typical {
+        let mut ignored = Vec::new();
+        let low = price_lines(collect_meters(evaluation, prices, &usage.low).0, prices, options, &mut ignored);
+        let high = price_lines(collect_meters(evaluation, prices, &usage.high).0, prices, options, &mut ignored);
+        for (line, (low, high)) in lines.iter_mut().zip(low.iter().zip(&high)) {
+            // The meters' shape depends on the evaluation only (see `TrafficPaths`): the same
+            // resource and price at the same position, whatever the usage.
+            if (&line.resource, &line.price_id) == (&low.resource, &low.price_id)
+                && (&line.resource, &line.price_id) == (&high.resource, &high.price_id)
+            {
+                line.range = Some(UsdRange { low: low.monthly_usd, typical: line.monthly_usd, high: high.monthly_usd });
+            }
+        }
+    }
+    for line in &mut lines {
+        line.range.get_or_insert(UsdRange::exact(line.monthly_usd));
+    }
 
     let mut services = service_totals(&lines);
     if options.compare_with_seed {
@@ -167,36 +286,111 @@ pub fn estimate(evaluation: &Evaluation, prices: &PriceCatalog, usage: &Usage, o
     }
     for s in &mut services {
         s.monthly_usd = round_cents(s.monthly_usd);
+        s.range = s.range.map(UsdRange::rounded);
     }
 
-    let on_demand_monthly_usd = round_cents(lines.iter().map(|l| l.on_demand_monthly_usd).sum());
-    let reserved_monthly_usd = round_cents(lines.iter().map(|l| l.reserved_monthly_usd).sum());
-    let monthly_usd = round_cents(lines.iter().map(|l| l.monthly_usd).sum());
+    let total = |f: &dyn Fn(&CostLine) -> f64| round_cents(lines.iter().map(f).sum());
+    let on_demand_monthly_usd = total(&|l| l.on_demand_monthly_usd);
+    let monthly_usd = total(&|l| l.monthly_usd);
+    let range = lines.iter().fold(UsdRange::default(), |sum, l| sum.add(l.range_or_exact())).rounded();
+    let commitments = [PricingModel::Reserved, PricingModel::SavingsPlan]
+        .into_iter()
+        .map(|model| commitment(&lines, prices, model, on_demand_monthly_usd))
+        .collect::<Vec<_>>();
     Estimate {
         pricing: options.pricing,
         free_tier: options.free_tier,
-        lines,
-        services,
-        monthly_usd,
+        fixed_monthly_usd: total(&|l| if l.is_fixed() { l.monthly_usd } else { 0.0 }),
+        range: Some(UsdRange { typical: monthly_usd, ..range }),
         yearly_usd: round_cents(monthly_usd * 12.0),
         on_demand_monthly_usd,
-        reserved_monthly_usd,
+        reserved_monthly_usd: total(&|l| l.reserved_monthly_usd),
+        savings_plan_monthly_usd: Some(total(&|l| l.savings_plan_monthly_usd.unwrap_or(l.on_demand_monthly_usd))),
+        commitments,
+        after_teardown: after_teardown(evaluation, prices),
+        monthly_usd,
+        lines,
+        services,
         unpriced,
         prices_as_of: prices.prices.values().map(|p| p.as_of.as_str()).max().unwrap_or_default().to_owned(),
     }
 }
 
+/// A commitment's figures: the lines its rates cover, billed for the whole term.
+fn commitment(lines: &[CostLine], prices: &PriceCatalog, model: PricingModel, on_demand: f64) -> Commitment {
+    let covered = |l: &&CostLine| {
+        prices.prices.get(&l.price_id).is_some_and(|p| match model {
+            PricingModel::OnDemand => false,
+            PricingModel::Reserved => p.reserved_usd.is_some(),
+            PricingModel::SavingsPlan => p.savings_plan_usd.is_some(),
+        })
+    };
+    let under = |l: &CostLine| match model {
+        PricingModel::OnDemand => l.on_demand_monthly_usd,
+        PricingModel::Reserved => l.reserved_monthly_usd,
+        PricingModel::SavingsPlan => l.savings_plan_monthly_usd.unwrap_or(l.on_demand_monthly_usd),
+    };
+    let committed = round_cents(lines.iter().filter(covered).map(under).sum());
+    let monthly = round_cents(lines.iter().map(under).sum());
+    Commitment {
+        model,
+        term_months: model.term_months(),
+        covers: model.covers().unwrap_or_default().to_owned(),
+        committed_monthly_usd: committed,
+        committed_total_usd: round_cents(committed * f64::from(model.term_months())),
+        monthly_usd: monthly,
+        saving_monthly_usd: round_cents(on_demand - monthly),
+    }
+}
+
+/// Databases whose stack keeps a final snapshot when deleted (`DeletionPolicy: Snapshot`): the
+/// snapshot is the size of the data, at most the allocated storage, billed until deleted.
+fn after_teardown(evaluation: &Evaluation, prices: &PriceCatalog) -> Vec<CostLine> {
+    let Some(price) = prices.prices.get("rds.snapshot.gb") else { return Vec::new() };
+    evaluation
+        .of_type("AWS::RDS::DBInstance")
+        .filter(|r| r.deletion_policy.as_deref() == Some("Snapshot"))
+        .filter(|r| r.property("SourceDBInstanceIdentifier").is_none())
+        .map(|r| {
+            let gb = meters::num(r, "AllocatedStorage").unwrap_or(20.0);
+            let usd = round_cents(gb * price.usd);
+            CostLine {
+                service: "RDS MySQL".into(),
+                resource: r.key.logical_id.clone(),
+                resource_type: r.resource_type.clone(),
+                phase: r.key.phase,
+                description: format!(
+                    "final snapshot kept after teardown (DeletionPolicy: Snapshot): up to {gb} GB until someone deletes it"
+                ),
+                price_id: price.id.clone(),
+                quantity: gb,
+                unit: price.unit.clone(),
+                free_quantity: 0.0,
+                unit_price_usd: price.usd,
+                monthly_usd: usd,
+                on_demand_monthly_usd: usd,
+                reserved_monthly_usd: usd,
+                savings_plan_monthly_usd: Some(usd),
+                range: Some(UsdRange::exact(usd)),
+                usage_key: None,
+            }
+        })
+        .collect()
+}
+
 /// Every resource's meters, in resource order, and the resources of a type with no cost model.
 fn collect_meters<'a>(
     evaluation: &'a Evaluation,
+    prices: &PriceCatalog,
     usage: &Usage,
-    hours: f64,
 ) -> (Vec<(&'a EvaluatedResource, Meter)>, Vec<Unpriced>) {
     let mut meters = Vec::new();
     let mut unpriced = Vec::new();
     let count = |t: &str| evaluation.of_type(t).filter(|r| !meters::has_own_usage(r)).count().max(1) as f64;
+    let cx =
+        Context { ev: evaluation, usage, prices, hours: prices.hours_per_month, paths: TrafficPaths::of(evaluation) };
     for r in evaluation.resources() {
-        match meters_of(r, evaluation, usage, hours, &count) {
+        match meters_of(r, &cx, &count) {
             Some(ms) => meters.extend(ms.into_iter().map(|m| (r, m))),
             None if FREE_TYPES.contains(&r.resource_type.as_str()) => {}
             None => unpriced.push(Unpriced {
@@ -258,15 +452,11 @@ fn spend_allowance(allowance: &mut IndexMap<&str, f64>, m: &Meter) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// One cost line, priced both ways; `pricing` picks which one counts.
+/// One cost line, priced every way; `pricing` picks which one counts.
 fn price_line(r: &EvaluatedResource, m: Meter, price: &Price, free: f64, pricing: PricingModel) -> CostLine {
     let billable = m.quantity - free;
-    let on_demand = round_cents(billable * price.usd);
-    let reserved = round_cents(billable * price.reserved_usd.unwrap_or(price.usd));
-    let (unit_price, monthly) = match pricing {
-        PricingModel::Reserved => (price.reserved_usd.unwrap_or(price.usd), reserved),
-        PricingModel::OnDemand => (price.usd, on_demand),
-    };
+    let under = |model: PricingModel| round_cents(billable * model.rate(price));
+    let (unit_price, monthly) = (pricing.rate(price), under(pricing));
     CostLine {
         service: m.service.to_owned(),
         resource: r.key.logical_id.clone(),
@@ -279,8 +469,10 @@ fn price_line(r: &EvaluatedResource, m: Meter, price: &Price, free: f64, pricing
         free_quantity: free,
         unit_price_usd: unit_price,
         monthly_usd: monthly,
-        on_demand_monthly_usd: on_demand,
-        reserved_monthly_usd: reserved,
+        on_demand_monthly_usd: under(PricingModel::OnDemand),
+        reserved_monthly_usd: under(PricingModel::Reserved),
+        savings_plan_monthly_usd: Some(under(PricingModel::SavingsPlan)),
+        range: None,
         usage_key: m.usage_key.map(str::to_owned),
     }
 }
@@ -290,10 +482,14 @@ fn service_totals(lines: &[CostLine]) -> Vec<ServiceTotal> {
     let mut services: Vec<ServiceTotal> = Vec::new();
     for line in lines {
         match services.last_mut() {
-            Some(s) if s.service == line.service => s.monthly_usd += line.monthly_usd,
+            Some(s) if s.service == line.service => {
+                s.monthly_usd += line.monthly_usd;
+                s.range = Some(s.range.unwrap_or_default().add(line.range_or_exact()));
+            }
             _ => services.push(ServiceTotal {
                 service: line.service.clone(),
                 monthly_usd: line.monthly_usd,
+                range: Some(line.range_or_exact()),
                 seed_usd: None,
                 note: None,
             }),
@@ -312,6 +508,7 @@ fn compare_with_seed(services: &mut Vec<ServiceTotal>, seed: &[SeedFigure]) {
                 services.push(ServiceTotal {
                     service: seed.service.clone(),
                     monthly_usd: 0.0,
+                    range: Some(UsdRange::default()),
                     seed_usd: None,
                     note: None,
                 });
@@ -327,12 +524,14 @@ fn compare_with_seed(services: &mut Vec<ServiceTotal>, seed: &[SeedFigure]) {
     services.sort_by_key(|s| service_rank(&s.service));
 }
 
-/// True when `ours` is more than [`SEED_TOLERANCE`] away from the seed's figure.
+/// True when `ours` is more than [`SEED_TOLERANCE`] or [`SEED_TOLERANCE_USD`] away from the
+/// seed's figure (a small line off by a large share, a large one off by a few dollars).
 pub fn differs(ours: f64, seed: f64) -> bool {
+    let gap = (ours - seed).abs();
     if seed == 0.0 {
-        return ours.abs() > 0.005;
+        return gap > 0.005;
     }
-    ((ours - seed) / seed).abs() > SEED_TOLERANCE
+    gap / seed.abs() > SEED_TOLERANCE || gap > SEED_TOLERANCE_USD
 }
 
 fn service_rank(service: &str) -> usize {

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Evaluation;
-use crate::cost::{round_cents, CostLine, Estimate};
+use crate::cost::{round_cents, CostLine, Estimate, UsdRange};
 
 /// The compute template's parameters a schedule sets to zero while asleep.
 pub const ASLEEP_PARAMETERS: [(&str, &str); 2] = [("AsgMinSize", "0"), ("AsgDesiredCapacity", "0")];
@@ -61,6 +61,8 @@ pub fn stop_database(asleep: &mut Estimate) {
         line.monthly_usd = 0.0;
         line.on_demand_monthly_usd = 0.0;
         line.reserved_monthly_usd = 0.0;
+        line.savings_plan_monthly_usd = Some(0.0);
+        line.range = Some(UsdRange::exact(0.0));
     }
 }
 

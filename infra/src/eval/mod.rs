@@ -37,6 +37,7 @@ pub struct EvaluatedResource {
     pub depends_on: Vec<String>,
     /// The policy checks this resource deliberately does not meet, with their reasons.
     pub accepted_risks: Vec<AcceptedRisk>,
+    pub deletion_policy: Option<String>,
 }
 
 impl EvaluatedResource {
@@ -99,6 +100,7 @@ pub fn evaluate_template(
             properties: ev.eval(&decl.properties, &at)?,
             depends_on: decl.depends_on.clone(),
             accepted_risks: decl.accepted_risks.clone(),
+            deletion_policy: decl.deletion_policy.clone(),
         });
     }
 

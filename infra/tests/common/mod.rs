@@ -1,5 +1,5 @@
 #![allow(dead_code)]
-use infra::{Catalog, DeploymentSpec, Evaluation, OptionSet, TierId, TierReport};
+use infra::{Catalog, DeploymentSpec, Evaluation, OptionSet, PricingModel, TierId, TierReport};
 
 pub fn catalog() -> Catalog {
     Catalog::embedded().expect("the embedded catalog loads")
@@ -11,5 +11,7 @@ pub fn evaluate(catalog: &Catalog, tier: TierId) -> Evaluation {
 }
 
 pub fn report(catalog: &Catalog, tier: TierId, options: OptionSet) -> TierReport {
-    catalog.report(&DeploymentSpec::preview(tier, options), &catalog.default_usage, true).expect("tier reports")
+    catalog
+        .report(&DeploymentSpec::preview(tier, options), &catalog.default_usage, true, PricingModel::OnDemand)
+        .expect("tier reports")
 }

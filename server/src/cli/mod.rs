@@ -2,6 +2,7 @@
 //! `templates render`), the database ones (`migrate`, `user add`, `environment add`, `audit verify`)
 //! and `serve`, which hands its settings to [`Application`].
 
+mod cost;
 mod environment;
 
 use std::net::SocketAddr;
@@ -65,6 +66,13 @@ pub enum Command {
         /// Leave out the always-free allowances.
         #[arg(long)]
         no_free_tier: bool,
+        /// How compute is paid for: on-demand, reserved (1 year) or savings-plan (1-year Compute
+        /// Savings Plan).
+        #[arg(long, default_value = "on-demand")]
+        pricing: String,
+        /// Each line and the total at low, typical and high usage (the usage file's ranges).
+        #[arg(long)]
+        range: bool,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -179,8 +187,10 @@ pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, S
         | Command::Audit { .. } => {
             Err(ServerError::Internal("this command needs the database, not an offline run".into()))
         }
-        Command::Cost { tier, usage, options, no_free_tier, format } => {
+        Command::Cost { tier, usage, options, no_free_tier, pricing, range, format } => {
             let tier: TierId = tier.parse()?;
+            let pricing: infra::PricingModel =
+                pricing.parse().map_err(|e: infra::InfraError| ServerError::invalid("pricing", e.to_string()))?;
             let options = catalog.options(tier, options.as_deref())?;
             let mut assumptions = catalog.default_usage.clone();
             if let Some(path) = usage {
@@ -190,31 +200,22 @@ pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, S
                     .with_overrides(&path.display().to_string(), &text)
                     .map_err(|e| ServerError::Invalid { code: "invalid_usage", message: e.to_string(), field: None })?;
             }
-            let report = catalog.report(&DeploymentSpec::preview(tier, options), &assumptions, !no_free_tier)?;
+            let report =
+                catalog.report(&DeploymentSpec::preview(tier, options), &assumptions, !no_free_tier, pricing)?;
             Ok(match format {
-                Format::Json => {
-                    let json = serde_json::json!({
-                        "tier": tier,
-                        "pricing": report.estimate.pricing,
-                        "monthly_usd": report.estimate.monthly_usd,
-                        "yearly_usd": report.estimate.yearly_usd,
-                        "on_demand_monthly_usd": report.estimate.on_demand_monthly_usd,
-                        "reserved_monthly_usd": report.estimate.reserved_monthly_usd,
-                        "free_tier": report.estimate.free_tier,
-                        "services": report.estimate.services,
-                        "lines": report.estimate.lines,
-                        "unpriced": report.estimate.unpriced,
-                        "usage": report.usage,
-                    });
-                    serde_json::to_string_pretty(&json)?
-                }
-                Format::Table => cost_table(&report),
+                Format::Json => serde_json::to_string_pretty(&cost::json(tier, &report, *range))?,
+                Format::Table => cost::table(&report, *range),
             })
         }
         Command::Diagram { tier, options } => {
             let tier: TierId = tier.parse()?;
             let options = catalog.options(tier, options.as_deref())?;
-            let report = catalog.report(&DeploymentSpec::preview(tier, options), &catalog.default_usage, true)?;
+            let report = catalog.report(
+                &DeploymentSpec::preview(tier, options),
+                &catalog.default_usage,
+                true,
+                infra::PricingModel::OnDemand,
+            )?;
             Ok(catalog.diagram(&report))
         }
         Command::Templates {
@@ -245,47 +246,6 @@ pub fn run_offline(catalog: Arc<Catalog>, command: &Command) -> Result<String, S
             Ok(written.join("\n"))
         }
     }
-}
-
-fn cost_table(report: &infra::TierReport) -> String {
-    use app::format::usd;
-    let e = &report.estimate;
-    let mut out = format!(
-        "{} ({:?} pricing, free tier {})\n",
-        report.tier.name,
-        e.pricing,
-        if e.free_tier { "applied" } else { "not applied" }
-    );
-    out.push_str(&format!("{:<16} {:<26} {:>5} {:<44} {:>12}\n", "SERVICE", "RESOURCE", "PHASE", "WHAT", "MONTHLY"));
-    for l in &e.lines {
-        out.push_str(&format!(
-            "{:<16} {:<26} {:>5} {:<44} {:>12}\n",
-            l.service,
-            l.resource,
-            l.phase.number(),
-            l.description.chars().take(44).collect::<String>(),
-            usd(l.monthly_usd)
-        ));
-    }
-    out.push('\n');
-    for s in &e.services {
-        let seed = s.seed_usd.map(|v| format!("  (seed {})", usd(v))).unwrap_or_default();
-        out.push_str(&format!("{:<16} {:>12}{}\n", s.service, usd(s.monthly_usd), seed));
-        if let Some(note) = &s.note {
-            out.push_str(&format!("    note: {note}\n"));
-        }
-    }
-    out.push_str(&format!(
-        "\nMonthly {}   Yearly {}   On-demand {}   Reserved {}\n",
-        usd(e.monthly_usd),
-        usd(e.yearly_usd),
-        usd(e.on_demand_monthly_usd),
-        usd(e.reserved_monthly_usd)
-    ));
-    for u in &e.unpriced {
-        out.push_str(&format!("warning: no price model for {} ({})\n", u.resource, u.resource_type));
-    }
-    out
 }
 
 /// Reads a password: from a prompt without echo on a terminal, else the first line of standard input.

@@ -163,7 +163,9 @@ impl Requests<'_> {
             options: options.clone(),
             domain_name: registered.domain_name.clone(),
         };
-        let report = self.catalog.report(&spec, &usage, true)?;
+        // On-demand: a commitment is bought apart from a deployment, and the environment may not
+        // live out its term.
+        let report = self.catalog.report(&spec, &usage, true, infra::PricingModel::OnDemand)?;
         let monthly = report.estimate.monthly_usd;
         // The policy judges the larger of the requested and the default usage, key by key: typing
         // zero traffic cannot dodge the extra approver an expensive deployment needs.
@@ -174,7 +176,12 @@ impl Requests<'_> {
             .zip(defaults)
             .map(|(asked, default)| (asked.key, asked.value.max(default.value)));
         let policy_usage = self.catalog.usage(at_least_default)?;
-        let policy_monthly = self.catalog.report(&spec, &policy_usage, true)?.estimate.monthly_usd.max(monthly);
+        let policy_monthly = self
+            .catalog
+            .report(&spec, &policy_usage, true, infra::PricingModel::OnDemand)?
+            .estimate
+            .monthly_usd
+            .max(monthly);
         let required = self.policy.required(tier, policy_monthly);
         // Only a deployment sets the lifetime; an upgrade or a repair keeps the expiry it has.
         let lifetime = match kind {

@@ -90,7 +90,7 @@ fn read(row: &sqlx::any::AnyRow) -> Result<Deployed, ServerError> {
         kind: get_parsed(row, "kind")?,
         tier: get_parsed(row, "tier")?,
         options: get_json(row, "options")?,
-        usage: get_json(row, "usage")?,
+        usage: super::stored_usage(row)?,
         monthly_cents: get(row, "monthly_cents")?,
         catalog_digest: get(row, "catalog_digest")?,
         domain_name: get_parsed_opt(row, "domain_name")?,

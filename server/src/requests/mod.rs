@@ -149,7 +149,7 @@ impl Requests<'_> {
             role_arn: get_parsed(&row, "role_arn")?,
             justification: get(&row, "justification")?,
             options: get_json(&row, "options")?,
-            usage: get_json(&row, "usage")?,
+            usage: stored_usage(&row)?,
             monthly_usd: get::<i64>(&row, "monthly_cents")? as f64 / 100.0,
             catalog_digest: get(&row, "catalog_digest")?,
             required_approvals: get(&row, "required_approvals")?,
@@ -195,4 +195,11 @@ impl Requests<'_> {
         })
         .collect()
     }
+}
+
+/// A request's usage as stored, in today's keys: requests made under an earlier catalog version
+/// may name keys since renamed (converted) or derived (dropped), see `infra::pricing`.
+pub(crate) fn stored_usage(row: &sqlx::any::AnyRow) -> Result<BTreeMap<String, f64>, ServerError> {
+    let stored: BTreeMap<String, f64> = get_json(row, "usage")?;
+    Ok(infra::pricing::upgrade_stored_usage(stored.iter().map(|(k, v)| (k.as_str(), *v))).into_iter().collect())
 }

@@ -164,6 +164,7 @@ impl Portal {
             usage: running.usage.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             free_tier: true,
             domain: environment.domain_name.as_ref().map(ToString::to_string),
+            pricing: Default::default(),
         };
         self.catalog.tier_view(&query).map(|v| v.diagram_svg).unwrap_or_default()
     }

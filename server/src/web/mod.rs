@@ -11,6 +11,7 @@ mod environment_views;
 pub mod live;
 pub mod ops;
 mod registry_views;
+mod request_views;
 pub mod sso;
 pub mod state;
 pub mod ui;

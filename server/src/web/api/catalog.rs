@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use app::model::TierQuery;
+use app::model::{Pricing, TierQuery};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -15,7 +15,7 @@ use crate::error::ServerError;
 use crate::web::api::Params;
 use crate::web::state::Portal;
 
-/// `?options=sqs,sns&free_tier=false&usage.cloudfront_transfer_gb=2048&domain=concerts.example.com`
+/// `?options=sqs,sns&free_tier=false&usage.viewer_transfer_gb=2048&domain=concerts.example.com&pricing=reserved`
 #[derive(Debug, Default, Deserialize)]
 #[serde(transparent)]
 pub(super) struct TierParams(std::collections::BTreeMap<String, String>);
@@ -34,6 +34,7 @@ impl TierParams {
                     query.options = Some(raw.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
                 }
                 "domain" => query.domain = Some(raw),
+                "pricing" => query.pricing = pricing(&raw)?,
                 "free_tier" => {
                     query.free_tier = raw
                         .parse()
@@ -54,8 +55,27 @@ impl TierParams {
     }
 }
 
-pub(super) async fn list_tiers(State(portal): State<Arc<Portal>>) -> Result<impl IntoResponse, ServerError> {
-    Ok(Json(serde_json::json!({ "tiers": portal.catalog.summaries()? })))
+/// A `pricing` parameter: one of the models, by name; an unknown one is refused, not defaulted.
+fn pricing(raw: &str) -> Result<Pricing, ServerError> {
+    Pricing::ALL.into_iter().find(|p| p.as_str() == raw).ok_or_else(|| ServerError::Invalid {
+        code: "invalid_input",
+        message: format!("`pricing` must be on-demand, reserved or savings-plan, got `{raw}`"),
+        field: Some("pricing".into()),
+    })
+}
+
+/// `GET /api/tiers?pricing=reserved`: every tier priced with one model (on-demand by default).
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ListParams {
+    pricing: Option<String>,
+}
+
+pub(super) async fn list_tiers(
+    State(portal): State<Arc<Portal>>,
+    Params(params): Params<ListParams>,
+) -> Result<impl IntoResponse, ServerError> {
+    let pricing = params.pricing.as_deref().map(pricing).transpose()?.unwrap_or_default();
+    Ok(Json(serde_json::json!({ "pricing": pricing, "tiers": portal.catalog.summaries(pricing)? })))
 }
 
 pub(super) async fn tier(

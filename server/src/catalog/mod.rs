@@ -7,15 +7,19 @@ use std::sync::{Arc, Mutex, OnceLock};
 use indexmap::IndexMap;
 
 use app::model::{
-    ControlView, CostLineView, DecisionView, HopView, OptionView, PhaseResourceView, PhaseView, PostureView,
+    ControlView, CostLineView, DecisionView, HopView, OptionView, PhaseResourceView, PhaseView, PostureView, Pricing,
     ServiceView, TierQuery, TierSummary, TierView, UsageFieldView, WaiverView,
 };
 use infra::diagram::cost_anchor;
 use infra::posture::{Posture, Protocol};
 use infra::value::Value;
-use infra::{Catalog, DeploymentSpec, DomainName, ServiceOption, TierId, TierReport, Usage};
+use infra::{Catalog, DeploymentSpec, DomainName, ServiceOption, TierId, TierReport, Usage, UsdRange};
 
 use crate::error::ServerError;
+
+mod pricing;
+use pricing::pricing_view;
+pub use pricing::{after_teardown, alternatives, offered_commitments, pricing_model, range_view};
 
 /// Tier views kept per process: the most recently used, at most this many (a few MB).
 const VIEW_CACHE: usize = 256;
@@ -27,7 +31,8 @@ pub struct CatalogService {
     pub catalog: Arc<Catalog>,
     pub sandbox: bool,
     views: Mutex<IndexMap<String, Arc<TierView>>>,
-    summaries: OnceLock<Vec<TierSummary>>,
+    /// Per pricing model, in the order of [`Pricing::ALL`].
+    summaries: OnceLock<Vec<Vec<TierSummary>>>,
 }
 
 impl CatalogService {
@@ -37,7 +42,7 @@ impl CatalogService {
 
     /// Computes the three tiers' default views and the summaries before the first request.
     pub fn warm(&self) -> Result<(), ServerError> {
-        self.summaries()?;
+        self.summaries(Pricing::OnDemand)?;
         for id in TierId::ALL {
             self.tier_view(&TierQuery { tier: id.to_string(), free_tier: true, ..Default::default() })?;
         }
@@ -48,7 +53,14 @@ impl CatalogService {
     pub fn tier_view(&self, query: &TierQuery) -> Result<TierView, ServerError> {
         // Later usage entries win, as `report` applies them; the key says the same in one order.
         let usage: BTreeMap<&str, u64> = query.usage.iter().map(|(k, v)| (k.as_str(), v.to_bits())).collect();
-        let key = serde_json::to_string(&(&query.tier, &query.options, usage, query.free_tier, &query.domain))?;
+        let key = serde_json::to_string(&(
+            &query.tier,
+            &query.options,
+            usage,
+            query.free_tier,
+            &query.domain,
+            query.pricing,
+        ))?;
         if let Some(hit) = self.views.lock().ok().and_then(|mut views| {
             let hit = views.shift_remove(&key)?;
             views.insert(key.clone(), hit.clone());
@@ -85,7 +97,7 @@ impl CatalogService {
 
     pub fn report(&self, query: &TierQuery) -> Result<TierReport, ServerError> {
         let (spec, usage) = self.resolve(query)?;
-        Ok(self.catalog.report(&spec, &usage, query.free_tier)?)
+        Ok(self.catalog.report(&spec, &usage, query.free_tier, pricing_model(query.pricing))?)
     }
 
     pub fn summary(&self, report: &TierReport) -> TierSummary {
@@ -101,13 +113,11 @@ impl CatalogService {
             name: report.tier.name.clone(),
             summary: report.tier.summary.clone(),
             availability: report.tier.availability.clone(),
-            pricing: match report.tier.pricing {
-                infra::PricingModel::OnDemand => "On-demand".into(),
-                infra::PricingModel::Reserved => "1-year reserved".into(),
-            },
+            pricing: pricing_view(report.estimate.pricing),
             monthly_usd: report.estimate.monthly_usd,
-            on_demand_monthly_usd: report.estimate.on_demand_monthly_usd,
-            reserved_monthly_usd: report.estimate.reserved_monthly_usd,
+            range: range_view(report.estimate.range_or_exact()),
+            fixed_monthly_usd: report.estimate.fixed_monthly_usd,
+            alternatives: alternatives(&report.estimate),
             included: report.tier.included.clone(),
             availability_zones: zones.len(),
             nat_gateways: ev.of_type("AWS::EC2::NatGateway").count(),
@@ -130,6 +140,7 @@ impl CatalogService {
             .map(|s| ServiceView {
                 service: s.service.clone(),
                 monthly_usd: s.monthly_usd,
+                range: range_view(s.range.unwrap_or(UsdRange::exact(s.monthly_usd))),
                 seed_usd: s.seed_usd,
                 note: s.note.clone(),
                 lines: estimate
@@ -148,6 +159,8 @@ impl CatalogService {
                         unit: l.unit.clone(),
                         unit_price_usd: l.unit_price_usd,
                         monthly_usd: l.monthly_usd,
+                        range: range_view(l.range_or_exact()),
+                        usage_key: l.usage_key.clone(),
                     })
                     .collect(),
             })
@@ -182,11 +195,14 @@ impl CatalogService {
                 .map(|d| DecisionView { topic: d.topic.clone(), choice: d.choice.clone(), reason: d.reason.clone() })
                 .collect(),
             services,
+            pricing: pricing_view(estimate.pricing),
             monthly_usd: estimate.monthly_usd,
+            range: range_view(estimate.range_or_exact()),
+            fixed_monthly_usd: estimate.fixed_monthly_usd,
             hours_per_month: self.catalog.prices.hours_per_month,
             yearly_usd: estimate.yearly_usd,
-            on_demand_monthly_usd: estimate.on_demand_monthly_usd,
-            reserved_monthly_usd: estimate.reserved_monthly_usd,
+            alternatives: alternatives(estimate),
+            after_teardown: after_teardown(estimate),
             free_tier: estimate.free_tier,
             prices_as_of: estimate.prices_as_of.clone(),
             unpriced: estimate.unpriced.iter().map(|u| format!("{} ({})", u.resource, u.resource_type)).collect(),
@@ -200,6 +216,8 @@ impl CatalogService {
                     label: f.label.to_owned(),
                     unit: f.unit.to_owned(),
                     value: f.value,
+                    low: f.low,
+                    high: f.high,
                 })
                 .collect(),
             options: ServiceOption::ALL
@@ -215,19 +233,24 @@ impl CatalogService {
         }
     }
 
-    /// The catalog page's tiers, computed once per process.
-    pub fn summaries(&self) -> Result<Vec<TierSummary>, ServerError> {
+    /// The catalog page's tiers priced with one model, computed once per process.
+    pub fn summaries(&self, pricing: Pricing) -> Result<Vec<TierSummary>, ServerError> {
+        let index = Pricing::ALL.iter().position(|p| *p == pricing).unwrap_or(0);
         if let Some(done) = self.summaries.get() {
-            return Ok(done.clone());
+            return Ok(done.get(index).cloned().unwrap_or_default());
         }
-        let summaries: Vec<TierSummary> = TierId::ALL
-            .iter()
-            .map(|id| {
-                let query = TierQuery { tier: id.to_string(), free_tier: true, ..Default::default() };
-                Ok(self.summary(&self.report(&query)?))
-            })
-            .collect::<Result<_, ServerError>>()?;
-        Ok(self.summaries.get_or_init(|| summaries).clone())
+        let mut all = Vec::with_capacity(Pricing::ALL.len());
+        for pricing in Pricing::ALL {
+            let summaries: Vec<TierSummary> = TierId::ALL
+                .iter()
+                .map(|id| {
+                    let query = TierQuery { tier: id.to_string(), free_tier: true, pricing, ..Default::default() };
+                    Ok(self.summary(&self.report(&query)?))
+                })
+                .collect::<Result<_, ServerError>>()?;
+            all.push(summaries);
+        }
+        Ok(self.summaries.get_or_init(|| all).get(index).cloned().unwrap_or_default())
     }
 }
 
@@ -312,11 +335,20 @@ mod tests {
     #[test]
     fn summaries_are_computed_once_and_match_the_reports() -> Result<(), ServerError> {
         let service = service()?;
-        let first = service.summaries()?;
+        let first = service.summaries(Pricing::OnDemand)?;
         assert_eq!(first.len(), 3);
-        assert_eq!(service.summaries()?, first);
+        assert_eq!(service.summaries(Pricing::OnDemand)?, first);
         let dev = service.report(&query("development", &[]))?;
         assert_eq!(first[0], service.summary(&dev));
+        // One model for every tier of a list: the one asked for.
+        for pricing in Pricing::ALL {
+            let tiers = service.summaries(pricing)?;
+            assert!(tiers.iter().all(|t| t.pricing == pricing), "{pricing:?}");
+            for t in &tiers {
+                let own = t.alternatives.iter().find(|a| a.pricing == pricing).map(|a| a.monthly_usd);
+                assert_eq!(own, Some(t.monthly_usd), "{} {pricing:?}", t.id);
+            }
+        }
         Ok(())
     }
 }
