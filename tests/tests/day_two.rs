@@ -18,6 +18,8 @@ use crate::rollouts::{approve_all, live_stacks, people, wait_until_ended, People
 /// (never delivered: the test reads the queue), the usual people and an admin.
 pub struct DayTwo {
     pub moto: Moto,
+    /// A fault-injecting proxy the portal reaches moto through, when the test asked for one.
+    pub proxy: Option<portal_tests::FaultProxy>,
     pub portal: TestPortal,
     pub clock: Arc<ManualClock>,
     pub people: People,
@@ -37,28 +39,40 @@ impl DayTwo {
     }
 
     pub async fn start_with(backend: Backend, catalog: infra::Catalog) -> DayTwo {
+        Self::start_through(backend, catalog, None).await
+    }
+
+    /// As [`DayTwo::start_with`], the portal reaching moto through a proxy answering what `faults` picks.
+    pub async fn start_through(
+        backend: Backend,
+        catalog: infra::Catalog,
+        faults: Option<portal_tests::FaultRule>,
+    ) -> DayTwo {
         let moto = Moto::start();
+        let proxy = match faults {
+            Some(rule) => Some(portal_tests::FaultProxy::start(&moto.endpoint, Some(rule), Duration::ZERO).await),
+            None => None,
+        };
+        let aws = match &proxy {
+            Some(p) => portal_tests::sdk_config(&p.endpoint).await,
+            None => moto.sdk_config().await,
+        };
         let clock = ManualClock::starting_now();
         let calendar = clock.clone();
-        let portal = TestPortal::start_serving_configured(
-            backend,
-            Some(moto.sdk_config().await),
-            catalog,
-            move |_, settings| {
-                settings.clock = calendar;
-                // Notifications are queued only with a webhook; no worker delivers them here.
-                settings.webhook = Some(server::notify::Webhook {
-                    url: "http://127.0.0.1:9/never".into(),
-                    secret: "a-secret-of-sixteen".into(),
-                });
-            },
-        )
+        let portal = TestPortal::start_serving_configured(backend, Some(aws), catalog, move |_, settings| {
+            settings.clock = calendar;
+            // Notifications are queued only with a webhook; no worker delivers them here.
+            settings.webhook = Some(server::notify::Webhook {
+                url: "http://127.0.0.1:9/never".into(),
+                secret: "a-secret-of-sixteen".into(),
+            });
+        })
         .await;
         let people = people(&portal).await;
         let roles = [Role::Admin].into_iter().collect();
         let (_, admin) = add_user(&portal.portal.db, "root", &roles, None, true).await.expect("admin");
         portal.start_engine();
-        DayTwo { moto, portal, clock, people, admin: admin.expect("token") }
+        DayTwo { moto, proxy, portal, clock, people, admin: admin.expect("token") }
     }
 
     /// Registers `name` and sets its day-two policy, as an admin does through the API.

@@ -2,6 +2,7 @@
 
 mod api;
 mod bad_input;
+mod bill;
 mod cfn_lint;
 mod checkov;
 mod day_two;

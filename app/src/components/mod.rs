@@ -4,6 +4,8 @@
 //! - [`feedback`]: [`feedback::error_view`], a failure shown in place of what could not load.
 //! - [`status`]: a request's or rollout's status badge, and the classes and labels of stack and
 //!   phase statuses.
+//! - [`bill`]: an environment's estimate against its bill (Cost Explorer), the usage the bill
+//!   implies, the commitments it could take.
 //! - [`cost_table`]: the line-by-line monthly cost table (each line's range at low and high
 //!   usage), and the caveat shown beside any committed figure.
 //! - [`environment_registry`]: the admin page's environments and their registration form.
@@ -16,6 +18,7 @@
 //! - [`rollout`]: a rollout, loaded and then followed live; its phases, events, controls, diagram
 //!   and the teardown form.
 
+pub mod bill;
 pub mod cost_table;
 pub mod environment_registry;
 pub mod feedback;

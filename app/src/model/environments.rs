@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    DriftCheckStatus, EnvironmentStatus, PolicyText, PropertyRevert, RequestKind, RequestRow, ResourceDrift,
-    RolloutStatus,
+    BillReadStatus, DriftCheckStatus, EnvironmentStatus, PolicyText, PricingTotal, PropertyRevert, RequestKind,
+    RequestRow, ResourceDrift, RolloutStatus, UsdRangeView,
 };
 
 /// One environment, as a row of `/environments` and the head of its own page.
@@ -132,6 +132,94 @@ pub struct SleepView {
     pub running: Vec<SleepLineView>,
 }
 
+/// How a service's bill compares with its estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillVerdict {
+    WithinRange,
+    AboveRange,
+    BelowRange,
+    NotEstimated,
+    NotBilled,
+}
+
+impl BillVerdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            BillVerdict::WithinRange => "within range",
+            BillVerdict::AboveRange => "above range",
+            BillVerdict::BelowRange => "below range",
+            BillVerdict::NotEstimated => "not estimated",
+            BillVerdict::NotBilled => "not billed",
+        }
+    }
+}
+
+/// One service: its estimate for the period beside what the bill says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillServiceView {
+    pub service: String,
+    pub estimate: UsdRangeView,
+    pub actual_usd: f64,
+    pub difference_usd: f64,
+    pub verdict: BillVerdict,
+    pub reason: String,
+}
+
+/// A month of the bill, or the month so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillPeriodView {
+    /// "November 2026", "December 2026 so far (6 days)".
+    pub label: String,
+    pub start: String,
+    pub month_to_date: bool,
+    /// Cost Explorer's figures for it may still change.
+    pub provisional: bool,
+    /// Why the estimate is prorated, when it is (part of a month, or the month so far).
+    pub prorated: Option<String>,
+    pub estimate: UsdRangeView,
+    pub actual_usd: f64,
+    /// The month so far's pace over the whole month.
+    pub projected_usd: Option<f64>,
+    pub services: Vec<BillServiceView>,
+}
+
+/// A usage assumption beside what a month's bill measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageFromBillView {
+    pub key: String,
+    pub label: String,
+    pub unit: String,
+    pub assumed: f64,
+    pub billed: f64,
+    pub source: String,
+}
+
+/// An environment's estimate against its bill (Cost Explorer), and what it could commit to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillView {
+    /// The running deployment's estimate, on-demand at typical usage, and its range.
+    pub estimate: UsdRangeView,
+    /// `None` until the bill is first read.
+    pub status: Option<BillReadStatus>,
+    pub read_at: Option<i64>,
+    pub read_by: Option<String>,
+    /// Why nothing is shown (never $0), and how to fix it.
+    pub message: Option<String>,
+    pub periods: Vec<BillPeriodView>,
+    /// The usage a whole month's bill implies, where a usage type measures it.
+    pub suggestion: Vec<UsageFromBillView>,
+    /// The month the suggestion reads (`YYYY-MM-DD`, its first day) and its label.
+    pub suggestion_period: Option<(String, String)>,
+    /// Who set the running deployment's usage from a bill, when, from which month.
+    pub usage_set_from_bill: Option<String>,
+    pub may_read: bool,
+    pub may_use_usage: bool,
+    /// A 1-year commitment, shown only when the environment lives at least that long.
+    pub commitments: Vec<PricingTotal>,
+    pub commitment_note: Option<String>,
+}
+
 /// What the caller may ask for on an environment's page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EnvironmentActions {
@@ -155,6 +243,9 @@ pub struct EnvironmentDetail {
     /// Its requests and their rollouts' outcomes, newest first.
     pub history: Vec<RequestRow>,
     pub sleep: Option<SleepView>,
+    /// The estimate against the bill (none when nothing runs).
+    #[serde(default)]
+    pub bill: Option<BillView>,
     /// The newest catalog version with what changed since the one it runs (an older one).
     pub upgrade_to: Option<(String, Vec<String>)>,
     pub may: EnvironmentActions,
@@ -182,6 +273,12 @@ pub enum EnvironmentAction {
     Upgrade {
         justification: String,
     },
+    /// Read the bill from Cost Explorer now.
+    ReadBill,
+    /// Set the running deployment's usage assumptions from the month's bill (`period`: its first day).
+    UseUsageFromBill {
+        period: String,
+    },
     /// An admin starts a rollout waiting for its change window now.
     Override {
         rollout: i64,
@@ -195,6 +292,8 @@ pub enum ActionOutcome {
     Request(i64),
     DriftCheck(i64),
     Rollout(i64),
+    /// The bill was read (or the usage set from it): the page shows it.
+    Bill,
 }
 
 /// Per tier id, the environments that run it (for the catalog and tier pages).

@@ -273,6 +273,21 @@ text_enum! {
 }
 
 text_enum! {
+    /// What came of reading an environment's bill from Cost Explorer.
+    BillReadStatus ("bill read status") {
+        /// Periods with the groups of the environment's tagged resources.
+        Read = "read",
+        /// Cost Explorer answered with nothing for the tag.
+        Empty = "empty",
+        /// Cost Explorer has no data for the account (not enabled, or enabled less than a day ago).
+        Unavailable = "unavailable",
+        /// The deploy role may not read costs (`ce:GetCostAndUsage`), or the role was refused.
+        Denied = "denied",
+        Failed = "failed",
+    }
+}
+
+text_enum! {
     /// One resource in a drift check, as CloudFormation reports it.
     ResourceDrift ("resource drift") {
         InSync = "in_sync",
@@ -321,6 +336,10 @@ text_enum! {
         EnvironmentWake = "environment.wake",
         /// A drift check ended (who asked, what it found).
         DriftChecked = "environment.drift_checked",
+        /// Cost Explorer was read for an environment (who asked, what came of it: each read costs $0.01).
+        BillRead = "environment.bill_read",
+        /// A running environment's usage assumptions were set from its bill.
+        UsageFromBill = "environment.usage_from_bill",
         /// A change window opened: a waiting rollout was queued.
         WindowOpened = "rollout.window_opened",
         /// An admin started a waiting rollout outside its window, with a reason.
@@ -361,6 +380,7 @@ mod tests {
         check(AuditAction::ALL);
         check(EnvironmentStatus::ALL);
         check(DriftCheckStatus::ALL);
+        check(BillReadStatus::ALL);
         check(ResourceDrift::ALL);
     }
 

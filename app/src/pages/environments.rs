@@ -1,12 +1,13 @@
 //! The environments: every registered one with where it stands (`/environments`), and one
 //! environment's page (`/environments/:name`): what runs there and since when, its diagram
 //! marked by its latest drift check, its stacks, its schedule and what that saves, its expiry,
-//! its history, and what may be asked there (a drift check, a repair, an extension, an upgrade,
-//! a window override).
+//! its history, its estimate against its bill, and what may be asked there (a drift check, a
+//! repair, an extension, an upgrade, a window override, a read of the bill).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::bill::BillSection;
 use crate::components::feedback::error_view;
 use crate::components::nav::go;
 use crate::components::policy_form::PolicyForm;
@@ -168,6 +169,7 @@ fn EnvironmentView(detail: EnvironmentDetail) -> impl IntoView {
         {move || overview(current.get(), page_name.clone())}
         // The forms are made once: a refresh of the page's data keeps what someone is typing.
         <Actions name=name.clone() current refresh/>
+        <BillSection name=name.clone() current refresh/>
         {may_change_policy.then(|| view! { <PolicyForm name=name.clone() detail=detail.clone() current/> })}
         {move || details(current.get())}
     }
@@ -382,7 +384,7 @@ fn Actions(
     Effect::new(move |_| match asked.value().get() {
         Some(Ok(Ok(ActionOutcome::Request(id)))) => go(&format!("/requests/{id}")),
         Some(Ok(Ok(ActionOutcome::Rollout(id)))) => go(&format!("/rollouts/{id}")),
-        Some(Ok(Ok(ActionOutcome::DriftCheck(_)))) => {
+        Some(Ok(Ok(ActionOutcome::DriftCheck(_) | ActionOutcome::Bill))) => {
             refusal.set(None);
             refresh.dispatch(again.clone());
         }

@@ -11,6 +11,7 @@ use crate::eval::EvaluatedResource;
 use crate::phase::Phase;
 use crate::pricing::{Price, PriceCatalog, PricingModel, SeedFigure, Usage, UsageRange};
 
+pub mod bill;
 mod meters;
 pub mod sleep;
 

@@ -2,12 +2,13 @@
 //! them. A sweep (every `PORTAL_LIFECYCLE_SECONDS` in each process, or called by a test after it
 //! moved the clock) releases rollouts whose change window opened ([`windows`]), sends expiry
 //! reminders and queues the teardown of expired environments ([`expiry`]), puts environments to
-//! sleep and wakes them on their schedule ([`schedule`]), and runs the drift checks that are due
-//! ([`drift`]). Each step writes its guard in the same transaction as its effect, so processes
+//! sleep and wakes them on their schedule ([`schedule`]), runs the drift checks that are due
+//! ([`drift`]) and reads each running environment's bill once a day ([`bill`]). Each step writes its guard in the same transaction as its effect, so processes
 //! sharing a database do each thing once. [`status`]: where each environment stands.
 //!
 //! Time comes from the injected [`Clock`]: tests move it instead of sleeping.
 
+pub mod bill;
 pub mod drift;
 pub mod expiry;
 pub mod schedule;
@@ -52,6 +53,8 @@ pub struct Sweep {
     pub woken: Vec<String>,
     /// Drift checks run.
     pub drift_checks: Vec<i64>,
+    /// Environments whose bill was read.
+    pub bills: Vec<String>,
 }
 
 impl Lifecycle<'_> {
@@ -78,6 +81,7 @@ impl Lifecycle<'_> {
         keep("expiry", self.expire_due(&mut sweep).await);
         keep("schedules", self.follow_schedules(&mut sweep).await);
         keep("drift checks", self.check_drift_due().await.map(|c| sweep.drift_checks = c));
+        keep("bills", self.read_bills_due().await.map(|b| sweep.bills = b));
         match first_error {
             Some(e) => Err(e),
             None => Ok(sweep),

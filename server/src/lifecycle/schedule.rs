@@ -5,7 +5,6 @@
 //! that failed is tried again after an hour, not at every sweep.
 
 use app::model::{AuditAction, RequestKind, RolloutStatus, SleepLineView, SleepView};
-use infra::DeploymentSpec;
 
 use crate::audit;
 use crate::environments::calendar::WeeklyHours;
@@ -13,7 +12,6 @@ use crate::environments::Environment;
 use crate::error::ServerError;
 use crate::lifecycle::{Lifecycle, Sweep};
 use crate::requests::deployed::{deployed, Deployed};
-use crate::rollout::spec::{stored_spec, StoredTarget};
 
 /// The rollouts that decide whether an environment is awake.
 pub const SIZING: [RequestKind; 5] =
@@ -146,14 +144,7 @@ impl Lifecycle<'_> {
         running: &Deployed,
     ) -> Result<Option<infra::cost::sleep::SleepEstimate>, ServerError> {
         let Some(schedule) = &environment.lifecycle.schedule else { return Ok(None) };
-        let target = StoredTarget {
-            tier: running.tier,
-            options: &running.options,
-            environment: &environment.name,
-            region: environment.region,
-            domain_name: running.domain_name.as_ref(),
-        };
-        let spec: DeploymentSpec = stored_spec(self.catalog, target)?;
+        let spec = running.spec(self.catalog, environment)?;
         let usage = self.catalog.usage(running.usage.iter().map(|(k, v)| (k.as_str(), *v)))?;
         Ok(Some(self.catalog.sleep_estimate(&spec, &usage, true, schedule.awake.share_of_week())?))
     }

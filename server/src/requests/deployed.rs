@@ -31,10 +31,32 @@ pub struct Deployed {
     pub running_since: i64,
 }
 
+impl Deployed {
+    /// What runs, as the catalog evaluates it in `environment` (its name, region and the domain
+    /// the deployment was made with).
+    pub fn spec(
+        &self,
+        catalog: &infra::Catalog,
+        environment: &Environment,
+    ) -> Result<infra::DeploymentSpec, ServerError> {
+        let target = crate::rollout::spec::StoredTarget {
+            tier: self.tier,
+            options: &self.options,
+            environment: &environment.name,
+            region: environment.region,
+            domain_name: self.domain_name.as_ref(),
+        };
+        Ok(crate::rollout::spec::stored_spec(catalog, target)?)
+    }
+}
+
 /// The columns and conditions both lookups share: `o` is a rollout of a deployment that succeeded
-/// with no teardown succeeding after it; `running_since` the first deployment to succeed after
+/// with no teardown succeeding after it; its usage is what was set from the bill, if anything was,
+/// else its request's; `running_since` the first deployment to succeed after
 /// the last teardown. Binds: $1 succeeded, $2-$4 the deploying kinds, $5 teardown.
-const DEPLOYED: &str = "SELECT o.account_id, o.region, o.environment, r.id, r.kind, r.tier, r.options, r.usage, \
+const DEPLOYED: &str = "SELECT o.account_id, o.region, o.environment, r.id, r.kind, r.tier, r.options, \
+     COALESCE((SELECT u.usage FROM environment_usage u WHERE u.environment = o.environment AND u.request_id = r.id), \
+         r.usage) AS usage, \
      r.monthly_cents, r.catalog_digest, r.domain_name, o.id AS rollout_id, o.finished_at, \
      (SELECT MIN(f.finished_at) FROM rollouts f WHERE f.account_id = o.account_id AND f.region = o.region \
          AND f.environment = o.environment AND f.status = $1 AND f.kind IN ($2, $3, $4) \

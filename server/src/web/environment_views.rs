@@ -86,6 +86,10 @@ impl Portal {
             Some(r) => lifecycle.sleep_view(&environment, r)?,
             None => None,
         };
+        let bill = match &running {
+            Some(r) => Some(self.bill_view(user, &environment, r, row.expires_at).await?),
+            None => None,
+        };
         let may_request =
             user.has(Role::Requester) && access::allowed(&self.db, user, &environment, Duty::Request).await?;
         let runs = running.is_some();
@@ -111,6 +115,7 @@ impl Portal {
             drift,
             history,
             sleep,
+            bill,
             may,
             waiting,
             may_override: user.has(Role::Admin),
@@ -136,16 +141,7 @@ impl Portal {
     /// RDS lets it stop (the schedule's rollouts do the same).
     fn stopped_while_asleep(&self, environment: &Environment, running: &Deployed) -> Vec<String> {
         let catalog = &self.catalog.catalog;
-        let target = crate::rollout::spec::StoredTarget {
-            tier: running.tier,
-            options: &running.options,
-            environment: &environment.name,
-            region: environment.region,
-            domain_name: running.domain_name.as_ref(),
-        };
-        let Ok(evaluation) =
-            crate::rollout::spec::stored_spec(catalog, target).and_then(|spec| catalog.evaluate(&spec))
-        else {
+        let Ok(evaluation) = running.spec(catalog, environment).and_then(|spec| Ok(catalog.evaluate(&spec)?)) else {
             return Vec::new();
         };
         let mut stopped: Vec<String> =
@@ -192,6 +188,17 @@ impl Portal {
         let record = match action {
             EnvironmentAction::CheckDrift => {
                 return Ok(ActionOutcome::DriftCheck(self.start_drift_check(user, environment).await?))
+            }
+            EnvironmentAction::ReadBill => {
+                self.lifecycle().request_bill_read(user, &environment).await?;
+                return Ok(ActionOutcome::Bill);
+            }
+            EnvironmentAction::UseUsageFromBill { period } => {
+                let running = crate::requests::deployed::deployed(&self.db, &environment)
+                    .await?
+                    .ok_or_else(|| ServerError::invalid("environment", format!("environment `{name}` runs nothing")))?;
+                self.use_usage_from_bill(user, &environment, &running, &period).await?;
+                return Ok(ActionOutcome::Bill);
             }
             EnvironmentAction::Override { rollout, reason } => {
                 let view = self.rollouts().view(rollout).await?;

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+mod bill_views;
 pub mod client;
 pub mod csrf;
 mod environment_views;

@@ -9,6 +9,7 @@
 //! Over 400 lines on purpose: every CloudFormation call and the one place its errors are
 //! classified (`classify`) stay together.
 
+pub mod cost_explorer;
 mod drift;
 
 use std::time::Duration;

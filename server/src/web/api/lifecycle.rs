@@ -1,6 +1,8 @@
 //! An environment's day two through the API: where it stands (`/status`), its drift (`/drift`:
-//! the latest check, or a new one), and the requests that start from what runs there (`/extend`,
-//! `/upgrade`, `/repair`); a waiting rollout started outside its window by an admin (`/override`).
+//! the latest check, or a new one), its estimate against its bill (`/bill`: the last read of Cost
+//! Explorer compared, or a new read; `/bill/usage`: use the bill's usage), and the requests that
+//! start from what runs there (`/extend`, `/upgrade`, `/repair`); a waiting rollout started outside
+//! its window by an admin (`/override`).
 
 use std::sync::Arc;
 
@@ -71,6 +73,64 @@ pub(super) async fn check_drift(
     let environment = registered(&portal, &name).await?;
     let id = portal.start_drift_check(&caller, environment).await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "check_id": id, "status": "running" }))))
+}
+
+/// The running deployment's estimate against its last bill read (see `web::bill_views`).
+pub(super) async fn bill(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    caller.require(READERS, "see environments")?;
+    let environment = registered(&portal, &name).await?;
+    let lifecycle = portal.lifecycle();
+    let known = lifecycle.known(&environment).await?;
+    let row = lifecycle.row_of(&environment, &known);
+    let running = known.running.as_ref().ok_or_else(|| {
+        ServerError::invalid("environment", format!("environment `{name}` runs nothing: it has no bill"))
+    })?;
+    Ok(Json(portal.bill_view(&caller, &environment, running, row.expires_at).await?))
+}
+
+/// Reads the bill from Cost Explorer now: 201 with what came of it (the page shows it compared).
+pub(super) async fn read_bill(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<impl IntoResponse, ServerError> {
+    let environment = registered(&portal, &name).await?;
+    let read = portal.lifecycle().request_bill_read(&caller, &environment).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "read": read.id, "status": read.status, "read_at": read.read_at, "message": read.message,
+            "periods": read.periods,
+        })),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UseUsage {
+    /// The first day of the month whose bill the usage comes from (`YYYY-MM-DD`).
+    period: String,
+}
+
+/// Sets the running deployment's usage assumptions from a month's bill.
+pub(super) async fn use_bill_usage(
+    State(portal): State<Arc<Portal>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    Body(input): Body<UseUsage>,
+) -> Result<impl IntoResponse, ServerError> {
+    let environment = registered(&portal, &name).await?;
+    let running = crate::requests::deployed::deployed(&portal.db, &environment)
+        .await?
+        .ok_or_else(|| ServerError::invalid("environment", format!("environment `{name}` runs nothing")))?;
+    portal.use_usage_from_bill(&caller, &environment, &running, &input.period).await?;
+    let row = portal.lifecycle().row_of(&environment, &portal.lifecycle().known(&environment).await?);
+    let running = crate::requests::deployed::deployed(&portal.db, &environment).await?.unwrap_or(running);
+    Ok(Json(portal.bill_view(&caller, &environment, &running, row.expires_at).await?))
 }
 
 pub(super) async fn extend(

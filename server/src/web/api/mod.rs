@@ -43,6 +43,8 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/api/environments/{name}", get(environments::one).put(environments::change))
         .route("/api/environments/{name}/status", get(lifecycle::status))
         .route("/api/environments/{name}/drift", get(lifecycle::drift).post(lifecycle::check_drift))
+        .route("/api/environments/{name}/bill", get(lifecycle::bill).post(lifecycle::read_bill))
+        .route("/api/environments/{name}/bill/usage", post(lifecycle::use_bill_usage))
         .route("/api/environments/{name}/extend", post(lifecycle::extend))
         .route("/api/environments/{name}/upgrade", post(lifecycle::upgrade))
         .route("/api/environments/{name}/repair", post(lifecycle::repair))
