@@ -89,7 +89,7 @@ async fn bill(day: &DayTwo, environment: &str, who: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_bill_is_compared_service_by_service_and_its_usage_used_on_request() {
     let day = DayTwo::start().await;
-    day.register("concert-bill", json!({})).await;
+    day.register("concert-bill", json!({ "lifetimes": { "development": {} } })).await;
     day.deployed("concert-bill", "development", json!({})).await;
     // Before any read the page says so; the first read is the sweep's or a person's.
     let before = bill(&day, "concert-bill", "watcher").await;
@@ -177,16 +177,24 @@ async fn the_bill_is_compared_service_by_service_and_its_usage_used_on_request()
     assert_eq!(status, 201);
     assert!(day.sweep().await.bills.is_empty(), "read within the day");
     day.clock.advance(25 * HOUR);
-    assert_eq!(day.sweep().await.bills, vec!["concert-bill".to_owned()]);
+    // This sweep reads it, or the portal's own periodic one just did: either way, once.
+    let sweep = day.sweep().await;
+    assert!(sweep.bills.len() <= 1, "{sweep:?}");
     let reads = day.audited("environment.bill_read").await;
-    assert_eq!(reads.len(), 3);
+    assert_eq!(
+        reads.len(),
+        3,
+        "{} {:?}",
+        day.status("concert-bill").await,
+        day.call("GET", "/api/requests/2", "root", None).await
+    );
     assert_eq!(reads[0]["actor"], "portal", "the sweep's read");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nothing_from_cost_explorer_is_said_as_such_never_as_zero() {
     let day = DayTwo::start().await;
-    day.register("concert-quiet", json!({})).await;
+    day.register("concert-quiet", json!({ "lifetimes": { "development": {} } })).await;
     day.deployed("concert-quiet", "development", json!({})).await;
     // moto's Cost Explorer answers nothing unless told otherwise: as AWS does for an untagged bill.
     let (status, read) = day.call("POST", "/api/environments/concert-quiet/bill", "lead", None).await;
@@ -216,7 +224,7 @@ async fn cost_explorer_off_or_not_allowed_is_said_with_the_fix() {
             Some(rule),
         )
         .await;
-        day.register("concert-off", json!({})).await;
+        day.register("concert-off", json!({ "lifetimes": { "development": {} } })).await;
         day.deployed("concert-off", "development", json!({})).await;
         let (code_, read) = day.call("POST", "/api/environments/concert-off/bill", "lead", None).await;
         assert_eq!(code_, 201, "{read}");

@@ -136,12 +136,13 @@ impl EnvironmentPolicy {
         Ok(policy)
     }
 
-    /// The policy as stored and shown: every field written out.
+    /// The policy as stored and shown: every field written out, every tier's lifetime too (`{}`
+    /// for none: left out, a stored policy read back over the defaults would get the default's).
     pub fn text(&self) -> PolicyText {
-        let lifetimes = self
-            .lifetimes
+        let lifetimes = TierId::ALL
             .iter()
-            .map(|(tier, rule)| {
+            .map(|tier| {
+                let rule = self.lifetime(*tier);
                 let text =
                     LifetimeText { default: rule.default.map(|m| m.to_string()), max: rule.max.map(|m| m.to_string()) };
                 (tier.as_str().to_owned(), text)
@@ -304,6 +305,16 @@ mod tests {
         assert_eq!(without.schedule, None);
         assert_eq!(without.windows, policy.windows, "left out: kept");
         assert_eq!(EnvironmentPolicy::from_stored("{}").ok(), Some(EnvironmentPolicy::default()));
+        // A tier's lifetime removed stays removed once stored: read back over the defaults, a tier
+        // left out of the text would get Development's 14 days again (it did, before the text
+        // named every tier).
+        let text: PolicyText = serde_json::from_str(r#"{"lifetimes": {"development": {}}}"#).unwrap_or_default();
+        let forever = policy.changed(Some(&text)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(forever.lifetime(TierId::Development), Lifetime::default());
+        let stored = serde_json::to_string(&forever.text()).unwrap_or_default();
+        let read = EnvironmentPolicy::from_stored(&stored).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.lifetime(TierId::Development), Lifetime::default(), "{stored}");
+        assert_eq!(read, forever);
     }
 
     #[test]
