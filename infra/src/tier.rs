@@ -42,6 +42,9 @@ struct TierFile {
     parameters: IndexMap<String, String>,
     #[serde(default)]
     options: IndexMap<String, bool>,
+    /// An older tier file's pricing model: read, unused (see `Tier::parse`).
+    #[serde(default, rename = "pricing")]
+    _pricing: Option<String>,
 }
 
 const TOP_LEVEL_KEYS: [&str; 7] = ["id", "name", "summary", "availability", "included", "decisions", "parameters"];
@@ -53,12 +56,19 @@ impl Tier {
         let table: toml::Table =
             toml::from_str(text).map_err(|e| InfraError::data(file, "(syntax)", e.message().to_owned()))?;
         for key in table.keys() {
+            // Catalogs before 2026.12.7 named a pricing model per tier; every tier is now priced
+            // with the one the reader picks, so an older tier file's is read and left unused.
             if key == "pricing" {
-                return Err(InfraError::data(
-                    file,
-                    key.clone(),
-                    "a tier no longer names a pricing model: every tier is priced with the one the reader picks",
-                ));
+                match table.get(key).and_then(toml::Value::as_str) {
+                    Some("on-demand" | "reserved") => continue,
+                    _ => {
+                        return Err(InfraError::data(
+                            file,
+                            key.clone(),
+                            "no longer used; if given, on-demand or reserved",
+                        ))
+                    }
+                }
             }
             if !TOP_LEVEL_KEYS.contains(&key.as_str()) && key != "options" {
                 return Err(InfraError::data(file, key.clone(), "unknown key"));

@@ -239,3 +239,18 @@ fn role_arns_are_checked() {
         assert!(infra::RoleArn::parse(bad).is_err(), "`{bad}` accepted");
     }
 }
+
+/// Tier files of catalogs before 2026.12.7 named a pricing model (environments run them: see
+/// `tests/fixtures/catalog-2026-11`); one still reads, its model unused. Any other value is refused.
+#[test]
+fn an_earlier_tier_files_pricing_model_is_read_and_left_unused() {
+    let with = |line: &str| {
+        let mut sources = Sources::embedded();
+        sources.tiers[0].1 = sources.tiers[0].1.replacen("\nincluded = [", &format!("\n{line}\nincluded = ["), 1);
+        Catalog::from_sources(sources)
+    };
+    let catalog = with("pricing = \"reserved\"").expect("an earlier tier file reads");
+    assert_eq!(catalog.tiers.len(), 3);
+    let (file, key) = data_error(with("pricing = \"spot\"").expect_err("refused"));
+    assert_eq!((file.as_str(), key.as_str()), ("development.toml", "pricing"));
+}
