@@ -13,10 +13,12 @@ const NO_FALLBACK: Duration = Duration::from_secs(3600);
 
 /// Opens `n` live streams of rollout `id` as `token`; each yields its whole text once it ends.
 async fn watch(portal: &TestPortal, token: &str, id: i64, n: usize) -> Vec<tokio::task::JoinHandle<String>> {
+    // A stream lasts as long as its rollout: no whole-request timeout (the portal's client has
+    // 30 s, which a rollout on a loaded machine outlasts); each test bounds the wait itself.
+    let client = reqwest::Client::new();
     let mut streams = Vec::new();
     for _ in 0..n {
-        let response = portal
-            .client
+        let response = client
             .get(portal.url(&format!("/api/rollouts/{id}/events")))
             .bearer_auth(token)
             .send()
