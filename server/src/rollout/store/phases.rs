@@ -6,7 +6,7 @@ use app::model::{AuditAction, PhaseAction, PhaseStatus, ResourceChange};
 
 use super::{subject, PhaseResult, PhaseRow, RolloutStore};
 use crate::audit;
-use crate::db::{get, get_parsed, get_parsed_opt, now_ms};
+use crate::db::{get, get_parsed, get_parsed_opt, now_ms, Dialect};
 use crate::error::ServerError;
 use crate::rollout::aws::StackEvent;
 
@@ -133,9 +133,24 @@ impl RolloutStore {
     }
 
     /// Stores events; the event id is unique per rollout, so one read twice is stored once.
-    pub(crate) async fn record_events(&self, id: i64, number: i64, events: &[&StackEvent]) -> Result<(), ServerError> {
+    ///
+    /// Watchers follow a rollout by row id ([`RolloutStore::events`]), so a rollout's rows must
+    /// become visible in id order. Phases run side by side and each writes its own transaction:
+    /// on PostgreSQL a later id could commit before an earlier one, and a watcher reading between
+    /// the two commits would skip the earlier rows for good. One lock per rollout, taken before
+    /// the ids are drawn and held to the commit, makes commit order id order. (SQLite's
+    /// BEGIN IMMEDIATE already admits one writer at a time.)
+    pub async fn record_events(&self, id: i64, number: i64, events: &[&StackEvent]) -> Result<(), ServerError> {
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
+        if self.db.dialect == Dialect::Postgres {
+            // Two-key advisory locks do not meet the one-key locks of the audit trail and sessions;
+            // rollouts whose ids meet modulo 2^31 - 1 merely wait for each other.
+            sqlx::query("SELECT pg_advisory_xact_lock(7305003, ($1 % 2147483647)::int)")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         for e in events {
             sqlx::query(
                 "INSERT INTO rollout_events (rollout_id, phase, event_id, logical_id, resource_type, status, reason, at, recorded_at) \
