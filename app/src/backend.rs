@@ -52,6 +52,9 @@ pub trait Backend: Send + Sync + 'static {
     // Public: the catalog and how the portal is set up.
     fn tiers(&self, pricing: Pricing) -> Result<Vec<TierSummary>, BackendError>;
     fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError>;
+    /// [`Backend::tier`]'s view as JSON safe inside a `<script>` ([`crate::island::script_safe`]),
+    /// for a tier page's island props; the server keeps it with the view.
+    fn tier_script_json(&self, query: &TierQuery) -> Result<std::sync::Arc<str>, BackendError>;
     fn sandbox(&self) -> bool;
     /// The label of the configured single sign-on provider, if there is one.
     fn single_sign_on(&self) -> Option<String>;

@@ -24,12 +24,22 @@ pub fn island<V: IntoView + 'static>(
     props_json: String,
     body: impl FnOnce() -> V + Send + 'static,
 ) -> impl IntoView {
-    // `<` only occurs inside JSON strings, where `\u003c` reads the same: no `</script>` inside.
     let props = (!props_json.is_empty()).then(|| {
-        let text = props_json.replace('<', "\\u003c");
+        let text = script_safe(props_json);
         view! { <script type="application/json" data-island-props=name inner_html=text></script> }
     });
     view! { {props} {island_element(name, body)} }
+}
+
+/// JSON that can stand inside a `<script>` element: `<` only occurs inside JSON strings, where
+/// `\u003c` reads the same, so no `</script>` can end the element early. JSON already made safe
+/// comes back as it is, without a copy.
+pub fn script_safe(json: String) -> String {
+    if json.contains('<') {
+        json.replace('<', "\\u003c")
+    } else {
+        json
+    }
 }
 
 /// The `<leptos-island>` element itself: what [`hydrate`] hydrates (its props sit before it).

@@ -34,9 +34,9 @@ pub fn CostTable(services: Vec<ServiceView>) -> impl IntoView {
                             <tbody>
                                 <tr class="service-row">
                                     <th scope="rowgroup" colspan="3" class="resource">
-                                        {s.service.clone()}
+                                        {s.service}
                                         {seed.map(|t| view! { <span class="seed">{t}</span> })}
-                                        {s.note.clone().map(|n| view! { <span class="note">{n}</span> })}
+                                        {s.note.map(|n| view! { <span class="note">{n}</span> })}
                                     </th>
                                     <td class="num monthly"><strong>{usd(s.monthly_usd)}</strong></td>
                                     <td class="num range">{range}</td>
@@ -52,15 +52,15 @@ pub fn CostTable(services: Vec<ServiceView>) -> impl IntoView {
                                             ((if l.usage_key.is_none() { "fixed" } else { "" }).to_owned(), true)
                                         };
                                         view! {
-                                            <tr id=l.anchor.clone() class="line">
+                                            <tr id=l.anchor class="line">
                                                 <td class="resource">
-                                                    <span class="name">{l.resource.clone()}</span>" "
+                                                    <span class="name">{l.resource}</span>" "
                                                     <a class="phase-link" href=format!("#phase-{}", l.phase)
                                                         aria-label=format!("P{}: phase {}", l.phase, l.phase)>
                                                         {format!("P{}", l.phase)}
                                                     </a>
                                                 </td>
-                                                <td class="what">{l.description.clone()}</td>
+                                                <td class="what">{l.description}</td>
                                                 <td class="num quantity">
                                                     {format!("{} {} × {}", quantity(l.quantity), l.unit, unit_price(l.unit_price_usd))}
                                                     {free}

@@ -38,19 +38,37 @@ impl TierIsland {
         view! { <TierReview initial=self.initial tier_id=self.tier_id access=self.access/> }
     }
 
-    fn into_island(self) -> impl IntoView {
+    /// The island, its props written by the server; `query` is what `initial` answers.
+    fn into_island(self, query: &TierQuery) -> impl IntoView {
         // The props are read only by the tier bundle, from the server's HTML.
-        let props = if cfg!(feature = "ssr") {
-            // Plain data with string keys: this does not fail; if it ever did, the page would say
-            // so in the server's log and stay readable, unhydrated.
-            serde_json::to_string(&self).unwrap_or_else(|e| {
-                leptos::logging::error!("tier island {}: props not serialized: {e}", self.tier_id);
-                String::new()
-            })
-        } else {
+        #[cfg(feature = "ssr")]
+        let props = self.props_json(query);
+        #[cfg(not(feature = "ssr"))]
+        let props = {
+            let _ = query;
             String::new()
         };
         island(TIER_ISLAND, props, move || self.render())
+    }
+
+    /// The props as JSON, with the view's JSON the server keeps beside the view (the same view:
+    /// `initial` is the answer to `query`); serialized here only if the server has none.
+    #[cfg(feature = "ssr")]
+    fn props_json(&self, query: &TierQuery) -> String {
+        let kept = crate::rpc::context::backend().ok().and_then(|b| b.tier_script_json(query).ok());
+        let written = match kept {
+            Some(initial) => serde_json::to_string(&self.tier_id).and_then(|tier_id| {
+                let access = serde_json::to_string(&self.access)?;
+                Ok(format!(r#"{{"tier_id":{tier_id},"access":{access},"initial":{initial}}}"#))
+            }),
+            None => serde_json::to_string(self),
+        };
+        // Plain data with string keys: this does not fail; if it ever did, the page would say so
+        // in the server's log and stay readable, unhydrated.
+        written.unwrap_or_else(|e| {
+            leptos::logging::error!("tier island {}: props not serialized: {e}", self.tier_id);
+            String::new()
+        })
     }
 }
 
@@ -62,10 +80,9 @@ pub fn TierPage() -> impl IntoView {
     let query = use_query_map();
     let pricing = Memo::new(move |_| Pricing::from_query(query.read().get("pricing").as_deref()));
     // The page's controls start from the tier's defaults; the results follow every change.
-    let defaults = Resource::new(
-        move || (tier_id.get(), pricing.get()),
-        |(tier, pricing)| get_tier_view(TierQuery { tier, free_tier: true, pricing, ..Default::default() }),
-    );
+    let page_query =
+        move || TierQuery { tier: tier_id.get(), free_tier: true, pricing: pricing.get(), ..Default::default() };
+    let defaults = Resource::new(page_query, get_tier_view);
     let access = Resource::new(|| (), |_| RequestAccess::load());
     let running = Resource::new(|| (), |_| list_running_tiers());
     view! {
@@ -78,7 +95,8 @@ pub fn TierPage() -> impl IntoView {
                             let heading = view.summary.clone();
                             let access = access.await;
                             let running = running.await.unwrap_or_default().of(&heading.id);
-                            let island = TierIsland { tier_id: tier_id.get_untracked(), initial: view, access }.into_island();
+                            let island = TierIsland { tier_id: tier_id.get_untracked(), initial: view, access }
+                                .into_island(&untrack(page_query));
                             view! {
                                 <h1>{heading.name}</h1>
                                 <p class="lead">{heading.summary}</p>

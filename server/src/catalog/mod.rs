@@ -30,9 +30,17 @@ const VIEW_CACHE: usize = 256;
 pub struct CatalogService {
     pub catalog: Arc<Catalog>,
     pub sandbox: bool,
-    views: Mutex<IndexMap<String, Arc<TierView>>>,
+    views: Mutex<IndexMap<String, Arc<Kept>>>,
     /// Per pricing model, in the order of [`Pricing::ALL`].
     summaries: OnceLock<Vec<Vec<TierSummary>>>,
+}
+
+/// A kept tier view and, once a page asked for it, the view as JSON for a page's island props
+/// (a tier page's default views are rendered again and again; serializing 68 KB of view was a
+/// tenth of each render).
+struct Kept {
+    view: TierView,
+    script_json: OnceLock<Arc<str>>,
 }
 
 impl CatalogService {
@@ -51,6 +59,22 @@ impl CatalogService {
 
     /// The view of a query, from the cache when it was asked before.
     pub fn tier_view(&self, query: &TierQuery) -> Result<TierView, ServerError> {
+        Ok(self.kept(query)?.view.clone())
+    }
+
+    /// The view of a query as JSON that is safe inside a `<script>` element
+    /// ([`app::island::script_safe`]), serialized once per kept view.
+    pub fn tier_script_json(&self, query: &TierQuery) -> Result<Arc<str>, ServerError> {
+        let kept = self.kept(query)?;
+        if let Some(json) = kept.script_json.get() {
+            return Ok(json.clone());
+        }
+        let json: Arc<str> = Arc::from(app::island::script_safe(serde_json::to_string(&kept.view)?));
+        // Two renders racing both serialize; the view is the same, so either copy is right.
+        Ok(kept.script_json.get_or_init(|| json).clone())
+    }
+
+    fn kept(&self, query: &TierQuery) -> Result<Arc<Kept>, ServerError> {
         // Later usage entries win, as `report` applies them; the key says the same in one order.
         let usage: BTreeMap<&str, u64> = query.usage.iter().map(|(k, v)| (k.as_str(), v.to_bits())).collect();
         let key = serde_json::to_string(&(
@@ -66,16 +90,16 @@ impl CatalogService {
             views.insert(key.clone(), hit.clone());
             Some(hit)
         }) {
-            return Ok((*hit).clone());
+            return Ok(hit);
         }
-        let view = self.view(&self.report(query)?);
+        let kept = Arc::new(Kept { view: self.view(&self.report(query)?), script_json: OnceLock::new() });
         if let Ok(mut views) = self.views.lock() {
-            views.insert(key, Arc::new(view.clone()));
+            views.insert(key, kept.clone());
             while views.len() > VIEW_CACHE {
                 views.shift_remove_index(0);
             }
         }
-        Ok(view)
+        Ok(kept)
     }
 
     #[cfg(test)]
@@ -298,6 +322,24 @@ mod tests {
             free_tier: true,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn the_kept_json_reads_back_as_the_view_and_cannot_end_its_script() -> Result<(), ServerError> {
+        let service = service()?;
+        for q in [query("full-production", &[]), query("development", &[("cognito_mau", 50_000.0)])] {
+            let json = service.tier_script_json(&q)?;
+            assert!(!json.contains('<'), "{q:?}: no `</script>` can occur");
+            // The diagram is SVG: its `<` are written `\u003c` and read back as `<`.
+            let read: TierView = serde_json::from_str(&json)?;
+            assert!(read.diagram_svg.starts_with("<svg"), "{q:?}");
+            // The view serialized now, as the page did before it was kept (serde_json does not
+            // read every float back to the last bit, so the text is compared, not the view read).
+            let fresh = app::island::script_safe(serde_json::to_string(&service.tier_view(&q)?)?);
+            assert_eq!(*json, *fresh, "{q:?}");
+            assert!(Arc::ptr_eq(&json, &service.tier_script_json(&q)?), "{q:?}: serialized once");
+        }
+        Ok(())
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! domain modules; domain errors become the refusals the pages show next to their fields.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use app::backend::{Backend, BackendError, Boxed, Caller};
 use app::model::{
@@ -105,6 +106,10 @@ impl Backend for Portal {
 
     fn tier(&self, query: &TierQuery) -> Result<TierView, BackendError> {
         self.catalog.tier_view(query).map_err(to_backend)
+    }
+
+    fn tier_script_json(&self, query: &TierQuery) -> Result<Arc<str>, BackendError> {
+        self.catalog.tier_script_json(query).map_err(to_backend)
     }
 
     fn sandbox(&self) -> bool {
