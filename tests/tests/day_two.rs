@@ -448,6 +448,20 @@ async fn window_on(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(600)).await;
     let (_, still) = day.call("GET", &format!("/api/rollouts/{rollout}"), "watcher", None).await;
     assert_eq!(still["status"], "waiting_for_window", "the engine leaves it alone");
+    // Cancelled and retried outside the window, it waits again: a retry is a new start.
+    let (status, body) = day.call("POST", &format!("/api/rollouts/{rollout}/cancel"), "lead", None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = day.call("POST", &format!("/api/rollouts/{rollout}/retry"), "lead", None).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, retried) = day.call("GET", &format!("/api/rollouts/{rollout}"), "watcher", None).await;
+    assert_eq!(
+        (retried["status"].as_str(), retried["attempt"].as_i64()),
+        (Some("waiting_for_window"), Some(2)),
+        "{retried}"
+    );
+    assert_eq!(retried["window_opens_at"], opens);
+    let retries = day.audited("rollout.retry").await;
+    assert_eq!(retries[0]["details"]["waiting_for_window"], true, "{retries:?}");
 
     day.clock.set(opens);
     assert_eq!(day.sweep().await.released, [rollout]);

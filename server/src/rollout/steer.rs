@@ -6,9 +6,11 @@ use app::model::{AuditAction, PhaseStatus, RequestKind, Role, RolloutStatus};
 use tokio::sync::Notify;
 
 use crate::audit;
+use crate::clock::Clock;
 use crate::db::{get, get_parsed, now_ms, Database};
+use crate::environments::Environments;
 use crate::error::ServerError;
-use crate::people::User;
+use crate::people::{User, PORTAL_REQUESTER};
 use crate::rollout::store::{subject, unknown_rollout};
 
 /// Who may retry or cancel a rollout: whoever requested it, approvers and admins.
@@ -23,12 +25,16 @@ pub struct Steering<'a> {
     pub digest: &'a str,
     /// Wakes this process's engine for a retried rollout.
     pub wake: &'a Notify,
+    /// Where a retried rollout's change windows are read.
+    pub environments: Environments<'a>,
+    /// The calendar's time: whether a change window is open now.
+    pub clock: &'a dyn Clock,
 }
 
 impl Steering<'_> {
     /// Retries (`retry`) or cancels a rollout on a user's behalf, after checking they may.
     pub async fn steer(&self, user: &User, id: i64, retry: bool) -> Result<(), ServerError> {
-        let requester = self.requester(id).await?;
+        let (requester, environment) = self.requester(id).await?;
         if !may_steer(user, &requester) {
             let action = if retry { "retry" } else { "cancel" };
             return Err(ServerError::Forbidden(format!(
@@ -39,24 +45,42 @@ impl Steering<'_> {
             if user.name == requester {
                 self.refuse_retry_after_anothers_cancel(id, &requester).await?;
             }
-            self.retry(id, &user.name).await?;
-            self.wake.notify_one();
+            // A person's retry is a new start and keeps to the environment's change windows, as
+            // an approval does; the portal's own rollouts (an expiry's teardown) never wait.
+            let waits = requester != PORTAL_REQUESTER && self.window_closed(&environment).await?;
+            self.retry(id, &user.name, waits).await?;
+            if !waits {
+                self.wake.notify_one();
+            }
             Ok(())
         } else {
             self.cancel(id, &user.name).await
         }
     }
 
-    async fn requester(&self, id: i64) -> Result<String, ServerError> {
+    /// Who requested rollout `id`, and the environment it goes to.
+    async fn requester(&self, id: i64) -> Result<(String, String), ServerError> {
         let row = sqlx::query(
-            "SELECT u.name FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
+            "SELECT u.name, o.environment FROM rollouts o JOIN deployment_requests r ON r.id = o.request_id \
              JOIN users u ON u.id = r.requester_id WHERE o.id = $1",
         )
         .bind(id)
         .fetch_optional(&self.db.pool)
         .await?
         .ok_or_else(|| unknown_rollout(id))?;
-        get(&row, "name")
+        Ok((get(&row, "name")?, get(&row, "environment")?))
+    }
+
+    /// Whether `environment` has change windows and none is open now (an environment no longer
+    /// registered has none: the engine fails its rollout with the reason).
+    async fn window_closed(&self, environment: &str) -> Result<bool, ServerError> {
+        let now = self.clock.now_ms();
+        Ok(self
+            .environments
+            .find(environment)
+            .await?
+            .and_then(|e| e.lifecycle.windows)
+            .is_some_and(|windows| !windows.open_at(now)))
     }
 
     /// Asks a queued or running rollout to stop: no later phase starts, and an update in progress
@@ -128,7 +152,9 @@ impl Steering<'_> {
     }
 
     /// Queues a failed or cancelled rollout again as a new attempt, from its first unfinished phase.
-    pub async fn retry(&self, id: i64, actor: &str) -> Result<(), ServerError> {
+    /// A new attempt of a failed or cancelled rollout: queued, or waiting for its change window
+    /// when `waits`.
+    pub async fn retry(&self, id: i64, actor: &str, waits: bool) -> Result<(), ServerError> {
         let mut tx = self.db.begin_write().await?;
         let row = sqlx::query(
             "SELECT o.status, o.attempt, o.kind, r.catalog_digest FROM rollouts o \
@@ -157,7 +183,7 @@ impl Steering<'_> {
             "UPDATE rollouts SET status = $1, attempt = $2, failure = NULL, cancel_requested = 0, finished_at = NULL, \
              lease_owner = NULL, lease_expires_at = NULL, cancelled_by = NULL, interruptions = 0 WHERE id = $3",
         )
-        .bind(RolloutStatus::Queued.as_str())
+        .bind(if waits { RolloutStatus::WaitingForWindow } else { RolloutStatus::Queued }.as_str())
         .bind(attempt)
         .bind(id)
         .execute(&mut *tx)
@@ -173,7 +199,7 @@ impl Steering<'_> {
         .bind(PhaseStatus::Running.as_str())
         .execute(&mut *tx)
         .await?;
-        let details = serde_json::json!({ "attempt": attempt });
+        let details = serde_json::json!({ "attempt": attempt, "waiting_for_window": waits });
         audit::append(self.db, &mut tx, actor, AuditAction::RolloutRetry, &subject(id), details).await?;
         tx.commit().await?;
         self.db.rollout_changed(id);

@@ -9,6 +9,7 @@ use tokio::sync::{watch, Notify};
 use crate::catalog::CatalogService;
 use crate::clock::SharedClock;
 use crate::db::Database;
+use crate::environments::Environments;
 use crate::lifecycle::Lifecycle;
 use crate::notify::Notifier;
 use crate::people::oidc::OidcProvider;
@@ -122,7 +123,13 @@ impl Portal {
     }
 
     pub fn steering(&self) -> Steering<'_> {
-        Steering { db: &self.db, digest: &self.digest, wake: &self.rollout_wake }
+        Steering {
+            db: &self.db,
+            digest: &self.digest,
+            wake: &self.rollout_wake,
+            environments: Environments { db: &self.db, catalog: &self.catalog.catalog },
+            clock: self.clock.as_ref(),
+        }
     }
 
     pub fn lifecycle(&self) -> Lifecycle<'_> {
