@@ -70,3 +70,37 @@ fn a_database_with_a_read_replica_keeps_running_and_only_the_instances_stop() {
         catalog.sleep_estimate(&spec(TierId::ProductionLite), &catalog.default_usage, true, share).expect("estimate");
     assert!(lite.saving_usd > 0.0 && (lite.awake_monthly_usd - lite.monthly_usd - lite.saving_usd).abs() < 0.005);
 }
+
+#[test]
+fn a_bill_of_a_sleeping_environment_is_compared_with_the_estimate_less_what_stops() {
+    use infra::cost::sleep::with_schedule;
+    use infra::PricingModel;
+    let catalog = catalog();
+    let development = spec(TierId::Development);
+    let share = 55.0 / 168.0;
+    let estimate =
+        catalog.report(&development, &catalog.default_usage, true, PricingModel::OnDemand).expect("report").estimate;
+    let sleep = catalog.sleep_estimate(&development, &catalog.default_usage, true, share).expect("estimate");
+    let scheduled = with_schedule(&estimate, &sleep);
+    let hours = catalog.prices.hours_per_month;
+    // What stops: EC2's instance hours and volume, RDS's instance hours, each for the hours asleep.
+    let ec2_saving = cents((1.0 - share) * cents(hours * price("ec2.t3.micro")))
+        + cents((1.0 - share) * cents(20.0 * price("ebs.gp3.gb")));
+    let rds_saving = cents((1.0 - share) * cents(hours * price("rds.mysql.db.t3.micro")));
+    for (before, after) in estimate.services.iter().zip(&scheduled.services) {
+        let expected = match before.service.as_str() {
+            "EC2" => ec2_saving,
+            "RDS MySQL" => rds_saving,
+            _ => 0.0,
+        };
+        let (b, a) = (before.range.expect("range"), after.range.expect("range"));
+        for (x, y) in [(b.low, a.low), (b.typical, a.typical), (b.high, a.high)] {
+            assert!((x - y - expected).abs() < 0.015, "{}: {x} → {y}, expected {expected} less", before.service);
+        }
+        assert!((before.monthly_usd - after.monthly_usd - expected).abs() < 0.015, "{}", before.service);
+    }
+    assert!(ec2_saving > 0.0 && rds_saving > 0.0);
+    assert!((estimate.monthly_usd - scheduled.monthly_usd - sleep.saving_usd).abs() < 0.005);
+    let (r, s) = (estimate.range_or_exact(), scheduled.range_or_exact());
+    assert!((r.high - s.high - sleep.saving_usd).abs() < 0.005);
+}

@@ -236,3 +236,36 @@ async fn cost_explorer_off_or_not_allowed_is_said_with_the_fix() {
         assert_eq!(faults, Some(1), "{code}: Cost Explorer's answer came from the fault");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sleeping_environments_bill_is_compared_with_the_estimate_less_what_stops() {
+    let day = DayTwo::start().await;
+    day.register("bill-nightly", json!({ "lifetimes": { "development": {} } })).await;
+    day.deployed("bill-nightly", "development", json!({})).await;
+    day.clock.set(FEBRUARY_10); // 12:00 UTC: inside the hours below, so nothing sleeps meanwhile
+    seed_cost_explorer(&day, json!([january()])).await;
+    let (status, read) = day.call("POST", "/api/environments/bill-nightly/bill", "lead", None).await;
+    assert_eq!(status, 201, "{read}");
+    let always_awake = bill(&day, "bill-nightly", "watcher").await;
+    assert!(always_awake["schedule_note"].is_null(), "{always_awake}");
+
+    let schedule = json!({ "time_zone": "UTC", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "from": "08:00", "until": "19:00" });
+    let (status, body) =
+        day.put("/api/environments/bill-nightly", json!({ "lifecycle": { "schedule": schedule } })).await;
+    assert_eq!(status, 200, "{body}");
+    let scheduled = bill(&day, "bill-nightly", "watcher").await;
+    // Awake 11 of 24 hours: the instance, its volume and the database's hours stop for the rest.
+    let saving = crate::day_two::development_schedule_saving(11.0 / 24.0);
+    let typical = |v: &Value| v["estimate"]["typical"].as_f64().unwrap_or_default();
+    assert!((typical(&always_awake) - typical(&scheduled) - saving).abs() < 0.011, "{saving}: {scheduled}");
+    let note = scheduled["schedule_note"].as_str().unwrap_or_default();
+    assert!(note.contains("awake 46% of the week") && note.contains(&format!("${saving:.2}")), "{note}");
+    let january = |v: &Value| v["periods"][0].clone();
+    let (before, after) = (january(&always_awake), january(&scheduled));
+    for (name, stops) in [("EC2", true), ("RDS MySQL", true), ("NAT Gateway", false), ("ALB", false)] {
+        let (b, a) = (typical(service(&before, name)), typical(service(&after, name)));
+        assert_eq!(b > a, stops, "{name}: {b} awake, {a} with the schedule");
+    }
+    assert_eq!(service(&after, "EC2")["actual_usd"], service(&before, "EC2")["actual_usd"], "the bill is the bill");
+}

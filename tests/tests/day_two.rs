@@ -184,7 +184,7 @@ fn group_size(moto: &Moto, environment: &str) -> (i64, i64) {
 /// What a schedule awake `share` of the time saves on Development, from the price catalog: its one
 /// t3.micro with its 20 GB gp3 volume, and its db.t3.micro's instance hours (single-AZ, no replica:
 /// RDS lets it stop), each line's month in cents, then the asleep share of it.
-fn development_schedule_saving(share: f64) -> f64 {
+pub fn development_schedule_saving(share: f64) -> f64 {
     let catalog = infra::Catalog::embedded().expect("catalog");
     let price = |id: &str| catalog.prices.prices.get(id).map(|p| p.usd).unwrap_or_else(|| panic!("price {id}"));
     let hours = catalog.prices.hours_per_month;

@@ -49,6 +49,7 @@ pub fn BillSection(
                         )}
                         <span class="muted">{read_line(&b)}</span>
                     </p>
+                    {b.schedule_note.clone().map(|n| view! { <p class="hint" data-testid="bill-schedule">{n}</p> })}
                     {b.may_read.then(|| view! {
                         <button type="button" class="button secondary" disabled=busy
                             on:click=move |_| { asked.dispatch(EnvironmentAction::ReadBill); }>

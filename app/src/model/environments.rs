@@ -218,6 +218,8 @@ pub struct BillView {
     /// A 1-year commitment, shown only when the environment lives at least that long.
     pub commitments: Vec<PricingTotal>,
     pub commitment_note: Option<String>,
+    /// The estimate is lowered by the environment's sleep schedule: by how much, and the caveat.
+    pub schedule_note: Option<String>,
 }
 
 /// What the caller may ask for on an environment's page.

@@ -104,3 +104,27 @@ pub fn sleep_estimate(awake: &Estimate, asleep: &Estimate, awake_share: f64, dat
         running,
     }
 }
+
+/// `estimate` as the month of an environment that sleeps on `schedule`: each service lowered by
+/// what the schedule saves on its lines (at every usage point alike: what stops is hours, not
+/// usage), the totals with them. What a bill of such an environment is compared with.
+pub fn with_schedule(estimate: &Estimate, schedule: &SleepEstimate) -> Estimate {
+    let saving_of = |service: &str| {
+        round_cents(schedule.stopping.iter().filter(|l| l.service == service).map(|l| l.saving_usd).sum())
+    };
+    let lower = |r: UsdRange, by: f64| UsdRange {
+        low: round_cents((r.low - by).max(0.0)),
+        typical: round_cents((r.typical - by).max(0.0)),
+        high: round_cents((r.high - by).max(0.0)),
+    };
+    let mut scheduled = estimate.clone();
+    for service in &mut scheduled.services {
+        let saving = saving_of(&service.service);
+        service.range = Some(lower(service.range.unwrap_or(UsdRange::exact(service.monthly_usd)), saving));
+        service.monthly_usd = round_cents((service.monthly_usd - saving).max(0.0));
+    }
+    scheduled.range = Some(lower(estimate.range_or_exact(), schedule.saving_usd));
+    scheduled.monthly_usd = round_cents((estimate.monthly_usd - schedule.saving_usd).max(0.0));
+    scheduled.yearly_usd = round_cents(scheduled.monthly_usd * 12.0);
+    scheduled
+}

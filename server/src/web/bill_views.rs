@@ -6,9 +6,11 @@
 
 use std::collections::BTreeMap;
 
+use app::format::usd;
 use app::model::{BillPeriodView, BillReadStatus, BillServiceView, BillVerdict, BillView, Role, UsageFromBillView};
 use chrono::{NaiveDate, TimeZone, Utc};
 use infra::cost::bill::{compare, usage_from_bill, Verdict};
+use infra::cost::sleep::with_schedule;
 use infra::{PricingModel, TierReport};
 
 use crate::catalog::{offered_commitments, range_view};
@@ -22,12 +24,29 @@ use crate::rollout::aws::cost_explorer::BilledPeriod;
 use crate::web::state::Portal;
 
 impl Portal {
-    /// The running deployment's estimate now, on-demand with its range.
-    fn running_report(&self, environment: &Environment, running: &Deployed) -> Result<TierReport, ServerError> {
+    /// The running deployment's estimate now, on-demand with its range; with the environment's
+    /// sleep schedule, less what stops while asleep (and the sentence that says so), since that is
+    /// what its bill holds.
+    fn running_report(
+        &self,
+        environment: &Environment,
+        running: &Deployed,
+    ) -> Result<(TierReport, Option<String>), ServerError> {
         let catalog = &self.catalog.catalog;
         let spec = running.spec(catalog, environment)?;
         let usage = catalog.stored_usage(running.usage.iter().map(|(k, v)| (k.as_str(), *v)))?;
-        Ok(catalog.report(&spec, &usage, true, PricingModel::OnDemand)?)
+        let mut report = catalog.report(&spec, &usage, true, PricingModel::OnDemand)?;
+        let Some(schedule) = &environment.lifecycle.schedule else { return Ok((report, None)) };
+        let share = schedule.awake.share_of_week();
+        let sleep = catalog.sleep_estimate(&spec, &usage, true, share)?;
+        report.estimate = with_schedule(&report.estimate, &sleep);
+        let note = format!(
+            "The estimate counts the sleep schedule: awake {:.0}% of the week, {} a month less on what stops \
+             while asleep. A month in which the schedule changed is compared with the schedule of today.",
+            share * 100.0,
+            usd(sleep.saving_usd)
+        );
+        Ok((report, Some(note)))
     }
 
     pub(super) async fn bill_view(
@@ -37,7 +56,7 @@ impl Portal {
         running: &Deployed,
         expires_at: Option<i64>,
     ) -> Result<BillView, ServerError> {
-        let report = self.running_report(environment, running)?;
+        let (report, schedule_note) = self.running_report(environment, running)?;
         let lifecycle = self.lifecycle();
         let name = environment.name.as_str();
         let bill = lifecycle.latest_bill(name).await?;
@@ -94,6 +113,7 @@ impl Portal {
             may_read: user.has(Role::Admin) || may_request || may_approve,
             commitments,
             commitment_note,
+            schedule_note,
         })
     }
 
@@ -142,7 +162,7 @@ impl Portal {
                     format!("the last bill read has no whole month starting {period}: read it again"),
                 )
             })?;
-        let report = self.running_report(environment, running)?;
+        let (report, _) = self.running_report(environment, running)?;
         let usage: BTreeMap<String, f64> = self
             .suggestion(&report, month, running.running_since, now)
             .into_iter()
